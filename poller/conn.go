@@ -1,0 +1,239 @@
+package poller
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Connection states. Transitions happen under Conn.mu:
+//
+//	open ──CloseWith──▶ closing ──Close──▶ flushing ──queue empty──▶ shut (FIN sent)
+//	  │                   │                                             │
+//	  ├──Close────────────┴────────────────▶ flushing                   │
+//	  └──Abort / write error (any state) ──▶ shut (SHUT_RDWR)            │
+//	                                                                     ▼
+//	                      loop reads EOF or error ──▶ closed (fd closed, OnClose)
+//
+// open:     Write accepted.
+// closing:  a final frame is queued (CloseWith); Write refused; reads still
+//
+//	delivered so the handler can see the peer's answer.
+//
+// flushing: Close asked; the queue drains, then shutdown(SHUT_WR) sends FIN.
+// shut:     shutdown(2) was called; only the loop's read of EOF remains.
+// closed:   the loop closed the descriptor; every call is a no-op.
+const (
+	stateOpen uint8 = iota
+	stateClosing
+	stateFlushing
+	stateShut
+	stateClosed
+)
+
+// ErrClosed is returned by Write on a connection that is closing or closed.
+const ErrClosed = Error("poller: connection closed")
+
+// ErrQueueFull is returned by Write when the bytes waiting for the peer would
+// exceed Options.MaxQueuedBytes: the peer is a slow consumer.
+const ErrQueueFull = Error("poller: send queue full")
+
+// Error is the poller's error kind; its values are constants.
+type Error string
+
+func (e Error) Error() string { return string(e) }
+
+// Conn is one accepted connection. Its methods are safe for concurrent use
+// (see the package documentation for who may call what).
+type Conn struct {
+	mu     sync.Mutex
+	fd     int32
+	state  uint8
+	armed  bool // EPOLLOUT is registered
+	loop   *Loop
+	queue  [][]byte // pending writes; queue[0][head:] goes first
+	head   int
+	queued int // unsent bytes in queue
+	tail   []byte
+	// Context is the handler's per-connection state. Set it in OnOpen; it
+	// is read by the handler only.
+	Context any
+}
+
+// Fd returns the socket's descriptor (for logs and socket options).
+func (c *Conn) Fd() int { return int(c.fd) }
+
+// Write sends b, or queues what the kernel does not take now. b is not
+// copied: the caller must not modify it afterwards (broadcasts share one
+// encoded frame among all recipients). Write never blocks on the peer.
+func (c *Conn) Write(b []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return ErrClosed
+	}
+	return c.writeLocked(b, c.loop.maxQueued)
+}
+
+// CloseWith queues a final frame (typically a WebSocket close frame) and
+// refuses further writes; the connection stays readable so the handler can
+// wait for the peer's reply, then call Close. With drop set, queued bytes
+// that have not started to go out are discarded first (a slow consumer's
+// backlog), so the final frame is next on the wire.
+func (c *Conn) CloseWith(final []byte, drop bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return
+	}
+	if drop {
+		c.dropUnstartedLocked()
+	}
+	c.state = stateClosing
+	_ = c.writeLocked(final, -1)
+}
+
+// Close flushes what is queued, then sends FIN. The loop closes the
+// descriptor when the peer closes its side, or at once after Abort.
+func (c *Conn) Close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state >= stateFlushing {
+		return
+	}
+	c.state = stateFlushing
+	if c.queued == 0 {
+		c.shutLocked(unix.SHUT_WR)
+	}
+}
+
+// Abort drops anything queued and shuts the socket down in both
+// directions; the loop then closes it. Use it for a peer that does not
+// complete a close handshake in time, or a broken socket.
+func (c *Conn) Abort() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == stateClosed {
+		return
+	}
+	c.queue, c.head, c.queued = nil, 0, 0
+	c.shutLocked(unix.SHUT_RDWR)
+}
+
+// Queued returns the number of bytes waiting for the peer.
+func (c *Conn) Queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queued
+}
+
+// writeLocked writes b now if nothing is queued, else appends it. limit < 0
+// means unbounded (the final close frame is always accepted).
+func (c *Conn) writeLocked(b []byte, limit int) error {
+	if len(b) == 0 {
+		return nil
+	}
+	if c.queued > 0 {
+		if limit >= 0 && c.queued+len(b) > limit {
+			return ErrQueueFull
+		}
+		c.queue = append(c.queue, b)
+		c.queued += len(b)
+		return nil
+	}
+	n, err := writeNonBlocking(int(c.fd), b)
+	if err != nil {
+		c.failLocked()
+		return ErrClosed
+	}
+	if n == len(b) {
+		return nil
+	}
+	c.queue = append(c.queue, b)
+	c.head, c.queued = n, len(b)-n
+	c.armLocked(true)
+	return nil
+}
+
+// flushLocked writes as much of the queue as the kernel takes. It reports
+// whether the queue is now empty.
+func (c *Conn) flushLocked(iov [][]byte) bool {
+	for c.queued > 0 {
+		iov = iov[:0]
+		for i, b := range c.queue {
+			if i == 0 {
+				b = b[c.head:]
+			}
+			iov = append(iov, b)
+			if len(iov) == cap(iov) {
+				break
+			}
+		}
+		n, err := writevNonBlocking(int(c.fd), iov)
+		if err != nil {
+			c.failLocked()
+			return true
+		}
+		if n == 0 {
+			return false
+		}
+		c.consumeLocked(n)
+	}
+	return true
+}
+
+func (c *Conn) consumeLocked(n int) {
+	c.queued -= n
+	for n > 0 {
+		rest := len(c.queue[0]) - c.head
+		if n < rest {
+			c.head += n
+			return
+		}
+		n -= rest
+		c.queue[0] = nil
+		c.queue = c.queue[1:]
+		c.head = 0
+	}
+	if len(c.queue) == 0 {
+		c.queue = nil // hold no buffer while idle
+	}
+}
+
+// dropUnstartedLocked discards queued buffers that have not begun to go
+// out; a partly written head must finish or the peer sees a torn frame.
+func (c *Conn) dropUnstartedLocked() {
+	if len(c.queue) == 0 {
+		return
+	}
+	if c.head == 0 {
+		c.queue, c.queued = nil, 0
+		return
+	}
+	first := c.queue[0]
+	c.queue = [][]byte{first}
+	c.queued = len(first) - c.head
+}
+
+func (c *Conn) failLocked() {
+	c.queue, c.head, c.queued = nil, 0, 0
+	c.shutLocked(unix.SHUT_RDWR)
+}
+
+func (c *Conn) shutLocked(how int) {
+	if c.state == stateClosed {
+		return
+	}
+	if how == unix.SHUT_RDWR || c.state != stateShut {
+		_ = unix.Shutdown(int(c.fd), how)
+	}
+	c.state = stateShut
+}
+
+func (c *Conn) armLocked(on bool) {
+	if c.armed == on || c.state == stateClosed {
+		return
+	}
+	c.armed = on
+	c.loop.modify(int(c.fd), on)
+}

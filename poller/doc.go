@@ -1,0 +1,34 @@
+// Package poller is fanout's event loop: a native epoll loop per core that
+// accepts TCP connections, reads what the kernel already holds into one
+// shared buffer per loop, and writes through a small bounded queue per
+// connection that is flushed when the socket turns writable.
+//
+// An idle connection costs a *Conn (about 100 bytes) and one slot in its
+// loop's fd-indexed table: no goroutine, no read buffer, no write buffer.
+// Bytes a handler did not consume (the tail of a partial frame or request)
+// are copied into a pooled buffer that goes back to the pool as soon as the
+// handler consumes it.
+//
+// The poller knows sockets and bytes only; it never sees a frame, a channel
+// or a user.
+//
+// # Concurrency
+//
+// Each loop runs on its own goroutine. Handler methods are called on the
+// loop goroutine that owns the connection, one at a time per connection, so
+// a handler needs no lock for state it only touches from them. They must
+// not block: read only what is given, queue writes.
+//
+// Conn.Write, Conn.Close and Conn.CloseWith may be called from any
+// goroutine, concurrently. A write is attempted at once with a non-blocking
+// write(2); what the kernel does not take is queued (bounded by
+// Options.MaxQueuedBytes) and flushed by the loop on EPOLLOUT. The
+// per-connection mutex is held across that non-blocking write so that two
+// publishers cannot interleave their frames; it never waits on the peer.
+//
+// Exactly one party closes the file descriptor: the loop goroutine that owns
+// it. Any other goroutine asks for a close by shutting the socket down
+// (shutdown(2)), which wakes the loop with EPOLLIN/EPOLLRDHUP; the loop then
+// sees end-of-file, closes the descriptor and calls Handler.OnClose exactly
+// once. The state machine is written down in conn.go.
+package poller

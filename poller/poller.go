@@ -1,0 +1,154 @@
+package poller
+
+import (
+	"fmt"
+	"net"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Poller is a set of event loops sharing one TCP address: each loop has
+// its own SO_REUSEPORT listening socket, so the kernel spreads accepts.
+type Poller struct {
+	loops []*Loop
+	addr  *net.TCPAddr
+	once  sync.Once
+	wg    sync.WaitGroup
+}
+
+// Listen binds addr ("host:port"; port 0 picks a free one) and prepares
+// the loops. Call Serve to run them.
+func Listen(addr string, h Handler, o Options) (*Poller, error) {
+	o = o.withDefaults()
+	ta, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("poller: %w", err)
+	}
+	p := &Poller{addr: ta}
+	for i := 0; i < o.Loops; i++ {
+		lfd, err := listenFD(p.addr, o.Backlog)
+		if err != nil {
+			p.closeLoops()
+			return nil, fmt.Errorf("poller: listen %s: %w", addr, err)
+		}
+		if p.addr.Port == 0 {
+			p.addr = boundAddr(lfd, p.addr)
+		}
+		l, err := newLoop(lfd, h, o)
+		if err != nil {
+			unix.Close(lfd)
+			p.closeLoops()
+			return nil, fmt.Errorf("poller: %w", err)
+		}
+		p.loops = append(p.loops, l)
+	}
+	return p, nil
+}
+
+// Addr is the bound address.
+func (p *Poller) Addr() *net.TCPAddr { return p.addr }
+
+// Serve starts the loop goroutines and returns at once.
+func (p *Poller) Serve() {
+	for _, l := range p.loops {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			l.run()
+		}()
+	}
+}
+
+// StopAccepting closes the listening sockets; open connections go on.
+func (p *Poller) StopAccepting() {
+	for _, l := range p.loops {
+		l.noAccept.Store(true)
+		l.signal()
+	}
+}
+
+// Close stops every loop, closes every connection (OnClose sees
+// ErrClosed) and waits for the loop goroutines to return.
+func (p *Poller) Close() {
+	p.once.Do(func() {
+		for _, l := range p.loops {
+			l.stopping.Store(true)
+			l.signal()
+		}
+		p.wg.Wait()
+	})
+}
+
+func (p *Poller) closeLoops() {
+	for _, l := range p.loops {
+		unix.Close(l.lfd)
+		unix.Close(l.wakefd)
+		unix.Close(l.epfd)
+	}
+}
+
+// Conns returns the number of open connections over all loops.
+func (p *Poller) Conns() int {
+	n := int64(0)
+	for _, l := range p.loops {
+		n += l.count.Load()
+	}
+	return int(n)
+}
+
+// Detach removes c from its loop and hands its descriptor to the caller,
+// who then owns it (for example to give a plain HTTP request to net/http).
+// Call it only from the handler, on the loop goroutine, during OnData.
+func (c *Conn) Detach() int { return c.loop.detach(c) }
+
+func listenFD(a *net.TCPAddr, backlog int) (int, error) {
+	family, sa := sockaddr(a)
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	for _, opt := range []int{unix.SO_REUSEADDR, unix.SO_REUSEPORT} {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt, 1); err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	if err := unix.Listen(fd, backlog); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+func sockaddr(a *net.TCPAddr) (int, unix.Sockaddr) {
+	if ip4 := a.IP.To4(); ip4 != nil || a.IP == nil {
+		sa := &unix.SockaddrInet4{Port: a.Port}
+		if ip4 != nil {
+			copy(sa.Addr[:], ip4)
+		}
+		return unix.AF_INET, sa
+	}
+	sa := &unix.SockaddrInet6{Port: a.Port}
+	copy(sa.Addr[:], a.IP.To16())
+	return unix.AF_INET6, sa
+}
+
+func boundAddr(fd int, a *net.TCPAddr) *net.TCPAddr {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return a
+	}
+	out := *a
+	switch s := sa.(type) {
+	case *unix.SockaddrInet4:
+		out.Port = s.Port
+	case *unix.SockaddrInet6:
+		out.Port = s.Port
+	}
+	return &out
+}
