@@ -1,0 +1,184 @@
+package metrics
+
+import (
+	"sync"
+	"time"
+
+	vm "github.com/VictoriaMetrics/metrics"
+)
+
+// Metrics owns one metrics set and the cached counters the server updates.
+// Create it with [New]; the zero value is not usable.
+type Metrics struct {
+	set *vm.Set
+
+	messagesIn, messagesOut *vm.Counter
+	bytesIn, bytesOut       *vm.Counter
+	slowConsumers           *vm.Counter
+	heartbeatTimeouts       *vm.Counter
+	channels                *vm.Gauge
+	fanoutDuration          *vm.PrometheusHistogram
+
+	rejected [numRejectReasons]*vm.Counter
+	webhooks [numWebhookResults]*vm.Counter
+	closed   closeCodes
+	broker   *family
+
+	appsMu sync.RWMutex
+	apps   map[string]*appMetrics
+}
+
+// appMetrics holds the per-app series.
+type appMetrics struct {
+	connections *vm.Gauge
+	opened      *vm.Counter
+	publishes   [numPublishResults]*vm.Counter
+}
+
+// FanoutBuckets are the upper bounds, in seconds, of
+// fanout_fanout_duration_seconds: 50 µs doubling up to about 6.5 s.
+func FanoutBuckets() []float64 { return vm.ExponentialBuckets(0.00005, 2, 18) }
+
+// New returns a Metrics with every fixed series registered (at zero).
+func New() *Metrics {
+	s := vm.NewSet()
+	m := &Metrics{
+		set:               s,
+		messagesIn:        s.NewCounter("fanout_messages_in_total"),
+		messagesOut:       s.NewCounter("fanout_messages_out_total"),
+		bytesIn:           s.NewCounter("fanout_bytes_in_total"),
+		bytesOut:          s.NewCounter("fanout_bytes_out_total"),
+		slowConsumers:     s.NewCounter("fanout_slow_consumer_disconnects_total"),
+		heartbeatTimeouts: s.NewCounter("fanout_heartbeat_timeouts_total"),
+		channels:          s.NewGauge("fanout_channels", nil),
+		fanoutDuration:    s.NewPrometheusHistogramExt("fanout_fanout_duration_seconds", FanoutBuckets()),
+		broker:            newFamily(s, "fanout_broker_errors_total", "op"),
+		apps:              make(map[string]*appMetrics),
+	}
+	m.closed.set = s
+	for r := range m.rejected {
+		m.rejected[r] = s.NewCounter(labelled("fanout_upgrades_rejected_total", "reason", RejectReason(r).String()))
+	}
+	for r := range m.webhooks {
+		m.webhooks[r] = s.NewCounter(labelled("fanout_webhooks_total", "result", WebhookResult(r).String()))
+	}
+	return m
+}
+
+// app returns the series of one app, creating them on first use.
+func (m *Metrics) app(id string) *appMetrics {
+	m.appsMu.RLock()
+	a := m.apps[id]
+	m.appsMu.RUnlock()
+	if a != nil {
+		return a
+	}
+	m.appsMu.Lock()
+	defer m.appsMu.Unlock()
+	if a = m.apps[id]; a == nil {
+		a = m.newApp(id)
+		m.apps[id] = a
+	}
+	return a
+}
+
+func (m *Metrics) newApp(id string) *appMetrics {
+	a := &appMetrics{
+		connections: m.set.GetOrCreateGauge(labelled("fanout_connections", "app", id), nil),
+		opened:      m.set.GetOrCreateCounter(labelled("fanout_connections_opened_total", "app", id)),
+	}
+	for r := range a.publishes {
+		name := labelled2("fanout_publishes_total", "app", id, "result", PublishResult(r).String())
+		a.publishes[r] = m.set.GetOrCreateCounter(name)
+	}
+	return a
+}
+
+// AddApp registers the series of app id at zero, so dashboards show the
+// app before its first connection. Optional.
+func (m *Metrics) AddApp(id string) { m.app(id) }
+
+// ConnectionOpened counts an accepted connection of app and raises its
+// fanout_connections gauge.
+func (m *Metrics) ConnectionOpened(app string) {
+	a := m.app(app)
+	a.opened.Inc()
+	a.connections.Inc()
+}
+
+// ConnectionClosed lowers app's fanout_connections gauge and counts the
+// close under its close code. Call it exactly once per ConnectionOpened.
+func (m *Metrics) ConnectionClosed(app string, code int) {
+	m.app(app).connections.Dec()
+	m.closed.get(code).Inc()
+}
+
+// UpgradeRejected counts an upgrade refused for reason r.
+func (m *Metrics) UpgradeRejected(r RejectReason) {
+	if r >= numRejectReasons {
+		r = RejectBadRequest
+	}
+	m.rejected[r].Inc()
+}
+
+// MessageIn counts one message received from a client, of n bytes.
+func (m *Metrics) MessageIn(n int) {
+	m.messagesIn.Inc()
+	m.bytesIn.Add(n)
+}
+
+// MessagesOut counts count messages written to clients, n bytes in all.
+// A broadcast frame shared by k recipients is k messages.
+func (m *Metrics) MessagesOut(count, n int) {
+	m.messagesOut.Add(count)
+	m.bytesOut.Add(n)
+}
+
+// Published counts a publish through the HTTP API for app.
+func (m *Metrics) Published(app string, r PublishResult) {
+	if r >= numPublishResults {
+		r = PublishError
+	}
+	m.app(app).publishes[r].Inc()
+}
+
+// ObserveFanout records how long one event took to reach its local
+// subscribers' send queues.
+func (m *Metrics) ObserveFanout(d time.Duration) {
+	m.fanoutDuration.Update(d.Seconds())
+}
+
+// ChannelsAdd moves the fanout_channels gauge by delta (+1 when a channel
+// becomes occupied, -1 when it is vacated).
+func (m *Metrics) ChannelsAdd(delta int) { m.channels.Add(float64(delta)) }
+
+// SlowConsumerDisconnect counts a connection closed because its send
+// queue was full.
+func (m *Metrics) SlowConsumerDisconnect() { m.slowConsumers.Inc() }
+
+// HeartbeatTimeout counts a connection closed because no pong arrived.
+func (m *Metrics) HeartbeatTimeout() { m.heartbeatTimeouts.Inc() }
+
+// BrokerError counts a failed broker operation, e.g. "publish",
+// "subscribe", "presence". Keep op to a small fixed set.
+func (m *Metrics) BrokerError(op string) { m.broker.get(op).Inc() }
+
+// Webhook counts webhook outcomes.
+func (m *Metrics) Webhook(r WebhookResult) {
+	if r >= numWebhookResults {
+		r = WebhookError
+	}
+	m.webhooks[r].Inc()
+}
+
+// WebhookResultFunc adapts Webhook to a func(ok bool), the shape of
+// webhook.Options.OnResult.
+func (m *Metrics) WebhookResultFunc() func(ok bool) {
+	return func(ok bool) {
+		if ok {
+			m.Webhook(WebhookOK)
+		} else {
+			m.Webhook(WebhookError)
+		}
+	}
+}
