@@ -1,0 +1,120 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"strings"
+)
+
+// SignChannel returns the pusher:subscribe auth string "key:hexsig" for a
+// private or presence channel. The signature is HMAC-SHA256(secret,
+// socketID + ":" + channel), with ":" + channelData appended when
+// channelData is not empty (presence channels).
+func SignChannel(key, secret, socketID, channel, channelData string) string {
+	return key + ":" + hex.EncodeToString(channelMAC(secret, socketID, channel, channelData))
+}
+
+// VerifyChannel reports whether auth is the SignChannel string for these
+// values. It compares in constant time. A presence- channel needs
+// channelData; an empty one is refused.
+func VerifyChannel(key, secret, socketID, channel, channelData, auth string) bool {
+	if channelData == "" && strings.HasPrefix(channel, "presence-") {
+		return false
+	}
+	return verifyKeyed(key, auth, channelMAC(secret, socketID, channel, channelData))
+}
+
+func channelMAC(secret, socketID, channel, channelData string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(socketID))
+	m.Write([]byte{':'})
+	m.Write([]byte(channel))
+	if channelData != "" {
+		m.Write([]byte{':'})
+		m.Write([]byte(channelData))
+	}
+	return m.Sum(nil)
+}
+
+// SignUser returns the pusher:signin auth string "key:hexsig", the
+// signature being HMAC-SHA256(secret, socketID + "::user::" + userData).
+func SignUser(key, secret, socketID, userData string) string {
+	return key + ":" + hex.EncodeToString(userMAC(secret, socketID, userData))
+}
+
+// VerifyUser reports whether auth is the SignUser string for these values.
+// It compares in constant time.
+func VerifyUser(key, secret, socketID, userData, auth string) bool {
+	return verifyKeyed(key, auth, userMAC(secret, socketID, userData))
+}
+
+func userMAC(secret, socketID, userData string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(socketID))
+	m.Write([]byte("::user::"))
+	m.Write([]byte(userData))
+	return m.Sum(nil)
+}
+
+// verifyKeyed checks auth == key + ":" + hex(mac) without leaking timing
+// about the signature.
+func verifyKeyed(key, auth string, mac []byte) bool {
+	gotKey, gotHex, ok := strings.Cut(auth, ":")
+	if !ok || len(gotHex) != hex.EncodedLen(len(mac)) {
+		return false
+	}
+	var got [sha256.Size]byte
+	if _, err := hex.Decode(got[:len(mac)], []byte(gotHex)); err != nil {
+		return false
+	}
+	keyOK := subtle.ConstantTimeCompare([]byte(gotKey), []byte(key))
+	return keyOK&subtle.ConstantTimeCompare(got[:len(mac)], mac) == 1
+}
+
+// SignWebhook returns the X-Pusher-Signature header value for a webhook
+// body: hex(HMAC-SHA256(secret, body)).
+func SignWebhook(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifyWebhook reports, in constant time, whether signature is the
+// SignWebhook value for body.
+func VerifyWebhook(secret string, body []byte, signature string) bool {
+	got, err := hex.DecodeString(signature)
+	if err != nil {
+		return false
+	}
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hmac.Equal(got, m.Sum(nil))
+}
+
+// MaxSocketIDLen bounds the length of a socket id ValidSocketID accepts.
+const MaxSocketIDLen = 64
+
+// ValidSocketID reports whether s has the Pusher socket id form
+// "<digits>.<digits>" (ASCII digits, both parts non-empty, at most
+// MaxSocketIDLen bytes in all).
+func ValidSocketID(s string) bool {
+	if len(s) > MaxSocketIDLen {
+		return false
+	}
+	a, b, ok := strings.Cut(s, ".")
+	return ok && allDigits(a) && allDigits(b)
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
