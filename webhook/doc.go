@@ -1,0 +1,21 @@
+// Package webhook delivers Pusher-style webhooks for one app: events such
+// as channel_occupied, member_added or client_event are queued without
+// blocking the caller, batched, signed and POSTed to the app's URL.
+//
+// A request body is {"time_ms": <unix ms>, "events": [...]}, sent with
+// Content-Type application/json, X-Pusher-Key (the app key) and
+// X-Pusher-Signature (hex HMAC-SHA256 of the body keyed by the app secret),
+// as https://pusher.com/docs/channels/server_api/webhooks describes.
+// Network errors and 5xx answers are retried with jittered exponential
+// backoff; 4xx answers are not.
+//
+// # Concurrency
+//
+// One [Sender] per app owns one goroutine, started by [New], that batches
+// and posts. [Sender.Send] may be called from any goroutine, including
+// event loops: it never blocks and never allocates beyond copying the
+// event into a bounded queue; when the queue is full the event is dropped
+// and counted. [Sender.Close] may be called once from any goroutine (later
+// calls wait like the first); it stops the goroutine after flushing what
+// it can before its context ends. Events sent after Close are dropped.
+package webhook

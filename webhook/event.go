@@ -1,0 +1,38 @@
+package webhook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+)
+
+// Event is one webhook event. Name and Channel are always set; UserID for
+// member_added, member_removed and client events on presence channels;
+// Event, Data and SocketID for client_event.
+type Event struct {
+	Name     string `json:"name"`
+	Channel  string `json:"channel"`
+	UserID   string `json:"user_id,omitempty"`
+	Event    string `json:"event,omitempty"`
+	Data     string `json:"data,omitempty"`
+	SocketID string `json:"socket_id,omitempty"`
+}
+
+// Payload is the JSON body of one webhook request.
+type Payload struct {
+	TimeMs int64   `json:"time_ms"`
+	Events []Event `json:"events"`
+}
+
+func encode(now time.Time, events []Event) ([]byte, error) {
+	return json.Marshal(Payload{TimeMs: now.UnixMilli(), Events: events})
+}
+
+// Sign returns the X-Pusher-Signature of body: hex HMAC-SHA256 keyed by secret.
+func Sign(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
+}
