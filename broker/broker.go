@@ -1,0 +1,48 @@
+package broker
+
+import "context"
+
+// Publication is one event for the subscribers of one channel, on every
+// node.
+type Publication struct {
+	App     string `json:"a"`
+	Channel string `json:"c"`
+	Event   string `json:"e"`
+	// Data is the event's data as JSON text: a JSON string for events
+	// from the HTTP API, the value the client sent for client events.
+	Data string `json:"d"`
+	// SocketID, when set, is a connection that must not receive the event
+	// (the publisher's own socket).
+	SocketID string `json:"s,omitempty"`
+	// UserID is the sender of a client event on a presence channel.
+	UserID string `json:"u,omitempty"`
+}
+
+// Handler receives what a broker delivers to this node.
+type Handler interface {
+	// Deliver hands a publication to this node's subscribers.
+	Deliver(p Publication)
+	// TerminateUser closes this node's connections of a user.
+	TerminateUser(app, userID string)
+}
+
+// Broker moves publications between nodes.
+type Broker interface {
+	// Start begins delivering to h; call it once, before anything else.
+	Start(h Handler) error
+	// Publish sends publications to every node that has subscribers for
+	// their channels, in order. An error means nothing may have been sent
+	// (callers answer 503, never drop silently).
+	Publish(ctx context.Context, ps ...Publication) error
+	// Subscribe says this node has its first local subscriber of a
+	// channel; Unsubscribe that its last one left. Calls for a channel
+	// alternate, starting with Subscribe.
+	Subscribe(app, channel string)
+	Unsubscribe(app, channel string)
+	// TerminateUser asks every node to close a user's connections.
+	TerminateUser(ctx context.Context, app, userID string) error
+	// Ready returns nil when the broker can publish.
+	Ready() error
+	// Close stops delivery and releases resources.
+	Close() error
+}
