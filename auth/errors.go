@@ -35,16 +35,16 @@ const (
 
 // Reasons carried by TokenError.
 const (
-	ReasonMalformed       = "malformed token"
-	ReasonAlgNone         = "alg none"
-	ReasonAlgUnsupported  = "unsupported alg"
-	ReasonAlgNotEnabled   = "alg not enabled"
-	ReasonNoMatchingKey   = "no key for alg"
-	ReasonUnknownKid      = "unknown kid"
-	ReasonTokenSignature  = "bad signature"
-	ReasonMissingExp      = "missing exp"
-	ReasonExpired         = "expired"
-	ReasonNotYetValid     = "not valid yet (nbf)"
-	ReasonBadIssuer       = "wrong iss"
-	ReasonBadAudience     = "wrong aud"
+	ReasonMalformed      = "malformed token"
+	ReasonAlgNone        = "alg none"
+	ReasonAlgUnsupported = "unsupported alg"
+	ReasonAlgNotEnabled  = "alg not enabled"
+	ReasonNoMatchingKey  = "no key for alg"
+	ReasonUnknownKid     = "unknown kid"
+	ReasonTokenSignature = "bad signature"
+	ReasonMissingExp     = "missing exp"
+	ReasonExpired        = "expired"
+	ReasonNotYetValid    = "not valid yet (nbf)"
+	ReasonBadIssuer      = "wrong iss"
+	ReasonBadAudience    = "wrong aud"
 )
