@@ -92,3 +92,11 @@ func reasonOf(err error) string {
 }
 
 func hexString(b []byte) string { return hex.EncodeToString(b) }
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

@@ -21,6 +21,8 @@ const (
 	MaxJWKSSize = 1 << 20
 )
 
+var errClosed = errors.New("auth: Verifier closed")
+
 // jwksCache holds the last good key set of a JWKS endpoint. Fetches are
 // shared: at most one runs at a time, and callers that need its result
 // wait for it.
@@ -77,6 +79,9 @@ func (c *jwksCache) lookup(kid string, now time.Time) []pubKey {
 
 // refresh fetches the set now, or waits for the fetch already running.
 func (c *jwksCache) refresh(ctx context.Context) error {
+	if c.ctx.Err() != nil {
+		return errClosed
+	}
 	c.mu.Lock()
 	if ch := c.inflight; ch != nil {
 		c.mu.Unlock()

@@ -87,11 +87,11 @@ func parsePublicPEM(data []byte) ([]pubKey, error) {
 		}
 		keys = append(keys, pubKey{key: k})
 	}
-	if strings.TrimSpace(string(data)) != "" {
-		return nil, errors.New("auth: public key PEM has trailing data that is not a PEM block")
-	}
 	if len(keys) == 0 {
 		return nil, errors.New("auth: public key PEM holds no PEM block")
+	}
+	if strings.TrimSpace(string(data)) != "" {
+		return nil, errors.New("auth: public key PEM has trailing data that is not a PEM block")
 	}
 	return keys, nil
 }
