@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/server"
+)
+
+func serve(args []string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load("", os.Environ(), args)
+	if errors.Is(err, flag.ErrHelp) {
+		config.PrintUsage(stdout)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "fanout:", err)
+		return 2
+	}
+	if cfg.PrintConfig {
+		stdout.Write(cfg.Masked().YAML())
+		return 0
+	}
+	log := newLogger(stderr, cfg.Server.LogLevel, cfg.Server.LogFormat)
+	if cfg.UsesDevCredentials() {
+		log.Warn("development credentials in use (app-id/app-key/app-secret) and anonymous connections allowed; set apps in a config file for production")
+	}
+	b, err := newBroker(cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "fanout:", err)
+		return 2
+	}
+	node, err := server.New(cfg, log, b)
+	if err != nil {
+		fmt.Fprintln(stderr, "fanout:", err)
+		return 2
+	}
+	if err := node.Start(); err != nil {
+		fmt.Fprintln(stderr, "fanout:", err)
+		return 1
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	got := <-sig
+	log.Info("signal received, draining", "signal", got.String())
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.Drain+10*time.Second)
+	defer cancel()
+	go func() { // a second signal stops at once
+		<-sig
+		cancel()
+	}()
+	if err := node.Drain(ctx, cfg.Shutdown.Drain); err != nil {
+		log.Warn("drain cut short", "err", err)
+	}
+	node.Close()
+	log.Info("stopped")
+	return 0
+}
+
+func newBroker(cfg config.Config, log *slog.Logger) (broker.Broker, error) {
+	if cfg.Redis.URL == "" {
+		return broker.NewMemory(), nil
+	}
+	return newRedisBroker(cfg, log)
+}
+
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	o := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}

@@ -1,0 +1,138 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/pusher"
+)
+
+// Backend is what the API needs from the node (pusher.Server implements it).
+type Backend interface {
+	AppCredentials(id string) (key, secret string, disabled bool, maxData int, ok bool)
+	Publish(ctx context.Context, ps ...broker.Publication) error
+	ChannelInfo(ctx context.Context, app, channel string) (pusher.ChannelInfo, error)
+	Channels(ctx context.Context, app, prefix string) (map[string]pusher.ChannelInfo, error)
+	Users(ctx context.Context, app, channel string) ([]string, error)
+	Terminate(ctx context.Context, app, userID string) error
+	Ready() error
+}
+
+// Options configure the API. The zero value of each field means the
+// default given on it.
+type Options struct {
+	// MaxBodySize bounds a request body; 0 means 256 KiB (ten events of
+	// 10 KiB data plus their envelopes fit).
+	MaxBodySize int64
+	// MaxSkew is how far auth_timestamp may be from now; 0 means 600 s.
+	MaxSkew time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler serves the HTTP API.
+type Handler struct {
+	b   Backend
+	o   Options
+	mux *http.ServeMux
+}
+
+// New returns the API handler over b.
+func New(b Backend, o Options) *Handler {
+	if o.MaxBodySize <= 0 {
+		o.MaxBodySize = 256 << 10
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	h := &Handler{b: b, o: o, mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	h.mux.HandleFunc("GET /readyz", h.ready)
+	h.mux.HandleFunc("POST /apps/{app}/events", h.signed(h.events))
+	h.mux.HandleFunc("POST /apps/{app}/batch_events", h.signed(h.batchEvents))
+	h.mux.HandleFunc("GET /apps/{app}/channels", h.signed(h.channels))
+	h.mux.HandleFunc("GET /apps/{app}/channels/{channel}", h.signed(h.channel))
+	h.mux.HandleFunc("GET /apps/{app}/channels/{channel}/users", h.signed(h.users))
+	h.mux.HandleFunc("POST /apps/{app}/users/{user}/terminate_connections", h.signed(h.terminate))
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
+	if err := h.b.Ready(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		return
+	}
+	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+// request is a signed API call after its checks.
+type request struct {
+	app     string
+	maxData int
+	body    []byte
+}
+
+// signed checks the app, the body size and the Pusher signature before fn.
+func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		appID := r.PathValue("app")
+		key, secret, disabled, maxData, ok := h.b.AppCredentials(appID)
+		if !ok {
+			writeError(w, http.StatusNotFound, "unknown app")
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBodySize))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writeError(w, http.StatusRequestEntityTooLarge, "request body too large")
+				return
+			}
+			writeError(w, http.StatusBadRequest, "cannot read body")
+			return
+		}
+		q := r.URL.Query()
+		if q.Get("auth_key") != key {
+			writeError(w, http.StatusUnauthorized, "unknown auth_key")
+			return
+		}
+		check := auth.RequestCheck{Method: r.Method, Path: r.URL.Path, Query: q, Body: body, Now: h.o.Now(), MaxSkew: h.o.MaxSkew}
+		if err := auth.VerifyRequest(check, secret); err != nil {
+			writeError(w, http.StatusUnauthorized, err.Error())
+			return
+		}
+		if disabled {
+			writeError(w, http.StatusForbidden, "app disabled")
+			return
+		}
+		fn(w, r, &request{app: appID, maxData: maxData, body: body})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// publishError maps a broker failure: never a silent drop.
+func publishError(w http.ResponseWriter, err error) {
+	if errors.Is(err, context.Canceled) {
+		writeError(w, http.StatusServiceUnavailable, "request canceled")
+		return
+	}
+	writeError(w, http.StatusServiceUnavailable, "publish failed: "+strings.TrimPrefix(err.Error(), "broker: "))
+}

@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/fanout/fanout/pusher"
+)
+
+func infoFields(info string) map[string]bool {
+	f := map[string]bool{}
+	for _, s := range strings.Split(info, ",") {
+		f[strings.TrimSpace(s)] = true
+	}
+	return f
+}
+
+func isPresence(name string) bool { return strings.HasPrefix(name, "presence-") }
+
+// infoMap renders the requested info attributes of a channel.
+func infoMap(ci pusher.ChannelInfo, fields map[string]bool, channel string) map[string]int {
+	m := map[string]int{}
+	if fields["subscription_count"] {
+		m["subscription_count"] = ci.Subscriptions
+	}
+	if fields["user_count"] && isPresence(channel) {
+		m["user_count"] = ci.Users
+	}
+	return m
+}
+
+func (h *Handler) channels(w http.ResponseWriter, r *http.Request, req *request) {
+	q := r.URL.Query()
+	prefix := q.Get("filter_by_prefix")
+	fields := infoFields(q.Get("info"))
+	if fields["user_count"] && !isPresence(prefix) {
+		writeError(w, http.StatusBadRequest, "info=user_count needs filter_by_prefix=presence-")
+		return
+	}
+	all, err := h.b.Channels(r.Context(), req.app, prefix)
+	if err != nil {
+		publishError(w, err)
+		return
+	}
+	out := make(map[string]map[string]int, len(all))
+	for name, ci := range all {
+		out[name] = infoMap(ci, fields, name)
+	}
+	writeJSON(w, 200, map[string]any{"channels": out})
+}
+
+func (h *Handler) channel(w http.ResponseWriter, r *http.Request, req *request) {
+	name := r.PathValue("channel")
+	if !pusher.ValidChannelName(name) {
+		writeError(w, http.StatusBadRequest, "invalid channel name")
+		return
+	}
+	fields := infoFields(r.URL.Query().Get("info"))
+	if fields["user_count"] && !isPresence(name) {
+		writeError(w, http.StatusBadRequest, "user_count is only available for presence channels")
+		return
+	}
+	ci, err := h.b.ChannelInfo(r.Context(), req.app, name)
+	if err != nil {
+		publishError(w, err)
+		return
+	}
+	out := map[string]any{"occupied": ci.Occupied}
+	for k, v := range infoMap(ci, fields, name) {
+		out[k] = v
+	}
+	writeJSON(w, 200, out)
+}
+
+func (h *Handler) users(w http.ResponseWriter, r *http.Request, req *request) {
+	name := r.PathValue("channel")
+	if !isPresence(name) || !pusher.ValidChannelName(name) {
+		writeError(w, http.StatusBadRequest, "users are only available for presence channels")
+		return
+	}
+	ids, err := h.b.Users(r.Context(), req.app, name)
+	if err != nil {
+		publishError(w, err)
+		return
+	}
+	users := make([]map[string]string, len(ids))
+	for i, id := range ids {
+		users[i] = map[string]string{"id": id}
+	}
+	writeJSON(w, 200, map[string]any{"users": users})
+}
+
+func (h *Handler) terminate(w http.ResponseWriter, r *http.Request, req *request) {
+	if err := h.b.Terminate(r.Context(), req.app, r.PathValue("user")); err != nil {
+		publishError(w, err)
+		return
+	}
+	writeJSON(w, 200, struct{}{})
+}

@@ -1,0 +1,145 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/pusher"
+)
+
+// Limits of the Pusher HTTP API.
+const (
+	maxChannelsPerEvent = 100
+	maxBatch            = 10
+	maxEventName        = 200
+)
+
+// eventBody is one event as the Pusher SDKs send it.
+type eventBody struct {
+	Name     string   `json:"name"`
+	Data     *string  `json:"data"`
+	Channels []string `json:"channels"`
+	Channel  string   `json:"channel"`
+	SocketID string   `json:"socket_id"`
+	Info     string   `json:"info"`
+}
+
+// statusError is a rejected event: its HTTP status and message.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e statusError) Error() string { return e.msg }
+
+// publications validates one event and expands it per channel.
+func (e *eventBody) publications(app string, maxData int) ([]broker.Publication, error) {
+	chans := e.Channels
+	if e.Channel != "" {
+		chans = append(chans, e.Channel)
+	}
+	switch {
+	case e.Name == "" || len(e.Name) > maxEventName:
+		return nil, statusError{400, "event name is required and at most 200 characters"}
+	case e.Data == nil:
+		return nil, statusError{400, "data is required and must be a string"}
+	case len(chans) == 0 || len(chans) > maxChannelsPerEvent:
+		return nil, statusError{400, "between 1 and 100 channels are required"}
+	case len(*e.Data) > maxData:
+		return nil, statusError{http.StatusRequestEntityTooLarge, fmt.Sprintf("event data over %d bytes", maxData)}
+	case e.SocketID != "" && !auth.ValidSocketID(e.SocketID):
+		return nil, statusError{400, "invalid socket_id"}
+	}
+	data, _ := json.Marshal(*e.Data)
+	out := make([]broker.Publication, 0, len(chans))
+	for _, ch := range chans {
+		if !pusher.ValidChannelName(ch) {
+			return nil, statusError{400, "invalid channel name " + fmt.Sprintf("%q", ch)}
+		}
+		out = append(out, broker.Publication{App: app, Channel: ch, Event: e.Name, Data: string(data), SocketID: e.SocketID})
+	}
+	return out, nil
+}
+
+func (h *Handler) events(w http.ResponseWriter, r *http.Request, req *request) {
+	var e eventBody
+	if err := json.Unmarshal(req.body, &e); err != nil {
+		writeError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+		return
+	}
+	ps, err := e.publications(req.app, req.maxData)
+	if err != nil {
+		se := err.(statusError)
+		writeError(w, se.status, se.msg)
+		return
+	}
+	if err := h.b.Publish(r.Context(), ps...); err != nil {
+		publishError(w, err)
+		return
+	}
+	writeJSON(w, 200, h.eventInfo(r, req.app, e.Info, ps))
+}
+
+// eventInfo answers the optional info=subscription_count,user_count.
+func (h *Handler) eventInfo(r *http.Request, app, info string, ps []broker.Publication) any {
+	if info == "" {
+		return struct{}{}
+	}
+	fields := infoFields(info)
+	chans := map[string]map[string]int{}
+	for _, p := range ps {
+		ci, err := h.b.ChannelInfo(r.Context(), app, p.Channel)
+		if err != nil {
+			continue
+		}
+		chans[p.Channel] = infoMap(ci, fields, p.Channel)
+	}
+	return map[string]any{"channels": chans}
+}
+
+type batchBody struct {
+	Batch []eventBody `json:"batch"`
+}
+
+func (h *Handler) batchEvents(w http.ResponseWriter, r *http.Request, req *request) {
+	var b batchBody
+	if err := json.Unmarshal(req.body, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+		return
+	}
+	if len(b.Batch) == 0 || len(b.Batch) > maxBatch {
+		writeError(w, http.StatusBadRequest, "a batch holds between 1 and 10 events")
+		return
+	}
+	var all []broker.Publication
+	for i := range b.Batch {
+		if len(b.Batch[i].Channels) > 0 {
+			writeError(w, http.StatusBadRequest, "batch events take a single channel")
+			return
+		}
+		ps, err := b.Batch[i].publications(req.app, req.maxData)
+		if err != nil {
+			se := err.(statusError)
+			writeError(w, se.status, fmt.Sprintf("batch[%d]: %s", i, se.msg))
+			return
+		}
+		all = append(all, ps...)
+	}
+	if err := h.b.Publish(r.Context(), all...); err != nil {
+		publishError(w, err)
+		return
+	}
+	results := make([]any, len(all))
+	for i, p := range all {
+		results[i] = struct{}{}
+		if b.Batch[i].Info != "" {
+			if ci, err := h.b.ChannelInfo(r.Context(), req.app, p.Channel); err == nil {
+				results[i] = infoMap(ci, infoFields(b.Batch[i].Info), p.Channel)
+			}
+		}
+	}
+	writeJSON(w, 200, map[string]any{"batch": results})
+}

@@ -1,0 +1,118 @@
+package pusher
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/fanout/fanout/auth"
+)
+
+// AuthMode says whether an app's connections must authenticate.
+type AuthMode uint8
+
+const (
+	// AuthRequired (the zero value): a connection must present a valid
+	// token on the upgrade or complete pusher:signin within the grace
+	// period, else it is closed with 4009.
+	AuthRequired AuthMode = iota
+	// AuthOptional: tokens and signin are honoured; anonymous connections
+	// may stay and use public channels.
+	AuthOptional
+	// AuthOff: no connection authentication (channel auth still applies).
+	AuthOff
+)
+
+// ParseAuthMode reads "required", "optional" or "off".
+func ParseAuthMode(s string) (AuthMode, bool) {
+	switch s {
+	case "required", "":
+		return AuthRequired, true
+	case "optional":
+		return AuthOptional, true
+	case "off":
+		return AuthOff, true
+	}
+	return 0, false
+}
+
+func (m AuthMode) String() string {
+	return [...]string{"required", "optional", "off"}[m]
+}
+
+// App is one tenant: its credentials, policies and limits. Zero values of
+// the limits mean the SPEC defaults given on each field.
+type App struct {
+	ID, Key, Secret string
+	// Disabled apps refuse connections with 4003 and publishes with 403.
+	Disabled bool
+	Auth     AuthMode
+	// SigninTimeout is the grace for pusher:signin in AuthRequired mode;
+	// 0 means 30 s.
+	SigninTimeout time.Duration
+	// PublicBeforeSignin lets an unauthenticated connection subscribe to
+	// public channels during the grace period.
+	PublicBeforeSignin bool
+	// TokenCookie is the cookie that may carry the upgrade token; "" means
+	// "fanout_token".
+	TokenCookie string
+	// JWT verifies upgrade tokens; nil means HS256/384/512 with Secret.
+	JWT *auth.Verifier
+	// Origins is the Origin allow-list (empty allows all).
+	Origins auth.OriginPolicy
+	// ClientEvents enables client-* events on private and presence
+	// channels.
+	ClientEvents bool
+	// Deflate enables permessage-deflate when the client offers it.
+	Deflate bool
+	// MaxConnections caps the app's connections on this node; 0 is
+	// unlimited.
+	MaxConnections int
+	// MaxChannels is the channels per connection; 0 means 100.
+	MaxChannels int
+	// MaxEventData is the largest event data in bytes; 0 means 10 KiB.
+	MaxEventData int
+	// ClientEventRate is client events per second per connection; 0 means
+	// 10.
+	ClientEventRate int
+	// MaxPresenceMembers per presence channel; 0 means 100.
+	MaxPresenceMembers int
+	// Webhook, when set, receives channel and member events.
+	Webhook func(WebhookEvent)
+
+	conns atomic.Int64
+}
+
+// WebhookEvent is one lifecycle event for an app's webhook.
+type WebhookEvent struct {
+	Name, Channel, UserID, Event, Data, SocketID string
+}
+
+func (a *App) withDefaults() {
+	if a.SigninTimeout <= 0 {
+		a.SigninTimeout = 30 * time.Second
+	}
+	if a.TokenCookie == "" {
+		a.TokenCookie = auth.DefaultTokenCookie
+	}
+	if a.MaxChannels <= 0 {
+		a.MaxChannels = 100
+	}
+	if a.MaxEventData <= 0 {
+		a.MaxEventData = 10 << 10
+	}
+	if a.ClientEventRate <= 0 {
+		a.ClientEventRate = 10
+	}
+	if a.MaxPresenceMembers <= 0 {
+		a.MaxPresenceMembers = 100
+	}
+}
+
+// Conns returns the app's open connections on this node.
+func (a *App) Conns() int { return int(a.conns.Load()) }
+
+func (a *App) webhook(e WebhookEvent) {
+	if a.Webhook != nil {
+		a.Webhook(e)
+	}
+}

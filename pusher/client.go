@@ -1,0 +1,106 @@
+package pusher
+
+import (
+	"encoding/json"
+
+	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/shard"
+)
+
+// clientEvent relays a client-* event to the channel's other subscribers
+// on every node (never back to the sender).
+func (s *Server) clientEvent(c *conn, ev *inbound, size int) {
+	app := c.app
+	kind := kindOf(ev.Channel)
+	switch {
+	case !app.ClientEvents:
+		s.send(c, errorFrame(errNotAllowed, "client events are not enabled for this app"))
+		return
+	case kind != kindPrivate && kind != kindPresence:
+		s.send(c, errorFrame(errNotAllowed, "client events are only allowed on private and presence channels"))
+		return
+	}
+	ch := c.findChannel(ev.Channel)
+	if ch == nil {
+		s.send(c, errorFrame(errNotAllowed, "client event on a channel this connection has not subscribed to"))
+		return
+	}
+	if len(ev.Data) > app.MaxEventData {
+		s.send(c, errorFrame(errDataTooLarge, "event data too large"))
+		return
+	}
+	if !c.bucket.allow(s.now(), app.ClientEventRate) {
+		s.closeWith(c, CodeClientEventLimit, "client event rate limit exceeded", false)
+		return
+	}
+	data := string(ev.Data)
+	if data == "" {
+		data = "null"
+	}
+	p := broker.Publication{App: app.ID, Channel: ev.Channel, Event: ev.Event, Data: data, SocketID: c.socketID()}
+	if kind == kindPresence {
+		p.UserID = c.memberID(ch)
+	}
+	s.publishAsync(p)
+	app.webhook(WebhookEvent{Name: "client_event", Channel: ev.Channel, Event: ev.Event, Data: data,
+		SocketID: p.SocketID, UserID: p.UserID})
+}
+
+func (c *conn) memberID(ch *shard.Channel[*conn]) string {
+	for _, m := range c.members {
+		if m.ch == ch {
+			return m.user
+		}
+	}
+	return ""
+}
+
+type signinData struct {
+	Auth     string `json:"auth"`
+	UserData string `json:"user_data"`
+}
+
+type userData struct {
+	ID json.RawMessage `json:"id"`
+}
+
+// signin authenticates a connection with HMAC-signed user_data, as
+// pusher-js sends it; it also refreshes an expiring token's deadline.
+func (s *Server) signin(c *conn, raw json.RawMessage) {
+	var d signinData
+	var u userData
+	if unmarshalData(raw, &d) != nil || json.Unmarshal([]byte(d.UserData), &u) != nil || userIDString(u.ID) == "" {
+		s.send(c, errorFrame(int(CodeUnauthorized), "signin: user_data must be a JSON object with an id"))
+		return
+	}
+	if !auth.VerifyUser(c.app.Key, c.app.Secret, c.socketID(), d.UserData, d.Auth) {
+		s.send(c, errorFrame(int(CodeUnauthorized), "signin: invalid signature"))
+		return
+	}
+	c.authed = true
+	c.authUntil.Store(0)
+	c.setUser(userIDString(u.ID))
+	s.send(c, eventFrame("pusher:signin_success", "", stringData(appendSigninSuccess(d.UserData)), ""))
+}
+
+func appendSigninSuccess(userData string) []byte {
+	b := []byte(`{"user_data":`)
+	b = appendJSONString(b, userData)
+	return append(b, '}')
+}
+
+// setUser records c as a connection of user id (for terminate_connections).
+func (c *conn) setUser(id string) {
+	if id == c.user {
+		return
+	}
+	hub := c.srv.hub
+	if c.user != "" {
+		hub.RemoveUser(shard.Key{App: c.app.ID, Name: c.user}, c)
+	}
+	c.user = id
+	if id != "" {
+		hub.AddUser(shard.Key{App: c.app.ID, Name: id}, c)
+	}
+}

@@ -1,0 +1,43 @@
+package pusher
+
+import (
+	"github.com/fanout/fanout/frame"
+	"github.com/fanout/fanout/poller"
+)
+
+// send writes b to c; a full queue makes c a slow consumer.
+func (s *Server) send(c *conn, b []byte) {
+	if err := c.pc.Write(b); err == poller.ErrQueueFull {
+		s.slowConsumer(c)
+	}
+}
+
+// slowConsumer closes a connection whose send queue is full with 4100:
+// its backlog is dropped so the close frame goes next.
+func (s *Server) slowConsumer(c *conn) {
+	if c.phase.Load() != phaseOpen {
+		return
+	}
+	s.opts.Metrics.SlowConsumer()
+	s.closeWith(c, CodeOverCapacity, "slow consumer: send queue full", true)
+	c.pc.Close()
+}
+
+// closeWith starts a server-side close from any goroutine: for Pusher
+// codes a pusher:error event first (pusher-js reads it), then the close
+// frame. The peer's close frame, or the CloseTimeout deadline, finishes it.
+func (s *Server) closeWith(c *conn, code frame.StatusCode, reason string, drop bool) {
+	if !c.phase.CompareAndSwap(phaseOpen, phaseClosing) {
+		return
+	}
+	c.code.Store(uint32(code))
+	var b []byte
+	if code >= 4000 && !c.echo {
+		b = append(b, errorFrame(int(code), reason)...)
+	}
+	b = frame.AppendClose(b, code, reason)
+	deadline := s.now() + int64(s.opts.CloseTimeout)
+	c.closeBy.Store(deadline)
+	c.pc.CloseWith(b, drop)
+	s.wheel(c).Add(c, unixTime(deadline))
+}

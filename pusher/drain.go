@@ -1,0 +1,59 @@
+package pusher
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
+
+// Drain stops accepting, turns Ready false, then closes every connection
+// with 4200 (reconnect now), spread evenly over window with jitter so that
+// clients do not come back in one burst. Each close flushes what is queued
+// first. It returns when every connection is gone or ctx ends.
+func (s *Server) Drain(ctx context.Context, window time.Duration) error {
+	s.draining.Store(true)
+	s.poller.StopAccepting()
+	conns := s.allConns()
+	rand.Shuffle(len(conns), func(i, j int) { conns[i], conns[j] = conns[j], conns[i] })
+	start := time.Now()
+	step := time.Duration(0)
+	if len(conns) > 0 {
+		step = window / time.Duration(len(conns))
+	}
+	for i, c := range conns {
+		at := start.Add(time.Duration(i)*step + time.Duration(rand.Int64N(int64(step)+1)))
+		if d := time.Until(at); d > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d):
+			}
+		}
+		s.closeWith(c, CodeGoingAway, "server going away", false)
+		c.pc.Close()
+	}
+	for s.poller.Conns() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// allConns lists the open connections: every one of them is on a wheel.
+func (s *Server) allConns() []*conn {
+	seen := make(map[*conn]struct{}, s.Conns())
+	out := make([]*conn, 0, s.Conns())
+	for _, w := range s.wheels {
+		w.Each(func(c *conn) {
+			if _, ok := seen[c]; ok || c.phase.Load() != phaseOpen {
+				return
+			}
+			seen[c] = struct{}{}
+			out = append(out, c)
+		})
+	}
+	return out
+}

@@ -1,0 +1,55 @@
+package pusher
+
+import (
+	"github.com/fanout/fanout/poller"
+	"github.com/fanout/fanout/shard"
+)
+
+// OnOpen implements poller.Handler: a fresh socket must send its upgrade
+// request within UpgradeTimeout.
+func (s *Server) OnOpen(pc *poller.Conn) {
+	c := &conn{pc: pc, srv: s, id: s.node<<32 | uint64(s.seq.Add(1))}
+	now := s.now()
+	c.lastSeen.Store(now)
+	deadline := now + int64(s.opts.UpgradeTimeout)
+	c.closeBy.Store(deadline)
+	pc.Context = c
+	s.wheel(c).Add(c, unixTime(deadline))
+}
+
+// OnData implements poller.Handler.
+func (s *Server) OnData(pc *poller.Conn, data []byte) int {
+	c := pc.Context.(*conn)
+	c.lastSeen.Store(s.now())
+	switch c.phase.Load() {
+	case phaseHandshake:
+		return s.handshake(c, data)
+	case phaseOpen, phaseClosing:
+		if !c.upgraded { // refused with an HTTP error: wait for the peer to go
+			return len(data)
+		}
+		s.opts.Metrics.MessageIn(len(data))
+		return s.frames(c, data)
+	}
+	return len(data)
+}
+
+// OnClose implements poller.Handler: the socket is gone; forget the
+// connection everywhere.
+func (s *Server) OnClose(pc *poller.Conn, err error) {
+	c := pc.Context.(*conn)
+	was := c.phase.Swap(phaseClosed)
+	c.dec.Release()
+	if was == phaseHandshake || c.app == nil {
+		return
+	}
+	for len(c.channels) > 0 {
+		s.leave(c, c.channels[len(c.channels)-1])
+	}
+	if c.user != "" {
+		s.hub.RemoveUser(shard.Key{App: c.app.ID, Name: c.user}, c)
+	}
+	s.conns.Add(-1)
+	c.app.conns.Add(-1)
+	s.opts.Metrics.ConnClosed(c.app.ID, int(c.closeCode()))
+}

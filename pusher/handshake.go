@@ -1,0 +1,210 @@
+package pusher
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/frame"
+)
+
+// Close codes of the Pusher protocol (SPEC section 3).
+const (
+	CodeUnknownApp       frame.StatusCode = 4001
+	CodeAppDisabled      frame.StatusCode = 4003
+	CodeOverQuota        frame.StatusCode = 4004
+	CodePathNotFound     frame.StatusCode = 4005
+	CodeBadProtocol      frame.StatusCode = 4006
+	CodeUnsupported      frame.StatusCode = 4007
+	CodeNoProtocol       frame.StatusCode = 4008
+	CodeUnauthorized     frame.StatusCode = 4009
+	CodeOverCapacity     frame.StatusCode = 4100
+	CodeGoingAway        frame.StatusCode = 4200
+	CodePongTimeout      frame.StatusCode = 4201
+	CodeInactive         frame.StatusCode = 4202
+	CodeClientEventLimit frame.StatusCode = 4301
+)
+
+// ProtocolVersion is the Pusher protocol this server speaks.
+const ProtocolVersion = 7
+
+// handshake reads the upgrade request once it has fully arrived and
+// answers it: an HTTP error, a hand-off to net/http, or 101.
+func (s *Server) handshake(c *conn, data []byte) int {
+	head, n, err := frame.ParseRequestHead(data, s.opts.MaxRequestSize)
+	if err != nil {
+		s.refuse(c, http.StatusRequestHeaderFieldsTooLarge, "request too large", "too_large")
+		return len(data)
+	}
+	if n == 0 {
+		return 0
+	}
+	if !head.Upgrade {
+		s.handOff(c, data)
+		return len(data)
+	}
+	raw := data[:n]
+	switch {
+	case s.opts.Echo && head.Path == "/echo":
+		if !s.upgrade(c, raw, frame.UpgradeOptions{Deflate: deflateOffered(head)}, deflateOffered(head)) {
+			return len(data)
+		}
+		c.echo = true
+	case strings.HasPrefix(head.Path, "/app/"):
+		if !s.upgradeApp(c, raw, head) {
+			return len(data)
+		}
+	default:
+		if s.upgrade(c, raw, frame.UpgradeOptions{}, false) {
+			s.opts.Metrics.UpgradeRejected("bad_path")
+			s.closeWith(c, CodePathNotFound, "path not found", false)
+		}
+		return len(data)
+	}
+	if n < len(data) { // frames pipelined behind the request
+		return n + s.frames(c, data[n:])
+	}
+	return n
+}
+
+func deflateOffered(h frame.RequestHead) bool {
+	if h.Extensions == "" {
+		return false
+	}
+	ok, _ := frame.NegotiateDeflate([]byte(h.Extensions))
+	return ok
+}
+
+// upgradeApp admits a connection to an app: Origin and token are checked
+// before the 101 (refusals are plain HTTP); app-level refusals after it,
+// as Pusher close codes that pusher-js understands.
+func (s *Server) upgradeApp(c *conn, raw []byte, head frame.RequestHead) bool {
+	app := s.apps[head.Path[len("/app/"):]]
+	if app == nil {
+		return s.upgradeAndClose(c, raw, CodeUnknownApp, "unknown app key", "unknown_app")
+	}
+	if !app.Origins.Allow(head.Origin) {
+		s.refuse(c, http.StatusForbidden, "origin not allowed", "forbidden_origin")
+		return false
+	}
+	var claims auth.Claims
+	token, _, echo := auth.ExtractToken(head.Authorization, head.Protocols, head.Cookie, head.RawQuery, app.TokenCookie)
+	if token != "" && app.Auth != AuthOff {
+		var err error
+		if claims, err = app.JWT.Verify(token, time.Unix(0, s.now())); err != nil {
+			s.refuse(c, http.StatusUnauthorized, "invalid token", "unauthorized")
+			return false
+		}
+	}
+	if app.Disabled {
+		return s.upgradeAndClose(c, raw, CodeAppDisabled, "app disabled", "app_disabled")
+	}
+	if code, msg := protocolVersion(head.RawQuery); code != 0 {
+		return s.upgradeAndClose(c, raw, code, msg, "bad_protocol")
+	}
+	if s.opts.MaxConnections > 0 && s.Conns() >= s.opts.MaxConnections {
+		return s.upgradeAndClose(c, raw, CodeOverCapacity, "over capacity", "over_capacity")
+	}
+	if app.MaxConnections > 0 && app.Conns() >= app.MaxConnections {
+		return s.upgradeAndClose(c, raw, CodeOverQuota, "app over connection quota", "over_quota")
+	}
+	defl := app.Deflate && deflateOffered(head)
+	c.app = app
+	if !s.upgrade(c, raw, frame.UpgradeOptions{Protocol: echo, Deflate: defl}, defl) {
+		c.app = nil
+		return false
+	}
+	s.admit(c, token != "" && app.Auth != AuthOff, claims)
+	return true
+}
+
+// admit finishes a successful upgrade: counters, identity, the signin
+// grace, connection_established.
+func (s *Server) admit(c *conn, authed bool, claims auth.Claims) {
+	app := c.app
+	s.conns.Add(1)
+	app.conns.Add(1)
+	s.opts.Metrics.ConnOpened(app.ID)
+	now := s.now()
+	switch {
+	case authed:
+		c.authed = true
+		c.setUser(claims.Subject)
+		c.grants = claims.Channels
+		if !claims.ExpiresAt.IsZero() {
+			c.authUntil.Store(claims.ExpiresAt.UnixNano())
+		}
+	case app.Auth == AuthRequired:
+		c.authUntil.Store(now + int64(app.SigninTimeout))
+	}
+	s.send(c, appendEstablished(nil, c.socketID(), s.opts.ActivityTimeout))
+	s.schedule(c)
+}
+
+// upgrade answers 101 and moves c to the open phase.
+func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, defl bool) bool {
+	resp, err := frame.AppendUpgradeResponse(make([]byte, 0, 256), raw, o)
+	if err != nil {
+		var he frame.HandshakeError
+		errors.As(err, &he)
+		s.refuseWith(c, resp, "bad_request")
+		return false
+	}
+	c.defl = defl
+	c.dec.Init(frame.DecoderOptions{MaxMessageSize: s.opts.MaxMessageSize, Deflate: defl})
+	c.closeBy.Store(0)
+	c.upgraded = true
+	c.phase.Store(phaseOpen)
+	_ = c.pc.Write(resp)
+	return true
+}
+
+// upgradeAndClose upgrades only to deliver a Pusher close code, which
+// tells pusher-js whether to reconnect.
+func (s *Server) upgradeAndClose(c *conn, raw []byte, code frame.StatusCode, msg, reason string) bool {
+	s.opts.Metrics.UpgradeRejected(reason)
+	if s.upgrade(c, raw, frame.UpgradeOptions{}, false) {
+		s.closeWith(c, code, msg, false)
+	}
+	return false
+}
+
+// refuse answers an HTTP error without upgrading and closes.
+func (s *Server) refuse(c *conn, status int, body, reason string) {
+	s.refuseWith(c, frame.AppendHTTPError(nil, status, body), reason)
+}
+
+// refuseWith sends an HTTP response, then FIN; the wheel aborts a peer
+// that does not close within CloseTimeout.
+func (s *Server) refuseWith(c *conn, resp []byte, reason string) {
+	s.opts.Metrics.UpgradeRejected(reason)
+	_ = c.pc.Write(resp)
+	c.pc.Close()
+	deadline := s.now() + int64(s.opts.CloseTimeout)
+	c.closeBy.Store(deadline)
+	c.phase.Store(phaseClosing)
+	s.wheel(c).Add(c, unixTime(deadline))
+}
+
+// protocolVersion checks the protocol query parameter.
+func protocolVersion(rawQuery string) (frame.StatusCode, string) {
+	q, _ := url.ParseQuery(rawQuery)
+	v, ok := q["protocol"]
+	if !ok || len(v) == 0 || v[0] == "" {
+		return CodeNoProtocol, "protocol version missing"
+	}
+	n, err := strconv.Atoi(v[0])
+	if err != nil {
+		return CodeBadProtocol, "invalid protocol version"
+	}
+	if n != ProtocolVersion {
+		return CodeUnsupported, "unsupported protocol version"
+	}
+	return 0, ""
+}
+
+func unixTime(ns int64) time.Time { return time.Unix(0, ns) }

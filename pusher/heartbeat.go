@@ -1,0 +1,70 @@
+package pusher
+
+import (
+	"time"
+)
+
+// schedule puts an open connection on its wheel at its next deadline.
+func (s *Server) schedule(c *conn) {
+	s.wheel(c).Add(c, unixTime(s.nextDeadline(c)))
+}
+
+// nextDeadline is the earliest of: the ping after ActivityTimeout of
+// silence, the pong deadline of an outstanding ping, the auth deadline.
+func (s *Server) nextDeadline(c *conn) int64 {
+	var next int64
+	if ping := c.pingSent.Load(); ping != 0 {
+		next = ping + int64(s.opts.PongTimeout)
+	} else {
+		next = c.lastSeen.Load() + int64(s.opts.ActivityTimeout)
+	}
+	if au := c.authUntil.Load(); au != 0 && au < next {
+		next = au
+	}
+	return next
+}
+
+// fire is the wheel callback: it enforces the deadline that brought the
+// connection here, if it really passed, and says when to look again.
+func (s *Server) fire(c *conn, t time.Time) (time.Time, bool) {
+	now := t.UnixNano()
+	switch c.phase.Load() {
+	case phaseHandshake:
+		if now >= c.closeBy.Load() {
+			s.opts.Metrics.UpgradeRejected("timeout")
+			c.pc.Abort()
+			return t, false
+		}
+		return unixTime(c.closeBy.Load()), true
+	case phaseClosing:
+		if now >= c.closeBy.Load() {
+			c.pc.Abort()
+			return t, false
+		}
+		return unixTime(c.closeBy.Load()), true
+	case phaseOpen:
+		s.heartbeat(c, now)
+		return unixTime(s.nextDeadline(c)), c.phase.Load() == phaseOpen
+	}
+	return t, false
+}
+
+func (s *Server) heartbeat(c *conn, now int64) {
+	if au := c.authUntil.Load(); au != 0 && now >= au {
+		s.closeWith(c, CodeUnauthorized, "unauthorized", false)
+		return
+	}
+	last, ping := c.lastSeen.Load(), c.pingSent.Load()
+	if ping != 0 && last >= ping { // answered: any frame counts
+		c.pingSent.CompareAndSwap(ping, 0)
+		ping = 0
+	}
+	switch {
+	case ping != 0 && now >= ping+int64(s.opts.PongTimeout):
+		s.opts.Metrics.HeartbeatTimeout()
+		s.closeWith(c, CodePongTimeout, "pong not received", false)
+	case ping == 0 && now >= last+int64(s.opts.ActivityTimeout):
+		c.pingSent.Store(now)
+		s.send(c, pingFrame)
+	}
+}

@@ -1,0 +1,83 @@
+package pusher
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/fanout/fanout/broker"
+	"github.com/panjf2000/ants/v2"
+)
+
+// Options configure a Server. The zero value of each field means the
+// default given on it.
+type Options struct {
+	// Apps are the tenants; at least one.
+	Apps []*App
+	// ActivityTimeout is announced to clients and is the silence after
+	// which the server pings; 0 means 120 s.
+	ActivityTimeout time.Duration
+	// PongTimeout is how long a pinged connection has to answer; 0 means
+	// 30 s.
+	PongTimeout time.Duration
+	// UpgradeTimeout bounds the arrival of the upgrade request; 0 means 5 s.
+	UpgradeTimeout time.Duration
+	// CloseTimeout bounds the close handshake after the server's close
+	// frame; 0 means 5 s.
+	CloseTimeout time.Duration
+	// MaxRequestSize bounds the upgrade request head; 0 means 8 KiB.
+	MaxRequestSize int
+	// MaxMessageSize bounds a WebSocket message; 0 means 64 KiB.
+	MaxMessageSize int64
+	// MaxConnections caps this node's connections; 0 is unlimited.
+	MaxConnections int
+	// Echo serves GET /echo as a plain WebSocket echo (conformance runs).
+	Echo bool
+	// Broker carries publications between nodes; nil means a single-node
+	// memory broker.
+	Broker broker.Broker
+	// Pool runs fan-out work; nil means a pool of 4×GOMAXPROCS workers.
+	Pool *ants.Pool
+	// HTTP serves requests that are not WebSocket upgrades (the HTTP API,
+	// health checks); nil answers them 404.
+	HTTP http.Handler
+	// Metrics observes the server; nil records nothing.
+	Metrics Observer
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now (tests pass a fake one).
+	Now func() time.Time
+}
+
+func (o *Options) withDefaults() {
+	if o.ActivityTimeout <= 0 {
+		o.ActivityTimeout = 120 * time.Second
+	}
+	if o.PongTimeout <= 0 {
+		o.PongTimeout = 30 * time.Second
+	}
+	if o.UpgradeTimeout <= 0 {
+		o.UpgradeTimeout = 5 * time.Second
+	}
+	if o.CloseTimeout <= 0 {
+		o.CloseTimeout = 5 * time.Second
+	}
+	if o.MaxRequestSize <= 0 {
+		o.MaxRequestSize = 8 << 10
+	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = 64 << 10
+	}
+	if o.Broker == nil {
+		o.Broker = broker.NewMemory()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Metrics == nil {
+		o.Metrics = nopObserver{}
+	}
+}

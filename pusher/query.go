@@ -1,0 +1,65 @@
+package pusher
+
+import (
+	"context"
+	"strings"
+
+	"github.com/fanout/fanout/shard"
+)
+
+// ChannelInfo describes one channel for the HTTP API.
+type ChannelInfo struct {
+	Occupied      bool
+	Subscriptions int
+	Users         int
+}
+
+// ChannelInfo answers GET /apps/{id}/channels/{name}.
+func (s *Server) ChannelInfo(_ context.Context, appID, name string) (ChannelInfo, error) {
+	ch := s.hub.Lookup(shard.Key{App: appID, Name: name})
+	if ch == nil {
+		return ChannelInfo{}, nil
+	}
+	n := ch.Len()
+	return ChannelInfo{Occupied: n > 0, Subscriptions: n, Users: ch.MemberCount()}, nil
+}
+
+// Channels answers GET /apps/{id}/channels: occupied channels whose name
+// starts with prefix.
+func (s *Server) Channels(_ context.Context, appID, prefix string) (map[string]ChannelInfo, error) {
+	out := map[string]ChannelInfo{}
+	s.hub.EachChannel(appID, func(ch *shard.Channel[*conn]) {
+		if !strings.HasPrefix(ch.Key.Name, prefix) {
+			return
+		}
+		if n := ch.Len(); n > 0 {
+			out[ch.Key.Name] = ChannelInfo{Occupied: true, Subscriptions: n, Users: ch.MemberCount()}
+		}
+	})
+	return out, nil
+}
+
+// Users answers GET /apps/{id}/channels/{name}/users: presence member ids.
+func (s *Server) Users(_ context.Context, appID, name string) ([]string, error) {
+	ch := s.hub.Lookup(shard.Key{App: appID, Name: name})
+	if ch == nil {
+		return []string{}, nil
+	}
+	ids := []string{}
+	ch.EachMember(func(id string, _ []byte) { ids = append(ids, id) })
+	return ids, nil
+}
+
+// Terminate answers POST /apps/{id}/users/{user}/terminate_connections.
+func (s *Server) Terminate(ctx context.Context, appID, userID string) error {
+	return s.opts.Broker.TerminateUser(ctx, appID, userID)
+}
+
+// AppCredentials returns what the HTTP API needs to check a request.
+func (s *Server) AppCredentials(id string) (key, secret string, disabled bool, maxData int, ok bool) {
+	a := s.appsByID[id]
+	if a == nil {
+		return "", "", false, 0, false
+	}
+	return a.Key, a.Secret, a.Disabled, a.MaxEventData, true
+}

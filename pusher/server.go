@@ -1,0 +1,202 @@
+package pusher
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/poller"
+	"github.com/fanout/fanout/shard"
+	"github.com/panjf2000/ants/v2"
+)
+
+// Server is one fanout node's Pusher protocol endpoint.
+type Server struct {
+	opts     Options
+	apps     map[string]*App // by key
+	appsByID map[string]*App
+	hub      *shard.Hub[*conn]
+	wheels   [shard.NumShards]*shard.Wheel[*conn]
+	poller   *poller.Poller
+	pool     *ants.Pool
+	ownPool  bool
+	http     *http.Server
+	handoff  *handoffListener
+	node     uint64
+	seq      atomic.Uint32
+	clock    atomic.Int64 // unix nanoseconds, advanced by the ticker
+	conns    atomic.Int64 // upgraded connections
+	draining atomic.Bool
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	snaps    sync.Pool // *[]*conn for fan-out snapshots
+}
+
+// New checks the options and builds a server; Listen and Serve start it.
+func New(o Options) (*Server, error) {
+	o.withDefaults()
+	if len(o.Apps) == 0 {
+		return nil, errors.New("pusher: no apps")
+	}
+	s := &Server{opts: o, apps: map[string]*App{}, appsByID: map[string]*App{},
+		hub: shard.New[*conn](), stop: make(chan struct{})}
+	for _, a := range o.Apps {
+		if err := s.addApp(a); err != nil {
+			return nil, err
+		}
+	}
+	s.pool = o.Pool
+	if s.pool == nil {
+		p, err := ants.NewPool(4*runtime.GOMAXPROCS(0), ants.WithExpiryDuration(10*time.Second))
+		if err != nil {
+			return nil, fmt.Errorf("pusher: pool: %w", err)
+		}
+		s.pool, s.ownPool = p, true
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	s.node = uint64(binary.LittleEndian.Uint32(b[:])&0x7fffffff | 1)
+	now := o.Now()
+	s.clock.Store(now.UnixNano())
+	for i := range s.wheels {
+		s.wheels[i] = shard.NewWheel[*conn](now, shard.WheelOptions{})
+	}
+	s.snaps.New = func() any { b := make([]*conn, 0, 256); return &b }
+	return s, nil
+}
+
+func (s *Server) addApp(a *App) error {
+	a.withDefaults()
+	if a.ID == "" || a.Key == "" || a.Secret == "" {
+		return errors.New("pusher: app needs id, key and secret")
+	}
+	if s.apps[a.Key] != nil || s.appsByID[a.ID] != nil {
+		return fmt.Errorf("pusher: duplicate app %q", a.ID)
+	}
+	if a.JWT == nil {
+		v, err := auth.NewVerifier(auth.JWTOptions{HMACSecret: a.Secret})
+		if err != nil {
+			return fmt.Errorf("pusher: app %s: %w", a.ID, err)
+		}
+		a.JWT = v
+	}
+	s.apps[a.Key], s.appsByID[a.ID] = a, a
+	return nil
+}
+
+// AppByID returns the app with this id, or nil.
+func (s *Server) AppByID(id string) *App { return s.appsByID[id] }
+
+// Listen binds addr with the poller and starts the broker.
+func (s *Server) Listen(addr string) error {
+	p, err := poller.Listen(addr, s, poller.Options{MaxQueuedBytes: s.maxQueued()})
+	if err != nil {
+		return err
+	}
+	if err := s.opts.Broker.Start(s); err != nil {
+		p.Close()
+		return fmt.Errorf("pusher: broker: %w", err)
+	}
+	s.poller = p
+	s.handoff = newHandoffListener(p.Addr())
+	handler := s.opts.HTTP
+	if handler == nil {
+		handler = http.NotFoundHandler()
+	}
+	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: s.opts.UpgradeTimeout,
+		MaxHeaderBytes: s.opts.MaxRequestSize, IdleTimeout: 60 * time.Second}
+	return nil
+}
+
+// maxQueued is the largest per-connection send queue of all apps.
+func (s *Server) maxQueued() int { return 1 << 20 }
+
+// Addr returns the bound address (after Listen).
+func (s *Server) Addr() *net.TCPAddr { return s.poller.Addr() }
+
+// Serve runs the event loops, the HTTP hand-off and the heartbeat ticker;
+// it returns at once.
+func (s *Server) Serve() {
+	s.poller.Serve()
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); _ = s.http.Serve(s.handoff) }()
+	go func() { defer s.wg.Done(); s.tickLoop() }()
+}
+
+func (s *Server) tickLoop() {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	purge := 0
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			now := s.opts.Now()
+			s.advance(now)
+			if purge++; purge%240 == 0 {
+				s.hub.PurgeCache(now)
+			}
+		}
+	}
+}
+
+// advance moves every wheel to now (the ticker calls it; tests call it
+// with a fake clock).
+func (s *Server) advance(now time.Time) {
+	s.clock.Store(now.UnixNano())
+	for _, w := range s.wheels {
+		w.Advance(now, s.fire)
+	}
+}
+
+func (s *Server) now() int64 { return s.clock.Load() }
+
+func (s *Server) wheel(c *conn) *shard.Wheel[*conn] {
+	return s.wheels[c.id%shard.NumShards]
+}
+
+// Conns returns the number of upgraded connections on this node.
+func (s *Server) Conns() int { return int(s.conns.Load()) }
+
+// Ready returns nil while the server accepts connections and its broker
+// works.
+func (s *Server) Ready() error {
+	if s.draining.Load() {
+		return errors.New("draining")
+	}
+	return s.opts.Broker.Ready()
+}
+
+// Close stops everything at once: connections are dropped without a
+// close handshake. Use Drain first for a graceful stop.
+func (s *Server) Close() {
+	select {
+	case <-s.stop:
+		return
+	default:
+		close(s.stop)
+	}
+	s.poller.Close()
+	s.handoff.Close()
+	_ = s.http.Close()
+	s.wg.Wait()
+	_ = s.opts.Broker.Close()
+	if s.ownPool {
+		s.pool.Release()
+	}
+	for _, a := range s.apps {
+		a.JWT.Close()
+	}
+}
+
+// SetHTTP sets the handler for plain HTTP requests; call it before Listen.
+func (s *Server) SetHTTP(h http.Handler) { s.opts.HTTP = h }

@@ -1,0 +1,247 @@
+package pusher
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/shard"
+)
+
+// cacheTTL is how long a cache channel remembers its last event.
+const cacheTTL = 30 * time.Minute
+
+type subscribeData struct {
+	Channel     string `json:"channel"`
+	Auth        string `json:"auth"`
+	ChannelData string `json:"channel_data"`
+}
+
+// presenceData is the channel_data of a presence subscription.
+type presenceData struct {
+	UserID   json.RawMessage `json:"user_id"`
+	UserInfo json.RawMessage `json:"user_info"`
+}
+
+func (s *Server) subscribe(c *conn, raw json.RawMessage) {
+	var d subscribeData
+	if err := unmarshalData(raw, &d); err != nil || !ValidChannelName(d.Channel) {
+		s.subscriptionError(c, d.Channel, "InvalidChannel", "invalid channel name", 400)
+		return
+	}
+	if c.findChannel(d.Channel) != nil {
+		s.send(c, eventFrame("pusher_internal:subscription_succeeded", d.Channel, `"{}"`, ""))
+		return
+	}
+	app := c.app
+	if len(c.channels) >= app.MaxChannels {
+		s.subscriptionError(c, d.Channel, "LimitReached", "too many channels on this connection", 400)
+		return
+	}
+	kind := kindOf(d.Channel)
+	if kind == kindPublic && app.Auth == AuthRequired && !c.authed && !app.PublicBeforeSignin {
+		s.subscriptionError(c, d.Channel, "AuthError", "sign in first", 401)
+		return
+	}
+	if kind != kindPublic && !s.authorized(c, &d, kind) {
+		s.subscriptionError(c, d.Channel, "AuthError", "invalid signature", 401)
+		return
+	}
+	var member presenceData
+	var userID string
+	if kind == kindPresence {
+		var ok bool
+		if member, userID, ok = s.presenceMember(c, d.ChannelData); !ok {
+			s.subscriptionError(c, d.Channel, "AuthError", "channel_data must carry a user_id", 400)
+			return
+		}
+		if ch := s.hub.Lookup(shard.Key{App: app.ID, Name: d.Channel}); ch != nil &&
+			ch.MemberCount() >= app.MaxPresenceMembers && !ch.HasMember(userID) {
+			s.subscriptionError(c, d.Channel, "LimitReached", "presence channel is full", 403)
+			return
+		}
+	}
+	ch := s.join(c, d.Channel)
+	if kind == kindPresence {
+		s.joinPresence(c, ch, userID, member.UserInfo)
+		return
+	}
+	s.send(c, eventFrame("pusher_internal:subscription_succeeded", d.Channel, `"{}"`, ""))
+	s.replayCache(c, d.Channel)
+}
+
+// authorized checks a private or presence subscription: a token grant or
+// the Pusher HMAC signature.
+func (s *Server) authorized(c *conn, d *subscribeData, kind channelKind) bool {
+	if len(c.grants) > 0 && auth.MatchChannel(c.grants, d.Channel) {
+		return true
+	}
+	data := ""
+	if kind == kindPresence {
+		data = d.ChannelData
+	}
+	return auth.VerifyChannel(c.app.Key, c.app.Secret, c.socketID(), d.Channel, data, d.Auth)
+}
+
+// presenceMember reads channel_data, or the token's subject when a grant
+// authorized the subscription without it.
+func (s *Server) presenceMember(c *conn, channelData string) (presenceData, string, bool) {
+	var m presenceData
+	if channelData == "" {
+		if c.user == "" {
+			return m, "", false
+		}
+		return m, c.user, true
+	}
+	if json.Unmarshal([]byte(channelData), &m) != nil {
+		return m, "", false
+	}
+	id := userIDString(m.UserID)
+	return m, id, id != ""
+}
+
+// userIDString accepts a user_id given as a JSON string or number.
+func userIDString(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// join adds c to a channel's subscribers; the first local subscriber
+// tells the broker and the webhook.
+func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
+	ch, _, occupied := s.hub.Subscribe(shard.Key{App: c.app.ID, Name: name}, c)
+	c.channels = append(c.channels, ch)
+	if occupied {
+		s.opts.Metrics.ChannelsDelta(1)
+		s.opts.Broker.Subscribe(c.app.ID, name)
+		c.app.webhook(WebhookEvent{Name: "channel_occupied", Channel: name})
+	}
+	return ch
+}
+
+func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, info json.RawMessage) {
+	c.members = append(c.members, membership{ch: ch, user: userID})
+	first := ch.AddMember(userID, []byte(info))
+	s.send(c, eventFrame("pusher_internal:subscription_succeeded", ch.Key.Name, stringData(presenceSnapshot(ch)), ""))
+	if first {
+		s.memberEvent(c, ch.Key.Name, "pusher_internal:member_added", memberJSON(userID, info))
+		c.app.webhook(WebhookEvent{Name: "member_added", Channel: ch.Key.Name, UserID: userID})
+	}
+	s.replayCache(c, ch.Key.Name)
+}
+
+// memberEvent tells every node's subscribers (but c) about a member.
+func (s *Server) memberEvent(c *conn, channel, event string, data []byte) {
+	p := broker.Publication{App: c.app.ID, Channel: channel, Event: event, Data: stringData(data), SocketID: c.socketID()}
+	s.publishAsync(p)
+}
+
+func memberJSON(userID string, info json.RawMessage) []byte {
+	b := append([]byte(`{"user_id":`), appendJSONString(nil, userID)...)
+	if len(info) > 0 {
+		b = append(b, `,"user_info":`...)
+		b = append(b, info...)
+	}
+	return append(b, '}')
+}
+
+// presenceSnapshot is the data of a presence subscription_succeeded.
+func presenceSnapshot(ch *shard.Channel[*conn]) []byte {
+	ids := []byte(`{"presence":{"ids":[`)
+	hash := []byte(`],"hash":{`)
+	n := 0
+	ch.EachMember(func(id string, info []byte) {
+		if n > 0 {
+			ids = append(ids, ',')
+			hash = append(hash, ',')
+		}
+		ids = appendJSONString(ids, id)
+		hash = appendJSONString(hash, id)
+		hash = append(hash, ':')
+		if len(info) == 0 {
+			info = []byte("null")
+		}
+		hash = append(hash, info...)
+		n++
+	})
+	out := append(ids, hash...)
+	out = append(out, `},"count":`...)
+	out = strconv.AppendInt(out, int64(n), 10)
+	return append(out, "}}"...)
+}
+
+// replayCache sends a cache channel's last event, or pusher:cache_miss.
+func (s *Server) replayCache(c *conn, name string) {
+	if !isCache(name) {
+		return
+	}
+	if last := s.hub.Cache(shard.Key{App: c.app.ID, Name: name}, unixTime(s.now())); last != nil {
+		s.send(c, last)
+		return
+	}
+	s.send(c, eventFrame("pusher:cache_miss", name, `"{}"`, ""))
+}
+
+func (s *Server) subscriptionError(c *conn, channel, typ, msg string, status int) {
+	d := []byte(`{"type":`)
+	d = appendJSONString(d, typ)
+	d = append(d, `,"error":`...)
+	d = appendJSONString(d, msg)
+	d = append(d, `,"status":`...)
+	d = strconv.AppendInt(d, int64(status), 10)
+	d = append(d, '}')
+	s.send(c, eventFrame("pusher:subscription_error", channel, stringData(d), ""))
+}
+
+type unsubscribeData struct {
+	Channel string `json:"channel"`
+}
+
+func (s *Server) unsubscribe(c *conn, raw json.RawMessage) {
+	var d unsubscribeData
+	if unmarshalData(raw, &d) != nil {
+		return
+	}
+	if ch := c.findChannel(d.Channel); ch != nil {
+		s.leave(c, ch)
+	}
+}
+
+// leave removes c from ch: presence first, then the subscription; the last
+// local subscriber tells the broker and the webhook.
+func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
+	if i := c.subscribed(ch); i >= 0 {
+		last := len(c.channels) - 1
+		c.channels[i] = c.channels[last]
+		c.channels[last] = nil
+		c.channels = c.channels[:last]
+		if len(c.channels) == 0 {
+			c.channels = nil
+		}
+	}
+	for i, m := range c.members {
+		if m.ch != ch {
+			continue
+		}
+		c.members = append(c.members[:i], c.members[i+1:]...)
+		if ch.RemoveMember(m.user) {
+			s.memberEvent(c, ch.Key.Name, "pusher_internal:member_removed", memberJSON(m.user, nil))
+			c.app.webhook(WebhookEvent{Name: "member_removed", Channel: ch.Key.Name, UserID: m.user})
+		}
+		break
+	}
+	if _, vacated := s.hub.Unsubscribe(ch, c); vacated {
+		s.opts.Metrics.ChannelsDelta(-1)
+		s.opts.Broker.Unsubscribe(c.app.ID, ch.Key.Name)
+		c.app.webhook(WebhookEvent{Name: "channel_vacated", Channel: ch.Key.Name})
+	}
+}

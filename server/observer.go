@@ -1,0 +1,36 @@
+package server
+
+import (
+	"time"
+
+	"github.com/fanout/fanout/metrics"
+)
+
+// observer adapts metrics.Metrics to pusher.Observer.
+type observer struct{ m *metrics.Metrics }
+
+var rejectReasons = map[string]metrics.RejectReason{
+	"unknown_app": metrics.RejectUnknownApp, "app_disabled": metrics.RejectAppDisabled,
+	"over_quota": metrics.RejectOverQuota, "bad_path": metrics.RejectBadPath,
+	"bad_protocol": metrics.RejectBadProtocol, "unauthorized": metrics.RejectUnauthorized,
+	"forbidden_origin": metrics.RejectForbiddenOrigin, "bad_request": metrics.RejectBadRequest,
+	"too_large": metrics.RejectTooLarge, "timeout": metrics.RejectTimeout,
+	"over_capacity": metrics.RejectOverCapacity,
+}
+
+func (o observer) ConnOpened(app string)           { o.m.ConnectionOpened(app) }
+func (o observer) ConnClosed(app string, code int) { o.m.ConnectionClosed(app, code) }
+func (o observer) UpgradeRejected(reason string)   { o.m.UpgradeRejected(rejectReasons[reason]) }
+func (o observer) MessageIn(n int)                 { o.m.MessageIn(n) }
+func (o observer) MessagesOut(n, bytes int)        { o.m.MessagesOut(n, bytes) }
+func (o observer) FanoutDuration(d time.Duration)  { o.m.ObserveFanout(d) }
+func (o observer) ChannelsDelta(d int)             { o.m.ChannelsAdd(d) }
+func (o observer) SlowConsumer()                   { o.m.SlowConsumerDisconnect() }
+func (o observer) HeartbeatTimeout()               { o.m.HeartbeatTimeout() }
+func (o observer) Publish(app, result string) {
+	r := metrics.PublishOK
+	if result != "ok" {
+		r = metrics.PublishUnavailable
+	}
+	o.m.Published(app, r)
+}

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/httpapi"
+	"github.com/fanout/fanout/metrics"
+	"github.com/fanout/fanout/pusher"
+	"github.com/fanout/fanout/webhook"
+)
+
+// Node is one running fanout server.
+type Node struct {
+	cfg      config.Config
+	log      *slog.Logger
+	Pusher   *pusher.Server
+	Metrics  *metrics.Metrics
+	hooks    []*webhook.Sender
+	metricsS *http.Server
+	metricsL net.Listener
+}
+
+// New builds a node from cfg; Start binds and runs it.
+func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
+	n := &Node{cfg: cfg, log: log, Metrics: metrics.New()}
+	var apps []*pusher.App
+	for _, ac := range cfg.Apps {
+		a, hook, err := buildApp(ac, n.Metrics)
+		if err != nil {
+			return nil, err
+		}
+		apps = append(apps, a)
+		if hook != nil {
+			n.hooks = append(n.hooks, hook)
+		}
+	}
+	ps, err := pusher.New(pusher.Options{
+		Apps: apps, ActivityTimeout: cfg.Heartbeat.ActivityTimeout, PongTimeout: cfg.Heartbeat.PongTimeout,
+		UpgradeTimeout: cfg.Server.UpgradeTimeout, MaxRequestSize: cfg.Server.MaxRequestSize,
+		MaxMessageSize: int64(cfg.Server.MaxMessageSize), MaxConnections: cfg.Server.MaxConnections,
+		Echo: cfg.Server.Echo, Broker: b, Metrics: observer{n.Metrics}, Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.Pusher = ps
+	return n, nil
+}
+
+// Start binds the listeners and serves.
+func (n *Node) Start() error {
+	api := httpapi.New(n.Pusher, httpapi.Options{})
+	n.Pusher.SetHTTP(api)
+	if err := n.Pusher.Listen(n.cfg.Server.Addr); err != nil {
+		return fmt.Errorf("listen %s: %w", n.cfg.Server.Addr, err)
+	}
+	if a := n.cfg.Server.MetricsAddr; a != "" {
+		l, err := net.Listen("tcp", a)
+		if err != nil {
+			n.Pusher.Close()
+			return fmt.Errorf("metrics listen %s: %w", a, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", n.Metrics.Handler())
+		n.metricsL = l
+		n.metricsS = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = n.metricsS.Serve(l) }()
+	}
+	n.Pusher.Serve()
+	n.log.Info("fanout serving", "addr", n.Pusher.Addr().String(), "metrics", n.MetricsAddr(), "apps", len(n.cfg.Apps))
+	return nil
+}
+
+// Addr is the WebSocket and HTTP API address.
+func (n *Node) Addr() string { return n.Pusher.Addr().String() }
+
+// MetricsAddr is the bound metrics address, or "".
+func (n *Node) MetricsAddr() string {
+	if n.metricsL == nil {
+		return ""
+	}
+	return n.metricsL.Addr().String()
+}
+
+// Drain closes every connection with 4200 spread over the window.
+func (n *Node) Drain(ctx context.Context, window time.Duration) error {
+	n.log.Info("draining", "connections", n.Pusher.Conns(), "window", window)
+	return n.Pusher.Drain(ctx, window)
+}
+
+// Close stops everything.
+func (n *Node) Close() {
+	n.Pusher.Close()
+	if n.metricsS != nil {
+		_ = n.metricsS.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, h := range n.hooks {
+		if err := h.Close(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			n.log.Warn("webhook flush", "err", err)
+		}
+	}
+}
