@@ -1,0 +1,111 @@
+package config
+
+import "time"
+
+// Config is every setting of `fanout serve`. Default returns it filled
+// with the documented defaults.
+type Config struct {
+	Server    Server    `yaml:"server"`
+	Heartbeat Heartbeat `yaml:"heartbeat"`
+	Shutdown  Shutdown  `yaml:"shutdown"`
+	Redis     Redis     `yaml:"redis"`
+	Apps      []App     `yaml:"apps"`
+
+	// File is the config file that was read ("" for none). Not a YAML key.
+	File string `yaml:"-"`
+	// PrintConfig is set by --print-config: print Masked().YAML() and exit.
+	PrintConfig bool `yaml:"-"`
+}
+
+// Server holds the listener, logging and per-process limits.
+type Server struct {
+	Addr           string        `yaml:"addr"`             // WebSocket + HTTP API; default 127.0.0.1:6001
+	MetricsAddr    string        `yaml:"metrics_addr"`     // /metrics; default 127.0.0.1:9601; "" disables
+	LogLevel       string        `yaml:"log_level"`        // debug|info|warn|error; default info
+	LogFormat      string        `yaml:"log_format"`       // text|json; default text
+	Echo           bool          `yaml:"echo"`             // serve GET /echo; default false
+	MaxMessageSize int           `yaml:"max_message_size"` // bytes per WebSocket message; default 65536
+	UpgradeTimeout time.Duration `yaml:"upgrade_timeout"`  // upgrade headers must arrive within; default 5s
+	MaxRequestSize int           `yaml:"max_request_size"` // upgrade request bytes; default 8192
+	EventLoops     int           `yaml:"event_loops"`      // poller loops; default 0 = GOMAXPROCS
+	MaxConnections int           `yaml:"max_connections"`  // whole process; default 0 = unlimited
+}
+
+// Heartbeat holds the activity timers of section 6 of the SPEC.
+type Heartbeat struct {
+	ActivityTimeout time.Duration `yaml:"activity_timeout"` // silence before pusher:ping; default 120s
+	PongTimeout     time.Duration `yaml:"pong_timeout"`     // wait for the pong, then 4201; default 30s
+}
+
+// Shutdown holds the drain settings.
+type Shutdown struct {
+	Drain time.Duration `yaml:"drain"` // spread of the 4200 closes; default 10s
+}
+
+// Redis holds the scale-out broker; an empty URL means the in-memory broker.
+type Redis struct {
+	URL     string `yaml:"url"`     // redis://, rediss:// or unix://; default "" (single node)
+	Cluster bool   `yaml:"cluster"` // Redis Cluster, sharded pub/sub; default false
+	Prefix  string `yaml:"prefix"`  // key and channel prefix; default "fanout"
+}
+
+// App is one tenant: credentials, auth, limits and webhooks.
+type App struct {
+	ID      string `yaml:"id"`      // required, unique
+	Key     string `yaml:"key"`     // required, unique; the path of /app/{key}
+	Secret  string `yaml:"secret"`  // required
+	Enabled bool   `yaml:"enabled"` // default true
+
+	Auth Auth `yaml:"auth"`
+
+	AllowedOrigins []string `yaml:"allowed_origins"` // exact or *.example.com; default [] = any
+	RequireOrigin  bool     `yaml:"require_origin"`  // refuse upgrades without Origin; default false
+	ClientEvents   bool     `yaml:"client_events"`   // allow client-* events; default false
+	Deflate        bool     `yaml:"deflate"`         // permessage-deflate; default false
+
+	MaxConnections           int `yaml:"max_connections"`             // default 0 = unlimited
+	MaxChannelsPerConnection int `yaml:"max_channels_per_connection"` // default 100
+	MaxEventData             int `yaml:"max_event_data"`              // bytes of event data; default 10240
+	ClientEventRate          int `yaml:"client_event_rate"`           // client events per second per connection; default 10
+	MaxQueuedBytes           int `yaml:"max_queued_bytes"`            // unsent bytes per connection; default 1048576
+	MaxPresenceMembers       int `yaml:"max_presence_members"`        // per presence channel; default 100
+
+	Webhooks Webhooks `yaml:"webhooks"`
+}
+
+// The auth modes of an app.
+const (
+	AuthRequired = "required"
+	AuthOptional = "optional"
+	AuthOff      = "off"
+)
+
+// Auth says how connections of an app authenticate.
+type Auth struct {
+	Mode               string        `yaml:"mode"`                 // required|optional|off; default required (built-in app: optional)
+	SigninTimeout      time.Duration `yaml:"signin_timeout"`       // grace for pusher:signin; default 30s
+	Cookie             string        `yaml:"cookie"`               // cookie holding the JWT; default fanout_token
+	PublicBeforeSignin bool          `yaml:"public_before_signin"` // public subscriptions before signin; default false
+	JWT                JWT           `yaml:"jwt"`
+}
+
+// JWT configures token verification at the upgrade.
+type JWT struct {
+	Algorithms    []string      `yaml:"algorithms"`      // allowed algs; default [] = every alg the configured keys support
+	Secret        string        `yaml:"secret"`          // HS* key; default "" = the app secret
+	PublicKeyFile string        `yaml:"public_key_file"` // PEM for RS*/ES*/EdDSA; default ""
+	JWKSURL       string        `yaml:"jwks_url"`        // JWKS endpoint; default ""
+	Issuer        string        `yaml:"issuer"`          // required iss when set; default ""
+	Audience      string        `yaml:"audience"`        // required aud when set; default ""
+	Leeway        time.Duration `yaml:"leeway"`          // clock skew for exp/nbf; default 0s
+}
+
+// Webhooks configures an app's webhook sender; an empty URL disables it.
+type Webhooks struct {
+	URL        string        `yaml:"url"`         // http(s) endpoint; default "" = off
+	Events     []string      `yaml:"events"`      // default all five event names
+	BatchMax   int           `yaml:"batch_max"`   // events per request; default 50
+	BatchWait  time.Duration `yaml:"batch_wait"`  // longest wait to fill a batch; default 1s
+	MaxQueue   int           `yaml:"max_queue"`   // queued events before dropping; default 10000
+	MaxRetries int           `yaml:"max_retries"` // retries on 5xx/network errors; default 5
+}

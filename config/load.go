@@ -1,0 +1,158 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// problem is a ConfigError without its key yet; the caller adds it.
+func problem(format string, args ...any) error {
+	return ConfigError{Problem: fmt.Sprintf(format, args...)}
+}
+
+// withKey sets the key of a ConfigError made by problem.
+func withKey(err error, key string) error {
+	var ce ConfigError
+	if errors.As(err, &ce) {
+		ce.Key = key
+		return ce
+	}
+	return ConfigError{Key: key, Problem: err.Error()}
+}
+
+// flagValue records a flag's raw value; Load applies it after the file
+// and the environment, so flags win.
+type flagValue struct {
+	isBool bool
+	value  string
+}
+
+func (f *flagValue) String() string     { return f.value }
+func (f *flagValue) Set(v string) error { f.value = v; return nil }
+func (f *flagValue) IsBoolFlag() bool   { return f.isBool }
+
+// parsed is the outcome of the command line.
+type parsed struct {
+	config      string
+	configSet   bool
+	printConfig bool
+	values      map[string]string // flag name -> raw value, only flags given
+}
+
+// newFlagSet builds the FlagSet of `fanout serve`, writing usage to w.
+func newFlagSet(w io.Writer) (*flag.FlagSet, map[string]*flagValue, *string, *bool) {
+	fs := flag.NewFlagSet("fanout serve", flag.ContinueOnError)
+	fs.SetOutput(w)
+	vals := map[string]*flagValue{}
+	for _, s := range settings() {
+		v := &flagValue{isBool: s.isBool}
+		vals[s.flag] = v
+		fs.Var(v, s.flag, s.usage)
+	}
+	cfgFile := fs.String("config", "", "YAML config file (env FANOUT_CONFIG)")
+	printCfg := fs.Bool("print-config", false, "print the effective config, secrets masked, and exit")
+	return fs, vals, cfgFile, printCfg
+}
+
+// PrintUsage writes the flags of `fanout serve` and their defaults to w.
+func PrintUsage(w io.Writer) {
+	fs, _, _, _ := newFlagSet(w)
+	fmt.Fprintln(w, "Usage: fanout serve [flags]  (each flag also reads FANOUT_<FLAG_NAME>)")
+	fs.PrintDefaults()
+}
+
+func parseArgs(args []string) (parsed, error) {
+	fs, vals, cfgFile, printCfg := newFlagSet(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return parsed{}, err
+		}
+		return parsed{}, ConfigError{Key: "flags", Problem: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return parsed{}, ConfigError{Key: "flags", Problem: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	p := parsed{config: *cfgFile, printConfig: *printCfg, values: map[string]string{}}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "config" {
+			p.configSet = true
+		} else if v, ok := vals[f.Name]; ok {
+			p.values[f.Name] = v.value
+		}
+	})
+	return p, nil
+}
+
+// Load builds the Config of `fanout serve`: Default, then the file named
+// by --config (or FANOUT_CONFIG), then FANOUT_* variables from env (in
+// os.Environ form, "KEY=value"), then flags from args (without the program
+// or subcommand name). It returns a ConfigError for any bad setting, and
+// flag.ErrHelp for -h or --help (call PrintUsage).
+func Load(path string, env []string, args []string) (Config, error) {
+	p, err := parseArgs(args)
+	if err != nil {
+		return Config{}, err
+	}
+	envs := envMap(env)
+	switch {
+	case p.configSet:
+		path = p.config
+	case envs["FANOUT_CONFIG"] != "":
+		path = envs["FANOUT_CONFIG"]
+	}
+	c := Default()
+	fileApps := false
+	if path != "" {
+		if err := loadFile(&c, path); err != nil {
+			return Config{}, err
+		}
+		c.File = path
+		fileApps = len(c.Apps) > 0
+	}
+	if len(c.Apps) == 0 {
+		c.Apps = []App{devApp()}
+	}
+	for _, s := range settings() {
+		if v, ok := envs[envName(s.flag)]; ok {
+			if err := apply(&c, s, v, envName(s.flag), fileApps); err != nil {
+				return Config{}, err
+			}
+		}
+	}
+	for _, s := range settings() {
+		if v, ok := p.values[s.flag]; ok {
+			if err := apply(&c, s, v, "--"+s.flag, fileApps); err != nil {
+				return Config{}, err
+			}
+		}
+	}
+	c.PrintConfig = p.printConfig
+	return c, c.Validate()
+}
+
+// apply sets one setting from source (a flag or a variable name).
+func apply(c *Config, s setting, v, source string, fileApps bool) error {
+	key := s.key + " (" + source + ")"
+	if s.isApp && fileApps {
+		return ConfigError{Key: key, Problem: "only applies when the config file lists no apps; set it in the file"}
+	}
+	if err := s.set(c, v); err != nil {
+		return withKey(err, key)
+	}
+	return nil
+}
+
+// envMap keeps the FANOUT_ variables of env; the last one wins.
+func envMap(env []string) map[string]string {
+	m := map[string]string{}
+	for _, kv := range env {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && strings.HasPrefix(k, "FANOUT_") {
+			m[k] = v
+		}
+	}
+	return m
+}

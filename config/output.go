@@ -1,0 +1,63 @@
+package config
+
+import (
+	"net/url"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+const mask = "****"
+
+// Masked returns a copy of c with app secrets, JWT secrets and the Redis
+// password replaced by "****", for logs and --print-config.
+func (c Config) Masked() Config {
+	apps := make([]App, len(c.Apps))
+	for i, a := range c.Apps {
+		if a.Secret != "" {
+			a.Secret = mask
+		}
+		if a.Auth.JWT.Secret != "" {
+			a.Auth.JWT.Secret = mask
+		}
+		apps[i] = a
+	}
+	c.Apps = apps
+	c.Redis.URL = maskURL(c.Redis.URL)
+	return c
+}
+
+// maskURL hides the password of a URL, if any.
+func maskURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "MASKED")
+		return strings.Replace(u.String(), "MASKED", mask, 1)
+	}
+	return s
+}
+
+// YAML returns c as a config file Load would read back (durations as
+// strings such as "30s"). Call it on Masked() before printing.
+func (c Config) YAML() []byte {
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		// Config holds only strings, numbers, bools and slices of them.
+		panic("config: marshal: " + err.Error())
+	}
+	return out
+}
+
+// UsesDevCredentials reports whether an enabled app uses the built-in
+// development secret "app-secret", for the start-up warning.
+func (c Config) UsesDevCredentials() bool {
+	for _, a := range c.Apps {
+		if a.Enabled && a.Secret == DevAppSecret {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,105 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting is one flag and its FANOUT_ variable: the YAML key it sets and
+// how to parse a string into the Config.
+type setting struct {
+	flag   string // flag name without dashes
+	key    string // YAML path it sets, for errors
+	usage  string
+	isApp  bool // sets the single built-in app
+	isBool bool // a flag that needs no value
+	set    func(c *Config, v string) error
+}
+
+// envName is the environment variable of a flag name.
+func envName(flag string) string {
+	return "FANOUT_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+func settings() []setting {
+	return []setting{
+		{flag: "addr", key: "server.addr", usage: "listen address for WebSocket and HTTP API (default 127.0.0.1:6001)",
+			set: str(func(c *Config) *string { return &c.Server.Addr })},
+		{flag: "metrics-addr", key: "server.metrics_addr", usage: `listen address for /metrics; "" disables (default 127.0.0.1:9601)`,
+			set: str(func(c *Config) *string { return &c.Server.MetricsAddr })},
+		{flag: "log-level", key: "server.log_level", usage: "debug, info, warn or error (default info)",
+			set: str(func(c *Config) *string { return &c.Server.LogLevel })},
+		{flag: "log-format", key: "server.log_format", usage: "text or json (default text)",
+			set: str(func(c *Config) *string { return &c.Server.LogFormat })},
+		{flag: "echo", isBool: true, key: "server.echo", usage: "serve GET /echo, a plain WebSocket echo endpoint for conformance runs",
+			set: boolean(func(c *Config) *bool { return &c.Server.Echo })},
+		{flag: "max-message-size", key: "server.max_message_size", usage: "WebSocket message limit in bytes (default 65536)",
+			set: integer(func(c *Config) *int { return &c.Server.MaxMessageSize })},
+		{flag: "upgrade-timeout", key: "server.upgrade_timeout", usage: "upgrade headers must arrive within (default 5s)",
+			set: duration(func(c *Config) *time.Duration { return &c.Server.UpgradeTimeout })},
+		{flag: "max-request-size", key: "server.max_request_size", usage: "upgrade request limit in bytes (default 8192)",
+			set: integer(func(c *Config) *int { return &c.Server.MaxRequestSize })},
+		{flag: "event-loops", key: "server.event_loops", usage: "poller event loops; 0 = GOMAXPROCS (default 0)",
+			set: integer(func(c *Config) *int { return &c.Server.EventLoops })},
+		{flag: "max-connections", key: "server.max_connections", usage: "connections per process; 0 = unlimited (default 0)",
+			set: integer(func(c *Config) *int { return &c.Server.MaxConnections })},
+		{flag: "activity-timeout", key: "heartbeat.activity_timeout", usage: "client silence before pusher:ping (default 2m0s)",
+			set: duration(func(c *Config) *time.Duration { return &c.Heartbeat.ActivityTimeout })},
+		{flag: "pong-timeout", key: "heartbeat.pong_timeout", usage: "wait for the pong before closing with 4201 (default 30s)",
+			set: duration(func(c *Config) *time.Duration { return &c.Heartbeat.PongTimeout })},
+		{flag: "drain", key: "shutdown.drain", usage: "spread of the closes on SIGTERM (default 10s)",
+			set: duration(func(c *Config) *time.Duration { return &c.Shutdown.Drain })},
+		{flag: "redis-url", key: "redis.url", usage: "Redis for scale-out, e.g. redis://127.0.0.1:6379/0 (default none: in-memory, single node)",
+			set: str(func(c *Config) *string { return &c.Redis.URL })},
+		{flag: "redis-cluster", isBool: true, key: "redis.cluster", usage: "the Redis URL is a Redis Cluster (sharded pub/sub)",
+			set: boolean(func(c *Config) *bool { return &c.Redis.Cluster })},
+		{flag: "redis-prefix", key: "redis.prefix", usage: "prefix of Redis keys and channels (default fanout)",
+			set: str(func(c *Config) *string { return &c.Redis.Prefix })},
+		{flag: "app-id", key: "apps[0].id", isApp: true, usage: "id of the single app when the config file lists none (default app-id)",
+			set: str(func(c *Config) *string { return &c.Apps[0].ID })},
+		{flag: "app-key", key: "apps[0].key", isApp: true, usage: "key of the single app (default app-key)",
+			set: str(func(c *Config) *string { return &c.Apps[0].Key })},
+		{flag: "app-secret", key: "apps[0].secret", isApp: true, usage: "secret of the single app (default app-secret)",
+			set: str(func(c *Config) *string { return &c.Apps[0].Secret })},
+		{flag: "auth-mode", key: "apps[0].auth.mode", isApp: true, usage: "auth mode of the single app: required, optional or off (default optional)",
+			set: str(func(c *Config) *string { return &c.Apps[0].Auth.Mode })},
+	}
+}
+
+func str(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *field(c) = v; return nil }
+}
+
+func boolean(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return problem("%q is not true or false", v)
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
+func integer(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return problem("%q is not an integer", v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func duration(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return problem("%q is not a duration such as 30s or 1m30s", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}

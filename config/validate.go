@@ -1,0 +1,209 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Validate checks every setting and returns the first problem as a
+// ConfigError, or nil.
+func (c Config) Validate() error {
+	for _, check := range []func() error{c.Server.validate, c.heartbeat, c.Redis.validate, c.apps} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s Server) validate() error {
+	return first(
+		nonEmpty("server.addr", s.Addr),
+		oneOf("server.log_level", s.LogLevel, "debug", "info", "warn", "error"),
+		oneOf("server.log_format", s.LogFormat, "text", "json"),
+		positive("server.max_message_size", s.MaxMessageSize),
+		positiveDuration("server.upgrade_timeout", s.UpgradeTimeout),
+		positive("server.max_request_size", s.MaxRequestSize),
+		notNegative("server.event_loops", s.EventLoops),
+		notNegative("server.max_connections", s.MaxConnections),
+	)
+}
+
+func (c Config) heartbeat() error {
+	return first(
+		positiveDuration("heartbeat.activity_timeout", c.Heartbeat.ActivityTimeout),
+		positiveDuration("heartbeat.pong_timeout", c.Heartbeat.PongTimeout),
+		notNegativeDuration("shutdown.drain", c.Shutdown.Drain),
+	)
+}
+
+func (r Redis) validate() error {
+	if r.URL == "" {
+		return nil
+	}
+	u, err := url.Parse(r.URL)
+	if err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
+		return ConfigError{Key: "redis.url", Problem: fmt.Sprintf("%q is not a redis://, rediss:// or unix:// URL", maskURL(r.URL))}
+	}
+	return nonEmpty("redis.prefix", r.Prefix)
+}
+
+func (c Config) apps() error {
+	if len(c.Apps) == 0 {
+		return ConfigError{Key: "apps", Problem: "at least one app is required"}
+	}
+	ids, keys := map[string]int{}, map[string]int{}
+	for i, a := range c.Apps {
+		p := fmt.Sprintf("apps[%d]", i)
+		if err := a.validate(p); err != nil {
+			return err
+		}
+		if j, dup := ids[a.ID]; dup {
+			return ConfigError{Key: p + ".id", Problem: fmt.Sprintf("%q is already the id of apps[%d]", a.ID, j)}
+		}
+		if j, dup := keys[a.Key]; dup {
+			return ConfigError{Key: p + ".key", Problem: fmt.Sprintf("%q is already the key of apps[%d]", a.Key, j)}
+		}
+		ids[a.ID], keys[a.Key] = i, i
+	}
+	return nil
+}
+
+func (a App) validate(p string) error {
+	return first(
+		nonEmpty(p+".id", a.ID),
+		nonEmpty(p+".key", a.Key),
+		urlSafe(p+".key", a.Key),
+		nonEmpty(p+".secret", a.Secret),
+		a.Auth.validate(p+".auth"),
+		origins(p+".allowed_origins", a.AllowedOrigins),
+		notNegative(p+".max_connections", a.MaxConnections),
+		positive(p+".max_channels_per_connection", a.MaxChannelsPerConnection),
+		positive(p+".max_event_data", a.MaxEventData),
+		positive(p+".client_event_rate", a.ClientEventRate),
+		positive(p+".max_queued_bytes", a.MaxQueuedBytes),
+		positive(p+".max_presence_members", a.MaxPresenceMembers),
+		a.Webhooks.validate(p+".webhooks"),
+	)
+}
+
+var jwtAlgorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"}
+
+func (a Auth) validate(p string) error {
+	err := first(
+		oneOf(p+".mode", a.Mode, AuthRequired, AuthOptional, AuthOff),
+		positiveDuration(p+".signin_timeout", a.SigninTimeout),
+		nonEmpty(p+".cookie", a.Cookie),
+		notNegativeDuration(p+".jwt.leeway", a.JWT.Leeway),
+		httpURL(p+".jwt.jwks_url", a.JWT.JWKSURL),
+	)
+	if err != nil {
+		return err
+	}
+	for i, alg := range a.JWT.Algorithms {
+		if err := oneOf(fmt.Sprintf("%s.jwt.algorithms[%d]", p, i), alg, jwtAlgorithms...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w Webhooks) validate(p string) error {
+	err := first(
+		httpURL(p+".url", w.URL),
+		positive(p+".batch_max", w.BatchMax),
+		positiveDuration(p+".batch_wait", w.BatchWait),
+		positive(p+".max_queue", w.MaxQueue),
+		positive(p+".max_retries", w.MaxRetries),
+	)
+	if err != nil {
+		return err
+	}
+	for i, e := range w.Events {
+		if err := oneOf(fmt.Sprintf("%s.events[%d]", p, i), e, WebhookEvents()...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func first(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nonEmpty(key, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return ConfigError{Key: key, Problem: "must not be empty"}
+	}
+	return nil
+}
+
+func urlSafe(key, v string) error {
+	if strings.ContainsAny(v, "/?#% \t") {
+		return ConfigError{Key: key, Problem: fmt.Sprintf("%q must not contain / ? # %% or spaces", v)}
+	}
+	return nil
+}
+
+func oneOf(key, v string, allowed ...string) error {
+	if slices.Contains(allowed, v) {
+		return nil
+	}
+	return ConfigError{Key: key, Problem: fmt.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", "))}
+}
+
+func positive(key string, n int) error {
+	if n <= 0 {
+		return ConfigError{Key: key, Problem: fmt.Sprintf("%d must be greater than 0", n)}
+	}
+	return nil
+}
+
+func notNegative(key string, n int) error {
+	if n < 0 {
+		return ConfigError{Key: key, Problem: fmt.Sprintf("%d must not be negative (0 means unlimited or automatic)", n)}
+	}
+	return nil
+}
+
+func positiveDuration(key string, d time.Duration) error {
+	if d <= 0 {
+		return ConfigError{Key: key, Problem: fmt.Sprintf("%s must be longer than 0s", d)}
+	}
+	return nil
+}
+
+func notNegativeDuration(key string, d time.Duration) error {
+	if d < 0 {
+		return ConfigError{Key: key, Problem: fmt.Sprintf("%s must not be negative", d)}
+	}
+	return nil
+}
+
+func httpURL(key, v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ConfigError{Key: key, Problem: fmt.Sprintf("%q is not an http:// or https:// URL", v)}
+	}
+	return nil
+}
+
+func origins(key string, list []string) error {
+	for i, o := range list {
+		if strings.TrimSpace(o) == "" {
+			return ConfigError{Key: fmt.Sprintf("%s[%d]", key, i), Problem: "must not be empty"}
+		}
+	}
+	return nil
+}
