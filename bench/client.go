@@ -1,0 +1,192 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudwego/netpoll"
+	"golang.org/x/sys/unix"
+)
+
+// Client states. A client moves only forward: dialing → handshake →
+// open → subscribed → closed. Exactly one party closes the socket: the
+// worker (churn, stop) or netpoll when the peer goes away; both end in
+// finish, which runs its body once.
+const (
+	stHandshake int32 = iota
+	stOpen
+	stSubscribed
+	stClosed
+)
+
+const maxMessage = 1 << 20
+
+// client is one harness WebSocket connection, driven by netpoll's
+// OnRequest callback rather than by a goroutine of its own.
+type client struct {
+	w       *worker
+	shard   *latShard
+	conn    netpoll.Connection
+	channel string
+	state   atomic.Int32
+	wmu     sync.Mutex // serialises writes from OnRequest and the worker
+	frag    []byte     // a fragmented message being reassembled
+	started time.Time  // when the dial began
+}
+
+// onRequest runs on a netpoll handler goroutine whenever bytes arrive;
+// it consumes every complete unit and leaves partial ones buffered.
+func (c *client) onRequest(_ context.Context, conn netpoll.Connection) error {
+	r := conn.Reader()
+	defer r.Release()
+	for r.Len() > 0 && c.state.Load() != stClosed {
+		buf, err := r.Peek(r.Len())
+		if err != nil {
+			return nil
+		}
+		n := c.consume(buf)
+		if n == 0 {
+			return nil
+		}
+		r.Skip(n)
+	}
+	return nil
+}
+
+// consume handles the first complete unit in buf (the upgrade response
+// or one frame) and returns its length, or 0 when buf holds only part.
+func (c *client) consume(buf []byte) int {
+	if c.state.Load() == stHandshake {
+		i := bytes.Index(buf, []byte("\r\n\r\n"))
+		if i < 0 {
+			if len(buf) > 16<<10 {
+				c.fail("bad upgrade response")
+			}
+			return 0
+		}
+		if !bytes.HasPrefix(buf, []byte("HTTP/1.1 101")) {
+			c.fail("upgrade refused: " + string(statusLine(buf)))
+			return i + 4
+		}
+		c.state.CompareAndSwap(stHandshake, stOpen)
+		return i + 4
+	}
+	h, ok, bad := parseServerFrame(buf, maxMessage)
+	if bad {
+		c.fail("bad frame")
+		return len(buf)
+	}
+	if !ok || len(buf) < h.hlen+h.plen {
+		return 0
+	}
+	payload := buf[h.hlen : h.hlen+h.plen]
+	if h.masked {
+		c.fail("masked server frame")
+		return len(buf)
+	}
+	c.frame(h, payload)
+	return h.hlen + h.plen
+}
+
+func statusLine(b []byte) []byte {
+	if i := bytes.IndexByte(b, '\r'); i >= 0 && i < 80 {
+		return b[:i]
+	}
+	return b[:min(len(b), 40)]
+}
+
+func (c *client) frame(h frameHead, payload []byte) {
+	switch h.op {
+	case opPing:
+		c.write(opPong, payload)
+	case opClose:
+		c.fail("closed by server")
+	case opText, opBin:
+		if h.fin {
+			c.message(payload)
+			return
+		}
+		c.frag = append(c.frag[:0], payload...)
+	case opCont:
+		c.frag = append(c.frag, payload...)
+		if h.fin {
+			c.message(c.frag)
+			c.frag = nil
+		}
+	}
+}
+
+// message handles one Pusher event.
+func (c *client) message(msg []byte) {
+	name, ok := stringField(msg, "event")
+	if !ok {
+		return
+	}
+	switch string(name) {
+	case c.w.cfg.Event:
+		if data, ok := stringField(msg, "data"); ok {
+			if _, ns, ok := parseBenchData(data); ok {
+				c.shard.record(time.Now().UnixNano() - ns)
+				c.w.delivered.Add(1)
+			}
+		}
+	case "pusher:connection_established":
+		c.write(opText, subscribeMsg(c.channel))
+	case "pusher_internal:subscription_succeeded":
+		if c.state.CompareAndSwap(stOpen, stSubscribed) {
+			c.w.onSubscribed(c)
+		}
+	case "pusher:ping":
+		c.write(opText, pongMsg)
+	case "pusher:error", "pusher:subscription_error":
+		c.fail(string(name))
+	}
+}
+
+// write sends one masked frame; errors surface as a close callback.
+func (c *client) write(op byte, payload []byte) {
+	frame := appendClientFrame(make([]byte, 0, len(payload)+14), op, payload)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	w := c.conn.Writer()
+	if _, err := w.WriteBinary(frame); err == nil {
+		w.Flush()
+	}
+}
+
+// fail closes the connection counting reason as a failure, unless it is
+// already closed.
+func (c *client) fail(reason string) {
+	c.finish(reason)
+}
+
+// close is the worker's own close: a close frame, then the socket. The
+// state moves to closed first, so the server's answering close is not
+// counted as a failure.
+func (c *client) close() {
+	prev := c.state.Swap(stClosed)
+	if prev == stClosed {
+		return
+	}
+	c.write(opClose, []byte{0x03, 0xE8}) // 1000
+	// Reset rather than linger in TIME_WAIT: churn and back-to-back runs
+	// would otherwise exhaust the source ports of 127.0.0.x.
+	if f, ok := c.conn.(interface{ Fd() int }); ok {
+		unix.SetsockoptLinger(f.Fd(), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
+	}
+	c.conn.Close()
+	c.w.onClosed(c, prev, "")
+}
+
+// finish moves to stClosed once and reports reason to the worker.
+func (c *client) finish(reason string) {
+	prev := c.state.Swap(stClosed)
+	if prev == stClosed {
+		return
+	}
+	c.conn.Close()
+	c.w.onClosed(c, prev, reason)
+}

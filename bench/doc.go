@@ -1,0 +1,30 @@
+// Package bench is the load harness behind `fanout bench`: it drives any
+// Pusher-protocol server (fanout itself or a peer) with many WebSocket
+// clients and reports connect rate, failures, server memory per
+// connection, delivery latency and throughput, and churn rate.
+//
+// Scenarios: connect (open and hold --conns connections over --channels
+// channels), fanout (the same, then publish signed events through the
+// Pusher HTTP API at --rate and time their delivery) and churn
+// (connect/subscribe/close cycles). `report` merges result files.
+//
+// The parent process starts worker processes by re-executing its own
+// binary as "<exe> bench worker" (with FANOUT_BENCH_WORKER=1 in the
+// environment, see RunWorkerIfChild). A worker holds at most
+// MaxConnsPerWorker sockets, binds them to its own source addresses
+// (127.0.0.2 for worker 0, 127.0.0.3 for worker 1, ...), drives them on
+// cloudwego/netpoll's event loop with one OnRequest callback per
+// connection (no goroutine per socket), and talks to the parent in JSON
+// lines: a config line and commands on stdin, progress and results on
+// stdout. Workers die with the parent (Pdeathsig) and on end of input.
+//
+// # Concurrency
+//
+// Run and Execute may be called from any goroutine; each call owns its
+// workers and stops them before returning, bounded by Options.Timeout.
+// Inside a worker, a client's bytes are consumed only by netpoll's
+// OnRequest for that connection; its writes are serialised by a
+// per-client mutex; its close happens once, by whichever of the worker
+// (stop, churn) or netpoll (peer closed) gets there first. A Histogram is
+// not safe for concurrent use; workers shard theirs behind locks.
+package bench

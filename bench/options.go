@@ -1,0 +1,171 @@
+package bench
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options configure one harness run. The zero value of every field means
+// the default written next to it; Run fills them from flags.
+type Options struct {
+	Scenario   string        // "connect", "fanout" or "churn"
+	URLs       []string      // default ws://127.0.0.1:6001
+	AppID      string        // default "app-id"
+	AppKey     string        // default "app-key"
+	AppSecret  string        // default "app-secret"
+	APIURL     string        // default: http:// form of URLs[0]
+	Conns      int           // default 1000
+	Channels   int           // default 1 per 100 conns, at least 1
+	Publishers int           // default 4
+	Rate       float64       // events/s in total for fanout; default 100
+	Size       int           // event data bytes; default 100
+	Duration   time.Duration // hold / publish / churn time; default 10 s
+	ConnRate   float64       // connects/s in total while ramping; default 2000
+	MeasureAt  []int         // connection counts at which to read RSS; default none
+	ServerPIDs []int         // processes whose RSS is summed
+	MetricsURL string        // alternative RSS source: process_resident_memory_bytes
+	Workers    int           // default ceil(Conns/15000)
+	Out        string        // directory for results.json/.md/chart.png; default none
+	Label      string        // default the scenario name
+	Timeout    time.Duration // hard stop; default 10 min
+	Settle     time.Duration // wait before reading RSS; default 2 s
+	Quiet      bool          // no progress output
+
+	// WorkerCmd is the command that starts a worker (it reads a config
+	// line on stdin); default os.Executable() with args "bench worker".
+	WorkerCmd []string
+}
+
+// MaxConnsPerWorker bounds the client sockets of one worker process,
+// below the 20,000 open-file limit.
+const MaxConnsPerWorker = 15000
+
+type listFlag struct{ dst *[]string }
+
+func (l listFlag) String() string { return "" }
+func (l listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l.dst = append(*l.dst, s)
+		}
+	}
+	return nil
+}
+
+func parseOptions(scenario string, args []string, stderr io.Writer) (Options, error) {
+	o := Options{Scenario: scenario}
+	fs := flag.NewFlagSet("fanout bench "+scenario, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var pids, measure []string
+	fs.Var(listFlag{&o.URLs}, "url", "server WebSocket base URL (repeatable or comma-separated)")
+	fs.StringVar(&o.AppID, "app-id", "app-id", "app id")
+	fs.StringVar(&o.AppKey, "app-key", "app-key", "app key")
+	fs.StringVar(&o.AppSecret, "app-secret", "app-secret", "app secret")
+	fs.StringVar(&o.APIURL, "api-url", "", "HTTP API base (default from the first --url)")
+	fs.IntVar(&o.Conns, "conns", 1000, "connections (churn: concurrency)")
+	fs.IntVar(&o.Channels, "channels", 0, "channels the connections spread over (default conns/100)")
+	fs.IntVar(&o.Publishers, "publishers", 4, "concurrent publishers")
+	fs.Float64Var(&o.Rate, "rate", 100, "events/s published in total")
+	fs.IntVar(&o.Size, "size", 100, "event data bytes")
+	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "hold / publish / churn time")
+	fs.Float64Var(&o.ConnRate, "conn-rate", 2000, "connects/s while ramping")
+	fs.Var(listFlag{&measure}, "measure-at", "connection counts at which to read server RSS (e.g. 5000,18000)")
+	fs.Var(listFlag{&pids}, "server-pid", "server process id for RSS (repeatable)")
+	fs.StringVar(&o.MetricsURL, "metrics-url", "", "Prometheus URL to read process_resident_memory_bytes")
+	fs.IntVar(&o.Workers, "workers", 0, "worker processes (default ceil(conns/15000))")
+	fs.StringVar(&o.Out, "out", "", "directory for results.json, results.md, chart.png")
+	fs.StringVar(&o.Label, "label", "", "name of this run in tables and charts")
+	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "hard stop")
+	fs.DurationVar(&o.Settle, "settle", 2*time.Second, "wait before reading RSS")
+	fs.BoolVar(&o.Quiet, "quiet", false, "no progress output")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	for _, p := range pids {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return o, fmt.Errorf("--server-pid %q: not a number", p)
+		}
+		o.ServerPIDs = append(o.ServerPIDs, n)
+	}
+	for _, m := range measure {
+		n, err := strconv.Atoi(m)
+		if err != nil || n <= 0 {
+			return o, fmt.Errorf("--measure-at %q: not a positive count", m)
+		}
+		o.MeasureAt = append(o.MeasureAt, n)
+	}
+	return o, o.fill()
+}
+
+// fill applies defaults and checks the options.
+func (o *Options) fill() error {
+	if len(o.URLs) == 0 {
+		o.URLs = []string{"ws://127.0.0.1:6001"}
+	}
+	for _, u := range o.URLs {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "ws" && p.Scheme != "http") || p.Host == "" {
+			return fmt.Errorf("--url %q: want ws://host:port", u)
+		}
+	}
+	if o.APIURL == "" {
+		p, _ := url.Parse(o.URLs[0])
+		o.APIURL = "http://" + p.Host + strings.TrimRight(p.Path, "/")
+	}
+	o.AppID = or(o.AppID, "app-id")
+	o.AppKey = or(o.AppKey, "app-key")
+	o.AppSecret = or(o.AppSecret, "app-secret")
+	if o.Conns <= 0 {
+		o.Conns = 1000
+	}
+	if o.Channels <= 0 {
+		o.Channels = max(1, o.Conns/100)
+	}
+	if o.Publishers <= 0 {
+		o.Publishers = 4
+	}
+	if o.Rate <= 0 {
+		o.Rate = 100
+	}
+	if o.Size <= 0 {
+		o.Size = 100
+	}
+	if o.Duration <= 0 {
+		o.Duration = 10 * time.Second
+	}
+	if o.ConnRate <= 0 {
+		o.ConnRate = 2000
+	}
+	if o.Workers <= 0 {
+		o.Workers = (o.Conns + MaxConnsPerWorker - 1) / MaxConnsPerWorker
+	}
+	if o.Workers > 200 {
+		return fmt.Errorf("--workers %d: at most 200 (source addresses 127.0.0.2-201)", o.Workers)
+	}
+	if (o.Conns+o.Workers-1)/o.Workers > MaxConnsPerWorker {
+		return fmt.Errorf("--workers %d: each would hold more than %d sockets", o.Workers, MaxConnsPerWorker)
+	}
+	o.Label = or(o.Label, o.Scenario)
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Minute
+	}
+	if o.Settle <= 0 {
+		o.Settle = 2 * time.Second
+	}
+	sort.Ints(o.MeasureAt)
+	return nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,73 @@
+package bench
+
+// Result is one run's outcome, as written to results.json.
+type Result struct {
+	Label    string `json:"label"`
+	Scenario string `json:"scenario"`
+	Conns    int    `json:"conns"`
+	Channels int    `json:"channels"`
+	Workers  int    `json:"workers"`
+	Duration string `json:"duration"`
+
+	Subscribed       uint64         `json:"subscribed"`
+	Failed           uint64         `json:"failed"`
+	Failures         map[string]int `json:"failures,omitempty"`
+	ConnectRate      float64        `json:"connect_rate"`         // subscribed/s during the ramp
+	TimeToSubscribed float64        `json:"time_to_subscribed_s"` // ramp start → all subscribed
+	SubscribeP99Ms   float64        `json:"subscribe_p99_ms"`     // dial → subscribed
+
+	RSSBase      int64        `json:"rss_base_bytes,omitempty"`
+	RSSFull      int64        `json:"rss_full_bytes,omitempty"`
+	BytesPerConn float64      `json:"bytes_per_conn,omitempty"` // (RSSFull-RSSBase)/Conns
+	Measures     []RSSMeasure `json:"measures,omitempty"`
+	SlopePerConn float64      `json:"slope_bytes_per_conn,omitempty"` // between the first and last measure
+
+	Rate            float64         `json:"rate,omitempty"`
+	Size            int             `json:"size,omitempty"`
+	Published       uint64          `json:"published,omitempty"`
+	PublishFailed   uint64          `json:"publish_failed,omitempty"`
+	PublishErrors   map[string]int  `json:"publish_errors,omitempty"`
+	Expected        uint64          `json:"expected,omitempty"`
+	Delivered       uint64          `json:"delivered,omitempty"`
+	Missed          int64           `json:"missed,omitempty"`
+	DeliveredPerSec float64         `json:"delivered_per_s,omitempty"`
+	Latency         *LatencySummary `json:"latency_ms,omitempty"`
+
+	Connects          uint64  `json:"connects,omitempty"`
+	Disconnects       uint64  `json:"disconnects,omitempty"`
+	ConnectsPerSec    float64 `json:"connects_per_s,omitempty"`
+	DisconnectsPerSec float64 `json:"disconnects_per_s,omitempty"`
+}
+
+// RSSMeasure is the server's RSS with N connections held.
+type RSSMeasure struct {
+	N   int   `json:"n"`
+	RSS int64 `json:"rss_bytes"`
+}
+
+// LatencySummary holds delivery latency percentiles in milliseconds.
+type LatencySummary struct {
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+func summarize(h *Histogram) *LatencySummary {
+	ms := func(ns int64) float64 { return float64(ns) / 1e6 }
+	return &LatencySummary{P50: ms(h.Quantile(0.5)), P90: ms(h.Quantile(0.9)),
+		P99: ms(h.Quantile(0.99)), P999: ms(h.Quantile(0.999)), Max: ms(h.Max), Mean: h.Mean() / 1e6}
+}
+
+// slope fills SlopePerConn from the first and last measure.
+func (r *Result) slope() {
+	if len(r.Measures) < 2 {
+		return
+	}
+	a, b := r.Measures[0], r.Measures[len(r.Measures)-1]
+	if b.N > a.N {
+		r.SlopePerConn = float64(b.RSS-a.RSS) / float64(b.N-a.N)
+	}
+}

@@ -1,0 +1,244 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// run is one scenario in progress on the parent side.
+type run struct {
+	o    *Options
+	pool *pool
+	prog *progress
+	res  Result
+	pub  *publisher
+}
+
+func (r *run) scenario(ctx context.Context) error {
+	if base, ok := serverRSS(ctx, r.o); ok {
+		r.res.RSSBase = base
+	}
+	switch r.o.Scenario {
+	case "churn":
+		return r.churn(ctx)
+	case "fanout":
+		if err := r.ramp(ctx); err != nil {
+			return err
+		}
+		return r.fanout(ctx)
+	default:
+		if err := r.ramp(ctx); err != nil {
+			return err
+		}
+		return r.hold(ctx)
+	}
+}
+
+// ramp grows to every --measure-at count and then to --conns, reading
+// RSS after each measured stage has settled.
+func (r *run) ramp(ctx context.Context) error {
+	var stages []int
+	for _, n := range r.o.MeasureAt {
+		if n < r.o.Conns && (len(stages) == 0 || n > stages[len(stages)-1]) {
+			stages = append(stages, n)
+		}
+	}
+	stages = append(stages, r.o.Conns)
+	start := time.Now()
+	var paused time.Duration
+	for _, n := range stages {
+		if err := r.grow(ctx, n); err != nil {
+			return err
+		}
+		if n == r.o.Conns {
+			r.res.TimeToSubscribed = (time.Since(start) - paused).Seconds()
+		}
+		if !r.measured(n) && n != r.o.Conns {
+			continue
+		}
+		t := time.Now()
+		if rss, ok := r.settledRSS(ctx); ok {
+			r.res.Measures = append(r.res.Measures, RSSMeasure{N: int(r.pool.totals().Open), RSS: rss})
+			if n == r.o.Conns {
+				r.res.RSSFull = rss
+			}
+		}
+		paused += time.Since(t)
+	}
+	t := r.pool.totals()
+	if r.res.TimeToSubscribed > 0 {
+		r.res.ConnectRate = float64(t.Subscribed) / r.res.TimeToSubscribed
+	}
+	if r.res.RSSBase > 0 && r.res.RSSFull > 0 && t.Open > 0 {
+		r.res.BytesPerConn = float64(r.res.RSSFull-r.res.RSSBase) / float64(t.Open)
+	}
+	r.res.slope()
+	return nil
+}
+
+func (r *run) measured(n int) bool {
+	for _, m := range r.o.MeasureAt {
+		if m == n {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) settledRSS(ctx context.Context) (int64, bool) {
+	if len(r.o.ServerPIDs) == 0 && r.o.MetricsURL == "" {
+		return 0, false
+	}
+	select {
+	case <-time.After(r.o.Settle):
+	case <-ctx.Done():
+		return 0, false
+	}
+	return serverRSS(ctx, r.o)
+}
+
+func (r *run) grow(ctx context.Context, n int) error {
+	for w := range r.o.Workers {
+		r.pool.send(w, command{Cmd: "grow", N: share(n, w, r.o.Workers)})
+	}
+	_, err := r.pool.await(ctx, "reached", func() {
+		t := r.pool.totals()
+		r.prog.show("connect", t.Open, int64(n), fmt.Sprintf("failed %d", t.Failed))
+	})
+	r.prog.done()
+	return err
+}
+
+// hold keeps the connections open for --duration.
+func (r *run) hold(ctx context.Context) error {
+	end := time.Now().Add(r.o.Duration)
+	for time.Now().Before(end) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.pool.reports:
+		case <-time.After(time.Until(end)):
+		}
+		t := r.pool.totals()
+		left := time.Until(end).Round(time.Second)
+		r.prog.show("hold", t.Open, int64(r.o.Conns), fmt.Sprintf("failed %d, %s left", t.Failed, left))
+	}
+	r.prog.done()
+	return nil
+}
+
+// fanout publishes for --duration, then waits (at most 10 s) for the
+// deliveries to catch up.
+func (r *run) fanout(ctx context.Context) error {
+	open := r.pool.totals().Open
+	r.pub = newPublisher(r.o, subscribersPerChannel(r.o.Conns, r.o.Channels))
+	done := make(chan struct{})
+	start := time.Now()
+	go func() { r.pub.run(ctx, r.o.Duration); close(done) }()
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case <-ctx.Done():
+			<-done
+			return ctx.Err()
+		case <-r.pool.reports:
+			t := r.pool.totals()
+			r.prog.show("publish", int64(r.pub.ok.Load()), int64(r.o.Rate*r.o.Duration.Seconds()),
+				fmt.Sprintf("delivered %d/%d open %d/%d", t.Delivered, r.pub.expect.Load(), t.Open, open))
+		}
+	}
+	r.prog.done()
+	r.drain(ctx)
+	elapsed := time.Since(start).Seconds()
+	r.res.DeliveredPerSec = float64(r.pool.totals().Delivered) / elapsed
+	return nil
+}
+
+func (r *run) drain(ctx context.Context) {
+	deadline := time.Now().Add(10 * time.Second)
+	var last uint64
+	stillSince := time.Now()
+	for time.Now().Before(deadline) {
+		t := r.pool.totals()
+		if t.Delivered >= r.pub.expect.Load() {
+			return
+		}
+		if t.Delivered != last {
+			last, stillSince = t.Delivered, time.Now()
+		} else if time.Since(stillSince) > 3*time.Second {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.pool.reports:
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// churn runs connect/subscribe/close cycles for --duration.
+func (r *run) churn(ctx context.Context) error {
+	for w := range r.o.Workers {
+		r.pool.send(w, command{Cmd: "churn", N: share(r.o.Conns, w, r.o.Workers), Secs: r.o.Duration.Seconds()})
+	}
+	start := time.Now()
+	_, err := r.pool.await(ctx, "reached", func() {
+		t := r.pool.totals()
+		r.prog.show("churn", int64(time.Since(start).Seconds()), int64(r.o.Duration.Seconds()),
+			fmt.Sprintf("connects %d closes %d failed %d", t.Subscribed, t.Closed, t.Failed))
+	})
+	r.prog.done()
+	secs := r.o.Duration.Seconds()
+	t := r.pool.totals()
+	r.res.ConnectsPerSec = float64(t.Subscribed) / secs
+	r.res.DisconnectsPerSec = float64(t.Closed) / secs
+	return err
+}
+
+// finish folds the workers' final reports into the result.
+func (r *run) finish(results []report) {
+	var lat, sub Histogram
+	r.res.Failures = map[string]int{}
+	for _, w := range results {
+		r.res.Subscribed += w.Subscribed
+		r.res.Failed += w.Failed
+		r.res.Delivered += w.Delivered
+		r.res.Disconnects += w.Closed
+		addCounts(r.res.Failures, w.Failures)
+		if w.Hist != nil {
+			lat.Merge(w.Hist.histogram())
+		}
+		if w.SubHist != nil {
+			sub.Merge(w.SubHist.histogram())
+		}
+	}
+	if len(r.res.Failures) == 0 {
+		r.res.Failures = nil
+	}
+	r.res.SubscribeP99Ms = float64(sub.Quantile(0.99)) / 1e6
+	if r.o.Scenario == "churn" {
+		r.res.Connects = r.res.Subscribed
+	} else {
+		r.res.Disconnects = 0
+	}
+	if r.pub != nil {
+		r.res.Published = r.pub.ok.Load()
+		r.res.PublishFailed = r.pub.failed.Load()
+		if len(r.pub.errs) > 0 {
+			r.res.PublishErrors = r.pub.errs
+		}
+		r.res.Expected = r.pub.expect.Load()
+		r.res.Missed = int64(r.res.Expected) - int64(r.res.Delivered)
+		r.res.Latency = summarize(&lat)
+	}
+}
+
+func addCounts(dst, src map[string]int) map[string]int {
+	for k, v := range src {
+		dst[k] += v
+	}
+	return dst
+}
