@@ -182,3 +182,9 @@ func (m *Metrics) WebhookResultFunc() func(ok bool) {
 		}
 	}
 }
+
+// WebhookDropFunc returns a func counting one dropped webhook event, the
+// shape of webhook.Options.OnDrop.
+func (m *Metrics) WebhookDropFunc() func() {
+	return func() { m.Webhook(WebhookDropped) }
+}

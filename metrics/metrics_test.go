@@ -65,6 +65,7 @@ func exercise(m *Metrics) {
 	m.BrokerError("publish")
 	m.Webhook(WebhookOK)
 	m.WebhookResultFunc()(false)
+	m.WebhookDropFunc()()
 }
 
 func TestScrapeEveryMetricMoves(t *testing.T) {
@@ -98,7 +99,7 @@ func TestScrapeEveryMetricMoves(t *testing.T) {
 		`fanout_broker_errors_total{op="publish"}`:                  1,
 		`fanout_webhooks_total{result="ok"}`:                        1,
 		`fanout_webhooks_total{result="error"}`:                     1,
-		`fanout_webhooks_total{result="dropped"}`:                   0,
+		`fanout_webhooks_total{result="dropped"}`:                   1,
 	}
 	for name, v := range want {
 		g, ok := got[name]
