@@ -54,7 +54,7 @@ func (d *Decoder) Decode(in []byte) (m Message, n int, err error) {
 	if h.Masked {
 		Cipher(payload, h.Mask, 0)
 	}
-	skip, partial := int(d.checked), d.partial
+	skip, partial := d.checked, d.partial
 	d.checked, d.partial = 0, utf8State{}
 	if h.OpCode.IsControl() {
 		m, err = control(h.OpCode, payload)
@@ -139,7 +139,7 @@ func (d *Decoder) textFrame(h Header) bool {
 // uncompressed text frame, on a stack copy (the input stays masked until the
 // frame is complete). It resumes where the previous call stopped.
 func (d *Decoder) checkPrefix(h Header, avail []byte) error {
-	if !d.textFrame(h) || len(avail) <= int(d.checked) {
+	if !d.textFrame(h) || len(avail) <= d.checked {
 		return nil
 	}
 	st := d.text
@@ -147,7 +147,7 @@ func (d *Decoder) checkPrefix(h Header, avail []byte) error {
 		st = d.partial
 	}
 	var chunk [256]byte
-	for off := int(d.checked); off < len(avail); {
+	for off := d.checked; off < len(avail); {
 		k := copy(chunk[:], avail[off:])
 		if h.Masked {
 			Cipher(chunk[:k], h.Mask, off)
@@ -157,7 +157,7 @@ func (d *Decoder) checkPrefix(h Header, avail []byte) error {
 		}
 		off += k
 	}
-	d.checked, d.partial = uint32(len(avail)), st
+	d.checked, d.partial = len(avail), st
 	return nil
 }
 

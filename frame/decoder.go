@@ -35,7 +35,7 @@ type Decoder struct {
 	// checked counts the payload bytes of the incomplete frame at the start
 	// of the caller's input already proven a valid UTF-8 prefix; partial
 	// is the validator state after them.
-	checked uint32
+	checked int
 	partial utf8State
 	// text is the validator state at the end of the fragments consumed so
 	// far of the text message in flight.

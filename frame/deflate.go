@@ -125,7 +125,9 @@ func getDeflater() *deflater {
 
 // AppendCompressedMessage compresses payload with no context takeover,
 // strips the trailing 0x00 0x00 0xff 0xff, and appends one unmasked FIN frame
-// with RSV1 set to dst.
+// with RSV1 set to dst. op must be OpText or OpBinary (RFC 7692 does not
+// compress control frames). The compressor is pooled; with room in dst it
+// does not allocate.
 func AppendCompressedMessage(dst []byte, op OpCode, payload []byte) ([]byte, error) {
 	f := getDeflater()
 	defer deflaterPool.Put(f)
