@@ -51,8 +51,8 @@ func (o MintOptions) claims() tokenClaims {
 	if o.Audience != "" {
 		c.Audience = jwt.ClaimStrings{o.Audience}
 	}
-	c.IssuedAt = jwt.NewNumericDate(now)
-	c.ExpiresAt = jwt.NewNumericDate(now.Add(ttl))
+	c.IssuedAt = unixSeconds(now)
+	c.Expires = unixSeconds(now.Add(ttl))
 	return c
 }
 
@@ -91,7 +91,8 @@ func MintWithKey(privateKeyPEM []byte, o MintOptions) (string, error) {
 }
 
 func sign(alg string, key any, o MintOptions) (string, error) {
-	t := jwt.NewWithClaims(jwt.GetSigningMethod(alg), o.claims())
+	c := o.claims()
+	t := jwt.NewWithClaims(jwt.GetSigningMethod(alg), &c)
 	s, err := t.SignedString(key)
 	if err != nil {
 		return "", fmt.Errorf("auth: signing: %w", err)

@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -47,24 +46,10 @@ type JWTOptions struct {
 	HTTPClient *http.Client
 }
 
-// Claims is what fanout reads from a verified token.
-type Claims struct {
-	Subject   string          // "sub": the user id
-	Channels  []string        // "channels": MatchChannel patterns granted
-	ExpiresAt time.Time       // "exp"
-	UserInfo  json.RawMessage // "user_info", optional; nil when absent
-}
-
-// tokenClaims is the wire form of Claims.
-type tokenClaims struct {
-	jwt.RegisteredClaims
-	Channels []string        `json:"channels,omitempty"`
-	UserInfo json.RawMessage `json:"user_info,omitempty"`
-}
-
 // Verifier checks upgrade JWTs. Build it with NewVerifier.
 type Verifier struct {
-	hmacKey  []byte // nil: HMAC algorithms disabled
+	hmacKey  []byte     // nil: HMAC algorithms disabled
+	hmac     *hmacPools // nil: HMAC algorithms disabled
 	static   []pubKey
 	jwks     *jwksCache
 	issuer   string
@@ -90,6 +75,7 @@ func NewVerifier(o JWTOptions) (*Verifier, error) {
 			return nil, errors.New("auth: HMACSecret looks like a PEM key; put public keys in PublicKeyPEM")
 		}
 		v.hmacKey = []byte(o.HMACSecret)
+		v.hmac = newHMACPools(v.hmacKey)
 	}
 	if len(o.PublicKeyPEM) > 0 {
 		keys, err := parsePublicPEM(o.PublicKeyPEM)

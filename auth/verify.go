@@ -23,6 +23,14 @@ func (v *Verifier) Verify(token string, now time.Time) (Claims, error) {
 	if len(token) > MaxTokenLen {
 		return Claims{}, TokenError{Reason: ReasonMalformed}
 	}
+	if c, ok, err := v.verifyHMACFast(token, now); ok {
+		return c, err
+	}
+	return v.verifyGeneric(token, now)
+}
+
+// verifyGeneric verifies any token with the jwt library.
+func (v *Verifier) verifyGeneric(token string, now time.Time) (Claims, error) {
 	var tc tokenClaims
 	_, err := v.parser.ParseWithClaims(token, &tc, func(t *jwt.Token) (any, error) {
 		return v.keyFor(t, now)
@@ -33,12 +41,7 @@ func (v *Verifier) Verify(token string, now time.Time) (Claims, error) {
 	if err := v.checkClaims(&tc, now); err != nil {
 		return Claims{}, err
 	}
-	return Claims{
-		Subject:   tc.Subject,
-		Channels:  tc.Channels,
-		ExpiresAt: tc.ExpiresAt.Time,
-		UserInfo:  tc.UserInfo,
-	}, nil
+	return tc.claims(), nil
 }
 
 // classify turns a jwt error into a TokenError without its text (which
@@ -110,14 +113,24 @@ func (v *Verifier) candidates(alg, kid string, now time.Time) ([]jwt.Verificatio
 
 // checkClaims applies the time, issuer and audience rules.
 func (v *Verifier) checkClaims(c *tokenClaims, now time.Time) error {
-	if c.ExpiresAt == nil {
+	if c.Expires == nil {
 		return TokenError{Reason: ReasonMissingExp}
 	}
-	if !now.Before(c.ExpiresAt.Add(v.leeway)) {
+	exp, ok := seconds(*c.Expires)
+	if !ok {
+		return TokenError{Reason: ReasonMalformed}
+	}
+	if !now.Before(exp.Add(v.leeway)) {
 		return TokenError{Reason: ReasonExpired}
 	}
-	if c.NotBefore != nil && now.Add(v.leeway).Before(c.NotBefore.Time) {
-		return TokenError{Reason: ReasonNotYetValid}
+	if c.NotBef != nil {
+		nbf, ok := seconds(*c.NotBef)
+		if !ok {
+			return TokenError{Reason: ReasonMalformed}
+		}
+		if now.Add(v.leeway).Before(nbf) {
+			return TokenError{Reason: ReasonNotYetValid}
+		}
 	}
 	if v.issuer != "" && c.Issuer != v.issuer {
 		return TokenError{Reason: ReasonBadIssuer}
