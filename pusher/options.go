@@ -31,6 +31,8 @@ type Options struct {
 	MaxMessageSize int64
 	// MaxConnections caps this node's connections; 0 is unlimited.
 	MaxConnections int
+	// EventLoops is the number of poller event loops; 0 means GOMAXPROCS.
+	EventLoops int
 	// Echo serves GET /echo as a plain WebSocket echo (conformance runs).
 	Echo bool
 	// Broker carries publications between nodes; nil means a single-node

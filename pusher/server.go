@@ -97,7 +97,7 @@ func (s *Server) AppByID(id string) *App { return s.appsByID[id] }
 
 // Listen binds addr with the poller and starts the broker.
 func (s *Server) Listen(addr string) error {
-	p, err := poller.Listen(addr, s, poller.Options{MaxQueuedBytes: s.maxQueued()})
+	p, err := poller.Listen(addr, s, poller.Options{Loops: s.opts.EventLoops, MaxQueuedBytes: s.maxQueued()})
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 		Apps: apps, ActivityTimeout: cfg.Heartbeat.ActivityTimeout, PongTimeout: cfg.Heartbeat.PongTimeout,
 		UpgradeTimeout: cfg.Server.UpgradeTimeout, MaxRequestSize: cfg.Server.MaxRequestSize,
 		MaxMessageSize: int64(cfg.Server.MaxMessageSize), MaxConnections: cfg.Server.MaxConnections,
-		Echo: cfg.Server.Echo, Broker: b, Metrics: observer{n.Metrics}, Logger: log,
+		EventLoops: cfg.Server.EventLoops, Echo: cfg.Server.Echo, Broker: b, Metrics: observer{n.Metrics}, Logger: log,
 	})
 	if err != nil {
 		return nil, err
