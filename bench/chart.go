@@ -20,11 +20,20 @@ var palette = []color.Color{
 // writeChart draws latency percentiles (left) and memory per connection
 // (right), one bar colour per run.
 func writeChart(path string, rs []Result) error {
-	lat, err := latencyPlot(rs)
+	var withLat, withMem []Result
+	for _, r := range rs {
+		if r.Latency != nil {
+			withLat = append(withLat, r)
+		}
+		if r.SlopePerConn != 0 || r.BytesPerConn != 0 {
+			withMem = append(withMem, r)
+		}
+	}
+	lat, err := latencyPlot(withLat)
 	if err != nil {
 		return err
 	}
-	mem, err := memoryPlot(rs)
+	mem, err := memoryPlot(withMem)
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,7 @@ func (r *run) fanout(ctx context.Context) error {
 		case <-r.pool.reports:
 			t := r.pool.totals()
 			r.prog.show("publish", int64(r.pub.ok.Load()), int64(r.o.Rate*r.o.Duration.Seconds()),
-				fmt.Sprintf("delivered %d/%d open %d/%d", t.Delivered, r.pub.expect.Load(), t.Open, open))
+				fmt.Sprintf("delivered %d/%d open %d/%d failed %d", t.Delivered, r.pub.expect.Load(), t.Open, open, t.Failed))
 		}
 	}
 	r.prog.done()

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# bench/compare.sh — side-by-side comparison of fanout and its peers under
+# the same harness settings. Builds everything, runs each server in turn
+# on loopback, measures idle memory per connection (RSS slope between
+# $LOW and $CONNS connections) and fan-out latency/throughput of
+# $SIZE-byte events at each of $RATES events/s, then writes the merged
+# table and chart to $OUT (results.md, results.json, chart.png).
+#
+# Every process it starts is stopped on exit; every step is bounded by
+# `timeout`. Settings (environment):
+#   PEERS     servers to run, in order   (default "fanout gorilla nbio soketi";
+#             fanout is skipped unless bin/fanout exists, soketi unless
+#             bench/peers/soketi/node_modules exists: run `npm install` there)
+#   CONNS     connections per server     (default 18000; one server process holds ~19,000)
+#   LOW       first RSS measure          (default 5000)
+#   CHANNELS  channels                   (default CONNS/100)
+#   RATES     events/s for fan-out runs  (default "100 1000")
+#   SIZE      event data bytes           (default 100)
+#   DURATION  hold / publish time        (default 10s)
+#   OUT       output directory           (default out/bench-compare)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+PEERS=${PEERS:-"fanout gorilla nbio soketi"}
+CONNS=${CONNS:-18000}
+LOW=${LOW:-5000}
+CHANNELS=${CHANNELS:-$(( CONNS / 100 > 0 ? CONNS / 100 : 1 ))}
+RATES=${RATES:-"100 1000"}
+SIZE=${SIZE:-100}
+DURATION=${DURATION:-10s}
+OUT=${OUT:-$ROOT/out/bench-compare}
+BIN=$OUT/bin
+mkdir -p "$BIN"
+
+PIDS=()
+cleanup() {
+	for pid in "${PIDS[@]:-}"; do
+		[ -n "$pid" ] && stop_pid "$pid"
+	done
+}
+trap cleanup EXIT INT TERM
+
+# stop_pid sends TERM, waits up to 10 s, then KILLs.
+stop_pid() {
+	local pid=$1
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# wait_port waits up to 30 s for a listener on 127.0.0.1:$1.
+wait_port() {
+	for _ in $(seq 300); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "compare: nothing listening on port $1 after 30 s" >&2
+	return 1
+}
+
+echo "compare: building" >&2
+timeout 300 go build -o "$BIN/fanout-bench" ./bench/cmd/fanout-bench
+timeout 300 go build -o "$BIN/gorillahub" ./bench/peers/cmd/gorillahub
+timeout 300 go build -o "$BIN/nbiohub" ./bench/peers/cmd/nbiohub
+
+# start_server NAME: starts it in the background; sets SERVER_PID and PORT.
+start_server() {
+	case $1 in
+	fanout)
+		PORT=6101
+		"$ROOT/bin/fanout" serve --addr "127.0.0.1:$PORT" --metrics-addr "" >"$OUT/$1.log" 2>&1 &
+		;;
+	gorilla)
+		PORT=6102
+		"$BIN/gorillahub" -addr "127.0.0.1:$PORT" >"$OUT/$1.log" 2>&1 &
+		;;
+	nbio)
+		PORT=6103
+		"$BIN/nbiohub" -addr "127.0.0.1:$PORT" >"$OUT/$1.log" 2>&1 &
+		;;
+	soketi)
+		PORT=6104
+		SOKETI_PORT=$PORT SOKETI_HOST=127.0.0.1 SOKETI_METRICS_ENABLED=false \
+			exec_soketi >"$OUT/$1.log" 2>&1 &
+		;;
+	esac
+	SERVER_PID=$!
+	PIDS+=("$SERVER_PID")
+	wait_port "$PORT"
+}
+
+exec_soketi() {
+	cd "$ROOT/bench/peers/soketi" && exec node node_modules/@soketi/soketi/bin/server.js start
+}
+
+available() {
+	case $1 in
+	fanout) [ -x "$ROOT/bin/fanout" ] ;;
+	soketi) [ -d "$ROOT/bench/peers/soketi/node_modules/@soketi/soketi" ] ;;
+	gorilla | nbio) true ;;
+	*) false ;;
+	esac
+}
+
+bench() {
+	timeout 600 "$BIN/fanout-bench" "$@" --timeout 5m --quiet
+}
+
+RESULTS=()
+for peer in $PEERS; do
+	if ! available "$peer"; then
+		echo "compare: skipping $peer (not built/installed)" >&2
+		continue
+	fi
+	# Idle memory: a fresh server, RSS at $LOW and at $CONNS connections.
+	echo "compare: $peer connect $CONNS" >&2
+	start_server "$peer"
+	bench connect --url "ws://127.0.0.1:$PORT" --conns "$CONNS" --channels "$CHANNELS" \
+		--measure-at "$LOW,$CONNS" --server-pid "$SERVER_PID" --duration 2s \
+		--label "$peer idle" --out "$OUT/$peer-connect" >/dev/null || echo "compare: $peer connect failed" >&2
+	RESULTS+=("$OUT/$peer-connect/results.json")
+	for rate in $RATES; do
+		echo "compare: $peer fanout $rate/s" >&2
+		bench fanout --url "ws://127.0.0.1:$PORT" --conns "$CONNS" --channels "$CHANNELS" \
+			--rate "$rate" --size "$SIZE" --duration "$DURATION" \
+			--label "$peer $rate/s" --out "$OUT/$peer-fanout-$rate" >/dev/null || echo "compare: $peer fanout $rate failed" >&2
+		RESULTS+=("$OUT/$peer-fanout-$rate/results.json")
+	done
+	stop_pid "$SERVER_PID"
+done
+
+IN=""
+for f in "${RESULTS[@]}"; do
+	[ -f "$f" ] && IN="$IN${IN:+,}$f"
+done
+if [ -z "$IN" ]; then
+	echo "compare: no results" >&2
+	exit 1
+fi
+"$BIN/fanout-bench" report --in "$IN" --out "$OUT"
+echo "compare: wrote $OUT/results.md, $OUT/results.json, $OUT/chart.png" >&2

@@ -1,0 +1,27 @@
+// Command nbiohub serves the nbio peer hub for the load-harness
+// comparison: nbiohub -addr 127.0.0.1:6103.
+package main
+
+import (
+	"flag"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/fanout/fanout/bench/peers/nbiohub"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:6103", "listen address")
+	flag.Parse()
+	e := nbiohub.New(nbiohub.Options{Addr: *addr})
+	if err := e.Start(); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("nbiohub listening on %s", *addr)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	e.Stop()
+}
