@@ -52,4 +52,5 @@ func (s *Server) OnClose(pc *poller.Conn, err error) {
 	s.conns.Add(-1)
 	c.app.conns.Add(-1)
 	s.opts.Metrics.ConnClosed(c.app.ID, int(c.closeCode()))
+	s.debug("connection closed", c, "code", c.closeCode(), "err", err)
 }

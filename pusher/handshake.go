@@ -143,6 +143,7 @@ func (s *Server) admit(c *conn, authed bool, claims auth.Claims) {
 	}
 	s.send(c, appendEstablished(nil, c.socketID(), s.opts.ActivityTimeout))
 	s.schedule(c)
+	s.debug("connection opened", c, "authenticated", c.authed)
 }
 
 // upgrade answers 101 and moves c to the open phase.
@@ -167,6 +168,7 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, defl bool)
 // tells pusher-js whether to reconnect.
 func (s *Server) upgradeAndClose(c *conn, raw []byte, code frame.StatusCode, msg, reason string) bool {
 	s.opts.Metrics.UpgradeRejected(reason)
+	s.debug("upgrade refused", c, "reason", reason, "code", int(code))
 	if s.upgrade(c, raw, frame.UpgradeOptions{}, false) {
 		s.closeWith(c, code, msg, false)
 	}
@@ -182,6 +184,7 @@ func (s *Server) refuse(c *conn, status int, body, reason string) {
 // that does not close within CloseTimeout.
 func (s *Server) refuseWith(c *conn, resp []byte, reason string) {
 	s.opts.Metrics.UpgradeRejected(reason)
+	s.debug("upgrade refused", c, "reason", reason)
 	_ = c.pc.Write(resp)
 	c.pc.Close()
 	deadline := s.now() + int64(s.opts.CloseTimeout)
