@@ -36,6 +36,21 @@ func TestJWKSAllKeyTypes(t *testing.T) {
 	}
 }
 
+func TestJWKSKeyAlgIsBinding(t *testing.T) {
+	k := testKeys(t)
+	pinned := withField(jwkOf("r", k["rsa"].priv.Public()), "alg", "RS512")
+	srv := newJWKSServer(t, []byte(`{"keys":[`+mustJSON(pinned)+`]}`))
+	v := newTestVerifier(t, JWTOptions{JWKSURL: srv.URL})
+	if _, err := v.Verify(signed(t, "RS512", k["rsa"].priv, "r", claimsAt(t0)), t0); err != nil {
+		t.Fatalf("RS512 under an RS512 key: %v", err)
+	}
+	for _, kid := range []string{"r", ""} {
+		if _, err := v.Verify(signed(t, "RS256", k["rsa"].priv, kid, claimsAt(t0)), t0); reasonOf(err) != ReasonNoMatchingKey {
+			t.Errorf("RS256 under an RS512 key (kid %q): %v", kid, err)
+		}
+	}
+}
+
 func TestJWKSRefreshOnUnknownKid(t *testing.T) {
 	k := testKeys(t)
 	srv := newJWKSServer(t, jwkSet(t, "old", k["rsa"].priv.Public()))
@@ -177,7 +192,7 @@ func TestParseJWKS(t *testing.T) {
 		keys int // -1 = error
 	}{
 		{"skips enc, oct, X25519, secp256k1, weak RSA", `{"keys":[
-			{"kty":"RSA","use":"enc","n":"AQAB","e":"AQAB"},
+			` + mustJSON(withField(jwkOf("enc", k["rsa-b"].priv.Public()), "use", "enc")) + `,
 			{"kty":"oct","k":"c2VjcmV0"},
 			{"kty":"OKP","crv":"X25519","x":"AAAA"},
 			{"kty":"EC","crv":"secp256k1","x":"AA","y":"AA"},
