@@ -187,3 +187,15 @@ func TestVerifyConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestVerifyZeroNowUsesClock(t *testing.T) {
+	v := newTestVerifier(t, JWTOptions{HMACSecret: testSecret})
+	fresh, _ := Mint(testSecret, MintOptions{})
+	if _, err := v.Verify(fresh, time.Time{}); err != nil {
+		t.Fatalf("fresh token, zero now: %v", err)
+	}
+	old, _ := Mint(testSecret, MintOptions{Now: time.Now().Add(-2 * time.Hour)})
+	if _, err := v.Verify(old, time.Time{}); reasonOf(err) != ReasonExpired {
+		t.Fatalf("old token, zero now: %v", err)
+	}
+}

@@ -8,7 +8,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Verify checks token at time now and returns its claims, or a TokenError.
+// Verify checks token at time now (the zero time means time.Now()) and
+// returns its claims, or a TokenError.
 // It refuses alg none, algorithms with no configured key (HS* without
 // HMACSecret: no algorithm confusion), a key whose type or curve does not
 // match alg, an unknown kid (after at most one JWKS refresh), malformed
@@ -22,6 +23,9 @@ import (
 func (v *Verifier) Verify(token string, now time.Time) (Claims, error) {
 	if len(token) > MaxTokenLen {
 		return Claims{}, TokenError{Reason: ReasonMalformed}
+	}
+	if now.IsZero() {
+		now = time.Now()
 	}
 	if c, ok, err := v.verifyHMACFast(token, now); ok {
 		return c, err
