@@ -35,6 +35,9 @@ type Options struct {
 	MaxSkew time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Refused, when set, is told of each request of a known app that was
+	// refused (bad signature, bad body, limits) — for metrics.
+	Refused func(app string)
 }
 
 // Handler serves the HTTP API.
@@ -90,6 +93,9 @@ func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) 
 			writeError(w, http.StatusNotFound, "unknown app")
 			return
 		}
+		if strings.HasSuffix(r.URL.Path, "events") { // a refused publish counts
+			w = &refusalWriter{ResponseWriter: w, app: appID, refused: h.o.Refused}
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.o.MaxBodySize))
 		if err != nil {
 			var mbe *http.MaxBytesError
@@ -135,4 +141,18 @@ func publishError(w http.ResponseWriter, err error) {
 		return
 	}
 	writeError(w, http.StatusServiceUnavailable, "publish failed: "+strings.TrimPrefix(err.Error(), "broker: "))
+}
+
+// refusalWriter reports 4xx answers to Options.Refused.
+type refusalWriter struct {
+	http.ResponseWriter
+	app     string
+	refused func(string)
+}
+
+func (w *refusalWriter) WriteHeader(status int) {
+	if status >= 400 && status < 500 && w.refused != nil {
+		w.refused(w.app)
+	}
+	w.ResponseWriter.WriteHeader(status)
 }

@@ -56,6 +56,9 @@ func New() *Metrics {
 		apps:              make(map[string]*appMetrics),
 	}
 	m.closed.set = s
+	for _, op := range []string{"publish", "subscribe", "presence"} {
+		m.broker.get(op) // served at zero from the start
+	}
 	for r := range m.rejected {
 		m.rejected[r] = s.NewCounter(labelled("fanout_upgrades_rejected_total", "reason", RejectReason(r).String()))
 	}

@@ -48,6 +48,7 @@ func (s *Server) message(c *conn, m frame.Message) bool {
 		s.peerClosed(c, m)
 		return false
 	case frame.KindData:
+		s.opts.Metrics.MessageIn(len(m.Payload))
 		if c.phase.Load() != phaseOpen {
 			return true // closing: wait for the peer's close frame
 		}

@@ -28,7 +28,6 @@ func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 		if !c.upgraded { // refused with an HTTP error: wait for the peer to go
 			return len(data)
 		}
-		s.opts.Metrics.MessageIn(len(data))
 		return s.frames(c, data)
 	}
 	return len(data)

@@ -57,7 +57,9 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 
 // Start binds the listeners and serves.
 func (n *Node) Start() error {
-	api := httpapi.New(n.Pusher, httpapi.Options{})
+	api := httpapi.New(n.Pusher, httpapi.Options{
+		Refused: func(app string) { n.Metrics.Published(app, metrics.PublishError) },
+	})
 	n.Pusher.SetHTTP(api)
 	if err := n.Pusher.Listen(n.cfg.Server.Addr); err != nil {
 		return fmt.Errorf("listen %s: %w", n.cfg.Server.Addr, err)
