@@ -24,6 +24,8 @@ func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 	switch c.phase.Load() {
 	case phaseHandshake:
 		return s.handshake(c, data)
+	case phaseVerifying:
+		return 0 // keep the bytes until the upgrade is decided
 	case phaseOpen, phaseClosing:
 		if !c.upgraded { // refused with an HTTP error: wait for the peer to go
 			return len(data)
@@ -38,8 +40,11 @@ func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 func (s *Server) OnClose(pc *poller.Conn, err error) {
 	c := pc.Context.(*conn)
 	was := c.phase.Swap(phaseClosed)
+	if was == phaseHandshake || was == phaseVerifying { // never admitted
+		return
+	}
 	c.dec.Release()
-	if was == phaseHandshake || c.app == nil {
+	if c.app == nil {
 		return
 	}
 	for len(c.channels) > 0 {

@@ -91,9 +91,30 @@ func (s *Server) upgradeApp(c *conn, raw []byte, head frame.RequestHead) bool {
 		s.refuse(c, http.StatusForbidden, "origin not allowed", "forbidden_origin")
 		return false
 	}
-	var claims auth.Claims
 	token, _, echo := auth.ExtractToken(head.Authorization, head.Protocols, head.Cookie, head.RawQuery, app.TokenCookie)
-	if token != "" && app.Auth != AuthOff {
+	if app.Auth == AuthOff {
+		token = ""
+	}
+	if _, jwks := app.JWT.JWKSStatus(); token != "" && jwks {
+		// An unknown kid may make Verify fetch the key set: never on the
+		// loop goroutine. The loop keeps any bytes that arrive meanwhile.
+		c.phase.Store(phaseVerifying)
+		head := head
+		raw := append([]byte(nil), raw...)
+		if s.pool.Submit(func() { s.verifyAndUpgrade(c, raw, head, app, token, echo) }) != nil {
+			s.verifyAndUpgrade(c, raw, head, app, token, echo)
+		}
+		return false
+	}
+	return s.verifyAndUpgrade(c, raw, head, app, token, echo)
+}
+
+// verifyAndUpgrade checks the token (if any), the app's state and limits,
+// then upgrades. It runs on the loop goroutine, or on the pool while c is
+// in phaseVerifying (then the loop does not touch c).
+func (s *Server) verifyAndUpgrade(c *conn, raw []byte, head frame.RequestHead, app *App, token, echo string) bool {
+	var claims auth.Claims
+	if token != "" {
 		var err error
 		if claims, err = app.JWT.Verify(token, time.Unix(0, s.now())); err != nil {
 			s.refuse(c, http.StatusUnauthorized, "invalid token", "unauthorized")
@@ -118,7 +139,7 @@ func (s *Server) upgradeApp(c *conn, raw []byte, head frame.RequestHead) bool {
 		c.app = nil
 		return false
 	}
-	s.admit(c, token != "" && app.Auth != AuthOff, claims)
+	s.admit(c, token != "", claims)
 	return true
 }
 
@@ -157,9 +178,11 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, defl bool)
 	}
 	c.defl = defl
 	c.dec.Init(frame.DecoderOptions{MaxMessageSize: s.opts.MaxMessageSize, Deflate: defl})
-	c.closeBy.Store(0)
 	c.upgraded = true
-	c.phase.Store(phaseOpen)
+	if !c.phase.CompareAndSwap(phaseHandshake, phaseOpen) && !c.phase.CompareAndSwap(phaseVerifying, phaseOpen) {
+		return false // aborted meanwhile (the upgrade deadline passed)
+	}
+	c.closeBy.Store(0)
 	_ = c.pc.Write(resp)
 	return true
 }
@@ -189,7 +212,9 @@ func (s *Server) refuseWith(c *conn, resp []byte, reason string) {
 	c.pc.Close()
 	deadline := s.now() + int64(s.opts.CloseTimeout)
 	c.closeBy.Store(deadline)
-	c.phase.Store(phaseClosing)
+	if !c.phase.CompareAndSwap(phaseHandshake, phaseClosing) && !c.phase.CompareAndSwap(phaseVerifying, phaseClosing) {
+		return // already gone
+	}
 	s.wheel(c).Add(c, unixTime(deadline))
 }
 

@@ -29,7 +29,7 @@ func (s *Server) nextDeadline(c *conn) int64 {
 func (s *Server) fire(c *conn, t time.Time) (time.Time, bool) {
 	now := t.UnixNano()
 	switch c.phase.Load() {
-	case phaseHandshake:
+	case phaseHandshake, phaseVerifying:
 		if now >= c.closeBy.Load() {
 			s.opts.Metrics.UpgradeRejected("timeout")
 			c.pc.Abort()
@@ -62,9 +62,29 @@ func (s *Server) heartbeat(c *conn, now int64) {
 	switch {
 	case ping != 0 && now >= ping+int64(s.opts.PongTimeout):
 		s.opts.Metrics.HeartbeatTimeout()
-		s.closeWith(c, CodePongTimeout, "pong not received", false)
+		s.reapDeaf(c)
 	case ping == 0 && now >= last+int64(s.opts.ActivityTimeout):
 		c.pingSent.Store(now)
 		s.send(c, pingFrame)
+	}
+}
+
+// deafGrace bounds the close handshake of a connection that did not answer
+// a ping: it has already shown it is not listening, so its descriptor goes
+// within a second rather than after the full CloseTimeout.
+const deafGrace = int64(time.Second)
+
+// reapDeaf closes a connection that missed its pong with 4201: its backlog
+// is dropped (it is not reading), FIN follows the close frame, and the
+// socket is aborted after deafGrace if the peer does not close its side.
+func (s *Server) reapDeaf(c *conn) {
+	s.closeWith(c, CodePongTimeout, "pong not received", true)
+	if c.code.Load() != uint32(CodePongTimeout) {
+		return // someone else closed it first
+	}
+	c.pc.Close()
+	if by := s.now() + deafGrace; by < c.closeBy.Load() {
+		c.closeBy.Store(by)
+		s.wheel(c).Add(c, unixTime(by))
 	}
 }

@@ -122,3 +122,15 @@ func (w *Wheel[T]) collectLocked(nowNs int64) []entry[T] {
 	}
 	return due
 }
+
+// Each calls fn for every scheduled item (an item scheduled twice is seen
+// twice) under the wheel's lock; fn must not call the wheel.
+func (w *Wheel[T]) Each(fn func(T)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, slot := range w.slots {
+		for _, e := range slot {
+			fn(e.item)
+		}
+	}
+}
