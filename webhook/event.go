@@ -1,9 +1,6 @@
 package webhook
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"time"
 )
@@ -28,11 +25,4 @@ type Payload struct {
 
 func encode(now time.Time, events []Event) ([]byte, error) {
 	return json.Marshal(Payload{TimeMs: now.UnixMilli(), Events: events})
-}
-
-// Sign returns the X-Pusher-Signature of body: hex HMAC-SHA256 keyed by secret.
-func Sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return hex.EncodeToString(mac.Sum(nil))
 }

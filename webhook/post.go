@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"github.com/fanout/fanout/auth"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -29,7 +30,7 @@ func (s *Sender) post(batch []Event) bool {
 	if err != nil {
 		return false
 	}
-	sig := Sign(s.o.Secret, body)
+	sig := auth.SignWebhook(s.o.Secret, body)
 	for attempt := 0; ; attempt++ {
 		retry, ok := s.attempt(body, sig)
 		if ok || !retry || attempt >= s.o.MaxRetries {
