@@ -167,6 +167,12 @@ func TestReportMerges(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(dir, "m", "chart.png")); err != nil || st.Size() < 1000 {
 		t.Fatalf("chart: %v", err)
 	}
+	// Runs with only latency, or nothing to draw, still chart.
+	for _, rs := range [][]Result{{{Label: "x", Latency: a.Latency}}, {{Label: "y"}}} {
+		if err := writeOut(filepath.Join(dir, "only-"+rs[0].Label), rs); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func TestPromAndProc(t *testing.T) {

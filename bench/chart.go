@@ -15,6 +15,8 @@ import (
 var palette = []color.Color{
 	color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255},
 	color.RGBA{214, 39, 40, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255},
+	color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255}, color.RGBA{188, 189, 34, 255},
+	color.RGBA{23, 190, 207, 255},
 }
 
 // writeChart draws latency percentiles (left) and memory per connection
@@ -61,6 +63,9 @@ func latencyPlot(rs []Result) (*plot.Plot, error) {
 	p.Y.Label.Text = "ms"
 	p.NominalX("p50", "p90", "p99", "p99.9", "max")
 	p.Legend.Top = true
+	if len(rs) == 0 {
+		p.Title.Text += ": not measured"
+	}
 	w := vg.Points(60 / float64(max(1, len(rs))))
 	for i, r := range rs {
 		v := plotter.Values{0, 0, 0, 0, 0}
@@ -100,6 +105,10 @@ func memoryPlot(rs []Result) (*plot.Plot, error) {
 		bars.Color = palette[i%len(palette)]
 		bars.LineStyle.Width = 0
 		p.Add(bars)
+	}
+	if len(names) == 0 {
+		p.Title.Text += ": not measured"
+		return p, nil
 	}
 	p.NominalX(names...)
 	return p, nil

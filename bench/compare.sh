@@ -39,14 +39,15 @@ cleanup() {
 		[ -n "$pid" ] && stop_pid "$pid"
 	done
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# stop_pid sends TERM, waits up to 10 s, then KILLs.
+# stop_pid sends TERM, waits up to 15 s (fanout drains over 10 s), then KILLs.
 stop_pid() {
 	local pid=$1
 	kill -0 "$pid" 2>/dev/null || return 0
 	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 100); do
+	for _ in $(seq 150); do
 		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
 		sleep 0.1
 	done
@@ -108,8 +109,13 @@ available() {
 	esac
 }
 
+# bench runs the harness in the background and waits, so that a signal
+# to this script runs the trap at once instead of after the run.
 bench() {
-	timeout 600 "$BIN/fanout-bench" "$@" --timeout 5m --quiet
+	timeout 600 "$BIN/fanout-bench" "$@" --timeout 5m --quiet &
+	local pid=$!
+	PIDS+=("$pid")
+	wait "$pid"
 }
 
 RESULTS=()

@@ -37,12 +37,12 @@ func (w *worker) grow(ctx context.Context, n int) {
 	}
 	close(jobs)
 	wg.Wait()
-	w.settle(ctx, n)
+	w.settle(ctx)
 }
 
 // settle waits until every dialed connection has subscribed or failed,
 // then fails the stragglers as timeouts.
-func (w *worker) settle(ctx context.Context, n int) {
+func (w *worker) settle(ctx context.Context) {
 	deadline := time.Now().Add(time.Duration(w.cfg.Timeout * float64(time.Second)))
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		if w.pending() == 0 {
@@ -109,7 +109,7 @@ func (w *worker) runChurn(ctx context.Context, conc int, d time.Duration) {
 	<-cctx.Done()
 	w.churn.Store(false)
 	wg.Wait()
-	w.settle(ctx, 0)
+	w.settle(ctx)
 }
 
 // dialReason names a dial error for the failure table.

@@ -51,7 +51,7 @@ func readResults(path string) ([]Result, error) {
 // markdownTable renders results, one row each.
 func markdownTable(rs []Result) string {
 	var b strings.Builder
-	b.WriteString("| run | scenario | conns | subscribed | failed | connect/s | RSS/conn (slope) | events/s | delivered/s | missed | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | churn conn/s |\n")
+	b.WriteString("| run | scenario | conns | subscribed | failed | connect/s | RSS/conn (slope) | events/s target (sent) | delivered/s | missed | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | churn conn/s |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rs {
 		mem := "-"
@@ -66,13 +66,20 @@ func markdownTable(rs []Result) string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			r.Label, r.Scenario, r.Conns, r.Subscribed, r.Failed, r.ConnectRate, mem,
-			orDash(r.Rate), orDash(r.DeliveredPerSec), missed(r), lat[0], lat[1], lat[2], lat[3], lat[4],
+			rates(r), orDash(r.DeliveredPerSec), missed(r), lat[0], lat[1], lat[2], lat[3], lat[4],
 			orDash(r.ConnectsPerSec))
 	}
 	if f := failureLines(rs); f != "" {
 		b.WriteString("\nFailures: " + f + "\n")
 	}
 	return b.String()
+}
+
+func rates(r Result) string {
+	if r.Rate == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f (%.0f)", r.Rate, r.PublishedPerSec)
 }
 
 func f2(v float64) string { return fmt.Sprintf("%.2f", v) }

@@ -88,6 +88,13 @@ func (p *pool) read(out io.Reader) {
 			p.last[r.Worker] = r
 		}
 		p.mu.Unlock()
+		if r.Type == "progress" {
+			select { // progress is also in p.last; never block a worker on it
+			case p.reports <- r:
+			default:
+			}
+			continue
+		}
 		p.reports <- r
 	}
 }

@@ -25,6 +25,7 @@ type Result struct {
 	Rate            float64         `json:"rate,omitempty"`
 	Size            int             `json:"size,omitempty"`
 	Published       uint64          `json:"published,omitempty"`
+	PublishedPerSec float64         `json:"published_per_s,omitempty"` // achieved publish rate
 	PublishFailed   uint64          `json:"publish_failed,omitempty"`
 	PublishErrors   map[string]int  `json:"publish_errors,omitempty"`
 	Expected        uint64          `json:"expected,omitempty"`

@@ -150,6 +150,7 @@ func (r *run) fanout(ctx context.Context) error {
 		}
 	}
 	r.prog.done()
+	r.res.PublishedPerSec = float64(r.pub.ok.Load()) / time.Since(start).Seconds()
 	r.drain(ctx)
 	elapsed := time.Since(start).Seconds()
 	r.res.DeliveredPerSec = float64(r.pool.totals().Delivered) / elapsed

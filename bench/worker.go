@@ -83,21 +83,34 @@ func (w *worker) defaults() {
 
 // loop runs commands until stop, end of input, or ctx ends.
 func (w *worker) loop(ctx context.Context, cmds <-chan command) int {
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
+	done := make(chan struct{})
+	defer close(done)
+	go w.tick(done)
 	for {
 		select {
 		case <-ctx.Done():
 			w.stop()
 			return 1
-		case <-tick.C:
-			w.emit(w.snapshot("progress"))
 		case c, ok := <-cmds:
 			if !ok || c.Cmd == "stop" {
 				w.stop()
 				return 0
 			}
 			w.do(ctx, c)
+		}
+	}
+}
+
+// tick reports progress every 500 ms, also while a command runs.
+func (w *worker) tick(done <-chan struct{}) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			w.emit(w.snapshot("progress"))
 		}
 	}
 }
