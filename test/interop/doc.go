@@ -1,0 +1,16 @@
+// Package interop runs real third-party clients against fanout: pusher-js
+// and the pusher Node SDK, Node's ws package and Debian's python3-websockets.
+// The clients are scripts in this folder (*.mjs run with `node --test`,
+// echo_client.py run with /usr/bin/python3); the Go tests start a node, in
+// process or as the real `fanout serve` binary, run a script with the
+// node's address in its environment and assert its exit code, printing its
+// output when it fails. A missing runtime or package fails the test with
+// what to install (`make deps` installs all of them).
+//
+// The package has no code of its own besides this comment.
+//
+// # Concurrency
+//
+// Each test owns the node and the client process it starts and stops both
+// before it returns; tests run one after another.
+package interop
