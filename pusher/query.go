@@ -15,7 +15,10 @@ type ChannelInfo struct {
 }
 
 // ChannelInfo answers GET /apps/{id}/channels/{name}.
-func (s *Server) ChannelInfo(_ context.Context, appID, name string) (ChannelInfo, error) {
+func (s *Server) ChannelInfo(ctx context.Context, appID, name string) (ChannelInfo, error) {
+	if d := s.directory(); d != nil {
+		return channelInfoCluster(ctx, d, appID, name)
+	}
 	ch := s.hub.Lookup(shard.Key{App: appID, Name: name})
 	if ch == nil {
 		return ChannelInfo{}, nil
@@ -26,7 +29,10 @@ func (s *Server) ChannelInfo(_ context.Context, appID, name string) (ChannelInfo
 
 // Channels answers GET /apps/{id}/channels: occupied channels whose name
 // starts with prefix.
-func (s *Server) Channels(_ context.Context, appID, prefix string) (map[string]ChannelInfo, error) {
+func (s *Server) Channels(ctx context.Context, appID, prefix string) (map[string]ChannelInfo, error) {
+	if d := s.directory(); d != nil {
+		return channelsCluster(ctx, d, appID, prefix)
+	}
 	out := map[string]ChannelInfo{}
 	s.hub.EachChannel(appID, func(ch *shard.Channel[*conn]) {
 		if !strings.HasPrefix(ch.Key.Name, prefix) {
@@ -40,7 +46,10 @@ func (s *Server) Channels(_ context.Context, appID, prefix string) (map[string]C
 }
 
 // Users answers GET /apps/{id}/channels/{name}/users: presence member ids.
-func (s *Server) Users(_ context.Context, appID, name string) ([]string, error) {
+func (s *Server) Users(ctx context.Context, appID, name string) ([]string, error) {
+	if d := s.directory(); d != nil {
+		return usersCluster(ctx, d, appID, name)
+	}
 	ch := s.hub.Lookup(shard.Key{App: appID, Name: name})
 	if ch == nil {
 		return []string{}, nil

@@ -120,6 +120,9 @@ func userIDString(raw json.RawMessage) string {
 func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 	ch, _, occupied := s.hub.Subscribe(shard.Key{App: c.app.ID, Name: name}, c)
 	c.channels = append(c.channels, ch)
+	if d := s.directory(); d != nil {
+		d.CountSubscription(c.app.ID, name, 1)
+	}
 	if occupied {
 		s.opts.Metrics.ChannelsDelta(1)
 		s.opts.Broker.Subscribe(c.app.ID, name)
@@ -131,6 +134,10 @@ func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, info json.RawMessage) {
 	c.members = append(c.members, membership{ch: ch, user: userID})
 	first := ch.AddMember(userID, []byte(info))
+	if d := s.directory(); d != nil {
+		s.joinPresenceCluster(d, c, ch.Key.Name, userID, info)
+		return
+	}
 	s.send(c, eventFrame("pusher_internal:subscription_succeeded", ch.Key.Name, stringData(presenceSnapshot(ch)), ""))
 	if first {
 		s.memberEvent(c, ch.Key.Name, "pusher_internal:member_added", memberJSON(userID, info))
@@ -233,11 +240,17 @@ func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
 			continue
 		}
 		c.members = append(c.members[:i], c.members[i+1:]...)
-		if ch.RemoveMember(m.user) {
+		last := ch.RemoveMember(m.user)
+		if d := s.directory(); d != nil {
+			s.leavePresenceCluster(d, c, ch.Key.Name, m.user)
+		} else if last {
 			s.memberEvent(c, ch.Key.Name, "pusher_internal:member_removed", memberJSON(m.user, nil))
 			c.app.webhook(WebhookEvent{Name: "member_removed", Channel: ch.Key.Name, UserID: m.user})
 		}
 		break
+	}
+	if d := s.directory(); d != nil {
+		d.CountSubscription(c.app.ID, ch.Key.Name, -1)
 	}
 	if _, vacated := s.hub.Unsubscribe(ch, c); vacated {
 		s.opts.Metrics.ChannelsDelta(-1)

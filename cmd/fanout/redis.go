@@ -1,14 +1,25 @@
 package main
 
 import (
-	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/broker/redis"
 	"github.com/fanout/fanout/config"
 )
 
 // newRedisBroker builds the Redis broker for --redis-url.
 func newRedisBroker(cfg config.Config, log *slog.Logger) (broker.Broker, error) {
-	return nil, errors.New("redis.url: the Redis broker is not built into this version yet")
+	b, err := redis.New(redis.Options{
+		URL:     cfg.Redis.URL,
+		Cluster: cfg.Redis.Cluster,
+		Prefix:  cfg.Redis.Prefix,
+		Logger:  log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("redis.url: %w", err)
+	}
+	log.Info("scale-out over Redis", "cluster", cfg.Redis.Cluster, "node", b.NodeID())
+	return b, nil
 }

@@ -1,0 +1,124 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fanout/fanout/broker"
+	"github.com/redis/rueidis"
+)
+
+// Broker joins fanout nodes through Redis. It implements broker.Broker
+// and broker.Directory.
+type Broker struct {
+	opts   Options
+	client rueidis.Client
+	h      broker.Handler
+
+	ctx  context.Context // cancelled by Close
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+
+	healthy atomic.Bool
+
+	mu     sync.Mutex
+	closed bool
+	subs   map[string]*interest // Redis channel name → local interest
+
+	dir directory
+}
+
+// New connects to Redis. It fails when Redis cannot be reached now; once
+// started, the broker rides out outages on its own.
+func New(o Options) (*Broker, error) {
+	o = o.withDefaults()
+	co, err := rueidis.ParseURL(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("redis: url: %w", err)
+	}
+	co.DisableCache = true
+	co.ForceSingleClient = !o.Cluster
+	co.ConnWriteTimeout = o.Timeout
+	if o.Cluster {
+		co.ShuffleInit = true
+	}
+	c, err := rueidis.NewClient(co)
+	if err != nil {
+		return nil, fmt.Errorf("redis: connect %s: %w", redactURL(o.URL), err)
+	}
+	b := &Broker{opts: o, client: c, subs: map[string]*interest{}}
+	b.ctx, b.stop = context.WithCancel(context.Background())
+	b.dir.init()
+	b.healthy.Store(true)
+	return b, nil
+}
+
+// Start implements broker.Broker: it subscribes the control channel and
+// starts the heartbeat.
+func (b *Broker) Start(h broker.Handler) error {
+	b.h = h
+	b.mu.Lock()
+	b.subs[b.controlName()] = &interest{refs: 1, running: true}
+	in := b.subs[b.controlName()]
+	b.mu.Unlock()
+	b.wg.Add(2)
+	go b.receive(b.controlName(), in)
+	go b.heartbeat()
+	return nil
+}
+
+// Ready implements broker.Broker: nil while Redis answers.
+func (b *Broker) Ready() error {
+	if b.isClosed() {
+		return broker.ErrClosed
+	}
+	if !b.healthy.Load() {
+		return broker.ErrUnavailable
+	}
+	return nil
+}
+
+// NodeID is this node's name in the directory.
+func (b *Broker) NodeID() string { return b.opts.NodeID }
+
+// Close implements broker.Broker: it removes this node's directory
+// entries (best effort), stops every goroutine and closes the client.
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	b.mu.Unlock()
+	b.retire()
+	b.stop()
+	b.wg.Wait()
+	b.client.Close()
+	return nil
+}
+
+func (b *Broker) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+// call bounds one Redis round trip by Options.Timeout.
+func (b *Broker) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx == nil {
+		ctx = b.ctx
+	}
+	return context.WithTimeout(ctx, b.opts.Timeout)
+}
+
+// redactURL hides a password in a URL for logs and errors.
+func redactURL(u string) string {
+	co, err := rueidis.ParseURL(u)
+	if err != nil || co.Password == "" {
+		return u
+	}
+	return "redis://***@" + fmt.Sprint(co.InitAddress)
+}

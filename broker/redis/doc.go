@@ -1,0 +1,43 @@
+// Package redis is the scale-out broker: several fanout nodes that share
+// one Redis (standalone, or a Redis Cluster through sharded pub/sub) act
+// as one logical server.
+//
+// It uses github.com/redis/rueidis: commands issued concurrently are
+// pipelined on one connection automatically, a burst of publications goes
+// out as one DoMulti pipeline, and SSUBSCRIBE/SPUBLISH are routed to the
+// shard that owns a channel's slot.
+//
+// # Wire layout
+//
+// Every fanout channel is its own Redis channel, "{prefix}:c:{app}:{channel}",
+// so a node receives only the channels its clients use, and Redis keeps the
+// order of the messages of one channel (one channel lives on one server, or
+// one shard in a cluster, and is read by one goroutine per node that hands
+// each message to the Handler before reading the next). Cluster-wide
+// commands (terminate_connections) travel on "{prefix}:ctl".
+//
+// The cluster-wide directory (subscription counts and presence members,
+// see Directory) lives in Redis hashes; each node heartbeats its entry in
+// the "{prefix}:nodes" sorted set, and any node reaps the entries of a node
+// that stayed silent for Options.NodeTTL, publishing member_removed for
+// the members that were only on it.
+//
+// # Failure
+//
+// While Redis is unreachable, Ready and Publish return
+// broker.ErrUnavailable (the HTTP API answers 503), nothing is queued, and
+// already-connected clients stay connected. Channel subscriptions are
+// retried with a backoff capped at one second and restored when Redis
+// returns; if Redis lost its data, the node writes its share of the
+// directory again from its local mirror.
+//
+// # Concurrency
+//
+// Every method is safe for concurrent use. Subscribe, Unsubscribe and the
+// Directory's Count/Join/Leave never block on Redis: they update local
+// state under the broker's lock and hand the Redis work to the broker's
+// goroutines. Subscribe and Unsubscribe are reference counted, so a pair
+// that arrives out of order still ends in the right state. The Handler is
+// called from one goroutine per subscribed channel; Close stops them all
+// and waits for them.
+package redis

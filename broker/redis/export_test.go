@@ -1,0 +1,12 @@
+package redis
+
+// Crash stops the broker the way a killed process does: no retirement, so
+// the node's directory entries stay until another node reaps them.
+func (b *Broker) Crash() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.stop()
+	b.wg.Wait()
+	b.client.Close()
+}

@@ -1,0 +1,154 @@
+package redis
+
+import (
+	"strconv"
+	"time"
+)
+
+// tick is how often a node heartbeats and checks Redis.
+func (b *Broker) tick() time.Duration { return min(b.opts.NodeTTL/3, 500*time.Millisecond) }
+
+// heartbeat keeps this node alive in the directory, tracks whether Redis
+// answers, brings Redis back to the local mirror after an outage, and
+// reaps nodes that went silent. It also starts the directory writers.
+func (b *Broker) heartbeat() {
+	defer b.wg.Done()
+	b.wg.Add(1 + presenceShards)
+	go b.flusher()
+	for i := range b.dir.shards {
+		go b.runQueue(&b.dir.shards[i])
+	}
+	t := time.NewTicker(b.tick())
+	defer t.Stop()
+	reapEvery := max(1, int(b.opts.NodeTTL/3/b.tick()))
+	for n := 0; ; n++ {
+		b.beat()
+		if n%reapEvery == 0 && b.healthy.Load() {
+			b.reap()
+		}
+		select {
+		case <-t.C:
+		case <-b.ctx.Done():
+			return
+		}
+	}
+}
+
+// beat refreshes this node's expiry. A node that Redis did not know (first
+// beat, Redis restarted empty, or reaped after a long outage) or that
+// comes back from an outage rewrites its share of the directory.
+func (b *Broker) beat() {
+	ctx, cancel := b.call(nil)
+	defer cancel()
+	expiry := time.Now().Add(b.opts.NodeTTL).UnixMilli()
+	cmd := b.client.B().Zadd().Key(b.nodesKey()).ScoreMember().ScoreMember(float64(expiry), b.opts.NodeID).Build()
+	added, err := b.client.Do(ctx, cmd).AsInt64()
+	was := b.healthy.Swap(err == nil)
+	switch {
+	case err != nil:
+		if was {
+			b.opts.Logger.Warn("redis unreachable; publishes answer 503 until it returns", "err", err)
+		}
+	case added == 1 || !was:
+		if !was {
+			b.opts.Logger.Info("redis reachable again; restoring this node's state")
+		}
+		b.resync()
+	}
+}
+
+// resync rewrites this node's subscription counts and presence entries
+// from the local mirror.
+func (b *Broker) resync() {
+	d := &b.dir
+	d.mu.Lock()
+	d.full = true
+	keys := make([]chanKey, 0, len(d.presence))
+	for k := range d.presence {
+		keys = append(keys, k)
+	}
+	d.mu.Unlock()
+	d.wakeFlusher()
+	ctx, cancel := b.call(nil)
+	old, _ := b.client.Do(ctx, b.client.B().Smembers().Key(b.presenceIndexKey(b.opts.NodeID)).Build()).AsStrSlice()
+	cancel()
+	seen := map[chanKey]bool{}
+	for _, f := range old {
+		if k, ok := parseField(f); ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		b.enqueue(k, func() { b.replaceFromMirror(k) })
+	}
+}
+
+// replaceFromMirror runs on k's presence goroutine, so no join or leave
+// of k is in flight meanwhile.
+func (b *Broker) replaceFromMirror(k chanKey) {
+	d := &b.dir
+	d.mu.Lock()
+	users := make(map[string]*localMember, len(d.presence[k]))
+	for id, lm := range d.presence[k] {
+		users[id] = &localMember{conns: lm.conns, info: lm.info}
+	}
+	d.mu.Unlock()
+	if len(users) > 0 {
+		ctx, cancel := b.call(nil)
+		_ = b.client.Do(ctx, b.client.B().Sadd().Key(b.presenceIndexKey(b.opts.NodeID)).Member(k.field()).Build()).Error()
+		cancel()
+	}
+	b.replace(k, b.opts.NodeID, users)
+}
+
+// reap removes the entries of nodes whose expiry passed. ZREM decides
+// which node does it, so each dead node is reaped once.
+func (b *Broker) reap() {
+	ctx, cancel := b.call(nil)
+	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	dead, err := b.client.Do(ctx, b.client.B().Zrangebyscore().Key(b.nodesKey()).Min("-inf").Max("("+now).Build()).AsStrSlice()
+	cancel()
+	if err != nil {
+		return
+	}
+	for _, node := range dead {
+		if node != b.opts.NodeID {
+			b.removeNode(node)
+		}
+	}
+}
+
+// removeNode deletes a node's whole share of the directory.
+func (b *Broker) removeNode(node string) {
+	ctx, cancel := b.call(nil)
+	defer cancel()
+	won, err := b.client.Do(ctx, b.client.B().Zrem().Key(b.nodesKey()).Member(node).Build()).AsInt64()
+	if err != nil || won != 1 {
+		return
+	}
+	chans, _ := b.client.Do(ctx, b.client.B().Smembers().Key(b.presenceIndexKey(node)).Build()).AsStrSlice()
+	for _, f := range chans {
+		if k, ok := parseField(f); ok {
+			b.replace(k, node, nil)
+		}
+	}
+	b.client.DoMulti(ctx,
+		b.client.B().Del().Key(b.presenceIndexKey(node)).Build(),
+		b.client.B().Del().Key(b.subsKey(node)).Build())
+	b.opts.Logger.Info("redis: reaped a silent node", "node", node, "presence_channels", len(chans))
+}
+
+// retire is a graceful exit: this node leaves the directory at once.
+func (b *Broker) retire() {
+	if b.h == nil {
+		return
+	}
+	ctx, cancel := b.call(nil)
+	b.client.Do(ctx, b.client.B().Zadd().Key(b.nodesKey()).ScoreMember().ScoreMember(0, b.opts.NodeID).Build())
+	cancel()
+	b.removeNode(b.opts.NodeID)
+}

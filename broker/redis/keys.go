@@ -1,0 +1,32 @@
+package redis
+
+import "strings"
+
+// chanKey names one channel of one app.
+type chanKey struct{ app, channel string }
+
+// field is the chanKey as a hash field: "app\x00channel".
+func (k chanKey) field() string { return k.app + "\x00" + k.channel }
+
+func parseField(f string) (chanKey, bool) {
+	app, ch, ok := strings.Cut(f, "\x00")
+	return chanKey{app, ch}, ok
+}
+
+// presenceKeys are KEYS[1..3] of the presence scripts for a channel.
+func (b *Broker) presenceKeys(k chanKey) []string {
+	tag := b.opts.Prefix + ":p:{" + k.app + "\x00" + k.channel + "}:"
+	return []string{tag + "u", tag + "i", tag + "n"}
+}
+
+// nodesKey is the sorted set of live nodes scored by expiry (unix ms).
+func (b *Broker) nodesKey() string { return b.opts.Prefix + ":nodes" }
+
+// subsKey is a node's hash of channel → local subscription count.
+func (b *Broker) subsKey(node string) string { return b.opts.Prefix + ":ns:" + node }
+
+// presenceIndexKey is a node's set of channels where it has members.
+func (b *Broker) presenceIndexKey(node string) string { return b.opts.Prefix + ":np:" + node }
+
+// nodeField is a node's prefix of "node:user" fields.
+func nodeField(node string) string { return node + ":" }

@@ -1,0 +1,21 @@
+package redis
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+)
+
+// channelName is the Redis channel of one fanout channel. Pusher channel
+// names never hold ':', so the last ':' always separates app and channel.
+func (b *Broker) channelName(app, channel string) string {
+	return b.opts.Prefix + ":c:" + app + ":" + channel
+}
+
+// controlName is the Redis channel of cluster-wide commands.
+func (b *Broker) controlName() string { return b.opts.Prefix + ":ctl" }
+
+func randomID() string {
+	var r [8]byte
+	_, _ = rand.Read(r[:])
+	return hex.EncodeToString(r[:])
+}

@@ -1,0 +1,83 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/fanout/fanout/broker"
+	"github.com/redis/rueidis"
+)
+
+// control is a cluster-wide command on the control channel.
+type control struct {
+	Op   string `json:"op"` // "terminate"
+	App  string `json:"a"`
+	User string `json:"u"`
+}
+
+// Publish implements broker.Broker: the publications go out as one
+// pipeline (one round trip for a burst), each to its channel's Redis
+// channel, in order. Any failure returns broker.ErrUnavailable.
+func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
+	if b.isClosed() {
+		return broker.ErrClosed
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	cmds := make(rueidis.Commands, 0, len(ps))
+	for _, p := range ps {
+		msg, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		cmds = append(cmds, b.publishCmd(b.channelName(p.App, p.Channel), string(msg)))
+	}
+	return b.send(ctx, cmds)
+}
+
+// TerminateUser implements broker.Broker: every node (this one too)
+// closes the user's connections when the command comes back.
+func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
+	if b.isClosed() {
+		return broker.ErrClosed
+	}
+	msg, _ := json.Marshal(control{Op: "terminate", App: app, User: userID})
+	return b.send(ctx, rueidis.Commands{b.publishCmd(b.controlName(), string(msg))})
+}
+
+func (b *Broker) send(ctx context.Context, cmds rueidis.Commands) error {
+	ctx, cancel := b.call(ctx)
+	defer cancel()
+	for _, r := range b.client.DoMulti(ctx, cmds...) {
+		if err := r.Error(); err != nil {
+			b.opts.Logger.Warn("redis publish failed", "err", err)
+			return broker.ErrUnavailable
+		}
+	}
+	return nil
+}
+
+func (b *Broker) publishCmd(channel, msg string) rueidis.Completed {
+	if b.opts.Cluster {
+		return b.client.B().Spublish().Channel(channel).Message(msg).Build()
+	}
+	return b.client.B().Publish().Channel(channel).Message(msg).Build()
+}
+
+// onMessage hands one Redis message to the handler.
+func (b *Broker) onMessage(m rueidis.PubSubMessage) {
+	if m.Channel == b.controlName() {
+		var c control
+		if json.Unmarshal([]byte(m.Message), &c) == nil && c.Op == "terminate" {
+			b.h.TerminateUser(c.App, c.User)
+		}
+		return
+	}
+	var p broker.Publication
+	if json.Unmarshal([]byte(m.Message), &p) != nil {
+		b.opts.Logger.Warn("redis: undecodable publication", "channel", m.Channel)
+		return
+	}
+	b.h.Deliver(p)
+}

@@ -1,0 +1,68 @@
+package redis
+
+import "github.com/redis/rueidis"
+
+// The presence keys of one channel share a hash tag, so these scripts
+// run on one cluster shard: KEYS[1] user → connections on every node,
+// KEYS[2] user → user_info, KEYS[3] "node:user" → connections on a node.
+
+// joinScript adds one connection: ARGV user, info, node field. It returns
+// {first, members as HGETALL}.
+var joinScript = rueidis.NewLuaScript(`
+redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
+local t = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+local first = 0
+if t == 1 then first = 1 end
+return {first, redis.call('HGETALL', KEYS[2])}
+`)
+
+// leaveScript removes one connection: ARGV user, node field. It returns 1
+// when that was the user's last connection anywhere. A node entry that is
+// already gone (reaped, or Redis lost it) changes nothing.
+var leaveScript = rueidis.NewLuaScript(`
+local n = redis.call('HINCRBY', KEYS[3], ARGV[2], -1)
+if n <= 0 then redis.call('HDEL', KEYS[3], ARGV[2]) end
+if n < 0 then return 0 end
+local t = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if t <= 0 then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+`)
+
+// replaceScript sets a node's whole share of a channel at once: ARGV[1]
+// is "node:", then triples user, info, connections. It removes the node's
+// old entries, writes the new ones and returns the users left with no
+// connection anywhere. With no triples it reaps a dead node.
+var replaceScript = rueidis.NewLuaScript(`
+local p = ARGV[1]
+local want = {}
+for i = 2, #ARGV, 3 do want[ARGV[i]] = true end
+local f = redis.call('HGETALL', KEYS[3])
+for i = 1, #f, 2 do
+  if string.sub(f[i], 1, #p) == p then
+    redis.call('HDEL', KEYS[3], f[i])
+    redis.call('HINCRBY', KEYS[1], string.sub(f[i], #p + 1), -tonumber(f[i + 1]))
+  end
+end
+for i = 2, #ARGV, 3 do
+  redis.call('HSET', KEYS[3], p .. ARGV[i], ARGV[i + 2])
+  redis.call('HINCRBY', KEYS[1], ARGV[i], tonumber(ARGV[i + 2]))
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+local gone = {}
+for i = 1, #f, 2 do
+  if string.sub(f[i], 1, #p) == p then
+    local u = string.sub(f[i], #p + 1)
+    if not want[u] and tonumber(redis.call('HGET', KEYS[1], u) or '0') <= 0 then
+      redis.call('HDEL', KEYS[1], u)
+      redis.call('HDEL', KEYS[2], u)
+      table.insert(gone, u)
+    end
+  end
+end
+return gone
+`)
