@@ -327,3 +327,33 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// auth.jwt.algorithms limits the algorithms an app accepts: an app that
+// lists only RS256 must refuse an HS256 token even when it is signed with
+// the app secret. (Narrowing within a family, e.g. HS256 but not HS512,
+// needs an algorithm list in auth.JWTOptions; not enforced yet.)
+func TestConfiguredAlgorithmsAreEnforced(t *testing.T) {
+	k := newKeys(t)
+	rsOnly := e2eApp("rsonly")
+	rsOnly.Auth.JWT.PublicKeyFile = writePEM(t, k.rsaPubPEM)
+	rsOnly.Auth.JWT.Algorithms = []string{"RS256"}
+	hsOnly := e2eApp("hsonly")
+	hsOnly.Auth.JWT.Algorithms = []string{"HS256"}
+	n := startApps(t, rsOnly, hsOnly)
+	now := time.Now()
+	c := jwt.MapClaims{"sub": "u1", "exp": now.Add(time.Hour).Unix()}
+	cases := []struct {
+		app    config.App
+		tok    string
+		status int
+	}{
+		{rsOnly, signJWT(t, jwt.SigningMethodRS256, k.rsa, "", c), 101},
+		{rsOnly, signJWT(t, jwt.SigningMethodHS256, []byte(rsOnly.Secret), "", c), 401},
+		{hsOnly, signJWT(t, jwt.SigningMethodHS256, []byte(hsOnly.Secret), "", c), 101},
+	}
+	for i, tc := range cases {
+		if got := upgradeWith(t, n, tc.app.Key, tc.tok, carriers[0], nil); got.status != tc.status {
+			t.Errorf("case %d (%s): status %d, want %d", i, tc.app.ID, got.status, tc.status)
+		}
+	}
+}

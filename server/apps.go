@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/config"
@@ -51,6 +52,9 @@ func verifier(c config.App) (*auth.Verifier, error) {
 	if o.HMACSecret == "" {
 		o.HMACSecret = c.Secret
 	}
+	if !allowsHMAC(c.Auth.JWT.Algorithms) {
+		o.HMACSecret = "" // e.g. algorithms: [RS256]: the app secret must not mint upgrade tokens
+	}
 	if f := c.Auth.JWT.PublicKeyFile; f != "" {
 		pem, err := os.ReadFile(f)
 		if err != nil {
@@ -63,4 +67,18 @@ func verifier(c config.App) (*auth.Verifier, error) {
 		return nil, fmt.Errorf("app %s: auth.jwt: %w", c.ID, err)
 	}
 	return v, nil
+}
+
+// allowsHMAC reports whether auth.jwt.algorithms (empty: every algorithm
+// the keys support) admits an HS* algorithm.
+func allowsHMAC(algs []string) bool {
+	if len(algs) == 0 {
+		return true
+	}
+	for _, a := range algs {
+		if strings.HasPrefix(a, "HS") {
+			return true
+		}
+	}
+	return false
 }
