@@ -1,0 +1,69 @@
+package redis_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fanout/fanout/internal/fantest"
+)
+
+func readyz(n node) int {
+	resp, err := http.Get(n.HTTPBase() + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestRedisKilledAndRestarted: while Redis is down the nodes stay up,
+// clients stay connected, /readyz and publishes answer 503; once Redis
+// is back (empty), delivery across nodes resumes within 5 s and the
+// directory is rebuilt.
+func TestRedisKilledAndRestarted(t *testing.T) {
+	srv := startRedis(t)
+	a := startNode(t, srv.URL(), false, 0)
+	b := startNode(t, srv.URL(), false, 0)
+	ch := "stream"
+	cb := fantest.Dial(t, b.URL("app-key"), nil)
+	cb.Subscribe(ch)
+	listening(t, b, ch)
+	if code, _ := a.Publish(t, a.app, ch, "e", "before"); code != 200 {
+		t.Fatalf("publish before: %d", code)
+	}
+	if ev := nextEvent(t, cb, "e"); ev.DataString() != "before" {
+		t.Fatalf("got %q", ev.DataString())
+	}
+
+	srv.kill()
+	eventually(t, 10*time.Second, "/readyz 503 on both nodes", func() bool { return readyz(a) == 503 && readyz(b) == 503 })
+	if code, body := a.Publish(t, a.app, ch, "e", "lost"); code != 503 {
+		t.Fatalf("publish while Redis is down: %d %s, want 503", code, body)
+	}
+	cb.Send("pusher:ping", map[string]string{})
+	nextEvent(t, cb, "pusher:pong") // the client is still served
+
+	srv.restart()
+	back := time.Now()
+	delivered := false
+	for i := 0; time.Since(back) < 5*time.Second && !delivered; i++ {
+		if code, _ := a.Publish(t, a.app, ch, "e", fmt.Sprint("after-", i)); code == 200 {
+			if ev, err := cb.NextErr(100 * time.Millisecond); err == nil && ev.Event == "e" {
+				delivered = true
+			}
+		} else {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if !delivered {
+		t.Fatalf("delivery did not resume within 5s of Redis returning")
+	}
+	eventually(t, 5*time.Second, "/readyz 200 again", func() bool { return readyz(a) == 200 && readyz(b) == 200 })
+	eventually(t, 5*time.Second, "subscription count restored in the empty Redis", func() bool {
+		code, body := a.API(t, a.app, "GET", "/apps/"+a.app.ID+"/channels/"+ch, map[string][]string{"info": {"subscription_count"}}, nil)
+		return code == 200 && strings.Contains(body, `"subscription_count":1`)
+	})
+}
