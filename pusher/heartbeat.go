@@ -69,22 +69,13 @@ func (s *Server) heartbeat(c *conn, now int64) {
 	}
 }
 
-// deafGrace bounds the close handshake of a connection that did not answer
-// a ping: it has already shown it is not listening, so its descriptor goes
-// within a second rather than after the full CloseTimeout.
-const deafGrace = int64(time.Second)
-
-// reapDeaf closes a connection that missed its pong with 4201: its backlog
-// is dropped (it is not reading), FIN follows the close frame, and the
-// socket is aborted after deafGrace if the peer does not close its side.
+// reapDeaf closes a connection that missed its pong with 4201 and lets
+// its descriptor go at once: the peer has shown it is not listening, so
+// there is no close handshake to wait for. Its backlog is dropped; the
+// close frame goes to the kernel, which sends it before the FIN.
 func (s *Server) reapDeaf(c *conn) {
 	s.closeWith(c, CodePongTimeout, "pong not received", true)
-	if c.code.Load() != uint32(CodePongTimeout) {
-		return // someone else closed it first
-	}
-	c.pc.Close()
-	if by := s.now() + deafGrace; by < c.closeBy.Load() {
-		c.closeBy.Store(by)
-		s.wheel(c).Add(c, unixTime(by))
+	if c.code.Load() == uint32(CodePongTimeout) {
+		c.pc.Abort()
 	}
 }

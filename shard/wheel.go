@@ -120,6 +120,10 @@ func (w *Wheel[T]) collectLocked(nowNs int64) []entry[T] {
 		}
 		w.slots[i] = keep
 	}
+	// The slot of now is only partly due: items later in the same tick
+	// stay there, so the next Advance must look at it again rather than
+	// leave them for a whole turn of the wheel.
+	w.pos = end
 	return due
 }
 
