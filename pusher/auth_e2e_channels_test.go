@@ -289,3 +289,27 @@ func TestChannelAndDataLimits(t *testing.T) {
 func writeText(c *fantest.Client, s string) error {
 	return wsutil.WriteClientText(c.Conn, []byte(s))
 }
+
+// After pusher:signin, pusher-js subscribes to "#server-to-user-<id>";
+// Pusher accepts it for the signed-in user only.
+func TestServerToUserChannel(t *testing.T) {
+	app := e2eApp("userchan")
+	app.Auth.Mode = config.AuthOptional
+	n := startApps(t, app)
+	c := fantest.Dial(t, appURL(n, app), nil)
+	c.Send("pusher:subscribe", map[string]string{"channel": "#server-to-user-u1"})
+	if e := expectSubError(t, c, "#server-to-user-u1"); e.Status != 401 {
+		t.Fatalf("before signin: %+v", e)
+	}
+	signin(c, app, "u1")
+	c.Expect("pusher:signin_success")
+	c.Send("pusher:subscribe", map[string]string{"channel": "#server-to-user-u1"})
+	if ev := c.Next(); ev.Event != "pusher_internal:subscription_succeeded" || ev.Channel != "#server-to-user-u1" {
+		t.Fatalf("own user channel: %+v", ev)
+	}
+	c.Send("pusher:subscribe", map[string]string{"channel": "#server-to-user-u2"})
+	if e := expectSubError(t, c, "#server-to-user-u2"); e.Status != 401 {
+		t.Fatalf("another user's channel: %+v", e)
+	}
+	mustPong(t, c)
+}

@@ -3,6 +3,7 @@ package pusher
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fanout/fanout/auth"
@@ -27,7 +28,12 @@ type presenceData struct {
 
 func (s *Server) subscribe(c *conn, raw json.RawMessage) {
 	var d subscribeData
-	if err := unmarshalData(raw, &d); err != nil || !ValidChannelName(d.Channel) {
+	err := unmarshalData(raw, &d)
+	if err == nil && strings.HasPrefix(d.Channel, serverToUserPrefix) {
+		s.subscribeUserChannel(c, d.Channel)
+		return
+	}
+	if err != nil || !ValidChannelName(d.Channel) {
 		s.subscriptionError(c, d.Channel, "InvalidChannel", "invalid channel name", 400)
 		return
 	}

@@ -79,6 +79,14 @@
     a.signin();
     await within(5000, 'signin', a.user.signinDonePromise);
     note('signed in as ' + a.user.user_data.id);
+    // pusher-js then subscribes to its user channel; the server must accept it.
+    await within(5000, 'user channel #server-to-user-alice', new Promise(function (resolve) {
+      (function poll() {
+        var uc = a.user.serverToUserChannel;
+        if (uc && uc.subscribed) resolve(); else setTimeout(poll, 50);
+      })();
+    }));
+    note('user channel subscribed');
     var priv = await within(5000, 'private subscription', subscribed(a, 'private-room'));
     var privB = await within(5000, 'private subscription (b)', subscribed(b, 'private-room'));
     note('subscribed to private-room');
