@@ -32,9 +32,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	log := newLogger(stderr, cfg.Server.LogLevel, cfg.Server.LogFormat)
-	if cfg.UsesDevCredentials() {
-		log.Warn("development credentials in use (app-id/app-key/app-secret) and anonymous connections allowed; set apps in a config file for production")
-	}
+	warnDevelopment(log, cfg)
 	b, err := newBroker(cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "fanout:", err)
@@ -82,4 +80,21 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, o))
 	}
 	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// warnDevelopment logs one warning when the built-in development secret is
+// in use, saying whether anonymous connections are allowed too.
+func warnDevelopment(log *slog.Logger, cfg config.Config) {
+	if !cfg.UsesDevCredentials() {
+		return
+	}
+	anonymous := false
+	for _, a := range cfg.Apps {
+		anonymous = anonymous || a.Auth.Mode != config.AuthRequired
+	}
+	msg := "development credentials in use (app-id/app-key/app-secret); set apps in a config file for production"
+	if anonymous {
+		msg = "development credentials in use (app-id/app-key/app-secret) and anonymous connections allowed; set apps in a config file for production"
+	}
+	log.Warn(msg)
 }
