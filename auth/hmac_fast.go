@@ -69,7 +69,7 @@ func (v *Verifier) verifyHMACFast(token string, now time.Time) (c Claims, handle
 	}
 	alg, known := hmacHeaders[head]
 	payload, sig, ok := strings.Cut(rest, ".")
-	if !known || !ok || strings.IndexByte(sig, '.') >= 0 || base64.RawURLEncoding.DecodedLen(len(sig)) > sha512.Size {
+	if !known || (v.algs != nil && !v.algs[alg]) || !ok || strings.IndexByte(sig, '.') >= 0 || base64.RawURLEncoding.DecodedLen(len(sig)) > sha512.Size {
 		return Claims{}, false, nil
 	}
 	// Claims before signature, in the generic path's order, so both

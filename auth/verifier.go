@@ -44,6 +44,10 @@ type JWTOptions struct {
 	Leeway time.Duration
 	// HTTPClient fetches the JWKS; nil means a client with a 5 s timeout.
 	HTTPClient *http.Client
+	// Algorithms, when not empty, lists the only algorithms accepted (for
+	// example [RS256] refuses HS* tokens even though an HMACSecret is set).
+	// Default empty: every algorithm the configured keys support.
+	Algorithms []string
 }
 
 // Verifier checks upgrade JWTs. Build it with NewVerifier.
@@ -56,6 +60,7 @@ type Verifier struct {
 	audience string
 	leeway   time.Duration
 	parser   *jwt.Parser
+	algs     map[string]bool // nil: any algorithm the keys support
 }
 
 // NewVerifier builds a Verifier. A PEM that does not parse, a JWKS URL
@@ -69,6 +74,16 @@ func NewVerifier(o JWTOptions) (*Verifier, error) {
 		audience: o.Audience,
 		leeway:   o.Leeway,
 		parser:   jwt.NewParser(jwt.WithoutClaimsValidation()),
+	}
+	if len(o.Algorithms) > 0 {
+		v.algs = make(map[string]bool, len(o.Algorithms))
+		for _, a := range o.Algorithms {
+			if !isHMACAlg(a) && !isAsymmetricAlg(a) {
+				return nil, fmt.Errorf("auth: unknown algorithm %q", a)
+			}
+			v.algs[a] = true
+		}
+		v.parser = jwt.NewParser(jwt.WithoutClaimsValidation(), jwt.WithValidMethods(o.Algorithms))
 	}
 	if o.HMACSecret != "" {
 		if strings.Contains(o.HMACSecret, "-----BEGIN") {

@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/config"
@@ -31,7 +30,7 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, e
 		ClientEvents: c.ClientEvents, Deflate: c.Deflate,
 		MaxConnections: c.MaxConnections, MaxChannels: c.MaxChannelsPerConnection,
 		MaxEventData: c.MaxEventData, ClientEventRate: c.ClientEventRate,
-		MaxPresenceMembers: c.MaxPresenceMembers,
+		MaxPresenceMembers: c.MaxPresenceMembers, MaxQueuedBytes: c.MaxQueuedBytes,
 	}
 	m.AddApp(c.ID)
 	if c.Webhooks.URL == "" {
@@ -48,12 +47,10 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, e
 
 func verifier(c config.App) (*auth.Verifier, error) {
 	o := auth.JWTOptions{HMACSecret: c.Auth.JWT.Secret, JWKSURL: c.Auth.JWT.JWKSURL,
-		Issuer: c.Auth.JWT.Issuer, Audience: c.Auth.JWT.Audience, Leeway: c.Auth.JWT.Leeway}
+		Issuer: c.Auth.JWT.Issuer, Audience: c.Auth.JWT.Audience, Leeway: c.Auth.JWT.Leeway,
+		Algorithms: c.Auth.JWT.Algorithms}
 	if o.HMACSecret == "" {
 		o.HMACSecret = c.Secret
-	}
-	if !allowsHMAC(c.Auth.JWT.Algorithms) {
-		o.HMACSecret = "" // e.g. algorithms: [RS256]: the app secret must not mint upgrade tokens
 	}
 	if f := c.Auth.JWT.PublicKeyFile; f != "" {
 		pem, err := os.ReadFile(f)
@@ -67,18 +64,4 @@ func verifier(c config.App) (*auth.Verifier, error) {
 		return nil, fmt.Errorf("app %s: auth.jwt: %w", c.ID, err)
 	}
 	return v, nil
-}
-
-// allowsHMAC reports whether auth.jwt.algorithms (empty: every algorithm
-// the keys support) admits an HS* algorithm.
-func allowsHMAC(algs []string) bool {
-	if len(algs) == 0 {
-		return true
-	}
-	for _, a := range algs {
-		if strings.HasPrefix(a, "HS") {
-			return true
-		}
-	}
-	return false
 }
