@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,58 +38,84 @@ type client struct {
 	started time.Time  // when the dial began
 }
 
-// onRequest runs on a netpoll handler goroutine whenever bytes arrive;
-// it consumes every complete unit and leaves partial ones buffered.
+// onRequest runs on a netpoll handler goroutine whenever bytes arrive.
+// netpoll calls it again for as long as unread input remains, so it
+// must consume everything: a partial frame is finished with a blocking
+// read (bounded by the connection's read timeout), which holds this
+// goroutine only while a message is in flight. It peeks only as far as
+// the unit at hand; peeking the whole backlog would copy it per frame.
 func (c *client) onRequest(_ context.Context, conn netpoll.Connection) error {
 	r := conn.Reader()
 	defer r.Release()
 	for r.Len() > 0 && c.state.Load() != stClosed {
-		buf, err := r.Peek(r.Len())
-		if err != nil {
+		var reason string
+		if c.state.Load() == stHandshake {
+			reason = c.handshake(r)
+		} else {
+			reason = c.nextFrame(r)
+		}
+		if reason != "" {
+			c.fail(reason)
 			return nil
 		}
-		n := c.consume(buf)
-		if n == 0 {
-			return nil
-		}
-		r.Skip(n)
 	}
 	return nil
 }
 
-// consume handles the first complete unit in buf (the upgrade response
-// or one frame) and returns its length, or 0 when buf holds only part.
-func (c *client) consume(buf []byte) int {
-	if c.state.Load() == stHandshake {
-		i := bytes.Index(buf, []byte("\r\n\r\n"))
-		if i < 0 {
-			if len(buf) > 16<<10 {
-				c.fail("bad upgrade response")
-			}
-			return 0
+// handshake consumes the upgrade response line by line; it returns a
+// failure reason, or "" once the response was a 101.
+func (c *client) handshake(r netpoll.Reader) string {
+	var status []byte
+	for total := 0; total < 16<<10; {
+		line, err := r.Until('\n')
+		if err != nil {
+			return "upgrade: " + readReason(err)
 		}
-		if !bytes.HasPrefix(buf, []byte("HTTP/1.1 101")) {
-			c.fail("upgrade refused: " + string(statusLine(buf)))
-			return i + 4
+		total += len(line)
+		if status == nil {
+			status = bytes.TrimSpace(line)
+			continue
+		}
+		if len(bytes.TrimSpace(line)) > 0 {
+			continue
+		}
+		if !bytes.HasPrefix(status, []byte("HTTP/1.1 101")) {
+			return "upgrade refused: " + string(status[:min(len(status), 40)])
 		}
 		c.state.CompareAndSwap(stHandshake, stOpen)
-		return i + 4
+		return ""
 	}
-	h, ok, bad := parseServerFrame(buf, maxMessage)
-	if bad {
-		c.fail("bad frame")
-		return len(buf)
+	return "upgrade response too large"
+}
+
+// nextFrame reads and handles one frame; it returns a failure reason or "".
+func (c *client) nextFrame(r netpoll.Reader) string {
+	head, err := r.Peek(2)
+	if err != nil {
+		return readReason(err)
 	}
-	if !ok || len(buf) < h.hlen+h.plen {
-		return 0
+	need := frameHeaderLen(head[0], head[1])
+	if head, err = r.Peek(need); err != nil {
+		return readReason(err)
 	}
-	payload := buf[h.hlen : h.hlen+h.plen]
-	if h.masked {
-		c.fail("masked server frame")
-		return len(buf)
+	h, ok, bad := parseServerFrame(head, maxMessage)
+	if bad || !ok || h.masked {
+		return "bad frame"
 	}
-	c.frame(h, payload)
-	return h.hlen + h.plen
+	buf, err := r.Peek(h.hlen + h.plen)
+	if err != nil {
+		return readReason(err)
+	}
+	c.frame(h, buf[h.hlen:])
+	r.Skip(h.hlen + h.plen)
+	return ""
+}
+
+func readReason(err error) string {
+	if errors.Is(err, netpoll.ErrReadTimeout) {
+		return "read timeout"
+	}
+	return "closed by server"
 }
 
 func statusLine(b []byte) []byte {

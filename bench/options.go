@@ -22,7 +22,7 @@ type Options struct {
 	APIURL     string        // default: http:// form of URLs[0]
 	Conns      int           // default 1000
 	Channels   int           // default 1 per 100 conns, at least 1
-	Publishers int           // default 4
+	Publishers int           // default 16
 	Rate       float64       // events/s in total for fanout; default 100
 	Size       int           // event data bytes; default 100
 	Duration   time.Duration // hold / publish / churn time; default 10 s
@@ -70,7 +70,7 @@ func parseOptions(scenario string, args []string, stderr io.Writer) (Options, er
 	fs.StringVar(&o.APIURL, "api-url", "", "HTTP API base (default from the first --url)")
 	fs.IntVar(&o.Conns, "conns", 1000, "connections (churn: concurrency)")
 	fs.IntVar(&o.Channels, "channels", 0, "channels the connections spread over (default conns/100)")
-	fs.IntVar(&o.Publishers, "publishers", 4, "concurrent publishers")
+	fs.IntVar(&o.Publishers, "publishers", 16, "concurrent publishers (HTTP connections)")
 	fs.Float64Var(&o.Rate, "rate", 100, "events/s published in total")
 	fs.IntVar(&o.Size, "size", 100, "event data bytes")
 	fs.DurationVar(&o.Duration, "duration", 10*time.Second, "hold / publish / churn time")
@@ -129,7 +129,7 @@ func (o *Options) fill() error {
 		o.Channels = max(1, o.Conns/100)
 	}
 	if o.Publishers <= 0 {
-		o.Publishers = 4
+		o.Publishers = 16
 	}
 	if o.Rate <= 0 {
 		o.Rate = 100

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 )
 
 const usage = `usage: fanout bench <scenario> [flags]
@@ -102,7 +101,7 @@ func Execute(ctx context.Context, o Options, stderr io.Writer) (*Result, error) 
 	if err == nil {
 		err = serr
 	}
-	if err != nil && strings.Contains(err.Error(), "deadline") {
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		err = fmt.Errorf("bench: --timeout %s reached: %w", o.Timeout, err)
 	}
 	return &r.res, err

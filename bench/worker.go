@@ -16,6 +16,9 @@ import (
 	"github.com/cloudwego/netpoll"
 )
 
+// readTimeout bounds the wait for the rest of a partially received frame.
+const readTimeout = 30 * time.Second
+
 // worker holds up to ~15,000 client sockets for its parent.
 type worker struct {
 	cfg   workerConfig
@@ -218,6 +221,7 @@ func (w *worker) dialOne(ctx context.Context, i int) {
 	w.mu.Lock()
 	w.clients[c] = struct{}{}
 	w.mu.Unlock()
+	conn.SetReadTimeout(readTimeout)
 	conn.SetOnRequest(c.onRequest)
 	conn.AddCloseCallback(func(netpoll.Connection) error {
 		c.finish("closed by server")

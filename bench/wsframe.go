@@ -91,3 +91,19 @@ func parseServerFrame(b []byte, limit int) (h frameHead, ok, bad bool) {
 	h.plen = l
 	return h, len(b) >= h.hlen, false
 }
+
+// frameHeaderLen is the header length of a server frame, from its first
+// two bytes.
+func frameHeaderLen(b0, b1 byte) int {
+	n := 2
+	switch b1 & 0x7F {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	}
+	if b1&0x80 != 0 {
+		n += 4
+	}
+	return n
+}
