@@ -75,6 +75,17 @@ func (c *Conn) Write(b []byte) error {
 	return c.writeLocked(b, c.loop.maxQueued)
 }
 
+// WriteLimit is Write with this call's own bound on queued bytes in place
+// of Options.MaxQueuedBytes (per-tenant limits on one poller).
+func (c *Conn) WriteLimit(b []byte, limit int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return ErrClosed
+	}
+	return c.writeLocked(b, limit)
+}
+
 // CloseWith queues a final frame (typically a WebSocket close frame) and
 // refuses further writes; the connection stays readable so the handler can
 // wait for the peer's reply, then call Close. With drop set, queued bytes

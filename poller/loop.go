@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -27,6 +28,8 @@ type Loop struct {
 	count     atomic.Int64
 	stopping  atomic.Bool
 	noAccept  atomic.Bool
+	adoptMu   sync.Mutex
+	adopted   []int // descriptors handed in by Adopt, added on the loop
 	done      chan struct{}
 }
 
@@ -96,6 +99,13 @@ func (l *Loop) wake() {
 	if l.noAccept.Load() && l.lfd >= 0 {
 		unix.Close(l.lfd)
 		l.lfd = -1
+	}
+	l.adoptMu.Lock()
+	fds := l.adopted
+	l.adopted = nil
+	l.adoptMu.Unlock()
+	for _, fd := range fds {
+		l.add(fd)
 	}
 }
 

@@ -97,6 +97,19 @@ func (p *Poller) Conns() int {
 	return int(n)
 }
 
+// Adopt hands an already connected, non-blocking socket to one of the
+// loops, which then owns it exactly like an accepted one (Handler.OnOpen
+// runs on that loop). It is the way back for a descriptor that left
+// through Detach, or one inherited from elsewhere. Safe from any
+// goroutine.
+func (p *Poller) Adopt(fd int) {
+	l := p.loops[fd%len(p.loops)]
+	l.adoptMu.Lock()
+	l.adopted = append(l.adopted, fd)
+	l.adoptMu.Unlock()
+	l.signal()
+}
+
 // Detach removes c from its loop and hands its descriptor to the caller,
 // who then owns it (for example to give a plain HTTP request to net/http).
 // Call it only from the handler, on the loop goroutine, during OnData.

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // lineEcho echoes complete '\n'-terminated lines and keeps partial ones,
@@ -220,4 +222,30 @@ func TestStopAcceptingKeepsOpenConns(t *testing.T) {
 	if _, err := io.ReadFull(c, buf); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestAdoptHandsASocketToALoop(t *testing.T) {
+	h := &lineEcho{}
+	p := start(t, h, Options{Loops: 2})
+	a, b, err := socketPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Adopt(a)
+	peer := os.NewFile(uintptr(b), "peer")
+	defer peer.Close()
+	peer.Write([]byte("adopted\n"))
+	buf := make([]byte, 8)
+	peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(peer, buf); err != nil || string(buf) != "adopted\n" {
+		t.Fatalf("got %q, %v", buf, err)
+	}
+	if h.opened.Load() != 1 || p.Conns() != 1 {
+		t.Fatalf("opened %d conns %d", h.opened.Load(), p.Conns())
+	}
+}
+
+func socketPair() (int, int, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	return fds[0], fds[1], err
 }
