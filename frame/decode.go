@@ -38,6 +38,9 @@ func (d *Decoder) Decode(in []byte) (m Message, n int, err error) {
 		return d.fail(err)
 	}
 	if hn == 0 {
+		if err := d.checkStart(in); err != nil {
+			return d.fail(err)
+		}
 		return m, 0, nil
 	}
 	if err := d.check(h); err != nil {
@@ -78,6 +81,27 @@ func tooBig() error {
 
 func badUTF8() error {
 	return ProtocolError{Code: StatusInvalidPayload, Reason: "invalid UTF-8 in text message"}
+}
+
+// checkStart applies the header rules that the first one or two bytes of
+// an incomplete header already decide (reserved bits and opcodes, masking,
+// continuation order, control frame size and fragmentation), so garbage
+// fails at once instead of waiting for a header that never completes.
+func (d *Decoder) checkStart(in []byte) error {
+	if len(in) == 0 {
+		return nil
+	}
+	h := Header{Fin: in[0]&0x80 != 0, Rsv: in[0] >> 4 & 7, OpCode: OpCode(in[0] & 0xF), Masked: true}
+	if h.OpCode.IsControl() && !h.Fin {
+		return protocolErr("fragmented control frame")
+	}
+	if len(in) >= 2 {
+		h.Masked = in[1]&0x80 != 0
+		if h.OpCode.IsControl() && in[1]&0x7F > maxControlPayload {
+			return protocolErr("control frame longer than 125 bytes")
+		}
+	}
+	return d.check(h)
 }
 
 // check applies the rules the header alone decides under this decoder's
