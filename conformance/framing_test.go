@@ -170,3 +170,26 @@ func TestUnmaskedFrame(t *testing.T) {
 	c.write(encUnmasked(text("unmasked")))
 	c.expectClose(1002)
 }
+
+// An invalid frame start fails at once: the first byte alone (reserved
+// bits, reserved opcode, fragmented control frame) or the first two
+// (unmasked, control frame over 125 bytes) decide it, so the server must
+// not wait for a header that never completes.
+func TestInvalidHeaderFailsFast(t *testing.T) {
+	addr := echoNode(t)
+	starts := map[string][]byte{
+		"rsv bits":             {0xf1},
+		"reserved opcode":      {0x83},
+		"fragmented ping":      {0x09},
+		"unmasked 64-bit text": {0x81, 0x7f},
+		"ping of 126 bytes":    {0x89, 0xfe},
+		"continuation first":   {0x80, 0xff},
+	}
+	for name, b := range starts {
+		t.Run(name, func(t *testing.T) {
+			c := dial(t, addr)
+			c.write(b) // the rest of the header is never sent
+			c.expectClose(1002)
+		})
+	}
+}

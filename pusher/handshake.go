@@ -36,6 +36,10 @@ const ProtocolVersion = 7
 // answers it: an HTTP error, a hand-off to net/http, or 101.
 func (s *Server) handshake(c *conn, data []byte) int {
 	head, n, err := frame.ParseRequestHead(data, s.opts.MaxRequestSize)
+	if errors.Is(err, frame.ErrMalformedRequest) {
+		s.refuse(c, http.StatusBadRequest, "malformed request", "bad_request")
+		return len(data)
+	}
 	if err != nil {
 		s.refuse(c, http.StatusRequestHeaderFieldsTooLarge, "request too large", "too_large")
 		return len(data)
