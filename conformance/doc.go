@@ -8,10 +8,11 @@
 // The cases follow the ground of the Autobahn|Testsuite groups 1 to 7, 9
 // and 10 (framing, pings and pongs, reserved bits, opcodes, fragmentation,
 // UTF-8, the close handshake, large messages, auto-fragmentation) and
-// assert the exact close code or echoed payload of each. No third-party
-// conformance suite can be installed from the registries this project
-// reaches (see README), so these tests are the conformance proof that
-// `make test` runs.
+// assert the exact close code or echoed payload of each. The Autobahn
+// fuzzing client itself cannot be installed from the registries this
+// project reaches (Go modules, Debian, npm: Debian's python3-autobahn is
+// the library without the test suite, and npm has no port of it), so
+// these tests are the conformance proof that `make test` runs.
 //
 // The package has no code of its own besides this comment.
 //
