@@ -76,6 +76,9 @@ type App struct {
 	ClientEventRate int
 	// MaxPresenceMembers per presence channel; 0 means 100.
 	MaxPresenceMembers int
+	// MaxQueuedBytes bounds a connection's unsent bytes; beyond it the
+	// connection is closed with 4100 (slow consumer). 0 means 1 MiB.
+	MaxQueuedBytes int
 	// Webhook, when set, receives channel and member events.
 	Webhook func(WebhookEvent)
 
@@ -105,6 +108,9 @@ func (a *App) withDefaults() {
 	}
 	if a.MaxPresenceMembers <= 0 {
 		a.MaxPresenceMembers = 100
+	}
+	if a.MaxQueuedBytes <= 0 {
+		a.MaxQueuedBytes = 1 << 20
 	}
 }
 

@@ -7,7 +7,11 @@ import (
 
 // send writes b to c; a full queue makes c a slow consumer.
 func (s *Server) send(c *conn, b []byte) {
-	if err := c.pc.Write(b); err == poller.ErrQueueFull {
+	limit := s.maxQueued()
+	if c.app != nil {
+		limit = c.app.MaxQueuedBytes
+	}
+	if err := c.pc.WriteLimit(b, limit); err == poller.ErrQueueFull {
 		s.slowConsumer(c)
 	}
 }

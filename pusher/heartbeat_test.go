@@ -125,7 +125,13 @@ type wireEvent struct {
 
 func dialWS(t *testing.T, url string, header http.Header) *wsClient {
 	t.Helper()
-	d := ws.Dialer{Timeout: 5 * time.Second}
+	return dialWSWith(t, url, header, nil)
+}
+
+// dialWSWith dials through netDial (nil means the default dialer).
+func dialWSWith(t *testing.T, url string, header http.Header, netDial func(ctx context.Context, network, addr string) (net.Conn, error)) *wsClient {
+	t.Helper()
+	d := ws.Dialer{Timeout: 5 * time.Second, NetDial: netDial}
 	if header != nil {
 		d.Header = ws.HandshakeHeaderHTTP(header)
 	}

@@ -117,7 +117,13 @@ func (s *Server) Listen(addr string) error {
 }
 
 // maxQueued is the largest per-connection send queue of all apps.
-func (s *Server) maxQueued() int { return 1 << 20 }
+func (s *Server) maxQueued() int {
+	m := 0
+	for _, a := range s.apps {
+		m = max(m, a.MaxQueuedBytes)
+	}
+	return m
+}
 
 // Addr returns the bound address (after Listen).
 func (s *Server) Addr() *net.TCPAddr { return s.poller.Addr() }
