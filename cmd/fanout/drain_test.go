@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// SIGTERM to a real `fanout serve` process holding 10,000 connections:
+// every client gets close 4200, the closes spread over the drain window,
+// and the process exits 0. The clients live in this test process; the
+// server in its own, so each side stays under the open-file limit.
+func TestSIGTERMDrainsTenThousandConnections(t *testing.T) {
+	const conns = 10000
+	const window = 4 * time.Second
+	bin := filepath.Join(t.TempDir(), "fanout")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	srv := exec.CommandContext(ctx, bin, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "",
+		"--auth-mode", "off", "--drain", window.String(), "--log-level", "info")
+	stderr, _ := srv.StderrPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := serverAddr(t, stderr)
+
+	closes := make(chan closeSeen, conns)
+	var wg, dialed sync.WaitGroup
+	jobs := make(chan int)
+	for range 64 {
+		go func() {
+			for range jobs {
+				c, err := dialHeld(addr)
+				dialed.Done()
+				if err != nil {
+					closes <- closeSeen{err: err}
+					wg.Done()
+					continue
+				}
+				go func() { defer wg.Done(); closes <- waitClose(c) }()
+			}
+		}()
+	}
+	wg.Add(conns)
+	dialed.Add(conns)
+	for i := range conns {
+		jobs <- i
+	}
+	close(jobs)
+	dialed.Wait() // every upgrade answered (connection_established is in flight)
+	sent := time.Now()
+	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	exitErr := srv.Wait()
+	close(closes)
+
+	var at []time.Duration
+	bad := map[string]int{}
+	for c := range closes {
+		switch {
+		case c.err != nil:
+			bad[c.err.Error()]++
+		case c.code != 4200:
+			bad["close "+strconv.Itoa(c.code)]++
+		default:
+			at = append(at, c.at.Sub(sent))
+		}
+	}
+	if len(bad) > 0 {
+		t.Errorf("%d of %d clients did not get 4200: %v", conns-len(at), conns, bad)
+	}
+	if exitErr != nil {
+		t.Errorf("fanout serve exited with %v, want 0", exitErr)
+	}
+	if len(at) < conns/2 {
+		t.Fatalf("only %d closes to look at", len(at))
+	}
+	slices.Sort(at)
+	q := func(p int) time.Duration { return at[len(at)*p/100] }
+	t.Logf("%d closes after SIGTERM: first %v, p10 %v, p50 %v, p90 %v, last %v (window %v)",
+		len(at), at[0].Round(time.Millisecond), q(10).Round(time.Millisecond), q(50).Round(time.Millisecond),
+		q(90).Round(time.Millisecond), at[len(at)-1].Round(time.Millisecond), window)
+	// Spread, relative to the window: no burst at the start, none at the
+	// end; the middle of the closes near the middle of the window.
+	if q(10) > window*3/10 || q(90) < window*6/10 || q(50) < window*3/10 {
+		t.Errorf("closes not spread over the %v window: p10 %v p50 %v p90 %v", window, q(10), q(50), q(90))
+	}
+	var buckets [8]int
+	for _, d := range at {
+		buckets[min(int(d*8/window), 7)]++
+	}
+	t.Logf("closes per eighth of the window: %v", buckets)
+	for i, n := range buckets {
+		if n == 0 {
+			t.Errorf("no close in eighth %d of the window: %v", i, buckets)
+		}
+	}
+}
+
+type closeSeen struct {
+	code int
+	at   time.Time
+	err  error
+}
+
+// dialHeld opens one upgraded, subscribed connection.
+func dialHeld(addr string) (net.Conn, error) {
+	d := ws.Dialer{Timeout: 30 * time.Second}
+	conn, br, _, err := d.Dial(context.Background(), "ws://"+addr+"/app/app-key?protocol=7&client=drain&version=1")
+	if err != nil {
+		return nil, err
+	}
+	if br != nil {
+		conn = &heldConn{Conn: conn, r: br}
+	}
+	return conn, nil
+}
+
+type heldConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (c *heldConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// waitClose reads frames until the server's close frame and notes when it
+// came.
+func waitClose(c net.Conn) closeSeen {
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(3 * time.Minute))
+	for {
+		f, err := ws.ReadFrame(c)
+		if err != nil {
+			return closeSeen{err: errors.New("no close frame: " + err.Error())}
+		}
+		if f.Header.OpCode == ws.OpClose {
+			code, _ := ws.ParseCloseFrameData(f.Payload)
+			at := time.Now()
+			_ = ws.WriteFrame(c, ws.MaskFrameInPlace(ws.NewCloseFrame(ws.NewCloseFrameBody(code, ""))))
+			return closeSeen{code: int(code), at: at}
+		}
+	}
+}
+
+// serverAddr reads the server's log until it says where it listens.
+func serverAddr(t *testing.T, stderr io.Reader) string {
+	t.Helper()
+	re := regexp.MustCompile(`fanout serving.* addr=(\S+)`)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case a := <-found:
+		return a
+	case <-time.After(30 * time.Second):
+		t.Fatal("fanout serve never said where it listens")
+		return ""
+	}
+}
