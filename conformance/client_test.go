@@ -28,7 +28,7 @@ const (
 
 // hangGuard bounds every read so a broken server fails a case instead of
 // hanging the run; no case passes or fails on how fast the server is.
-const hangGuard = 30 * time.Second
+const hangGuard = 2 * time.Minute
 
 // echoNode starts a node serving /echo with a 64 MiB message limit, as
 // `fanout serve --echo --max-message-size 67108864` does.
