@@ -21,7 +21,7 @@ async function open(opts = {}) {
   const waiters = [];
   ws.on('message', (data, isBinary) => { got.push({ data, isBinary }); waiters.splice(0).forEach((w) => w()); });
   ws.closed = new Promise((res) => ws.on('close', (code, reason) => res({ code, reason: reason.toString() })));
-  await within(10000, 'open', new Promise((res, rej) => { ws.on('open', res); ws.on('error', rej); }));
+  await within(30000, 'open', new Promise((res, rej) => { ws.on('open', res); ws.on('error', rej); }));
   ws.next = () => within(30000, 'echo', (async () => {
     while (got.length === 0) await new Promise((r) => waiters.push(r));
     return got.shift();
@@ -31,7 +31,7 @@ async function open(opts = {}) {
 
 async function closeWith(ws, code, reason) {
   ws.close(code, reason);
-  const c = await within(10000, 'close', ws.closed);
+  const c = await within(30000, 'close', ws.closed);
   assert.equal(c.code, code, `server answered close ${code} with ${c.code}`);
 }
 
@@ -105,7 +105,7 @@ for (const code of [1000, 1001, 3000, 4000, 4999]) {
 test('invalid UTF-8 in a text frame: the server closes with 1007', async () => {
   const ws = await open();
   ws.send(Buffer.from([0xce, 0xba, 0xed, 0xa0, 0x80]), { binary: false });
-  const c = await within(10000, 'close', ws.closed);
+  const c = await within(30000, 'close', ws.closed);
   assert.equal(c.code, 1007);
 });
 
@@ -113,6 +113,6 @@ test('ping is answered with a pong', async () => {
   const ws = await open();
   const p = new Promise((res) => ws.on('pong', res));
   ws.ping('are you there');
-  assert.equal((await within(10000, 'pong', p)).toString(), 'are you there');
+  assert.equal((await within(30000, 'pong', p)).toString(), 'are you there');
   await closeWith(ws, 1000);
 });

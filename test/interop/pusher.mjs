@@ -41,7 +41,7 @@ async function connect(user) {
     },
   });
   clients.push(c);
-  await within(10000, 'connected', new Promise((res, rej) => {
+  await within(30000, 'connected', new Promise((res, rej) => {
     c.connection.bind('connected', res);
     c.connection.bind('failed', () => rej(new Error('connection failed')));
   }));
@@ -51,7 +51,7 @@ async function connect(user) {
 
 async function subscribe(c, name) {
   const ch = c.subscribe(name);
-  await within(10000, `subscribed to ${name}`, new Promise((res, rej) => {
+  await within(30000, `subscribed to ${name}`, new Promise((res, rej) => {
     ch.bind('pusher:subscription_succeeded', res);
     ch.bind('pusher:subscription_error', (e) => rej(new Error(`subscription_error ${JSON.stringify(e)}`)));
   }));
@@ -66,7 +66,7 @@ function inbox(ch, event) {
   return {
     got,
     async next(n = 1) {
-      await within(10000, `${n} x ${event} on ${ch.name}`, (async () => {
+      await within(30000, `${n} x ${event} on ${ch.name}`, (async () => {
         while (got.length < n) await new Promise((r) => waiters.push(r));
       })());
       return got.slice(0, n);
@@ -150,7 +150,7 @@ test('presence channel: members, member_added, users API', async () => {
   const b = await connect('bob');
   const chB = await subscribe(b, 'presence-interop');
   assert.equal(chB.members.count, 2);
-  const m = await within(10000, 'member_added', added);
+  const m = await within(30000, 'member_added', added);
   assert.equal(m.id, 'bob');
   assert.deepEqual(m.info, { name: 'bob' });
   const users = await (await server.get({ path: '/channels/presence-interop/users' })).json();
