@@ -6,8 +6,11 @@
 //
 // # Concurrency
 //
-// A Hub is safe for concurrent use: HandleMessage, Remove and ServeHTTP
-// may run on any goroutine. Conn.Send is called with no Hub lock held
-// It is called under the channel table's read lock, so it
-// must not block and must not call back into the Hub.
+// A Hub is safe for concurrent use: HandleMessage, Remove, Broadcast and
+// ServeHTTP may run on any goroutine, but the calls for one connection
+// (which share its State) must come from one goroutine at a time, the
+// transport's reader. Broadcast calls Conn.Send under the channel
+// table's read lock, so Send must not block and must not call back into
+// the Hub. The transport owns the socket and calls Remove once when it
+// closes.
 package hubcore
