@@ -46,3 +46,12 @@ type Broker interface {
 	// Close stops delivery and releases resources.
 	Close() error
 }
+
+// Listener is implemented by brokers whose Subscribe takes effect
+// asynchronously (Redis): AwaitListening calls fn once publications to the
+// channel from any node reach this node, so a client is told "subscribed"
+// only when it is true. fn runs on the broker's goroutine and must not
+// block. Memory does not implement it: its Subscribe is immediate.
+type Listener interface {
+	AwaitListening(app, channel string, fn func())
+}

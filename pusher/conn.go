@@ -12,7 +12,7 @@ import (
 // Connection phases; see the package documentation.
 const (
 	phaseHandshake uint32 = iota
-	phaseVerifying // the upgrade token is checked on the pool
+	phaseVerifying        // the upgrade token is checked on the pool
 	phaseOpen
 	phaseClosing
 	phaseClosed

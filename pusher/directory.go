@@ -20,12 +20,14 @@ func (s *Server) directory() broker.Directory {
 // subscription_succeeded carries every node's members.
 func (s *Server) joinPresenceCluster(d broker.Directory, c *conn, name, userID string, info json.RawMessage) {
 	d.JoinPresence(c.app.ID, name, broker.Member{ID: userID, Info: info}, func(first bool, members []broker.Member) {
-		s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, stringData(membersSnapshot(members)), ""))
 		if first {
 			s.memberEvent(c, name, "pusher_internal:member_added", memberJSON(userID, info))
 			c.app.webhook(WebhookEvent{Name: "member_added", Channel: name, UserID: userID})
 		}
-		s.replayCache(c, name)
+		s.whenListening(c.app.ID, name, func() {
+			s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, stringData(membersSnapshot(members)), ""))
+			s.replayCache(c, name)
+		})
 	})
 }
 

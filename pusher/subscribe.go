@@ -74,8 +74,22 @@ func (s *Server) subscribe(c *conn, raw json.RawMessage) {
 		s.joinPresence(c, ch, userID, member.UserInfo)
 		return
 	}
-	s.send(c, eventFrame("pusher_internal:subscription_succeeded", d.Channel, `"{}"`, ""))
-	s.replayCache(c, d.Channel)
+	name := d.Channel
+	s.whenListening(c.app.ID, name, func() {
+		s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, `"{}"`, ""))
+		s.replayCache(c, name)
+	})
+}
+
+// whenListening runs fn once the broker delivers the channel's events to
+// this node (at once for a single node). fn may run on another goroutine:
+// it must only send to the connection.
+func (s *Server) whenListening(app, channel string, fn func()) {
+	if l, ok := s.opts.Broker.(broker.Listener); ok {
+		l.AwaitListening(app, channel, fn)
+		return
+	}
+	fn()
 }
 
 // authorized checks a private or presence subscription: a token grant or

@@ -71,7 +71,7 @@ func TestWebhooksSignedRetriedAndComplete(t *testing.T) {
 	a.Subscribe("news")
 	for _, c := range []*fantest.Client{a, b} {
 		c.Send("pusher:subscribe", map[string]string{"channel": "presence-room",
-			"auth": auth.SignChannel("app-key", "app-secret", c.SocketID, "presence-room", `{"user_id":"u-`+c.SocketID+`"}`),
+			"auth":         auth.SignChannel("app-key", "app-secret", c.SocketID, "presence-room", `{"user_id":"u-`+c.SocketID+`"}`),
 			"channel_data": `{"user_id":"u-` + c.SocketID + `"}`})
 		c.Expect("pusher_internal:subscription_succeeded")
 	}

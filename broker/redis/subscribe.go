@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -16,6 +17,7 @@ type interest struct {
 	running bool
 	active  bool               // Redis confirmed the subscription
 	cancel  context.CancelFunc // ends the current Receive; nil when none
+	waiters []func()           // AwaitListening callbacks until active
 }
 
 // maxBackoff caps the wait between attempts to restore a subscription,
@@ -135,7 +137,37 @@ func (b *Broker) sleep(d time.Duration) bool {
 func (b *Broker) setActive(in *interest, v bool) {
 	b.mu.Lock()
 	in.active = v
+	var run []func()
+	if v {
+		run, in.waiters = in.waiters, nil
+	}
 	b.mu.Unlock()
+	for _, fn := range run {
+		fn()
+	}
+}
+
+// listenWait bounds AwaitListening while Redis cannot confirm (it is
+// down): the client is answered anyway and the subscription is restored
+// when Redis returns.
+const listenWait = 2 * time.Second
+
+// AwaitListening implements broker.Listener: fn runs once this node's
+// subscription to the channel is confirmed by Redis (at once when it
+// already is, or when the channel is not wanted), or after listenWait.
+func (b *Broker) AwaitListening(app, channel string, fn func()) {
+	b.mu.Lock()
+	in := b.subs[b.channelName(app, channel)]
+	if in == nil || in.active || in.refs <= 0 || b.closed {
+		b.mu.Unlock()
+		fn()
+		return
+	}
+	var once sync.Once
+	call := func() { once.Do(fn) }
+	in.waiters = append(in.waiters, call)
+	b.mu.Unlock()
+	time.AfterFunc(listenWait, call)
 }
 
 // Listening reports whether Redis has confirmed this node's subscription
