@@ -359,7 +359,7 @@ func TestTokenExpiryClosesWith4009(t *testing.T) {
 	}
 	cl := dialWS(t, h.url("app-key"), http.Header{"Authorization": {"Bearer " + token}})
 	c := h.onlyConn(t)
-	if !c.authed {
+	if c.authUntil.Load() == 0 { // atomic: the loop set it from the token's exp
 		t.Fatal("token not accepted")
 	}
 	h.moveTo(19750 * time.Millisecond)
