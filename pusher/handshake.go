@@ -167,7 +167,12 @@ func (s *Server) admit(c *conn, authed bool, claims auth.Claims) {
 		c.authUntil.Store(now + int64(app.SigninTimeout))
 	}
 	s.send(c, appendEstablished(nil, c.socketID(), s.opts.ActivityTimeout))
-	s.schedule(c)
+	// The entry OnOpen added for the upgrade deadline fires (no later than
+	// now+UpgradeTimeout), finds the connection open and moves on to its
+	// heartbeat: one entry per connection, unless a deadline comes sooner.
+	if next := s.nextDeadline(c); next < now+int64(s.opts.UpgradeTimeout) {
+		s.wheel(c).Add(c, unixTime(next))
+	}
 	s.debug("connection opened", c, "authenticated", c.authed)
 }
 

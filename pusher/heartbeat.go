@@ -4,11 +4,6 @@ import (
 	"time"
 )
 
-// schedule puts an open connection on its wheel at its next deadline.
-func (s *Server) schedule(c *conn) {
-	s.wheel(c).Add(c, unixTime(s.nextDeadline(c)))
-}
-
 // nextDeadline is the earliest of: the ping after ActivityTimeout of
 // silence, the pong deadline of an outstanding ping, the auth deadline.
 func (s *Server) nextDeadline(c *conn) int64 {
