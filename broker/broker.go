@@ -26,6 +26,21 @@ type Handler interface {
 	TerminateUser(app, userID string)
 }
 
+// ReapHandler is an optional extension of Handler, found with a type
+// assertion, for brokers that clean up after a node that died without
+// saying goodbye (Redis reaps a silent node's directory entries). Exactly
+// one live node, the one that reaped, hears of each loss, so it can send
+// the webhooks the dead node never sent. The broker itself already
+// publishes pusher_internal:member_removed to the channel's subscribers.
+type ReapHandler interface {
+	// MemberReaped: userID left a presence channel because the node that
+	// held its last connections died.
+	MemberReaped(app, channel, userID string)
+	// ChannelReaped: the channel is empty on every node because the node
+	// that held its last subscribers died.
+	ChannelReaped(app, channel string)
+}
+
 // Broker moves publications between nodes.
 type Broker interface {
 	// Start begins delivering to h; call it once, before anything else.

@@ -9,7 +9,8 @@ import (
 // members that a multi-node Broker offers; callers find it with a type
 // assertion. Without one (Memory) a node answers from its own tables.
 //
-// CountSubscription, JoinPresence and LeavePresence never block: they
+// CountSubscription, JoinPresence, LeavePresence, OccupyChannel and
+// VacateChannel never block: they
 // record the change locally and do the remote work on the broker's
 // goroutines, in call order for one channel. done callbacks run on those
 // goroutines and must not block.
@@ -25,6 +26,16 @@ type Directory interface {
 	// LeavePresence undoes one JoinPresence; done learns whether it was the
 	// user's last connection to the channel on every node.
 	LeavePresence(app, channel, userID string, done func(last bool))
+	// OccupyChannel records that this node has its first local subscriber
+	// of a channel; done learns whether no other node had one, so the
+	// cluster-wide channel_occupied fires once. VacateChannel records
+	// that the last local subscriber left; done learns whether the
+	// channel is now empty on every node (channel_vacated). Calls for a
+	// channel alternate, starting with OccupyChannel; a caller that does
+	// not need the answers may skip both. When the shared layer is down,
+	// done gets this node's view (true).
+	OccupyChannel(app, channel string, done func(first bool))
+	VacateChannel(app, channel string, done func(last bool))
 	// ChannelInfo counts one channel's subscriptions and presence users
 	// over every live node.
 	ChannelInfo(ctx context.Context, app, channel string) (ChannelCount, error)

@@ -42,6 +42,59 @@ func (s *Server) leavePresenceCluster(d broker.Directory, c *conn, name, userID 
 	})
 }
 
+// channelOccupied sends channel_occupied: at once for a single node, else
+// when the directory says no other node had the channel. Apps without a
+// webhook skip the round trip.
+func (s *Server) channelOccupied(app *App, name string) {
+	if app.Webhook == nil {
+		return
+	}
+	ev := WebhookEvent{Name: "channel_occupied", Channel: name}
+	if d := s.directory(); d != nil {
+		d.OccupyChannel(app.ID, name, func(first bool) {
+			if first {
+				app.webhook(ev)
+			}
+		})
+		return
+	}
+	app.webhook(ev)
+}
+
+// channelVacated sends channel_vacated once the channel is empty on every
+// node.
+func (s *Server) channelVacated(app *App, name string) {
+	if app.Webhook == nil {
+		return
+	}
+	ev := WebhookEvent{Name: "channel_vacated", Channel: name}
+	if d := s.directory(); d != nil {
+		d.VacateChannel(app.ID, name, func(last bool) {
+			if last {
+				app.webhook(ev)
+			}
+		})
+		return
+	}
+	app.webhook(ev)
+}
+
+// MemberReaped implements broker.ReapHandler: a dead node's last
+// connection of a member is gone (the broker told the clients).
+func (s *Server) MemberReaped(appID, channel, userID string) {
+	if a := s.appsByID[appID]; a != nil {
+		a.webhook(WebhookEvent{Name: "member_removed", Channel: channel, UserID: userID})
+	}
+}
+
+// ChannelReaped implements broker.ReapHandler: a dead node held a
+// channel's last subscribers.
+func (s *Server) ChannelReaped(appID, channel string) {
+	if a := s.appsByID[appID]; a != nil {
+		a.webhook(WebhookEvent{Name: "channel_vacated", Channel: channel})
+	}
+}
+
 // membersSnapshot is presenceSnapshot for a member list.
 func membersSnapshot(ms []broker.Member) []byte {
 	ids := []byte(`{"presence":{"ids":[`)

@@ -136,7 +136,7 @@ func userIDString(raw json.RawMessage) string {
 }
 
 // join adds c to a channel's subscribers; the first local subscriber
-// tells the broker and the webhook.
+// tells the broker and the webhook (cluster-wide first, with a directory).
 func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 	ch, _, occupied := s.hub.Subscribe(shard.Key{App: c.app.ID, Name: name}, c)
 	c.channels = append(c.channels, ch)
@@ -146,7 +146,7 @@ func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 	if occupied {
 		s.opts.Metrics.ChannelsDelta(1)
 		s.opts.Broker.Subscribe(c.app.ID, name)
-		c.app.webhook(WebhookEvent{Name: "channel_occupied", Channel: name})
+		s.channelOccupied(c.app, name)
 	}
 	return ch
 }
@@ -244,7 +244,8 @@ func (s *Server) unsubscribe(c *conn, raw json.RawMessage) {
 }
 
 // leave removes c from ch: presence first, then the subscription; the last
-// local subscriber tells the broker and the webhook.
+// local subscriber tells the broker and the webhook (cluster-wide last,
+// with a directory).
 func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
 	if i := c.subscribed(ch); i >= 0 {
 		last := len(c.channels) - 1
@@ -275,6 +276,6 @@ func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
 	if _, vacated := s.hub.Unsubscribe(ch, c); vacated {
 		s.opts.Metrics.ChannelsDelta(-1)
 		s.opts.Broker.Unsubscribe(c.app.ID, ch.Key.Name)
-		c.app.webhook(WebhookEvent{Name: "channel_vacated", Channel: ch.Key.Name})
+		s.channelVacated(c.app, ch.Key.Name)
 	}
 }

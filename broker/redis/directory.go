@@ -20,6 +20,7 @@ type directory struct {
 	dirty    map[chanKey]struct{}
 	full     bool // rewrite the whole subscription hash on the next flush
 	presence map[chanKey]map[string]*localMember
+	occupied map[chanKey]struct{} // channels with local subscribers
 	kick     chan struct{}
 	seed     maphash.Seed
 	shards   [presenceShards]opQueue
@@ -41,6 +42,7 @@ func (d *directory) init() {
 	d.counts = map[chanKey]int{}
 	d.dirty = map[chanKey]struct{}{}
 	d.presence = map[chanKey]map[string]*localMember{}
+	d.occupied = map[chanKey]struct{}{}
 	d.kick = make(chan struct{}, 1)
 	d.seed = maphash.MakeSeed()
 	for i := range d.shards {

@@ -22,6 +22,13 @@
 // that stayed silent for Options.NodeTTL, publishing member_removed for
 // the members that were only on it.
 //
+// Channel occupancy (for the channel_occupied and channel_vacated
+// webhooks) is a set per channel of the nodes with local subscribers,
+// changed by Lua scripts that report the cluster's first and last node,
+// so each transition fires once for the cluster. The reaping node tells
+// its Handler (broker.ReapHandler) of the members and channels a dead
+// node leaves behind, so exactly one node sends their webhooks.
+//
 // # Failure
 //
 // While Redis is unreachable, Ready and Publish return

@@ -2,6 +2,8 @@ package redis
 
 import (
 	"strconv"
+
+	"github.com/fanout/fanout/broker"
 	"time"
 )
 
@@ -69,6 +71,7 @@ func (b *Broker) resync() {
 	}
 	d.mu.Unlock()
 	d.wakeFlusher()
+	b.resyncOccupancy()
 	ctx, cancel := b.call(nil)
 	old, _ := b.client.Do(ctx, b.client.B().Smembers().Key(b.presenceIndexKey(b.opts.NodeID)).Build()).AsStrSlice()
 	cancel()
@@ -122,7 +125,9 @@ func (b *Broker) reap() {
 	}
 }
 
-// removeNode deletes a node's whole share of the directory.
+// removeNode deletes a node's whole share of the directory. The handler
+// hears of the members and channels that left with it (for a retiring
+// node: its own, which nobody else would report).
 func (b *Broker) removeNode(node string) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
@@ -131,15 +136,29 @@ func (b *Broker) removeNode(node string) {
 		return
 	}
 	chans, _ := b.client.Do(ctx, b.client.B().Smembers().Key(b.presenceIndexKey(node)).Build()).AsStrSlice()
+	rh := b.reapHandler()
 	for _, f := range chans {
-		if k, ok := parseField(f); ok {
-			b.replace(k, node, nil)
+		k, ok := parseField(f)
+		if !ok {
+			continue
+		}
+		for _, u := range b.replace(k, node, nil) {
+			if rh != nil {
+				rh.MemberReaped(k.app, k.channel, u)
+			}
 		}
 	}
 	b.client.DoMulti(ctx,
 		b.client.B().Del().Key(b.presenceIndexKey(node)).Build(),
 		b.client.B().Del().Key(b.subsKey(node)).Build())
-	b.opts.Logger.Info("redis: reaped a silent node", "node", node, "presence_channels", len(chans))
+	occupied := b.reapOccupancy(node)
+	b.opts.Logger.Info("redis: reaped a node", "node", node, "presence_channels", len(chans), "channels", occupied)
+}
+
+// reapHandler is the handler's broker.ReapHandler, if it has one.
+func (b *Broker) reapHandler() broker.ReapHandler {
+	rh, _ := b.h.(broker.ReapHandler)
+	return rh
 }
 
 // retire is a graceful exit: this node leaves the directory at once.

@@ -30,3 +30,12 @@ func (b *Broker) presenceIndexKey(node string) string { return b.opts.Prefix + "
 
 // nodeField is a node's prefix of "node:user" fields.
 func nodeField(node string) string { return node + ":" }
+
+// occupancyKey is the set of nodes with local subscribers of a channel.
+func (b *Broker) occupancyKey(k chanKey) string {
+	return b.opts.Prefix + ":o:{" + k.app + "\x00" + k.channel + "}"
+}
+
+// occupancyIndexKey is a node's set of channels it occupies, so the
+// reaper finds them.
+func (b *Broker) occupancyIndexKey(node string) string { return b.opts.Prefix + ":no:" + node }

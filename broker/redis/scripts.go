@@ -66,3 +66,18 @@ for i = 1, #f, 2 do
 end
 return gone
 `)
+
+// occupyScript adds node ARGV[1] to a channel's occupancy set KEYS[1]; it
+// returns 1 when the node is the channel's first anywhere.
+var occupyScript = rueidis.NewLuaScript(`
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 and redis.call('SCARD', KEYS[1]) == 1 then return 1 end
+return 0
+`)
+
+// vacateScript removes node ARGV[1] from KEYS[1]; it returns 1 when the
+// node was the channel's last anywhere. Removing an absent node (reaped,
+// or Redis lost it) returns 0, so one vacancy is reported once.
+var vacateScript = rueidis.NewLuaScript(`
+if redis.call('SREM', KEYS[1], ARGV[1]) == 1 and redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+return 0
+`)

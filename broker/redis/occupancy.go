@@ -1,0 +1,108 @@
+package redis
+
+// Cluster-wide occupancy: each channel has a set of the nodes with local
+// subscribers, and each node an index of the channels it occupies (the
+// index is written before the set and cleared after it, so it always
+// covers the set and the reaper finds every entry of a dead node).
+
+// OccupyChannel implements broker.Directory.
+func (b *Broker) OccupyChannel(app, channel string, done func(first bool)) {
+	k := chanKey{app, channel}
+	b.dir.mu.Lock()
+	b.dir.occupied[k] = struct{}{}
+	b.dir.mu.Unlock()
+	b.enqueue(k, func() {
+		first, err := b.occupy(k)
+		done(first || err != nil)
+	})
+}
+
+// VacateChannel implements broker.Directory.
+func (b *Broker) VacateChannel(app, channel string, done func(last bool)) {
+	k := chanKey{app, channel}
+	b.dir.mu.Lock()
+	delete(b.dir.occupied, k)
+	b.dir.mu.Unlock()
+	b.enqueue(k, func() {
+		last, err := b.vacate(k, b.opts.NodeID)
+		done(last || err != nil)
+	})
+}
+
+func (b *Broker) occupy(k chanKey) (bool, error) {
+	ctx, cancel := b.call(nil)
+	defer cancel()
+	idx := b.client.B().Sadd().Key(b.occupancyIndexKey(b.opts.NodeID)).Member(k.field()).Build()
+	if err := b.client.Do(ctx, idx).Error(); err != nil {
+		return false, err
+	}
+	n, err := occupyScript.Exec(ctx, b.client, []string{b.occupancyKey(k)}, []string{b.opts.NodeID}).AsInt64()
+	return n == 1, err
+}
+
+// vacate removes node from a channel's occupancy; it reports whether the
+// channel is now empty everywhere.
+func (b *Broker) vacate(k chanKey, node string) (bool, error) {
+	ctx, cancel := b.call(nil)
+	defer cancel()
+	n, err := vacateScript.Exec(ctx, b.client, []string{b.occupancyKey(k)}, []string{node}).AsInt64()
+	if err != nil {
+		return false, err
+	}
+	_ = b.client.Do(ctx, b.client.B().Srem().Key(b.occupancyIndexKey(node)).Member(k.field()).Build()).Error()
+	return n == 1, nil
+}
+
+// resyncOccupancy brings Redis back to the local mirror after an outage
+// or a Redis restart, quietly: webhooks for transitions during the outage
+// went out from this node's own view.
+func (b *Broker) resyncOccupancy() {
+	ctx, cancel := b.call(nil)
+	old, _ := b.client.Do(ctx, b.client.B().Smembers().Key(b.occupancyIndexKey(b.opts.NodeID)).Build()).AsStrSlice()
+	cancel()
+	keys := map[chanKey]bool{}
+	for _, f := range old {
+		if k, ok := parseField(f); ok {
+			keys[k] = true
+		}
+	}
+	b.dir.mu.Lock()
+	for k := range b.dir.occupied {
+		keys[k] = true
+	}
+	b.dir.mu.Unlock()
+	for k := range keys {
+		b.enqueue(k, func() {
+			b.dir.mu.Lock()
+			_, want := b.dir.occupied[k]
+			b.dir.mu.Unlock()
+			if want {
+				_, _ = b.occupy(k)
+			} else {
+				_, _ = b.vacate(k, b.opts.NodeID)
+			}
+		})
+	}
+}
+
+// reapOccupancy removes a dead node from every channel it occupied and
+// tells the handler of the channels that it left empty.
+func (b *Broker) reapOccupancy(node string) int {
+	ctx, cancel := b.call(nil)
+	chans, _ := b.client.Do(ctx, b.client.B().Smembers().Key(b.occupancyIndexKey(node)).Build()).AsStrSlice()
+	cancel()
+	rh := b.reapHandler()
+	for _, f := range chans {
+		k, ok := parseField(f)
+		if !ok {
+			continue
+		}
+		if last, err := b.vacate(k, node); err == nil && last && rh != nil {
+			rh.ChannelReaped(k.app, k.channel)
+		}
+	}
+	ctx, cancel = b.call(nil)
+	_ = b.client.Do(ctx, b.client.B().Del().Key(b.occupancyIndexKey(node)).Build()).Error()
+	cancel()
+	return len(chans)
+}
