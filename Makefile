@@ -22,6 +22,9 @@ run: build
 ## real pusher-js, the pusher SDK, ws, python websockets, Redis and Chromium).
 test: deps build vet
 	$(GO) test -race -count=1 -timeout 30m ./...
+	@# The memory budget is measured without the race detector, whose
+	@# shadow memory would swamp the per-connection figure.
+	$(GO) test -count=1 -run 'TestIdleConnectionMemory' -v ./pusher
 
 vet:
 	$(GO) vet ./...
