@@ -23,9 +23,12 @@ type Broker struct {
 
 	healthy atomic.Bool
 
-	mu     sync.Mutex
-	closed bool
-	subs   map[string]*interest // Redis channel name → local interest
+	mu      sync.Mutex
+	closed  bool
+	subs    map[string]*interest // Redis channel name → local interest
+	conns   map[string]*psConn   // pub/sub connections by master ("" standalone)
+	slots   []string             // cluster slot → master address; nil until read
+	reroute chan struct{}        // wakes the cluster router
 
 	dir directory
 }
@@ -48,7 +51,8 @@ func New(o Options) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis: connect %s: %w", redactURL(o.URL), err)
 	}
-	b := &Broker{opts: o, client: c, subs: map[string]*interest{}}
+	b := &Broker{opts: o, client: c, subs: map[string]*interest{}, conns: map[string]*psConn{},
+		reroute: make(chan struct{}, 1)}
 	b.ctx, b.stop = context.WithCancel(context.Background())
 	b.dir.init()
 	b.healthy.Store(true)
@@ -56,16 +60,20 @@ func New(o Options) (*Broker, error) {
 }
 
 // Start implements broker.Broker: it subscribes the control channel and
-// starts the heartbeat.
+// starts the heartbeat (and, for a cluster, the router of channels to
+// masters).
 func (b *Broker) Start(h broker.Handler) error {
 	b.h = h
-	b.mu.Lock()
-	b.subs[b.controlName()] = &interest{refs: 1, running: true}
-	in := b.subs[b.controlName()]
-	b.mu.Unlock()
-	b.wg.Add(2)
-	go b.receive(b.controlName(), in)
+	b.wg.Add(1)
 	go b.heartbeat()
+	if b.opts.Cluster {
+		b.wg.Add(1)
+		go b.router()
+		if slots, err := b.fetchSlots(); err == nil {
+			b.applySlots(slots)
+		}
+	}
+	b.adjust(b.controlName(), 1)
 	return nil
 }
 

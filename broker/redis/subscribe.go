@@ -1,24 +1,26 @@
 package redis
 
 import (
-	"context"
 	"sync"
 	"time"
-
-	"github.com/redis/rueidis"
 )
 
 // interest is this node's want of one Redis channel: a reference count
 // of Subscribe minus Unsubscribe calls (commutative, so calls that arrive
-// out of order still add up), and the one goroutine that holds the Redis
-// subscription while refs > 0.
+// out of order still add up), and where its subscription stands on the
+// pub/sub connection that carries it. Guarded by Broker.mu.
 type interest struct {
-	refs    int
-	running bool
-	active  bool               // Redis confirmed the subscription
-	cancel  context.CancelFunc // ends the current Receive; nil when none
-	waiters []func()           // AwaitListening callbacks until active
+	refs     int
+	ps       *psConn  // the connection that carries it; nil until routed
+	sent     bool     // the last command sent for it was SUBSCRIBE
+	inflight int      // commands sent whose confirmation has not come
+	active   bool     // Redis confirmed the subscription
+	waiters  []func() // AwaitListening callbacks until active
 }
+
+// idle reports whether nothing wants or tracks the channel any more (a
+// negative count is kept: its Subscribe is still on its way).
+func (in *interest) idle() bool { return in.refs == 0 && !in.sent && in.inflight == 0 }
 
 // maxBackoff caps the wait between attempts to restore a subscription,
 // so delivery resumes within about a second of Redis returning.
@@ -30,6 +32,8 @@ func (b *Broker) Subscribe(app, channel string) { b.adjust(b.channelName(app, ch
 // Unsubscribe implements broker.Broker.
 func (b *Broker) Unsubscribe(app, channel string) { b.adjust(b.channelName(app, channel), -1) }
 
+// adjust changes the want of a channel and, when that crosses zero, marks
+// it for its connection's goroutine, which sends SUBSCRIBE or UNSUBSCRIBE.
 func (b *Broker) adjust(name string, delta int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -42,104 +46,38 @@ func (b *Broker) adjust(name string, delta int) {
 		b.subs[name] = in
 	}
 	in.refs += delta
-	switch {
-	case in.refs > 0 && !in.running:
-		in.running = true
-		b.wg.Add(1)
-		go b.receive(name, in)
-	case in.refs <= 0 && in.cancel != nil:
-		in.cancel()
-		in.cancel = nil
-	}
-	if in.refs == 0 && !in.running {
+	if (in.refs > 0) != in.sent {
+		b.markLocked(name, in)
+	} else if in.idle() {
 		delete(b.subs, name)
 	}
 }
 
-// receive holds the Redis subscription of one channel while it is
-// wanted, restoring it after connection failures.
-func (b *Broker) receive(name string, in *interest) {
-	defer b.wg.Done()
-	backoff := 50 * time.Millisecond
-	for {
-		ctx, ok := b.receiving(name, in)
-		if !ok {
-			return
-		}
-		hook := func(s rueidis.PubSubSubscription) { b.setActive(in, s.Kind == "subscribe" || s.Kind == "ssubscribe") }
-		err := b.client.Receive(rueidis.WithOnSubscriptionHook(ctx, hook), b.subscribeCmd(name), b.onMessage)
-		b.setActive(in, false)
-		switch {
-		case b.ctx.Err() != nil:
-			// closing; Redis drops the subscription with the connection
-		case ctx.Err() != nil:
-			b.unsubscribe(name) // no longer wanted (or wanted again: loop)
-			backoff = 50 * time.Millisecond
-		case err != nil:
-			b.opts.Logger.Debug("redis subscription lost, retrying", "channel", name, "err", err)
-			if !b.sleep(backoff) {
-				continue
-			}
-			backoff = min(2*backoff, maxBackoff)
-		}
-	}
-}
-
-// receiving decides under the lock whether to (re)subscribe; it returns
-// the context of the next Receive, or false when the goroutine must end.
-func (b *Broker) receiving(name string, in *interest) (context.Context, bool) {
+// setActive records a subscription confirmation from Redis; it runs on
+// the hook goroutine of p, the connection that got it.
+func (b *Broker) setActive(p *psConn, name string, subscribed bool) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	if in.refs <= 0 || b.closed {
-		in.running, in.cancel = false, nil
-		if in.refs == 0 && b.subs[name] == in {
-			delete(b.subs, name)
-		}
-		return nil, false
+	in := b.subs[name]
+	if in == nil || in.ps != p {
+		b.mu.Unlock()
+		return
 	}
-	ctx, cancel := context.WithCancel(b.ctx)
-	in.cancel = cancel
-	return ctx, true
-}
-
-func (b *Broker) unsubscribe(name string) {
-	ctx, cancel := b.call(nil)
-	defer cancel()
-	var cmd rueidis.Completed
-	if b.opts.Cluster {
-		cmd = b.client.B().Sunsubscribe().Channel(name).Build()
-	} else {
-		cmd = b.client.B().Unsubscribe().Channel(name).Build()
+	if in.inflight > 0 {
+		in.inflight--
+	} else if !subscribed && in.sent {
+		// Unasked: the cluster moved the channel's slot. Route it again.
+		in.sent = false
+		b.rerouteLocked()
 	}
-	_ = b.client.Do(ctx, cmd).Error()
-}
-
-func (b *Broker) subscribeCmd(name string) rueidis.Completed {
-	if b.opts.Cluster {
-		return b.client.B().Ssubscribe().Channel(name).Build()
-	}
-	return b.client.B().Subscribe().Channel(name).Build()
-}
-
-// sleep waits d unless the broker closes first; it reports whether it
-// slept the whole time.
-func (b *Broker) sleep(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-b.ctx.Done():
-		return false
-	}
-}
-
-func (b *Broker) setActive(in *interest, v bool) {
-	b.mu.Lock()
-	in.active = v
 	var run []func()
-	if v {
-		run, in.waiters = in.waiters, nil
+	if in.inflight == 0 {
+		in.active = subscribed && in.sent
+		if in.active {
+			run, in.waiters = in.waiters, nil
+		}
+	}
+	if in.idle() {
+		delete(b.subs, name)
 	}
 	b.mu.Unlock()
 	for _, fn := range run {
@@ -177,4 +115,17 @@ func (b *Broker) Listening(app, channel string) bool {
 	defer b.mu.Unlock()
 	in := b.subs[b.channelName(app, channel)]
 	return in != nil && in.active
+}
+
+// sleep waits d unless the broker closes first; it reports whether it
+// slept the whole time.
+func (b *Broker) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-b.ctx.Done():
+		return false
+	}
 }
