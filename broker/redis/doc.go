@@ -12,9 +12,14 @@
 // Every fanout channel is its own Redis channel, "{prefix}:c:{app}:{channel}",
 // so a node receives only the channels its clients use, and Redis keeps the
 // order of the messages of one channel (one channel lives on one server, or
-// one shard in a cluster, and is read by one goroutine per node that hands
-// each message to the Handler before reading the next). Cluster-wide
-// commands (terminate_connections) travel on "{prefix}:ctl".
+// one shard in a cluster). A node holds one dedicated pub/sub connection
+// to standalone Redis, or one per cluster master (routed by the slot table
+// of CLUSTER SLOTS, read again when a connection fails or a slot moves),
+// that SUBSCRIBEs (SSUBSCRIBEs) every channel it wants; rueidis calls the
+// message hook of one connection sequentially, and the hook hands each
+// message to the Handler before the next. So 100,000 channels cost one
+// socket and one goroutine, not 100,000. Cluster-wide commands
+// (terminate_connections) travel on "{prefix}:ctl".
 //
 // The cluster-wide directory (subscription counts and presence members,
 // see Directory) lives in Redis hashes; each node heartbeats its entry in
@@ -41,10 +46,11 @@
 // # Concurrency
 //
 // Every method is safe for concurrent use. Subscribe, Unsubscribe and the
-// Directory's Count/Join/Leave never block on Redis: they update local
+// Directory's Count/Join/Leave/Occupy/Vacate never block on Redis: they update local
 // state under the broker's lock and hand the Redis work to the broker's
 // goroutines. Subscribe and Unsubscribe are reference counted, so a pair
 // that arrives out of order still ends in the right state. The Handler is
-// called from one goroutine per subscribed channel; Close stops them all
-// and waits for them.
+// called from the hook goroutine of each pub/sub connection (one per
+// cluster master), and its ReapHandler methods from the heartbeat
+// goroutine; Close stops them all and waits for them.
 package redis

@@ -16,7 +16,7 @@ import (
 // chanHandler hands deliveries to the test.
 type chanHandler struct{ got chan broker.Publication }
 
-func (h chanHandler) Deliver(p broker.Publication)   { h.got <- p }
+func (h chanHandler) Deliver(p broker.Publication) { h.got <- p }
 func (h chanHandler) TerminateUser(string, string) {}
 
 // TestManyChannelsFewGoroutines: 5,000 subscribed channels ride on one
