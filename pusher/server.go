@@ -111,7 +111,10 @@ func (s *Server) Listen(addr string) error {
 	if handler == nil {
 		handler = http.NotFoundHandler()
 	}
+	// Plain HTTP (the API) gets bounded reads and writes too: a slow body
+	// must not hold a goroutine for ever.
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: s.opts.UpgradeTimeout,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		MaxHeaderBytes: s.opts.MaxRequestSize, IdleTimeout: 60 * time.Second}
 	return nil
 }
