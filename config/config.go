@@ -47,6 +47,10 @@ type Redis struct {
 	URL     string `yaml:"url"`     // redis://, rediss:// or unix://; default "" (single node)
 	Cluster bool   `yaml:"cluster"` // Redis Cluster, sharded pub/sub; default false
 	Prefix  string `yaml:"prefix"`  // key and channel prefix; default "fanout"
+	// NodeTTL is how long a node that stopped heartbeating keeps its
+	// presence members and subscriptions before another node removes them
+	// (and sends member_removed / channel_vacated); default 15s, at least 1s.
+	NodeTTL time.Duration `yaml:"node_ttl"`
 }
 
 // App is one tenant: credentials, auth, limits and webhooks.

@@ -30,7 +30,7 @@ func Default() Config {
 		},
 		Heartbeat: Heartbeat{ActivityTimeout: 120 * time.Second, PongTimeout: 30 * time.Second},
 		Shutdown:  Shutdown{Drain: 10 * time.Second},
-		Redis:     Redis{Prefix: "fanout"},
+		Redis:     Redis{Prefix: "fanout", NodeTTL: 15 * time.Second},
 		Apps:      []App{devApp()},
 	}
 }

@@ -56,6 +56,8 @@ func settings() []setting {
 			set: boolean(func(c *Config) *bool { return &c.Redis.Cluster })},
 		{flag: "redis-prefix", key: "redis.prefix", usage: "prefix of Redis keys and channels (default fanout)",
 			set: str(func(c *Config) *string { return &c.Redis.Prefix })},
+		{flag: "redis-node-ttl", key: "redis.node_ttl", usage: "how long a silent node keeps its presence members and subscriptions before others remove them (default 15s)",
+			set: duration(func(c *Config) *time.Duration { return &c.Redis.NodeTTL })},
 		{flag: "app-id", key: "apps[0].id", isApp: true, usage: "id of the single app when the config file lists none (default app-id)",
 			set: str(func(c *Config) *string { return &c.Apps[0].ID })},
 		{flag: "app-key", key: "apps[0].key", isApp: true, usage: "key of the single app (default app-key)",

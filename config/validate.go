@@ -41,6 +41,9 @@ func (c Config) heartbeat() error {
 }
 
 func (r Redis) validate() error {
+	if r.NodeTTL < time.Second {
+		return ConfigError{Key: "redis.node_ttl", Problem: fmt.Sprintf("%s is shorter than 1s (nodes heartbeat every third of it)", r.NodeTTL)}
+	}
 	if r.URL == "" {
 		return nil
 	}

@@ -15,6 +15,7 @@ func newRedisBroker(cfg config.Config, log *slog.Logger) (broker.Broker, error) 
 		URL:     cfg.Redis.URL,
 		Cluster: cfg.Redis.Cluster,
 		Prefix:  cfg.Redis.Prefix,
+		NodeTTL: cfg.Redis.NodeTTL,
 		Logger:  log,
 	})
 	if err != nil {

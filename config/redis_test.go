@@ -1,0 +1,33 @@
+package config
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestRedisNodeTTL: redis.node_ttl defaults to 15s, is read from the file,
+// FANOUT_REDIS_NODE_TTL and --redis-node-ttl in that order of precedence,
+// and refuses less than 1s.
+func TestRedisNodeTTL(t *testing.T) {
+	if c := mustLoad(t, "", nil, nil); c.Redis.NodeTTL != 15*time.Second {
+		t.Fatalf("default node_ttl %v, want 15s", c.Redis.NodeTTL)
+	}
+	path := writeFile(t, "redis:\n  node_ttl: 20s\n")
+	if c := mustLoad(t, path, nil, nil); c.Redis.NodeTTL != 20*time.Second {
+		t.Fatalf("file node_ttl %v, want 20s", c.Redis.NodeTTL)
+	}
+	env := []string{"FANOUT_REDIS_NODE_TTL=25s"}
+	if c := mustLoad(t, path, env, nil); c.Redis.NodeTTL != 25*time.Second {
+		t.Fatalf("env node_ttl %v, want 25s", c.Redis.NodeTTL)
+	}
+	if c := mustLoad(t, path, env, []string{"--redis-node-ttl", "3s"}); c.Redis.NodeTTL != 3*time.Second {
+		t.Fatalf("flag node_ttl %v, want 3s", c.Redis.NodeTTL)
+	}
+	_, err := Load("", nil, []string{"--redis-node-ttl", "500ms"})
+	var ce ConfigError
+	want := "config: redis.node_ttl: 500ms is shorter than 1s (nodes heartbeat every third of it)"
+	if !errors.As(err, &ce) || ce.Key != "redis.node_ttl" || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
+	}
+}
