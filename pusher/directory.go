@@ -95,7 +95,8 @@ func (s *Server) ChannelReaped(appID, channel string) {
 	}
 }
 
-// membersSnapshot is presenceSnapshot for a member list.
+// membersSnapshot is the data of a presence subscription_succeeded:
+// {"presence":{"ids":[...],"hash":{id: info},"count":n}}.
 func membersSnapshot(ms []broker.Member) []byte {
 	ids := []byte(`{"presence":{"ids":[`)
 	hash := []byte(`],"hash":{`)

@@ -181,29 +181,12 @@ func memberJSON(userID string, info json.RawMessage) []byte {
 	return append(b, '}')
 }
 
-// presenceSnapshot is the data of a presence subscription_succeeded.
+// presenceSnapshot is the data of a presence subscription_succeeded from
+// this node's members (single node).
 func presenceSnapshot(ch *shard.Channel[*conn]) []byte {
-	ids := []byte(`{"presence":{"ids":[`)
-	hash := []byte(`],"hash":{`)
-	n := 0
-	ch.EachMember(func(id string, info []byte) {
-		if n > 0 {
-			ids = append(ids, ',')
-			hash = append(hash, ',')
-		}
-		ids = appendJSONString(ids, id)
-		hash = appendJSONString(hash, id)
-		hash = append(hash, ':')
-		if len(info) == 0 {
-			info = []byte("null")
-		}
-		hash = append(hash, info...)
-		n++
-	})
-	out := append(ids, hash...)
-	out = append(out, `},"count":`...)
-	out = strconv.AppendInt(out, int64(n), 10)
-	return append(out, "}}"...)
+	var ms []broker.Member
+	ch.EachMember(func(id string, info []byte) { ms = append(ms, broker.Member{ID: id, Info: info}) })
+	return membersSnapshot(ms)
 }
 
 // replayCache sends a cache channel's last event, or pusher:cache_miss.
