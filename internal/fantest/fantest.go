@@ -25,6 +25,7 @@ import (
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/server"
+	"github.com/gobwas/httphead"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 )
@@ -148,6 +149,14 @@ func Dial(t testing.TB, rawURL string, header http.Header) *Client {
 // it does not wait for connection_established.
 func DialErr(t testing.TB, rawURL string, header http.Header) (*Client, error) {
 	d := ws.Dialer{Timeout: 5 * time.Second}
+	for k, v := range header { // extensions are offered through the dialer, which checks the answer
+		if strings.EqualFold(k, "Sec-WebSocket-Extensions") && len(v) > 0 {
+			header = header.Clone()
+			delete(header, k)
+			d.Extensions, _ = httphead.ParseOptions([]byte(strings.Join(v, ", ")), nil)
+			break
+		}
+	}
 	if header != nil {
 		d.Header = ws.HandshakeHeaderHTTP(header)
 	}
