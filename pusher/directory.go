@@ -46,7 +46,7 @@ func (s *Server) leavePresenceCluster(d broker.Directory, c *conn, name, userID 
 // when the directory says no other node had the channel. Apps without a
 // webhook skip the round trip.
 func (s *Server) channelOccupied(app *App, name string) {
-	if app.Webhook == nil {
+	if app.Webhook == nil || IsUserChannel(name) { // user channels are no webhook's business
 		return
 	}
 	ev := WebhookEvent{Name: "channel_occupied", Channel: name}
@@ -64,7 +64,7 @@ func (s *Server) channelOccupied(app *App, name string) {
 // channelVacated sends channel_vacated once the channel is empty on every
 // node.
 func (s *Server) channelVacated(app *App, name string) {
-	if app.Webhook == nil {
+	if app.Webhook == nil || IsUserChannel(name) {
 		return
 	}
 	ev := WebhookEvent{Name: "channel_vacated", Channel: name}
