@@ -3,26 +3,16 @@
 package pusher_test
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/fanout/fanout/internal/fantest"
-	"github.com/gobwas/ws"
-	"github.com/gobwas/ws/wsutil"
 )
 
 // The memory of an idle socket: the server runs in this process, the
@@ -96,143 +86,5 @@ func writeHeapProfile(t *testing.T, path string) {
 	defer f.Close()
 	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// waitConns waits (bounded) until the node holds exactly want upgraded
-// connections.
-func waitConns(t *testing.T, n *fantest.Node, want int) {
-	t.Helper()
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
-		if n.Pusher.Conns() == want {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("node holds %d connections, want %d", n.Pusher.Conns(), want)
-}
-
-// startIdleClients runs a child process holding count subscribed
-// connections (channel idle-<i%100>, i from first) and waits until they
-// are all subscribed; the child exits when the test ends.
-func startIdleClients(t *testing.T, addr string, count, first int) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperIdleClients$", "-test.v=false")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d", addr, count, first))
-	stdin, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); cancel(); _ = cmd.Wait() })
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "idle-clients:") {
-				ready <- sc.Text()
-			}
-		}
-		close(ready)
-	}()
-	select {
-	case line, ok := <-ready:
-		if !ok || !strings.HasSuffix(line, " ok") {
-			t.Fatalf("client process: %q", line)
-		}
-	case <-time.After(3 * time.Minute):
-		t.Fatal("client process never reported")
-	}
-}
-
-// TestHelperIdleClients is the client process of TestIdleConnectionMemory
-// and does nothing in a normal run.
-func TestHelperIdleClients(t *testing.T) {
-	spec := os.Getenv("FANOUT_IDLE_CLIENTS")
-	if spec == "" {
-		return
-	}
-	var addr string
-	var count, first int
-	if _, err := fmt.Sscan(spec, &addr, &count, &first); err != nil {
-		fmt.Println("idle-clients: bad spec", spec)
-		os.Exit(2)
-	}
-	conns, failed := holdIdleClients(addr, count, first)
-	if failed > 0 {
-		fmt.Printf("idle-clients: %d of %d failed\n", failed, count)
-	} else {
-		fmt.Printf("idle-clients: %d ok\n", len(conns))
-	}
-	_, _ = io.Copy(io.Discard, os.Stdin) // hold until the parent closes stdin
-	for _, c := range conns {
-		c.Close()
-	}
-	os.Exit(0)
-}
-
-// holdIdleClients dials count connections, 64 at a time, and subscribes
-// each to one channel.
-func holdIdleClients(addr string, count, first int) ([]net.Conn, int) {
-	var mu sync.Mutex
-	var conns []net.Conn
-	failed := 0
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range 64 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				c, err := idleClient(addr, i)
-				mu.Lock()
-				if err != nil {
-					failed++
-				} else {
-					conns = append(conns, c)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := first; i < first+count; i++ {
-		jobs <- i
-	}
-	close(jobs)
-	wg.Wait()
-	return conns, failed
-}
-
-func idleClient(addr string, i int) (net.Conn, error) {
-	d := ws.Dialer{Timeout: 30 * time.Second}
-	conn, br, _, err := d.Dial(context.Background(), "ws://"+addr+"/app/app-key?protocol=7&client=idle&version=1")
-	if err != nil {
-		return nil, err
-	}
-	var rw io.ReadWriter = conn
-	if br != nil {
-		rw = struct {
-			io.Reader
-			io.Writer
-		}{br, conn}
-	}
-	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	sub, _ := json.Marshal(map[string]any{"event": "pusher:subscribe", "data": map[string]string{"channel": "idle-" + strconv.Itoa(i%100)}})
-	if err := wsutil.WriteClientText(rw, sub); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	for {
-		b, err := wsutil.ReadServerText(rw)
-		if err != nil {
-			conn.Close()
-			return nil, err
-		}
-		if strings.Contains(string(b), "subscription_succeeded") {
-			_ = conn.SetDeadline(time.Time{})
-			return conn, nil
-		}
 	}
 }
