@@ -4,10 +4,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeNonBlocking writes b once; EAGAIN is not an error (n == 0).
-func writeNonBlocking(fd int, b []byte) (int, error) {
+// retry makes one non-blocking call, again after EINTR; EAGAIN is not an
+// error but n == 0.
+func retry(call func() (int, error)) (int, error) {
 	for {
-		n, err := unix.Write(fd, b)
+		n, err := call()
 		switch err {
 		case nil:
 			return n, nil
@@ -21,21 +22,14 @@ func writeNonBlocking(fd int, b []byte) (int, error) {
 	}
 }
 
+// writeNonBlocking writes b once; EAGAIN is n == 0.
+func writeNonBlocking(fd int, b []byte) (int, error) {
+	return retry(func() (int, error) { return unix.Write(fd, b) })
+}
+
 // writevNonBlocking writes the buffers with one writev(2); EAGAIN is n == 0.
 func writevNonBlocking(fd int, iov [][]byte) (int, error) {
-	for {
-		n, err := unix.Writev(fd, iov)
-		switch err {
-		case nil:
-			return n, nil
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return 0, nil
-		default:
-			return 0, err
-		}
-	}
+	return retry(func() (int, error) { return unix.Writev(fd, iov) })
 }
 
 // readNonBlocking reads once; EAGAIN is (0, nil, false); end of file is
