@@ -49,7 +49,7 @@ func New(o Options) (*Broker, error) {
 	}
 	c, err := rueidis.NewClient(co)
 	if err != nil {
-		return nil, fmt.Errorf("redis: connect %s: %w", redactURL(o.URL), err)
+		return nil, ConnectError{Addr: redactURL(o.URL), Err: err}
 	}
 	b := &Broker{opts: o, client: c, subs: map[string]*interest{}, conns: map[string]*psConn{},
 		reroute: make(chan struct{}, 1)}
@@ -130,3 +130,14 @@ func redactURL(u string) string {
 	}
 	return "redis://***@" + fmt.Sprint(co.InitAddress)
 }
+
+// ConnectError is New's error when Redis cannot be reached (a bad URL is
+// a plain error): the configuration may be right and Redis merely down.
+type ConnectError struct {
+	Addr string
+	Err  error
+}
+
+func (e ConnectError) Error() string { return "redis: connect " + e.Addr + ": " + e.Err.Error() }
+
+func (e ConnectError) Unwrap() error { return e.Err }

@@ -72,3 +72,14 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 		t.Fatal("unknown command must exit 2")
 	}
 }
+
+func TestUnreachableRedisExitsOneBadRedisURLTwo(t *testing.T) {
+	code, _, stderr := runCmd("serve", "--addr", "127.0.0.1:0", "--metrics-addr", "", "--redis-url", "redis://127.0.0.1:1")
+	if code != 1 || !strings.Contains(stderr, "redis") {
+		t.Fatalf("unreachable Redis: exit %d, %q; want 1", code, stderr)
+	}
+	code, _, stderr = runCmd("serve", "--addr", "127.0.0.1:0", "--metrics-addr", "", "--redis-url", "http://nope")
+	if code != 2 || !strings.Contains(stderr, "redis") {
+		t.Fatalf("bad Redis URL: exit %d, %q; want 2", code, stderr)
+	}
+}

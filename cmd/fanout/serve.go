@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/broker/redis"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/server"
 )
@@ -34,6 +35,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	log := newLogger(stderr, cfg.Server.LogLevel, cfg.Server.LogFormat)
 	warnDevelopment(log, cfg)
 	b, err := newBroker(cfg, log)
+	var unreachable redis.ConnectError
+	if errors.As(err, &unreachable) { // not a configuration error: a supervisor may retry
+		fmt.Fprintln(stderr, "fanout:", err)
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "fanout:", err)
 		return 2
