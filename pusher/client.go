@@ -80,7 +80,7 @@ func (s *Server) signin(c *conn, raw json.RawMessage) {
 	}
 	c.authed = true
 	c.authUntil.Store(0)
-	c.setUser(userIDString(u.ID))
+	s.setUser(c, userIDString(u.ID))
 	s.send(c, eventFrame("pusher:signin_success", "", stringData(appendSigninSuccess(d.UserData)), ""))
 }
 
@@ -91,11 +91,11 @@ func appendSigninSuccess(userData string) []byte {
 }
 
 // setUser records c as a connection of user id (for terminate_connections).
-func (c *conn) setUser(id string) {
+func (s *Server) setUser(c *conn, id string) {
 	if id == c.user {
 		return
 	}
-	hub := c.srv.hub
+	hub := s.hub
 	if c.user != "" {
 		hub.RemoveUser(shard.Key{App: c.app.ID, Name: c.user}, c)
 	}

@@ -23,7 +23,6 @@ const (
 // tables and one timer wheel, nothing else.
 type conn struct {
 	pc    *poller.Conn
-	srv   *Server
 	app   *App
 	dec   frame.Decoder
 	id    uint64 // socket id: node in the high 32 bits, sequence in the low

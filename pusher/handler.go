@@ -8,7 +8,7 @@ import (
 // OnOpen implements poller.Handler: a fresh socket must send its upgrade
 // request within UpgradeTimeout.
 func (s *Server) OnOpen(pc *poller.Conn) {
-	c := &conn{pc: pc, srv: s, id: s.node<<32 | uint64(s.seq.Add(1))}
+	c := &conn{pc: pc, id: s.node<<32 | uint64(s.seq.Add(1))}
 	now := s.now()
 	c.lastSeen.Store(now)
 	deadline := now + int64(s.opts.UpgradeTimeout)

@@ -158,7 +158,7 @@ func (s *Server) admit(c *conn, authed bool, claims auth.Claims) {
 	switch {
 	case authed:
 		c.authed = true
-		c.setUser(claims.Subject)
+		s.setUser(c, claims.Subject)
 		c.grants = claims.Channels
 		if !claims.ExpiresAt.IsZero() {
 			c.authUntil.Store(claims.ExpiresAt.UnixNano())
