@@ -13,6 +13,12 @@ import (
 func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 	s.draining.Store(true)
 	s.poller.StopAccepting()
+	// Events already accepted reach their subscribers' queues first.
+	if d, ok := ctx.Deadline(); ok {
+		s.waitDelivered(d)
+	} else {
+		s.waitDelivered(time.Now().Add(window))
+	}
 	conns := s.allConns()
 	rand.Shuffle(len(conns), func(i, j int) { conns[i], conns[j] = conns[j], conns[i] })
 	start := time.Now()

@@ -37,10 +37,10 @@ func (s *Server) publishAsync(p broker.Publication) {
 	}
 }
 
-// Deliver implements broker.Handler: encode the event once and write the
-// same bytes to every local subscriber. It returns when every write is
-// queued, so events of one channel keep their order.
-func (s *Server) Deliver(p broker.Publication) {
+// deliver encodes the event once and writes the same bytes to every local
+// subscriber; it returns when every write is queued, so the next event of
+// the channel (on the same delivery worker) comes after it.
+func (s *Server) deliver(p broker.Publication) {
 	start := time.Now()
 	key := shard.Key{App: p.App, Name: p.Channel}
 	msg := eventFrame(p.Event, p.Channel, p.Data, p.UserID)

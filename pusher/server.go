@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/poller"
 	"github.com/fanout/fanout/shard"
 	"github.com/panjf2000/ants/v2"
@@ -36,8 +37,12 @@ type Server struct {
 	conns    atomic.Int64 // upgraded connections
 	draining atomic.Bool
 	stop     chan struct{}
-	wg       sync.WaitGroup
-	snaps    sync.Pool // *[]*conn for fan-out snapshots
+	// deliveries are the delivery workers' queues; pending counts events
+	// queued or being written.
+	deliveries []chan broker.Publication
+	pending    atomic.Int64
+	wg         sync.WaitGroup
+	snaps      sync.Pool // *[]*conn for fan-out snapshots
 }
 
 // New checks the options and builds a server; Listen and Serve start it.
@@ -47,7 +52,7 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("pusher: no apps")
 	}
 	s := &Server{opts: o, apps: map[string]*App{}, appsByID: map[string]*App{},
-		hub: shard.New[*conn](), stop: make(chan struct{})}
+		hub: shard.New[*conn](), stop: make(chan struct{}), deliveries: newDeliveryQueues()}
 	for _, a := range o.Apps {
 		if err := s.addApp(a); err != nil {
 			return nil, err
@@ -134,6 +139,7 @@ func (s *Server) Addr() *net.TCPAddr { return s.poller.Addr() }
 // Serve runs the event loops, the HTTP hand-off and the heartbeat ticker;
 // it returns at once.
 func (s *Server) Serve() {
+	s.startDelivery()
 	s.poller.Serve()
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); _ = s.http.Serve(s.handoff) }()
