@@ -54,7 +54,7 @@ func (s *Server) handshake(c *conn, data []byte) int {
 	raw := data[:n]
 	switch {
 	case s.opts.Echo && head.Path == "/echo":
-		if !s.upgrade(c, raw, frame.UpgradeOptions{Deflate: deflateOffered(head)}, deflateOffered(head)) {
+		if !s.upgrade(c, raw, frame.UpgradeOptions{Deflate: deflateOffered(head)}, deflateOffered(head), nil) {
 			return len(data)
 		}
 		c.echo = true
@@ -63,7 +63,7 @@ func (s *Server) handshake(c *conn, data []byte) int {
 			return len(data)
 		}
 	default:
-		if s.upgrade(c, raw, frame.UpgradeOptions{}, false) {
+		if s.upgrade(c, raw, frame.UpgradeOptions{}, false, nil) {
 			s.opts.Metrics.UpgradeRejected("bad_path")
 			s.closeWith(c, CodePathNotFound, "path not found", false)
 		}
@@ -138,61 +138,88 @@ func (s *Server) verifyAndUpgrade(c *conn, raw []byte, head frame.RequestHead, a
 		return s.upgradeAndClose(c, raw, CodeOverQuota, "app over connection quota", "over_quota")
 	}
 	defl := app.Deflate && deflateOffered(head)
-	c.app = app
-	if !s.upgrade(c, raw, frame.UpgradeOptions{Protocol: echo, Deflate: defl}, defl) {
-		c.app = nil
-		return false
-	}
-	s.admit(c, token != "", claims)
-	return true
+	a := &admission{app: app, authed: token != "", claims: claims}
+	return s.upgrade(c, raw, frame.UpgradeOptions{Protocol: echo, Deflate: defl}, defl, a)
 }
 
-// admit finishes a successful upgrade: counters, identity, the signin
-// grace, connection_established.
-func (s *Server) admit(c *conn, authed bool, claims auth.Claims) {
-	app := c.app
+// admission is what a connection is admitted with.
+type admission struct {
+	app    *App
+	authed bool
+	claims auth.Claims
+}
+
+// admit records the connection's app and identity and counts it. It runs
+// before the connection turns open, so that the loop (which may run
+// concurrently when the token was checked on the pool) never sees a
+// half-admitted connection; unadmit undoes it if the connection was
+// aborted meanwhile.
+func (s *Server) admit(c *conn, a *admission) {
+	c.app = a.app
 	s.conns.Add(1)
-	app.conns.Add(1)
-	s.opts.Metrics.ConnOpened(app.ID)
-	now := s.now()
+	a.app.conns.Add(1)
 	switch {
-	case authed:
+	case a.authed:
 		c.authed = true
-		s.setUser(c, claims.Subject)
-		c.grants = claims.Channels
-		if !claims.ExpiresAt.IsZero() {
-			c.authUntil.Store(claims.ExpiresAt.UnixNano())
+		s.setUser(c, a.claims.Subject)
+		c.grants = a.claims.Channels
+		if !a.claims.ExpiresAt.IsZero() {
+			c.authUntil.Store(a.claims.ExpiresAt.UnixNano())
 		}
-	case app.Auth == AuthRequired:
-		c.authUntil.Store(now + int64(app.SigninTimeout))
+	case a.app.Auth == AuthRequired:
+		c.authUntil.Store(s.now() + int64(a.app.SigninTimeout))
 	}
-	s.send(c, appendEstablished(nil, c.socketID(), s.opts.ActivityTimeout))
+}
+
+func (s *Server) unadmit(c *conn) {
+	s.setUser(c, "")
+	s.conns.Add(-1)
+	c.app.conns.Add(-1)
+	c.app = nil
+}
+
+// welcome follows the 101 of an admitted connection: the metric, the
+// first heartbeat deadline when it comes before the upgrade-deadline
+// entry fires, the log line.
+func (s *Server) welcome(c *conn) {
+	s.opts.Metrics.ConnOpened(c.app.ID)
 	// The entry OnOpen added for the upgrade deadline fires (no later than
 	// now+UpgradeTimeout), finds the connection open and moves on to its
 	// heartbeat: one entry per connection, unless a deadline comes sooner.
-	if next := s.nextDeadline(c); next < now+int64(s.opts.UpgradeTimeout) {
+	if next := s.nextDeadline(c); next < s.now()+int64(s.opts.UpgradeTimeout) {
 		s.wheel(c).Add(c, unixTime(next))
 	}
 	s.debug("connection opened", c, "authenticated", c.authed)
 }
 
-// upgrade answers 101 and moves c to the open phase.
-func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, defl bool) bool {
-	resp, err := frame.AppendUpgradeResponse(make([]byte, 0, 256), raw, o)
+// upgrade answers 101 and moves c to the open phase; with an admission,
+// connection_established follows in the same write. It reports false when
+// the handshake is refused or c was aborted meanwhile (the upgrade
+// deadline passed while the token was being checked).
+func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, defl bool, a *admission) bool {
+	resp, err := frame.AppendUpgradeResponse(make([]byte, 0, 512), raw, o)
 	if err != nil {
-		var he frame.HandshakeError
-		errors.As(err, &he)
 		s.refuseWith(c, resp, "bad_request")
 		return false
 	}
 	c.defl = defl
 	c.dec.Init(frame.DecoderOptions{MaxMessageSize: s.opts.MaxMessageSize, Deflate: defl})
 	c.upgraded = true
+	if a != nil {
+		s.admit(c, a)
+		resp = appendEstablished(resp, c.socketID(), s.opts.ActivityTimeout)
+	}
 	if !c.phase.CompareAndSwap(phaseHandshake, phaseOpen) && !c.phase.CompareAndSwap(phaseVerifying, phaseOpen) {
-		return false // aborted meanwhile (the upgrade deadline passed)
+		if a != nil {
+			s.unadmit(c)
+		}
+		return false
 	}
 	c.closeBy.Store(0)
 	_ = c.pc.Write(resp)
+	if a != nil {
+		s.welcome(c)
+	}
 	return true
 }
 
@@ -201,7 +228,7 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, defl bool)
 func (s *Server) upgradeAndClose(c *conn, raw []byte, code frame.StatusCode, msg, reason string) bool {
 	s.opts.Metrics.UpgradeRejected(reason)
 	s.debug("upgrade refused", c, "reason", reason, "code", int(code))
-	if s.upgrade(c, raw, frame.UpgradeOptions{}, false) {
+	if s.upgrade(c, raw, frame.UpgradeOptions{}, false, nil) {
 		s.closeWith(c, code, msg, false)
 	}
 	return false
