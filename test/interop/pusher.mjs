@@ -1,16 +1,11 @@
 // pusher-js (client) and the pusher Node SDK (HTTP API), unmodified,
 // against a fanout node. The Go test interop_test.go starts the node and
 // passes FANOUT_HOST, FANOUT_PORT, FANOUT_APP_ID, FANOUT_KEY, FANOUT_SECRET.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import PusherClient from 'pusher-js';
 import PusherServer from 'pusher';
+import { env, within, connect as open, subscribe, inbox } from './lib.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set (run through interop_test.go)`);
-  return v;
-};
 const host = env('FANOUT_HOST');
 const port = Number(env('FANOUT_PORT'));
 const appId = env('FANOUT_APP_ID');
@@ -19,59 +14,10 @@ const secret = env('FANOUT_SECRET');
 
 const server = new PusherServer({ appId, key, secret, host, port, useTLS: false });
 
-const clients = [];
-after(() => clients.forEach((c) => c.disconnect()));
-
-// within bounds every wait, so a broken server fails instead of hanging.
-function within(ms, what, p) {
-  let timer;
-  const t = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`timed out: ${what}`)), ms); });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
 async function connect(user) {
-  const c = new PusherClient(key, {
-    wsHost: host, wsPort: port, forceTLS: false, enabledTransports: ['ws'],
-    cluster: 'mt1', disableStats: true,
-    channelAuthorization: {
-      customHandler: ({ socketId, channelName }, cb) => {
-        const data = channelName.startsWith('presence-') ? { user_id: user, user_info: { name: user } } : undefined;
-        cb(null, server.authorizeChannel(socketId, channelName, data));
-      },
-    },
-  });
-  clients.push(c);
-  await within(30000, 'connected', new Promise((res, rej) => {
-    c.connection.bind('connected', res);
-    c.connection.bind('failed', () => rej(new Error('connection failed')));
-  }));
+  const c = await open({ host, port, key, sdk: server, user });
   assert.match(c.connection.socket_id, /^\d+\.\d+$/);
   return c;
-}
-
-async function subscribe(c, name) {
-  const ch = c.subscribe(name);
-  await within(30000, `subscribed to ${name}`, new Promise((res, rej) => {
-    ch.bind('pusher:subscription_succeeded', res);
-    ch.bind('pusher:subscription_error', (e) => rej(new Error(`subscription_error ${JSON.stringify(e)}`)));
-  }));
-  return ch;
-}
-
-// inbox records every event a channel binding receives, in order.
-function inbox(ch, event) {
-  const got = [];
-  const waiters = [];
-  ch.bind(event, (data) => { got.push(data); waiters.splice(0).forEach((w) => w()); });
-  return {
-    got,
-    async next(n = 1) {
-      await within(30000, `${n} x ${event} on ${ch.name}`, (async () => {
-        while (got.length < n) await new Promise((r) => waiters.push(r));
-      })());
-      return got.slice(0, n);
-    },
-  };
 }
 
 test('connect, subscribe, trigger: every subscriber receives', async () => {

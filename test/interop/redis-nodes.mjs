@@ -3,16 +3,11 @@
 // broker/redis/process_test.go starts Redis and the nodes and passes
 // FANOUT_HOST, FANOUT_PORTS (comma separated), FANOUT_APP_ID, FANOUT_KEY,
 // FANOUT_SECRET.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import PusherClient from 'pusher-js';
 import PusherServer from 'pusher';
+import { env, within, connect as open, subscribe as sub, inbox as box } from './lib.mjs';
 
-const env = (k) => {
-  const v = process.env[k];
-  if (!v) throw new Error(`${k} is not set (run through broker/redis/process_test.go)`);
-  return v;
-};
 const host = env('FANOUT_HOST');
 const ports = env('FANOUT_PORTS').split(',').map(Number);
 const appId = env('FANOUT_APP_ID');
@@ -20,61 +15,12 @@ const key = env('FANOUT_KEY');
 const secret = env('FANOUT_SECRET');
 const sdks = ports.map((port) => new PusherServer({ appId, key, secret, host, port, useTLS: false }));
 
-const clients = [];
-after(() => clients.forEach((c) => c.disconnect()));
-
-function within(ms, what, p) {
-  let timer;
-  const t = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`timed out: ${what}`)), ms); });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+function connect(node, user) {
+  return open({ host, port: ports[node], key, sdk: sdks[node], user, timeout: 10000 });
 }
 
-async function connect(node, user) {
-  const sdk = sdks[node];
-  const c = new PusherClient(key, {
-    wsHost: host, wsPort: ports[node], forceTLS: false, enabledTransports: ['ws'],
-    cluster: 'mt1', disableStats: true,
-    channelAuthorization: {
-      customHandler: ({ socketId, channelName }, cb) => {
-        const data = channelName.startsWith('presence-') ? { user_id: user, user_info: { name: user } } : undefined;
-        cb(null, sdk.authorizeChannel(socketId, channelName, data));
-      },
-    },
-    userAuthentication: {
-      customHandler: ({ socketId }, cb) => cb(null, sdk.authenticateUser(socketId, { id: user })),
-    },
-  });
-  clients.push(c);
-  await within(10000, 'connected', new Promise((res, rej) => {
-    c.connection.bind('connected', res);
-    c.connection.bind('failed', () => rej(new Error('connection failed')));
-  }));
-  return c;
-}
-
-async function subscribe(c, name) {
-  const ch = c.subscribe(name);
-  await within(10000, `subscribed to ${name}`, new Promise((res, rej) => {
-    ch.bind('pusher:subscription_succeeded', res);
-    ch.bind('pusher:subscription_error', (e) => rej(new Error(`subscription_error ${JSON.stringify(e)}`)));
-  }));
-  return ch;
-}
-
-function inbox(ch, event) {
-  const got = [];
-  const waiters = [];
-  ch.bind(event, (data) => { got.push(data); waiters.splice(0).forEach((w) => w()); });
-  return {
-    got,
-    async next(n = 1) {
-      await within(10000, `${n} x ${event} on ${ch.name}`, (async () => {
-        while (got.length < n) await new Promise((r) => waiters.push(r));
-      })());
-      return got.slice(0, n);
-    },
-  };
-}
+const subscribe = (c, name) => sub(c, name, 10000);
+const inbox = (ch, event) => box(ch, event, 10000);
 
 // settle waits until every node listens on a channel: a node's Redis
 // subscription is confirmed a round trip after subscription_succeeded.
