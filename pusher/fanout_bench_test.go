@@ -43,16 +43,7 @@ func BenchmarkPublish10kSubscribers(b *testing.B) {
 
 func benchServer(b *testing.B) (*Server, *App) {
 	app := &App{ID: "bench", Key: "bench-key", Secret: "bench-secret", Auth: AuthOff}
-	s, err := New(Options{Apps: []*App{app}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Listen("127.0.0.1:0"); err != nil {
-		b.Fatal(err)
-	}
-	s.Serve()
-	b.Cleanup(s.Close)
-	return s, app
+	return newTestServer(b, Options{Apps: []*App{app}}, true), app
 }
 
 // udpReceiver is a UDP socket that never reads: datagrams beyond its

@@ -50,24 +50,7 @@ func startFakeClockServer(t *testing.T, o Options) *hbServer {
 	t.Helper()
 	clock := newFakeClock()
 	o.Now = clock.Now
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if o.Apps == nil {
-		o.Apps = []*App{{ID: "app-id", Key: "app-key", Secret: "app-secret", Auth: AuthOff}}
-	}
-	s, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	// The event loops and the HTTP hand-off, but no ticker: time is ours.
-	s.poller.Serve()
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); _ = s.http.Serve(s.handoff) }()
-	t.Cleanup(s.Close)
+	s := newTestServer(t, o, false) // no ticker: time is ours
 	return &hbServer{Server: s, clock: clock, start: clock.Now()}
 }
 

@@ -41,6 +41,9 @@ type Server struct {
 	// queued or being written.
 	deliveries []chan broker.Publication
 	pending    atomic.Int64
+	// queueLimit is the largest send queue of any app: the poller's bound,
+	// and the one for connections without an app (/echo).
+	queueLimit int
 	wg         sync.WaitGroup
 	snaps      sync.Pool // *[]*conn for fan-out snapshots
 }
@@ -57,6 +60,7 @@ func New(o Options) (*Server, error) {
 		if err := s.addApp(a); err != nil {
 			return nil, err
 		}
+		s.queueLimit = max(s.queueLimit, a.MaxQueuedBytes)
 	}
 	s.pool = o.Pool
 	if s.pool == nil {
@@ -125,25 +129,26 @@ func (s *Server) Listen(addr string) error {
 }
 
 // maxQueued is the largest per-connection send queue of all apps.
-func (s *Server) maxQueued() int {
-	m := 0
-	for _, a := range s.apps {
-		m = max(m, a.MaxQueuedBytes)
-	}
-	return m
-}
+func (s *Server) maxQueued() int { return s.queueLimit }
 
 // Addr returns the bound address (after Listen).
 func (s *Server) Addr() *net.TCPAddr { return s.poller.Addr() }
 
-// Serve runs the event loops, the HTTP hand-off and the heartbeat ticker;
-// it returns at once.
-func (s *Server) Serve() {
+// Serve runs the delivery workers, the event loops, the HTTP hand-off and
+// the heartbeat ticker; it returns at once.
+func (s *Server) Serve() { s.serve(true) }
+
+// serve is Serve; without the ticker, time moves only when a test calls
+// advance.
+func (s *Server) serve(ticker bool) {
 	s.startDelivery()
 	s.poller.Serve()
-	s.wg.Add(2)
+	s.wg.Add(1)
 	go func() { defer s.wg.Done(); _ = s.http.Serve(s.handoff) }()
-	go func() { defer s.wg.Done(); s.tickLoop() }()
+	if ticker {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.tickLoop() }()
+	}
 }
 
 func (s *Server) tickLoop() {

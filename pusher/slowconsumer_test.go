@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"github.com/gobwas/ws"
-	"io"
-	"log/slog"
 	"net"
 	"slices"
 	"strconv"
@@ -130,20 +128,8 @@ func slowConsumerRun(t *testing.T, withSlow bool) time.Duration {
 // startRealServer runs a server with the real clock and ticker.
 func startRealServer(t *testing.T, o Options) *Server {
 	t.Helper()
-	o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if o.Apps == nil {
-		o.Apps = []*App{{ID: "app-id", Key: "app-key", Secret: "app-secret", Auth: AuthOff}}
-	}
-	s, err := New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Listen("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	s.Serve()
-	t.Cleanup(s.Close)
-	return s
+	o.Logger = nil // quiet
+	return newTestServer(t, o, true)
 }
 
 func (s *Server) onlyOpenConn(t *testing.T) *conn {
