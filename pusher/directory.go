@@ -43,40 +43,43 @@ func (s *Server) leavePresenceCluster(d broker.Directory, c *conn, name, userID 
 }
 
 // channelOccupied sends channel_occupied: at once for a single node, else
-// when the directory says no other node had the channel. Apps without a
-// webhook skip the round trip.
+// when the directory says no other node had the channel.
 func (s *Server) channelOccupied(app *App, name string) {
-	if app.Webhook == nil || IsUserChannel(name) { // user channels are no webhook's business
-		return
-	}
-	ev := WebhookEvent{Name: "channel_occupied", Channel: name}
 	if d := s.directory(); d != nil {
-		d.OccupyChannel(app.ID, name, func(first bool) {
-			if first {
-				app.webhook(ev)
-			}
-		})
+		s.channelWebhook(app, name, "channel_occupied", d.OccupyChannel)
 		return
 	}
-	app.webhook(ev)
+	s.channelWebhook(app, name, "channel_occupied", nil)
 }
 
 // channelVacated sends channel_vacated once the channel is empty on every
 // node.
 func (s *Server) channelVacated(app *App, name string) {
+	if d := s.directory(); d != nil {
+		s.channelWebhook(app, name, "channel_vacated", d.VacateChannel)
+		return
+	}
+	s.channelWebhook(app, name, "channel_vacated", nil)
+}
+
+// channelWebhook sends a channel event, after the cluster-wide check when
+// there is one (it reports whether this node's change was the cluster's
+// first or last). Apps without a webhook skip the round trip; user
+// channels are no webhook's business.
+func (s *Server) channelWebhook(app *App, name, event string, cluster func(app, channel string, done func(bool))) {
 	if app.Webhook == nil || IsUserChannel(name) {
 		return
 	}
-	ev := WebhookEvent{Name: "channel_vacated", Channel: name}
-	if d := s.directory(); d != nil {
-		d.VacateChannel(app.ID, name, func(last bool) {
-			if last {
-				app.webhook(ev)
-			}
-		})
+	ev := WebhookEvent{Name: event, Channel: name}
+	if cluster == nil {
+		app.webhook(ev)
 		return
 	}
-	app.webhook(ev)
+	cluster(app.ID, name, func(transition bool) {
+		if transition {
+			app.webhook(ev)
+		}
+	})
 }
 
 // MemberReaped implements broker.ReapHandler: a dead node's last
