@@ -16,6 +16,9 @@ type Wheel[T any] struct {
 	slots [][]entry[T]
 	pos   int64 // tick number of the next slot to fire
 	due   []entry[T]
+	// firing holds the items Advance took out of their slots and is
+	// handing to fire, so that Each still sees them.
+	firing []entry[T]
 }
 
 type entry[T any] struct {
@@ -76,20 +79,22 @@ func (w *Wheel[T]) Len() int {
 // Advance moves the wheel's clock to now and calls fire for every item
 // whose deadline has passed. fire returns the item's next deadline and
 // whether to keep it. Items in a passed slot whose deadline is still
-// ahead (a later turn of the wheel) stay without a call.
+// ahead (a later turn of the wheel) stay without a call. Advance has one
+// caller at a time (the owner's clock goroutine).
 func (w *Wheel[T]) Advance(now time.Time, fire func(item T, now time.Time) (next time.Time, keep bool)) {
 	nowNs := now.UnixNano()
 	w.mu.Lock()
 	due := w.collectLocked(nowNs)
+	w.firing = due
 	w.mu.Unlock()
 	for i := range due {
 		if next, keep := fire(due[i].item, now); keep {
 			w.Add(due[i].item, next)
 		}
-		var zero T
-		due[i].item = zero
 	}
 	w.mu.Lock()
+	w.firing = nil
+	clear(due) // hold no item past its turn
 	if cap(due) > cap(w.due) {
 		w.due = due[:0]
 	}
@@ -127,8 +132,10 @@ func (w *Wheel[T]) collectLocked(nowNs int64) []entry[T] {
 	return due
 }
 
-// Each calls fn for every scheduled item (an item scheduled twice is seen
-// twice) under the wheel's lock; fn must not call the wheel.
+// Each calls fn for every scheduled item under the wheel's lock,
+// including the items an Advance is firing at this moment (which may be
+// scheduled again already: an item can be seen twice); fn must not call
+// the wheel.
 func (w *Wheel[T]) Each(fn func(T)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -136,5 +143,8 @@ func (w *Wheel[T]) Each(fn func(T)) {
 		for _, e := range slot {
 			fn(e.item)
 		}
+	}
+	for _, e := range w.firing {
+		fn(e.item)
 	}
 }

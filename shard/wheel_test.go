@@ -68,3 +68,31 @@ func TestWheelAddInsideFire(t *testing.T) {
 		t.Fatalf("len %d", w.Len())
 	}
 }
+
+// An item that Advance has taken out of its slot and is firing is still
+// on the wheel for Each: a drain that lists every connection must not
+// miss the ones whose heartbeat is being checked at that moment.
+func TestWheelEachSeesItemsBeingFired(t *testing.T) {
+	t0 := time.Unix(40000, 0)
+	w := NewWheel[int](t0, WheelOptions{})
+	for i := 1; i <= 3; i++ {
+		w.Add(i, t0)
+	}
+	w.Add(4, t0.Add(time.Hour))
+	var seen map[int]int
+	w.Advance(t0.Add(time.Second), func(i int, now time.Time) (time.Time, bool) {
+		if i == 2 { // 1 is re-added, 2 is being fired, 3 waits its turn
+			seen = map[int]int{}
+			w.Each(func(j int) { seen[j]++ })
+		}
+		return now.Add(time.Minute), true
+	})
+	for i := 1; i <= 4; i++ {
+		if seen[i] == 0 {
+			t.Errorf("Each during Advance missed item %d: saw %v", i, seen)
+		}
+	}
+	if w.Len() != 4 {
+		t.Fatalf("len %d after re-adding, want 4", w.Len())
+	}
+}
