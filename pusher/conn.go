@@ -16,6 +16,7 @@ const (
 	phaseOpen
 	phaseClosing
 	phaseClosed
+	phaseAborted // never admitted: its upgrade deadline passed first
 )
 
 // conn is one client connection's state, kept small: an idle,

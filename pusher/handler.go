@@ -40,7 +40,7 @@ func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 func (s *Server) OnClose(pc *poller.Conn, err error) {
 	c := pc.Context.(*conn)
 	was := c.phase.Swap(phaseClosed)
-	if was == phaseHandshake || was == phaseVerifying { // never admitted
+	if was == phaseHandshake || was == phaseVerifying || was == phaseAborted { // never admitted
 		return
 	}
 	c.dec.Release()

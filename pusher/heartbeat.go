@@ -23,14 +23,20 @@ func (s *Server) nextDeadline(c *conn) int64 {
 // connection here, if it really passed, and says when to look again.
 func (s *Server) fire(c *conn, t time.Time) (time.Time, bool) {
 	now := t.UnixNano()
-	switch c.phase.Load() {
+	switch ph := c.phase.Load(); ph {
 	case phaseHandshake, phaseVerifying:
-		if now >= c.closeBy.Load() {
-			s.opts.Metrics.UpgradeRejected("timeout")
-			c.pc.Abort()
-			return t, false
+		if now < c.closeBy.Load() {
+			return unixTime(c.closeBy.Load()), true
 		}
-		return unixTime(c.closeBy.Load()), true
+		// Claim the connection before aborting it: the upgrade may be
+		// turning it open right now (on the loop, or on the pool), and a
+		// client that got its 101 must never see a bare FIN after it.
+		if !c.phase.CompareAndSwap(ph, phaseAborted) {
+			return s.fire(c, t) // it moved on meanwhile: judge it as it is now
+		}
+		s.opts.Metrics.UpgradeRejected("timeout")
+		c.pc.Abort()
+		return t, false
 	case phaseClosing:
 		if now >= c.closeBy.Load() {
 			c.pc.Abort()
