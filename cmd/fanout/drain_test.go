@@ -49,7 +49,7 @@ func TestSIGTERMDrainsTenThousandConnections(t *testing.T) {
 				c, err := dialHeld(addr)
 				dialed.Done()
 				if err != nil {
-					closes <- closeSeen{err: err}
+					closes <- closeSeen{err: err, at: time.Now()}
 					wg.Done()
 					continue
 				}
@@ -77,7 +77,7 @@ func TestSIGTERMDrainsTenThousandConnections(t *testing.T) {
 	for c := range closes {
 		switch {
 		case c.err != nil:
-			bad[c.err.Error()]++
+			bad[c.err.Error()+" "+sinceSignal(c.at, sent)]++
 		case c.code != 4200:
 			bad["close "+strconv.Itoa(c.code)]++
 		default:
@@ -115,6 +115,16 @@ func TestSIGTERMDrainsTenThousandConnections(t *testing.T) {
 	}
 }
 
+// sinceSignal says when a failure came relative to SIGTERM: before it,
+// the connection was lost during the upgrade; after the window, the
+// drain missed it.
+func sinceSignal(at, sent time.Time) string {
+	if at.Before(sent) {
+		return "before SIGTERM"
+	}
+	return "at SIGTERM+" + at.Sub(sent).Round(100*time.Millisecond).String()
+}
+
 type closeSeen struct {
 	code int
 	at   time.Time
@@ -149,7 +159,7 @@ func waitClose(c net.Conn) closeSeen {
 	for {
 		f, err := ws.ReadFrame(c)
 		if err != nil {
-			return closeSeen{err: errors.New("no close frame: " + err.Error())}
+			return closeSeen{err: errors.New("no close frame: " + err.Error()), at: time.Now()}
 		}
 		if f.Header.OpCode == ws.OpClose {
 			code, _ := ws.ParseCloseFrameData(f.Payload)
