@@ -102,7 +102,9 @@ func (s *Server) upgradeApp(c *conn, raw []byte, head frame.RequestHead) bool {
 	if _, jwks := app.JWT.JWKSStatus(); token != "" && jwks {
 		// An unknown kid may make Verify fetch the key set: never on the
 		// loop goroutine. The loop keeps any bytes that arrive meanwhile.
-		c.phase.Store(phaseVerifying)
+		if !c.phase.CompareAndSwap(phaseHandshake, phaseVerifying) {
+			return false // its upgrade deadline passed: the wheel aborted it
+		}
 		head := head
 		raw := append([]byte(nil), raw...)
 		if s.pool.Submit(func() { s.verifyAndUpgrade(c, raw, head, app, token, echo) }) != nil {
