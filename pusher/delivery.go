@@ -9,10 +9,12 @@ import (
 
 // deliveryQueueLen bounds each delivery worker's queue; a full queue
 // makes Deliver wait (back-pressure on the publisher or the broker). It is
-// short on purpose: under overload a long queue only turns into latency
-// (measured: 4,096 per worker put p50 at 1.6 s at 1,000 events/s on two
-// cores, where back-pressure keeps it near the synchronous figure).
-const deliveryQueueLen = 256
+// short on purpose: under overload a long queue only turns into latency.
+// Measured with `make bench-compare` at a 1,000 events/s target to 18,000
+// subscribers on two cores: 256 per worker gave p50 784 ms at 73 k
+// deliveries/s, 32 gave p50 263 ms at 80 k/s, 8 gave p50 175 ms but
+// starved the workers (58 k/s).
+const deliveryQueueLen = 32
 
 // newDeliveryQueues makes the delivery workers' queues (New calls it, so
 // that a broker may deliver before Serve; the events wait).
