@@ -12,11 +12,15 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
+// palette has a colour for each run of a four-server, three-rate
+// comparison (twelve) and a few more before it repeats.
 var palette = []color.Color{
 	color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255},
 	color.RGBA{214, 39, 40, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255},
 	color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255}, color.RGBA{188, 189, 34, 255},
-	color.RGBA{23, 190, 207, 255},
+	color.RGBA{23, 190, 207, 255}, color.RGBA{0, 0, 128, 255}, color.RGBA{128, 0, 0, 255},
+	color.RGBA{0, 100, 0, 255}, color.RGBA{255, 215, 0, 255}, color.RGBA{0, 0, 0, 255},
+	color.RGBA{255, 0, 255, 255},
 }
 
 // writeChart draws latency percentiles (left) and memory per connection
@@ -62,7 +66,8 @@ func latencyPlot(rs []Result) (*plot.Plot, error) {
 	p.Title.Text = "Delivery latency (ms)"
 	p.Y.Label.Text = "ms"
 	p.NominalX("p50", "p90", "p99", "p99.9", "max")
-	p.Legend.Top = true
+	// Top left: the p50 bars are the shortest, so the legend hides no data.
+	p.Legend.Top, p.Legend.Left = true, true
 	if len(rs) == 0 {
 		p.Title.Text += ": not measured"
 	}
