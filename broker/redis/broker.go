@@ -33,8 +33,11 @@ type Broker struct {
 	dir directory
 }
 
-// New connects to Redis. It fails when Redis cannot be reached now; once
-// started, the broker rides out outages on its own.
+// New connects to Redis. A standalone Redis that cannot be reached now is
+// an outage like any later one: the broker starts unready (Ready and
+// Publish answer broker.ErrUnavailable, local delivery goes on) and
+// catches up when Redis appears. A cluster whose layout cannot be read
+// fails with ConnectError, since without it no channel can be routed.
 func New(o Options) (*Broker, error) {
 	o = o.withDefaults()
 	co, err := rueidis.ParseURL(o.URL)
@@ -47,15 +50,21 @@ func New(o Options) (*Broker, error) {
 	if o.Cluster {
 		co.ShuffleInit = true
 	}
+	// With ForceSingleClient, rueidis returns a client that dials again on
+	// its next command even when this first dial failed.
 	c, err := rueidis.NewClient(co)
-	if err != nil {
+	if c == nil {
 		return nil, ConnectError{Addr: redactURL(o.URL), Err: err}
+	}
+	if err != nil {
+		o.Logger.Warn("redis unreachable at start; serving local clients, publishes answer 503 until it returns",
+			"addr", redactURL(o.URL), "err", err)
 	}
 	b := &Broker{opts: o, client: c, subs: map[string]*interest{}, conns: map[string]*psConn{},
 		reroute: make(chan struct{}, 1)}
 	b.ctx, b.stop = context.WithCancel(context.Background())
 	b.dir.init()
-	b.healthy.Store(true)
+	b.healthy.Store(err == nil)
 	return b, nil
 }
 

@@ -41,7 +41,8 @@
 // already-connected clients stay connected. Channel subscriptions are
 // retried with a backoff capped at one second and restored when Redis
 // returns; if Redis lost its data, the node writes its share of the
-// directory again from its local mirror.
+// directory again from its local mirror. A standalone Redis that is down
+// when New is called is the same outage: the broker starts unready.
 //
 // # Concurrency
 //

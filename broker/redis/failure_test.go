@@ -67,3 +67,35 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 		return code == 200 && strings.Contains(body, `"subscription_count":1`)
 	})
 }
+
+// TestNodeStartsWhileRedisIsDown: a standalone node started during a
+// Redis outage serves its local clients and answers 503 to /readyz and
+// publishes (never a silent drop); once Redis appears, it turns ready,
+// subscribes its clients' channels and delivers across nodes within 5 s.
+func TestNodeStartsWhileRedisIsDown(t *testing.T) {
+	srv := startRedis(t)
+	srv.kill() // a free port with nothing behind it
+	a := startNode(t, srv.URL(), false, 0)
+	ch := "late"
+	ca := fantest.Dial(t, a.URL("app-key"), nil)
+	ca.Subscribe(ch)
+	if code := readyz(a); code != 503 {
+		t.Fatalf("/readyz with Redis down at start: %d, want 503", code)
+	}
+	if code, body := a.Publish(t, a.app, ch, "e", "lost"); code != 503 {
+		t.Fatalf("publish with Redis down at start: %d %s, want 503", code, body)
+	}
+	ca.Send("pusher:ping", map[string]string{})
+	nextEvent(t, ca, "pusher:pong") // local clients are served meanwhile
+
+	srv.restart()
+	eventually(t, 5*time.Second, "/readyz 200 once Redis is there", func() bool { return readyz(a) == 200 })
+	b := startNode(t, srv.URL(), false, 0)
+	listening(t, a, ch)
+	if code, body := b.Publish(t, b.app, ch, "e", "hello"); code != 200 {
+		t.Fatalf("publish on the other node: %d %s", code, body)
+	}
+	if ev := nextEvent(t, ca, "e"); ev.DataString() != "hello" {
+		t.Fatalf("got %q", ev.DataString())
+	}
+}

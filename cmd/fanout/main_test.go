@@ -73,10 +73,11 @@ func TestVersionAndUnknownCommand(t *testing.T) {
 	}
 }
 
-func TestUnreachableRedisExitsOneBadRedisURLTwo(t *testing.T) {
-	code, _, stderr := runCmd("serve", "--addr", "127.0.0.1:0", "--metrics-addr", "", "--redis-url", "redis://127.0.0.1:1")
+func TestUnreachableRedisClusterExitsOneBadRedisURLTwo(t *testing.T) {
+	code, _, stderr := runCmd("serve", "--addr", "127.0.0.1:0", "--metrics-addr", "",
+		"--redis-url", "redis://127.0.0.1:1", "--redis-cluster")
 	if code != 1 || !strings.Contains(stderr, "redis") {
-		t.Fatalf("unreachable Redis: exit %d, %q; want 1", code, stderr)
+		t.Fatalf("unreachable Redis Cluster: exit %d, %q; want 1", code, stderr)
 	}
 	code, _, stderr = runCmd("serve", "--addr", "127.0.0.1:0", "--metrics-addr", "", "--redis-url", "http://nope")
 	if code != 2 || !strings.Contains(stderr, "redis") {
