@@ -191,9 +191,18 @@ func TestSigninGrace(t *testing.T) {
 		t.Fatalf("signin_success: %s", ev.Data)
 	}
 	early.Subscribe("news") // public_before_signin
-	early.Send("pusher:subscribe", map[string]string{"channel": "private-x", "auth": "nope:00"})
+	// Public channels only: a correctly signed private or presence
+	// subscription still waits for signin.
+	early.Send("pusher:subscribe", map[string]string{"channel": "private-x",
+		"auth": auth.SignChannel(pub.Key, pub.Secret, early.SocketID, "private-x", "")})
 	if e := expectSubError(t, early, "private-x"); e.Status != 401 {
-		t.Fatalf("private before signin: %+v", e)
+		t.Fatalf("signed private subscription before signin: %+v", e)
+	}
+	member := `{"user_id":"u9"}`
+	early.Send("pusher:subscribe", map[string]string{"channel": "presence-x", "channel_data": member,
+		"auth": auth.SignChannel(pub.Key, pub.Secret, early.SocketID, "presence-x", member)})
+	if e := expectSubError(t, early, "presence-x"); e.Status != 401 {
+		t.Fatalf("signed presence subscription before signin: %+v", e)
 	}
 
 	expectClose(t, silent, 4009, 10*time.Second)

@@ -47,7 +47,10 @@ func (s *Server) subscribe(c *conn, raw json.RawMessage) {
 		return
 	}
 	kind := kindOf(d.Channel)
-	if kind == kindPublic && app.Auth == AuthRequired && !c.authed && !app.PublicBeforeSignin {
+	// Before signin in required mode: public channels at most, and only
+	// when the app allows it; a valid channel signature does not stand in
+	// for the connection's own authentication.
+	if app.Auth == AuthRequired && !c.authed && (kind != kindPublic || !app.PublicBeforeSignin) {
 		s.subscriptionError(c, d.Channel, "AuthError", "sign in first", 401)
 		return
 	}
