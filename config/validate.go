@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fanout/fanout/auth"
 )
 
 // Validate checks every setting and returns the first problem as a
@@ -204,8 +206,14 @@ func httpURL(key, v string) error {
 
 func origins(key string, list []string) error {
 	for i, o := range list {
+		k := fmt.Sprintf("%s[%d]", key, i)
 		if strings.TrimSpace(o) == "" {
-			return ConfigError{Key: fmt.Sprintf("%s[%d]", key, i), Problem: "must not be empty"}
+			return ConfigError{Key: k, Problem: "must not be empty"}
+		}
+		// The same parser that matches Origin headers at the upgrade: a
+		// pattern it cannot read would silently match nothing.
+		if (auth.OriginPolicy{Allowed: []string{o}}).Validate() != nil {
+			return ConfigError{Key: k, Problem: fmt.Sprintf(`%q is not an origin: want "https://host[:port]", "https://*.domain" or "*.domain"`, o)}
 		}
 	}
 	return nil
