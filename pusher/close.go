@@ -7,13 +7,23 @@ import (
 
 // send writes b to c; a full queue makes c a slow consumer.
 func (s *Server) send(c *conn, b []byte) {
+	if s.write(c, b) {
+		s.opts.Metrics.MessagesOut(1, len(b))
+	}
+}
+
+// write is send without the count (a broadcast counts its recipients once
+// per batch); it reports whether b was taken.
+func (s *Server) write(c *conn, b []byte) bool {
 	limit := s.maxQueued()
 	if c.app != nil {
 		limit = c.app.MaxQueuedBytes
 	}
-	if err := c.pc.WriteLimit(b, limit); err == poller.ErrQueueFull {
+	err := c.pc.WriteLimit(b, limit)
+	if err == poller.ErrQueueFull {
 		s.slowConsumer(c)
 	}
+	return err == nil
 }
 
 // slowConsumer closes a connection whose send queue is full with 4100:
@@ -38,6 +48,7 @@ func (s *Server) closeWith(c *conn, code frame.StatusCode, reason string, drop b
 	var b []byte
 	if code >= 4000 && !c.echo {
 		b = append(b, errorFrame(int(code), reason)...)
+		s.opts.Metrics.MessagesOut(1, len(b))
 	}
 	b = frame.AppendClose(b, code, reason)
 	deadline := s.now() + int64(s.opts.CloseTimeout)

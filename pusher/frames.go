@@ -53,7 +53,7 @@ func (s *Server) message(c *conn, m frame.Message) bool {
 			return true // closing: wait for the peer's close frame
 		}
 		if c.echo {
-			_ = c.pc.Write(frame.AppendMessage(make([]byte, 0, len(m.Payload)+10), m.OpCode, m.Payload))
+			s.send(c, frame.AppendMessage(make([]byte, 0, len(m.Payload)+10), m.OpCode, m.Payload))
 			return true
 		}
 		s.event(c, m.Payload)

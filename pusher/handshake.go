@@ -207,9 +207,12 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, defl bool,
 	c.defl = defl
 	c.dec.Init(frame.DecoderOptions{MaxMessageSize: s.opts.MaxMessageSize, Deflate: defl})
 	c.upgraded = true
+	established := 0 // bytes of connection_established, a message like any other
 	if a != nil {
 		s.admit(c, a)
+		n := len(resp)
 		resp = appendEstablished(resp, c.socketID(), s.opts.ActivityTimeout)
+		established = len(resp) - n
 	}
 	if !c.phase.CompareAndSwap(phaseHandshake, phaseOpen) && !c.phase.CompareAndSwap(phaseVerifying, phaseOpen) {
 		if a != nil {
@@ -218,7 +221,9 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, defl bool,
 		return false
 	}
 	c.closeBy.Store(0)
-	_ = c.pc.Write(resp)
+	if c.pc.Write(resp) == nil && established > 0 {
+		s.opts.Metrics.MessagesOut(1, established)
+	}
 	if a != nil {
 		s.welcome(c)
 	}

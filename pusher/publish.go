@@ -111,9 +111,10 @@ func (s *Server) writeAll(d *delivery, subs []*conn) {
 		if c.defl {
 			b = d.compressed()
 		}
-		s.send(c, b)
-		n++
-		bytes += len(b)
+		if s.write(c, b) {
+			n++
+			bytes += len(b)
+		}
 	}
 	s.opts.Metrics.MessagesOut(n, bytes)
 }

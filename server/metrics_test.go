@@ -111,3 +111,22 @@ func TestMetricsMoveWithRealTraffic(t *testing.T) {
 		t.Errorf("connections gauge %v after close, want 0", after[`fanout_connections{app="app-id"}`])
 	}
 }
+
+// TestMessagesOutCountsEveryReply: the out counters are not only
+// broadcasts; connection_established, subscription_succeeded and the pong
+// of pusher:ping are messages written to a client too.
+func TestMessagesOutCountsEveryReply(t *testing.T) {
+	n := fantest.Start(t, fantest.Config(), nil)
+	before := scrape(t, n)
+	c := fantest.Dial(t, n.URL("app-key"), nil) // connection_established
+	c.Subscribe("news")                          // subscription_succeeded
+	c.Send("pusher:ping", map[string]string{})
+	c.Expect("pusher:pong")
+	after := scrape(t, n)
+	if got := after[`fanout_messages_out_total`] - before[`fanout_messages_out_total`]; got != 3 {
+		t.Errorf("fanout_messages_out_total moved by %v, want 3", got)
+	}
+	if got := after[`fanout_bytes_out_total`] - before[`fanout_bytes_out_total`]; got < 3*40 {
+		t.Errorf("fanout_bytes_out_total moved by %v, want at least 120 for three events", got)
+	}
+}
