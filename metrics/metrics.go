@@ -41,6 +41,10 @@ func FanoutBuckets() []float64 { return vm.ExponentialBuckets(0.00005, 2, 18) }
 
 // New returns a Metrics with every fixed series registered (at zero).
 func New() *Metrics {
+	// # TYPE lines, so that Prometheus knows the gauges and the histogram
+	// for what they are. The switch is the library's, process-wide; fanout
+	// is its only user in the process.
+	vm.ExposeMetadata(true)
 	s := vm.NewSet()
 	m := &Metrics{
 		set:               s,

@@ -183,3 +183,30 @@ func TestConcurrentFirstUse(t *testing.T) {
 		t.Fatalf("opened %v, want 1600", opened)
 	}
 }
+
+// Prometheus reads a series' kind from its # TYPE line; without one every
+// series is untyped and the histogram is not a histogram.
+func TestExpositionDeclaresTypes(t *testing.T) {
+	m := New()
+	m.AddApp("a")
+	m.ConnectionOpened("a")
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		"# TYPE fanout_fanout_duration_seconds histogram",
+		"# TYPE fanout_connections gauge",
+		"# TYPE fanout_channels gauge",
+		"# TYPE fanout_messages_out_total counter",
+		"# TYPE fanout_connections_opened_total counter",
+	} {
+		if !strings.Contains(string(b), want+"\n") {
+			t.Errorf("exposition lacks %q", want)
+		}
+	}
+}
