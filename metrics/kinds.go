@@ -17,13 +17,14 @@ const (
 	RejectTooLarge
 	RejectTimeout
 	RejectOverCapacity
+	RejectDraining
 	numRejectReasons
 )
 
 var rejectNames = [numRejectReasons]string{
 	"unknown_app", "app_disabled", "over_quota", "bad_path", "bad_protocol",
 	"unauthorized", "forbidden_origin", "bad_request", "too_large",
-	"timeout", "over_capacity",
+	"timeout", "over_capacity", "draining",
 }
 
 // String returns the label value, e.g. "unknown_app".

@@ -6,13 +6,16 @@ import (
 	"time"
 )
 
-// Drain stops accepting, turns Ready false, then closes every connection
-// with 4200 (reconnect now), spread evenly over window with jitter so that
-// clients do not come back in one burst. Each close flushes what is queued
-// first. It returns when every connection is gone or ctx ends.
+// Drain stops accepting WebSocket connections and turns Ready false, then
+// closes every connection with 4200 (reconnect now), spread evenly over
+// window with jitter so that clients do not come back in one burst. Each
+// close flushes what is queued first. Until the last close the listener
+// stays open for plain HTTP, so a load balancer's fresh probe reads 503
+// from /readyz (and the HTTP API keeps working); new upgrades get HTTP
+// 503. It returns when every connection is gone or ctx ends.
 func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 	s.draining.Store(true)
-	s.poller.StopAccepting()
+	defer s.poller.StopAccepting()
 	// Events already accepted reach their subscribers' queues first.
 	if d, ok := ctx.Deadline(); ok {
 		s.waitDelivered(d)
@@ -38,6 +41,7 @@ func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 		s.closeWith(c, CodeGoingAway, "server going away", false)
 		c.pc.Close()
 	}
+	s.poller.StopAccepting() // the last close is out: probes may now be refused
 	for s.poller.Conns() > 0 {
 		select {
 		case <-ctx.Done():

@@ -51,6 +51,10 @@ func (s *Server) handshake(c *conn, data []byte) int {
 		s.handOff(c, data)
 		return len(data)
 	}
+	if s.draining.Load() { // plain HTTP (/readyz: 503) is still served
+		s.refuse(c, http.StatusServiceUnavailable, "draining: connect to another node", "draining")
+		return len(data)
+	}
 	raw := data[:n]
 	switch {
 	case s.opts.Echo && head.Path == "/echo":

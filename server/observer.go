@@ -15,7 +15,7 @@ var rejectReasons = map[string]metrics.RejectReason{
 	"bad_protocol": metrics.RejectBadProtocol, "unauthorized": metrics.RejectUnauthorized,
 	"forbidden_origin": metrics.RejectForbiddenOrigin, "bad_request": metrics.RejectBadRequest,
 	"too_large": metrics.RejectTooLarge, "timeout": metrics.RejectTimeout,
-	"over_capacity": metrics.RejectOverCapacity,
+	"over_capacity": metrics.RejectOverCapacity, "draining": metrics.RejectDraining,
 }
 
 func (o observer) ConnOpened(app string)           { o.m.ConnectionOpened(app) }

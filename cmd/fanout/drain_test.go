@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -67,6 +68,19 @@ func TestSIGTERMDrainsTenThousandConnections(t *testing.T) {
 	sent := time.Now()
 	if err := srv.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	// A load balancer's fresh probe sees the drain: /readyz answers 503 on
+	// a new connection while the closes go on.
+	probe := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	readyz := 0
+	for deadline := time.Now().Add(window / 2); time.Now().Before(deadline) && readyz != 503; time.Sleep(20 * time.Millisecond) {
+		if resp, err := probe.Get("http://" + addr + "/readyz"); err == nil {
+			readyz = resp.StatusCode
+			resp.Body.Close()
+		}
+	}
+	if readyz != 503 {
+		t.Errorf("/readyz during the drain: last status %d, want 503", readyz)
 	}
 	wg.Wait()
 	exitErr := srv.Wait()
