@@ -2,6 +2,11 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,5 +87,34 @@ func TestUnreachableRedisClusterExitsOneBadRedisURLTwo(t *testing.T) {
 	code, _, stderr = runCmd("serve", "--addr", "127.0.0.1:0", "--metrics-addr", "", "--redis-url", "http://nope")
 	if code != 2 || !strings.Contains(stderr, "redis") {
 		t.Fatalf("bad Redis URL: exit %d, %q; want 2", code, stderr)
+	}
+}
+
+// With --key the token is signed with --alg when it is given (and fits the
+// key), else with the key's own default.
+func TestTokenWithKeyHonoursAlg(t *testing.T) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	f := filepath.Join(t.TempDir(), "rsa.pem")
+	os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	header := func(tok string) string {
+		b, _ := base64.RawURLEncoding.DecodeString(strings.SplitN(strings.TrimSpace(tok), ".", 2)[0])
+		return string(b)
+	}
+	for alg, want := range map[string]string{"": `"alg":"RS256"`, "RS512": `"alg":"RS512"`} {
+		args := []string{"token", "--sub", "u1", "--key", f}
+		if alg != "" {
+			args = append(args, "--alg", alg)
+		}
+		code, out, stderr := runCmd(args...)
+		if code != 0 || !strings.Contains(header(out), want) {
+			t.Errorf("--alg %q: exit %d, header %s, stderr %q; want %s", alg, code, header(out), stderr, want)
+		}
+	}
+	if code, _, stderr := runCmd("token", "--sub", "u1", "--key", f, "--alg", "ES256"); code != 2 || !strings.Contains(stderr, "ES256") {
+		t.Errorf("ES256 with an RSA key: exit %d, %q; want 2 naming the algorithm", code, stderr)
 	}
 }

@@ -22,7 +22,7 @@ func token(args []string, stdout, stderr io.Writer) int {
 	sub := fs.String("sub", "", "user id (the sub claim); required")
 	channels := fs.String("channels", "", "comma-separated channel patterns granted without HMAC auth, e.g. private-user.42.*,presence-room-*")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime")
-	alg := fs.String("alg", "HS256", "HS256, HS384 or HS512")
+	alg := fs.String("alg", "HS256", "HS256, HS384 or HS512 with a secret; with --key RS256/384/512, ES256/384/512 or EdDSA (default: the key's own)")
 	iss := fs.String("iss", "", "issuer claim")
 	aud := fs.String("aud", "", "audience claim")
 	keyFile := fs.String("key", "", "PEM private key for RS*/ES*/EdDSA (instead of the HMAC secret)")
@@ -45,7 +45,12 @@ func token(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "fanout token:", rerr)
 			return 2
 		}
-		o.Algorithm = ""
+		o.Algorithm = "" // the key's own algorithm, unless --alg names one
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "alg" {
+				o.Algorithm = *alg
+			}
+		})
 		tok, err = auth.MintWithKey(pem, o)
 	} else {
 		key := *secret
