@@ -38,8 +38,12 @@ func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 			case <-time.After(d):
 			}
 		}
-		s.closeWith(c, CodeGoingAway, "server going away", false)
-		c.pc.Close()
+		s.goAway(c)
+	}
+	// A token check on the pool may have opened a connection after the
+	// list was made: close what is still open now.
+	for _, c := range s.allConns() {
+		s.goAway(c)
 	}
 	s.poller.StopAccepting() // the last close is out: probes may now be refused
 	for s.poller.Conns() > 0 {
@@ -50,6 +54,12 @@ func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// goAway closes c with 4200 once what is queued for it has gone out.
+func (s *Server) goAway(c *conn) {
+	s.closeWith(c, CodeGoingAway, "server going away", false)
+	c.pc.Close()
 }
 
 // allConns lists the open connections: every one of them is on a wheel.
