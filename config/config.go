@@ -107,7 +107,7 @@ type JWT struct {
 // Webhooks configures an app's webhook sender; an empty URL disables it.
 type Webhooks struct {
 	URL        string        `yaml:"url"`         // http(s) endpoint; default "" = off
-	Events     []string      `yaml:"events"`      // default all five event names
+	Events     []string      `yaml:"events"`      // default all six event names
 	BatchMax   int           `yaml:"batch_max"`   // events per request; default 50
 	BatchWait  time.Duration `yaml:"batch_wait"`  // longest wait to fill a batch; default 1s
 	MaxQueue   int           `yaml:"max_queue"`   // queued events before dropping; default 10000

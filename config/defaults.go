@@ -12,7 +12,7 @@ const (
 // WebhookEvents are the event names fanout can send, the default of
 // webhooks.events.
 func WebhookEvents() []string {
-	return []string{"channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event"}
+	return []string{"channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event", "cache_miss"}
 }
 
 // Default returns the embedded defaults: every setting at its documented

@@ -197,12 +197,21 @@ func (s *Server) replayCache(c *conn, name string) {
 	if !isCache(name) {
 		return
 	}
-	if last := s.hub.Cache(shard.Key{App: c.app.ID, Name: name}, unixTime(s.now())); last != nil {
+	last, first := s.hub.CacheOrMiss(shard.Key{App: c.app.ID, Name: name}, unixTime(s.now()), cacheMissEvery)
+	if last != nil {
 		s.send(c, last)
 		return
 	}
 	s.send(c, eventFrame("pusher:cache_miss", name, `"{}"`, ""))
+	if first {
+		c.app.webhook(WebhookEvent{Name: "cache_miss", Channel: name})
+	}
 }
+
+// cacheMissEvery bounds the cache_miss webhooks of one channel on one
+// node: the backend hears of an empty cache channel once, not once per
+// subscriber, and again after this long if it is still empty.
+const cacheMissEvery = 5 * time.Second
 
 func (s *Server) subscriptionError(c *conn, channel, typ, msg string, status int) {
 	d := []byte(`{"type":`)

@@ -45,15 +45,18 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Unlock()
 }
 
-func (rc *receiver) has(name, channel string) bool {
+func (rc *receiver) has(name, channel string) bool { return rc.count(name, channel) > 0 }
+
+func (rc *receiver) count(name, channel string) int {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
+	n := 0
 	for _, e := range rc.events {
 		if e.Name == name && e.Channel == channel {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 func TestWebhooksSignedRetriedAndComplete(t *testing.T) {
@@ -75,6 +78,12 @@ func TestWebhooksSignedRetriedAndComplete(t *testing.T) {
 			"channel_data": `{"user_id":"u-` + c.SocketID + `"}`})
 		c.Expect("pusher_internal:subscription_succeeded")
 	}
+	// Two subscribers find cache-empty empty: each gets pusher:cache_miss,
+	// the backend one cache_miss webhook.
+	for _, c := range []*fantest.Client{a, b} {
+		c.Subscribe("cache-empty")
+		c.Expect("pusher:cache_miss")
+	}
 	a.SendRaw([]byte(`{"event":"client-typing","channel":"presence-room","data":{"on":true}}`))
 	b.Expect("client-typing")
 	b.Conn.Close() // member_removed for b
@@ -84,6 +93,7 @@ func TestWebhooksSignedRetriedAndComplete(t *testing.T) {
 		{"channel_occupied", "news"}, {"channel_vacated", "news"},
 		{"channel_occupied", "presence-room"}, {"member_added", "presence-room"},
 		{"member_removed", "presence-room"}, {"client_event", "presence-room"},
+		{"cache_miss", "cache-empty"},
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, w := range want {
@@ -93,6 +103,9 @@ func TestWebhooksSignedRetriedAndComplete(t *testing.T) {
 		if !rc.has(w.name, w.channel) {
 			t.Errorf("webhook %s %s never arrived", w.name, w.channel)
 		}
+	}
+	if n := rc.count("cache_miss", "cache-empty"); n != 1 {
+		t.Errorf("%d cache_miss webhooks for two subscribers within a second, want 1", n)
 	}
 	if rc.requests.Load() < 2 {
 		t.Errorf("no retry after the 500: %d requests", rc.requests.Load())

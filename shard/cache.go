@@ -2,6 +2,8 @@ package shard
 
 import "time"
 
+// cached is a cache channel's last event, or, with a nil payload, the
+// mark of a recent miss (see CacheOrMiss).
 type cached struct {
 	payload []byte
 	expires int64 // unix nanoseconds
@@ -31,6 +33,23 @@ func (h *Hub[S]) Cache(k Key, now time.Time) []byte {
 		return nil
 	}
 	return c.payload
+}
+
+// CacheOrMiss is Cache for a subscriber: when there is no event it
+// reports whether this is the first miss of k within every, and then
+// remembers the miss for that long, so that a burst of subscribers to an
+// empty cache channel is told of once (the cache_miss webhook), not once
+// each. SetCache replaces the mark.
+func (h *Hub[S]) CacheOrMiss(k Key, now time.Time, every time.Duration) (payload []byte, first bool) {
+	sh := h.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	t := now.UnixNano()
+	if c, ok := sh.cache[k]; ok && t < c.expires {
+		return c.payload, false
+	}
+	sh.cache[k] = cached{expires: t + int64(every)}
+	return nil, true
 }
 
 // PurgeCache drops expired cache entries; call it now and then.

@@ -12,6 +12,7 @@ const (
 	MemberAdded     = "member_added"
 	MemberRemoved   = "member_removed"
 	ClientEvent     = "client_event"
+	CacheMiss       = "cache_miss"
 )
 
 // Options configure a Sender. The zero value of each field means the
