@@ -105,6 +105,7 @@ func TestQueriesAndTerminate(t *testing.T) {
 	userData := `{"id":"u-42"}`
 	a.Send("pusher:signin", map[string]string{"user_data": userData, "auth": auth.SignUser("app-key", "app-secret", a.SocketID, userData)})
 	a.Expect("pusher:signin_success")
+	a.Subscribe("#server-to-user-u-42") // as pusher-js does after signin
 	cd := `{"user_id":"u-42","user_info":{"name":"A"}}`
 	a.Send("pusher:subscribe", map[string]string{"channel": "presence-room", "channel_data": cd,
 		"auth": auth.SignChannel("app-key", "app-secret", a.SocketID, "presence-room", cd)})
@@ -118,6 +119,9 @@ func TestQueriesAndTerminate(t *testing.T) {
 		}
 	}
 	check("/apps/app-id/channels", nil, `"news":{}`)
+	if _, body := do(t, n, call{method: "GET", path: "/apps/app-id/channels"}); strings.Contains(body, "#server-to-user") {
+		t.Errorf("GET /channels lists a user's own channel: %s", body)
+	}
 	check("/apps/app-id/channels", url.Values{"filter_by_prefix": {"presence-"}, "info": {"user_count"}}, `"presence-room":{"user_count":1}`)
 	check("/apps/app-id/channels/news", url.Values{"info": {"subscription_count"}}, `"subscription_count":1`)
 	check("/apps/app-id/channels/empty", nil, `"occupied":false`)

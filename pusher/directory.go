@@ -137,7 +137,9 @@ func channelsCluster(ctx context.Context, d broker.Directory, appID, prefix stri
 	}
 	out := make(map[string]ChannelInfo, len(cs))
 	for name, c := range cs {
-		out[name] = ChannelInfo{Occupied: true, Subscriptions: c.Subscriptions, Users: c.Users}
+		if !IsUserChannel(name) {
+			out[name] = ChannelInfo{Occupied: true, Subscriptions: c.Subscriptions, Users: c.Users}
+		}
 	}
 	return out, nil
 }

@@ -35,7 +35,9 @@ func (s *Server) Channels(ctx context.Context, appID, prefix string) (map[string
 	}
 	out := map[string]ChannelInfo{}
 	s.hub.EachChannel(appID, func(ch *shard.Channel[*conn]) {
-		if !strings.HasPrefix(ch.Key.Name, prefix) {
+		// A user's own channel is the server's business, not the
+		// app's: it is not listed, as it cannot be queried.
+		if !strings.HasPrefix(ch.Key.Name, prefix) || IsUserChannel(ch.Key.Name) {
 			return
 		}
 		if n := ch.Len(); n > 0 {
