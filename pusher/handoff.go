@@ -1,9 +1,11 @@
 package pusher
 
 import (
+	"io"
 	"net"
 	"os"
 	"sync"
+	"time"
 )
 
 // handOff gives a plain HTTP request (the HTTP API, health checks) to
@@ -44,20 +46,35 @@ type handoffListener struct {
 	once sync.Once
 }
 
-func newHandoffListener(addr net.Addr) *handoffListener {
-	return &handoffListener{addr: addr, ch: make(chan net.Conn, 256), done: make(chan struct{})}
+// handoffQueue is how many handed-off connections may wait for net/http's
+// accept loop. A burst is read by the event loop in one go, while the
+// accept loop may not run until it ends: 1,500 health checks at once
+// overflowed a queue of 256 on two cores.
+const handoffQueue = 4096
+
+func newHandoffListener(addr net.Addr, queue int) *handoffListener {
+	return &handoffListener{addr: addr, ch: make(chan net.Conn, queue), done: make(chan struct{})}
 }
 
 // push never blocks the loop: when net/http falls that far behind, the
-// request is dropped.
+// request is answered 503 (Retry-After: 1) on a goroutine of its own and
+// closed, so a publisher can tell it from a network failure.
 func (l *handoffListener) push(c net.Conn) {
 	select {
 	case l.ch <- c:
 	case <-l.done:
 		c.Close()
 	default:
-		c.Close()
+		go busy(c)
 	}
+}
+
+// busy answers a request that found the queue full.
+func busy(c net.Conn) {
+	defer c.Close()
+	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = io.WriteString(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"+
+		"Retry-After: 1\r\nConnection: close\r\nContent-Length: 27\r\n\r\n{\"error\":\"server too busy\"}")
 }
 
 func (l *handoffListener) Accept() (net.Conn, error) {

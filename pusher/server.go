@@ -115,7 +115,7 @@ func (s *Server) Listen(addr string) error {
 		return fmt.Errorf("pusher: broker: %w", err)
 	}
 	s.poller = p
-	s.handoff = newHandoffListener(p.Addr())
+	s.handoff = newHandoffListener(p.Addr(), handoffQueue)
 	handler := s.opts.HTTP
 	if handler == nil {
 		handler = http.NotFoundHandler()
