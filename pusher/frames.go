@@ -42,8 +42,8 @@ func (s *Server) violation(c *conn, err error) {
 // message handles one decoded message; false stops reading.
 func (s *Server) message(c *conn, m frame.Message) bool {
 	switch m.Kind {
-	case frame.KindPing:
-		_ = c.pc.Write(frame.AppendMessage(make([]byte, 0, len(m.Payload)+2), frame.OpPong, m.Payload))
+	case frame.KindPing: // a pong is a control frame: queued like any, not counted as a message
+		s.write(c, frame.AppendMessage(make([]byte, 0, len(m.Payload)+2), frame.OpPong, m.Payload))
 	case frame.KindClose:
 		s.peerClosed(c, m)
 		return false

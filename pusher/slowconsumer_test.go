@@ -186,3 +186,42 @@ func dialSmallBuffer(t *testing.T, url string) *wsClient {
 	}}
 	return dialWSWith(t, url, nil, d.DialContext)
 }
+
+// WebSocket pings from a client that never reads: the pongs fill its
+// queue like any other frame, and it is closed with 4100 (SPEC 5), not
+// left open while pongs are dropped.
+func TestPingFloodWithoutReadingIsASlowConsumer(t *testing.T) {
+	rec := closeRecorder{codes: make(chan int, 4)}
+	s := startRealServer(t, Options{Metrics: rec, CloseTimeout: 500 * time.Millisecond, Apps: []*App{{ID: "app-id", Key: "app-key", Secret: "app-secret",
+		Auth: AuthOff, MaxQueuedBytes: 64 << 10}}})
+	c := dialSmallBuffer(t, "ws://"+s.Addr().String()+"/app/app-key?protocol=7")
+	ping := ws.MaskFrameInPlace(ws.NewPingFrame(bytes.Repeat([]byte("p"), 125)))
+	var burst bytes.Buffer
+	for range 100 {
+		_ = ws.WriteFrame(&burst, ping)
+	}
+	// At most 200,000 pings (25 MiB of pongs), well past the 64 KiB queue
+	// and the socket buffers.
+	for i := 0; i < 2000; i++ {
+		_ = c.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		if _, err := c.conn.Write(burst.Bytes()); err != nil {
+			break // the server closed or stopped reading
+		}
+		select {
+		case code := <-rec.codes:
+			if code != 4100 {
+				t.Fatalf("closed with %d, want 4100", code)
+			}
+			return
+		default:
+		}
+	}
+	select {
+	case code := <-rec.codes:
+		if code != 4100 {
+			t.Fatalf("closed with %d, want 4100", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a client flooding pings without reading was never closed")
+	}
+}
