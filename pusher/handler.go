@@ -25,7 +25,15 @@ func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 	case phaseHandshake:
 		return s.handshake(c, data)
 	case phaseVerifying:
-		return 0 // keep the bytes until the upgrade is decided
+		// Keep the bytes until the upgrade is decided, but not without
+		// bound: a client has no business sending before its 101.
+		if len(data) <= s.opts.MaxRequestSize {
+			return 0
+		}
+		if s.abortUnopened(c, phaseVerifying, "too_large") {
+			return len(data)
+		}
+		return s.OnData(pc, data) // decided meanwhile
 	case phaseOpen, phaseClosing:
 		if !c.upgraded { // refused with an HTTP error: wait for the peer to go
 			return len(data)

@@ -31,11 +31,9 @@ func (s *Server) fire(c *conn, t time.Time) (time.Time, bool) {
 		// Claim the connection before aborting it: the upgrade may be
 		// turning it open right now (on the loop, or on the pool), and a
 		// client that got its 101 must never see a bare FIN after it.
-		if !c.phase.CompareAndSwap(ph, phaseAborted) {
+		if !s.abortUnopened(c, ph, "timeout") {
 			return s.fire(c, t) // it moved on meanwhile: judge it as it is now
 		}
-		s.opts.Metrics.UpgradeRejected("timeout")
-		c.pc.Abort()
 		return t, false
 	case phaseClosing:
 		if now >= c.closeBy.Load() {
@@ -48,6 +46,19 @@ func (s *Server) fire(c *conn, t time.Time) (time.Time, bool) {
 		return unixTime(s.nextDeadline(c)), c.phase.Load() == phaseOpen
 	}
 	return t, false
+}
+
+// abortUnopened drops a connection that has not turned open, if it is
+// still in phase from; it reports whether it did. The compare-and-swap
+// claims it first, so that an upgrade finishing at the same moment (on the
+// loop, or on the pool) gives up instead of sending a 101 before the FIN.
+func (s *Server) abortUnopened(c *conn, from uint32, reason string) bool {
+	if !c.phase.CompareAndSwap(from, phaseAborted) {
+		return false
+	}
+	s.opts.Metrics.UpgradeRejected(reason)
+	c.pc.Abort()
+	return true
 }
 
 func (s *Server) heartbeat(c *conn, now int64) {
