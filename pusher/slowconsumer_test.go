@@ -63,14 +63,7 @@ func TestSlowConsumerHonoursAppQueueLimit(t *testing.T) {
 	if peak > 64<<10 {
 		t.Fatalf("queue reached %d bytes, over the app's 64 KiB limit", peak)
 	}
-	select {
-	case code := <-rec.codes:
-		if code != 4100 {
-			t.Fatalf("closed with %d, want 4100", code)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("slow consumer over its app's 64 KiB queue limit not closed")
-	}
+	rec.expect(t, 4100, 20*time.Second, "slow consumer over its app's 64 KiB queue limit")
 }
 
 // slowConsumerRun publishes slowEvents to fastReaders reading clients (and
@@ -207,21 +200,22 @@ func TestPingFloodWithoutReadingIsASlowConsumer(t *testing.T) {
 		if _, err := c.conn.Write(burst.Bytes()); err != nil {
 			break // the server closed or stopped reading
 		}
-		select {
-		case code := <-rec.codes:
-			if code != 4100 {
-				t.Fatalf("closed with %d, want 4100", code)
-			}
-			return
-		default:
+		if len(rec.codes) > 0 {
+			break
 		}
 	}
+	rec.expect(t, 4100, 10*time.Second, "a client flooding pings without reading")
+}
+
+// expect waits up to d for the next close and checks its code.
+func (r closeRecorder) expect(t *testing.T, code int, d time.Duration, who string) {
+	t.Helper()
 	select {
-	case code := <-rec.codes:
-		if code != 4100 {
-			t.Fatalf("closed with %d, want 4100", code)
+	case got := <-r.codes:
+		if got != code {
+			t.Fatalf("%s: closed with %d, want %d", who, got, code)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a client flooding pings without reading was never closed")
+	case <-time.After(d):
+		t.Fatalf("%s: not closed within %v", who, d)
 	}
 }

@@ -27,19 +27,7 @@ import (
 func TestSIGTERMDrainsTenThousandConnections(t *testing.T) {
 	const conns = 10000
 	const window = 4 * time.Second
-	bin := filepath.Join(t.TempDir(), "fanout")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	srv := exec.CommandContext(ctx, bin, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "",
-		"--auth-mode", "off", "--drain", window.String(), "--log-level", "info")
-	stderr, _ := srv.StderrPipe()
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := serverAddr(t, stderr)
+	srv, addr := startServe(t, 5*time.Minute, "--auth-mode", "off", "--drain", window.String())
 
 	closes := make(chan closeSeen, conns)
 	var wg, dialed sync.WaitGroup
@@ -182,6 +170,26 @@ func waitClose(c net.Conn) closeSeen {
 			return closeSeen{code: int(code), at: at}
 		}
 	}
+}
+
+// startServe builds this command and runs `fanout serve` on a free
+// loopback port with args, killed after limit at the latest; it returns
+// the process and the address it listens on.
+func startServe(t *testing.T, limit time.Duration, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fanout")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	t.Cleanup(cancel)
+	srv := exec.CommandContext(ctx, bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "",
+		"--log-level", "info"}, args...)...)
+	stderr, _ := srv.StderrPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return srv, serverAddr(t, stderr)
 }
 
 // serverAddr reads the server's log until it says where it listens.

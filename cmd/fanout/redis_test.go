@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -15,19 +12,7 @@ import (
 // still ends it with exit 0. (Catching up when Redis appears is tested in
 // broker/redis, TestNodeStartsWhileRedisIsDown.)
 func TestServeStartsUnreadyWhileRedisIsDown(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "fanout")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	srv := exec.CommandContext(ctx, bin, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "",
-		"--redis-url", "redis://127.0.0.1:1", "--drain", "100ms", "--log-level", "info")
-	stderr, _ := srv.StderrPipe()
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := serverAddr(t, stderr)
+	srv, addr := startServe(t, 2*time.Minute, "--redis-url", "redis://127.0.0.1:1", "--drain", "100ms")
 	for _, path := range []string{"/readyz", "/healthz"} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
