@@ -119,7 +119,7 @@ func TestMessagesOutCountsEveryReply(t *testing.T) {
 	n := fantest.Start(t, fantest.Config(), nil)
 	before := scrape(t, n)
 	c := fantest.Dial(t, n.URL("app-key"), nil) // connection_established
-	c.Subscribe("news")                          // subscription_succeeded
+	c.Subscribe("news")                         // subscription_succeeded
 	c.Send("pusher:ping", map[string]string{})
 	c.Expect("pusher:pong")
 	// The count follows the write, so the client may read the pong first.
