@@ -18,28 +18,11 @@ func (h *Hub[S]) SetCache(k Key, payload []byte, now time.Time, ttl time.Duratio
 	sh.cache[k] = cached{payload: payload, expires: now.Add(ttl).UnixNano()}
 }
 
-// Cache returns the last event of cache channel k, or nil when there is
-// none or it expired.
-func (h *Hub[S]) Cache(k Key, now time.Time) []byte {
-	sh := h.shard(k)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	c, ok := sh.cache[k]
-	if !ok {
-		return nil
-	}
-	if now.UnixNano() >= c.expires {
-		delete(sh.cache, k)
-		return nil
-	}
-	return c.payload
-}
-
-// CacheOrMiss is Cache for a subscriber: when there is no event it
-// reports whether this is the first miss of k within every, and then
-// remembers the miss for that long, so that a burst of subscribers to an
-// empty cache channel is told of once (the cache_miss webhook), not once
-// each. SetCache replaces the mark.
+// CacheOrMiss returns the last event of cache channel k, or nil when
+// there is none or it expired. Then it reports whether this is the first
+// miss of k within every, and remembers the miss for that long, so that a
+// burst of subscribers to an empty cache channel is told of once (the
+// cache_miss webhook), not once each. SetCache replaces the mark.
 func (h *Hub[S]) CacheOrMiss(k Key, now time.Time, every time.Duration) (payload []byte, first bool) {
 	sh := h.shard(k)
 	sh.mu.Lock()

@@ -81,8 +81,11 @@ func TestUsersAndCache(t *testing.T) {
 	now := time.Unix(1000, 0)
 	ck := Key{"a", "cache-x"}
 	h.SetCache(ck, []byte("ev"), now, time.Minute)
-	if string(h.Cache(ck, now.Add(59*time.Second))) != "ev" || h.Cache(ck, now.Add(time.Minute)) != nil {
-		t.Fatal("cache ttl wrong")
+	if p, _ := h.CacheOrMiss(ck, now.Add(59*time.Second), time.Second); string(p) != "ev" {
+		t.Fatalf("cached event within its ttl: %q", p)
+	}
+	if p, miss := h.CacheOrMiss(ck, now.Add(time.Minute), time.Second); p != nil || !miss {
+		t.Fatalf("cached event past its ttl: %q, miss %v", p, miss)
 	}
 }
 
