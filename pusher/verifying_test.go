@@ -58,8 +58,10 @@ func TestBytesBeforeThe101AreBounded(t *testing.T) {
 	if _, err := io.WriteString(nc, req); err != nil {
 		t.Fatal(err)
 	}
-	for fetches.Load() < 2 { // the token is now waiting for the key set
-		time.Sleep(5 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); fetches.Load() < 2; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) { // the token should be waiting for the key set by now
+			t.Fatal("the unknown kid never made the server fetch the key set")
+		}
 	}
 	_ = nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	_, _ = nc.Write([]byte(strings.Repeat("x", 64<<10))) // 8x the request limit
