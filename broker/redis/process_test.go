@@ -39,12 +39,25 @@ func TestServeProcesses(t *testing.T) {
 	t.Run("cluster/3", func(t *testing.T) { runNodes(t, bin, node, root, cl[0].URL(), true, 3) })
 }
 
+// nodesConfig is the app of the scripts, with client events on.
+const nodesConfig = `apps:
+  - id: app-id
+    key: app-key
+    secret: app-secret
+    client_events: true
+    auth: {mode: optional}
+`
+
 func runNodes(t *testing.T, bin, node, root, redisURL string, cluster bool, n int) {
+	cfg := filepath.Join(t.TempDir(), "fanout.yaml")
+	if err := os.WriteFile(cfg, []byte(nodesConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var ports []string
 	for i := range n {
 		port := freePort(t)
 		ports = append(ports, strconv.Itoa(port))
-		args := []string{"serve", "--addr", "127.0.0.1:" + ports[i], "--metrics-addr", "",
+		args := []string{"serve", "--config", cfg, "--addr", "127.0.0.1:" + ports[i], "--metrics-addr", "",
 			"--redis-url", redisURL, "--redis-prefix", "proc" + strconv.Itoa(n), "--log-level", "warn", "--drain", "200ms"}
 		if cluster {
 			args = append(args, "--redis-cluster")

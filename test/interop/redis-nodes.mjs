@@ -89,6 +89,43 @@ test('presence and channel info are cluster-wide', async () => {
   assert.deepEqual((await removed.next()).map((m) => m.id), [`m${ports.length - 1}`]);
 });
 
+test('client events on a private channel cross nodes, never echoed', async () => {
+  const a = await connect(0, 'writer');
+  const b = await connect(ports.length - 1, 'reader');
+  const ca = await subscribe(a, 'private-chat');
+  const cb = await subscribe(b, 'private-chat');
+  await settle([ca, cb], 'private-chat');
+  const ia = inbox(ca, 'client-typing');
+  const ib = inbox(cb, 'client-typing');
+  const marker = inbox(ca, 'marker');
+  assert.equal(ca.trigger('client-typing', { who: 'writer' }), true);
+  assert.deepEqual(await ib.next(), [{ who: 'writer' }]);
+  await sdks[0].trigger('private-chat', 'marker', 'm'); // after the client event on every node
+  await marker.next();
+  assert.deepEqual(ia.got, []);
+});
+
+test('sendToUser on one node reaches the user signed in on another', async () => {
+  const c = await connect(ports.length - 1, 'dest');
+  c.signin();
+  await within(10000, "dest's user channel", new Promise((res) => {
+    const check = () => (c.user.serverToUserChannel?.subscribed ? res() : setTimeout(check, 20));
+    check();
+  }));
+  const got = [];
+  c.user.bind('note', (d) => got.push(d));
+  // The user channel's Redis subscription lands a round trip after its
+  // subscription_succeeded: retry until the first note arrives.
+  await within(10000, 'a note across nodes', (async () => {
+    while (got.length === 0) {
+      const r = await sdks[0].sendToUser('dest', 'note', { n: 1 });
+      assert.equal(r.status, 200);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })());
+  assert.deepEqual(got[0], { n: 1 });
+});
+
 test('terminate_connections on one node closes the user on another', async () => {
   const c = await connect(ports.length - 1, 'victim');
   c.signin();
