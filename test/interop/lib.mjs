@@ -18,6 +18,14 @@ export function within(ms, what, p) {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+// until resolves once cond() holds, polling every 20 ms; bounded by within.
+export function until(ms, what, cond) {
+  return within(ms, what, new Promise((res) => {
+    const check = () => (cond() ? res() : setTimeout(check, 20));
+    check();
+  }));
+}
+
 const clients = [];
 after(() => clients.forEach((c) => c.disconnect()));
 

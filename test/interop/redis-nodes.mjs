@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import PusherServer from 'pusher';
-import { env, within, connect as open, subscribe as sub, inbox as box } from './lib.mjs';
+import { env, within, until, connect as open, subscribe as sub, inbox as box } from './lib.mjs';
 
 const host = env('FANOUT_HOST');
 const ports = env('FANOUT_PORTS').split(',').map(Number);
@@ -47,12 +47,19 @@ test('an event published on one node reaches every node, in order', async () => 
   for (const b of boxes) assert.deepEqual(await b.next(20), want);
 });
 
+// pair puts user ua on the first node and ub on the last, both subscribed
+// to name and the channel settled on every node.
+async function pair(name, ua, ub) {
+  const a = await connect(0, ua);
+  const b = await connect(ports.length - 1, ub);
+  const ca = await subscribe(a, name);
+  const cb = await subscribe(b, name);
+  await settle([ca, cb], name);
+  return { a, b, ca, cb };
+}
+
 test('socket_id on another node is excluded', async () => {
-  const a = await connect(0, 'a');
-  const b = await connect(ports.length - 1, 'b');
-  const ca = await subscribe(a, 'exclude');
-  const cb = await subscribe(b, 'exclude');
-  await settle([ca, cb], 'exclude');
+  const { b, ca, cb } = await pair('exclude', 'a', 'b');
   const ia = inbox(ca, 'ev');
   const ib = inbox(cb, 'ev');
   await sdks[0].trigger('exclude', 'ev', 'not for b', { socket_id: b.connection.socket_id });
@@ -90,11 +97,7 @@ test('presence and channel info are cluster-wide', async () => {
 });
 
 test('client events on a private channel cross nodes, never echoed', async () => {
-  const a = await connect(0, 'writer');
-  const b = await connect(ports.length - 1, 'reader');
-  const ca = await subscribe(a, 'private-chat');
-  const cb = await subscribe(b, 'private-chat');
-  await settle([ca, cb], 'private-chat');
+  const { ca, cb } = await pair('private-chat', 'writer', 'reader');
   const ia = inbox(ca, 'client-typing');
   const ib = inbox(cb, 'client-typing');
   const marker = inbox(ca, 'marker');
@@ -108,10 +111,7 @@ test('client events on a private channel cross nodes, never echoed', async () =>
 test('sendToUser on one node reaches the user signed in on another', async () => {
   const c = await connect(ports.length - 1, 'dest');
   c.signin();
-  await within(10000, "dest's user channel", new Promise((res) => {
-    const check = () => (c.user.serverToUserChannel?.subscribed ? res() : setTimeout(check, 20));
-    check();
-  }));
+  await until(10000, "dest's user channel", () => c.user.serverToUserChannel?.subscribed);
   const got = [];
   c.user.bind('note', (d) => got.push(d));
   // The user channel's Redis subscription lands a round trip after its

@@ -4,24 +4,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import PusherServer from 'pusher';
-import { env, within, connect } from './lib.mjs';
+import { env, until, connect } from './lib.mjs';
 
 const host = env('FANOUT_HOST');
 const port = Number(env('FANOUT_PORT'));
 const key = env('FANOUT_KEY');
 const server = new PusherServer({ appId: env('FANOUT_APP_ID'), key, secret: env('FANOUT_SECRET'), host, port, useTLS: false });
 
-// until resolves once cond() holds, polling; bounded by within.
-const until = (what, cond) => within(10000, what, new Promise((res) => {
-  const check = () => (cond() ? res() : setTimeout(check, 20));
-  check();
-}));
 
 async function signedIn(id) {
   const c = await connect({ host, port, key, sdk: server, user: id });
   c.signin();
   // after signin_success pusher-js subscribes to #server-to-user-<id>
-  await until(`${id}'s user channel`, () => c.user.serverToUserChannel?.subscribed);
+  await until(10000, `${id}'s user channel`, () => c.user.serverToUserChannel?.subscribed);
   return c;
 }
 
@@ -33,7 +28,7 @@ test('sendToUser reaches the signed-in user only', async () => {
   bob.user.bind('note', (d) => got.bob.push(d));
   const r = await server.sendToUser('alice', 'note', { text: 'for alice' });
   assert.equal(r.status, 200);
-  await until('delivery to alice', () => got.alice.length > 0);
+  await until(10000, 'delivery to alice', () => got.alice.length > 0);
   assert.deepEqual(got.alice, [{ text: 'for alice' }]);
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(got.bob, []);
