@@ -59,9 +59,6 @@ func TestProxies(t *testing.T) {
 
 	nginxAddr := startNginx(t, nginx, dir, upstreams, pki)
 	haproxyAddr := startHAProxy(t, haproxy, dir, upstreams, pki)
-	for _, a := range []string{nginxAddr, haproxyAddr} {
-		waitHTTPS(t, pki, "https://"+a+"/readyz")
-	}
 
 	tg := target{addr: nginxAddr, appID: "app-id", key: "app-key", secret: "app-secret", extra: []string{
 		"NODE_EXTRA_CA_CERTS=" + pki.caFile,
@@ -170,7 +167,7 @@ http {
 `, dir, user)
 	conf := filepath.Join(dir, "nginx-main.conf")
 	writeFile(t, conf, main)
-	startDaemon(t, "nginx", exec.Command(bin, "-p", dir, "-e", filepath.Join(dir, "nginx-error.log"), "-c", conf))
+	startProxy(t, "nginx", exec.Command(bin, "-p", dir, "-e", filepath.Join(dir, "nginx-error.log"), "-c", conf), addr, pki)
 	return addr
 }
 
@@ -185,7 +182,7 @@ func startHAProxy(t *testing.T, bin, dir string, upstreams []string, pki testPKI
 		"src 10.0.0.0/8", "src 127.0.0.0/8")
 	file := filepath.Join(dir, "haproxy.cfg")
 	writeFile(t, file, cfg)
-	startDaemon(t, "haproxy", exec.Command(bin, "-db", "-f", file))
+	startProxy(t, "haproxy", exec.Command(bin, "-db", "-f", file), addr, pki)
 	return addr
 }
 
@@ -206,9 +203,10 @@ func writeFile(t *testing.T, name, text string) {
 	}
 }
 
-// startDaemon starts a proxy in the foreground, stops it when the test
-// ends and prints its output if the test failed.
-func startDaemon(t *testing.T, name string, cmd *exec.Cmd) {
+// startProxy starts a proxy in the foreground, waits until it serves the
+// nodes' /readyz on addr, stops it when the test ends and prints its
+// output if the test failed.
+func startProxy(t *testing.T, name string, cmd *exec.Cmd, addr string, pki testPKI) {
 	t.Helper()
 	log := new(syncBuffer)
 	cmd.Stdout, cmd.Stderr = log, log
@@ -229,15 +227,21 @@ func startDaemon(t *testing.T, name string, cmd *exec.Cmd) {
 			t.Logf("%s output:\n%s", name, log.String())
 		}
 	})
+	waitHTTPS(t, pki, "https://"+addr+"/readyz", exited)
 }
 
 // waitHTTPS polls url through TLS (trusting the test CA) until it answers
-// 200, bounded.
-func waitHTTPS(t *testing.T, pki testPKI, url string) {
+// 200, failing when the proxy exits or after a bound.
+func waitHTTPS(t *testing.T, pki testPKI, url string, exited <-chan struct{}) {
 	t.Helper()
 	c := http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pki.pool}}}
 	var last string
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		select {
+		case <-exited:
+			t.Fatalf("the proxy in front of %s exited at start", url)
+		default:
+		}
 		resp, err := c.Get(url)
 		if err != nil {
 			last = err.Error()
