@@ -25,8 +25,9 @@ import (
 
 // proxyDrain is the nodes' shutdown.drain: long enough that the drained
 // node is still closing its sockets (and answering new upgrades with 503)
-// while the script opens its new connections.
-const proxyDrain = 10 * time.Second
+// while the script opens its new connections on a loaded machine. It
+// costs no test time: the cleanup's second SIGTERM ends the drain.
+const proxyDrain = 20 * time.Second
 
 // TestProxies starts Debian's nginx and HAProxy with the shipped
 // deploy/nginx.conf and deploy/haproxy.cfg (only addresses, ports and
