@@ -19,7 +19,8 @@ run: build
 	./$(BIN) serve
 
 ## test: vet, then every Go test under the race detector (interop tests drive
-## real pusher-js, the pusher SDK, ws, python websockets, Redis and Chromium).
+## real pusher-js, the pusher SDK, ws, python websockets, Redis, Chromium,
+## and nginx and HAProxy with the files of deploy/).
 test: deps build vet
 	$(GO) test -race -count=1 -timeout 30m ./...
 	@# The memory budget is measured without the race detector, whose
@@ -40,6 +41,8 @@ deps-apt:
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	/usr/bin/python3 -c 'import websockets' 2>/dev/null || missing="$$missing python3-websockets"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing="$$missing nginx"; \
+	[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null || missing="$$missing haproxy"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \

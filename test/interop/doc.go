@@ -7,6 +7,12 @@
 // output when it fails. A missing runtime or package fails the test with
 // what to install (`make deps` installs all of them).
 //
+// TestProxies puts Debian's nginx and HAProxy, running the files of
+// deploy/ with only addresses, ports and certificate paths substituted, in
+// front of two `fanout serve` processes on one redis-server, with TLS from
+// a CA made in the test. It skips, naming the package, when nginx or
+// haproxy is not installed.
+//
 // The package has no code of its own besides this comment.
 //
 // # Concurrency

@@ -56,6 +56,9 @@ async function main() {
     // Echo.private: a server event through the auth endpoint's channel.
     const aOrders = alice.private('orders.1');
     const shipped = new Promise((resolve) => aOrders.listen('OrderShipped', resolve));
+    // An event triggered by name through a Pusher SDK: the leading dot
+    // tells Echo not to prefix its App.Events namespace.
+    const named = new Promise((resolve) => aOrders.listen('.order-shipped', resolve));
     await subscribed(aOrders, 'alice private-orders.1');
     const bOrders = bob.private('orders.1');
     await subscribed(bOrders, 'bob private-orders.1');
@@ -65,6 +68,9 @@ async function main() {
     const ev = await within(5000, 'OrderShipped', shipped);
     if (ev.order !== 1) throw new Error('OrderShipped data ' + JSON.stringify(ev));
     console.log('PASS OrderShipped received: ' + JSON.stringify(ev));
+    const byName = await within(5000, '.order-shipped', named);
+    if (byName.order !== 1) throw new Error('order-shipped data ' + JSON.stringify(byName));
+    console.log('PASS .order-shipped received: ' + JSON.stringify(byName));
 
     // whisper: a client event from bob reaches alice only.
     let echoed = false;

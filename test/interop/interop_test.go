@@ -45,14 +45,15 @@ func needPython(t *testing.T) {
 type target struct {
 	addr               string
 	appID, key, secret string
+	extra              []string // more environment for the script
 }
 
 func (tg target) env() []string {
 	host, port, _ := net.SplitHostPort(tg.addr)
-	return append(os.Environ(),
+	return append(append(os.Environ(),
 		"FANOUT_HOST="+host, "FANOUT_PORT="+port, "FANOUT_APP_ID="+tg.appID,
 		"FANOUT_KEY="+tg.key, "FANOUT_SECRET="+tg.secret,
-		"FANOUT_ECHO_URL=ws://"+tg.addr+"/echo")
+		"FANOUT_ECHO_URL=ws://"+tg.addr+"/echo"), tg.extra...)
 }
 
 // run runs a client program in this folder against tg and fails the test

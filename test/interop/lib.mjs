@@ -29,11 +29,12 @@ export function until(ms, what, cond) {
 const clients = [];
 after(() => clients.forEach((c) => c.disconnect()));
 
-// connect opens a pusher-js client as user against host:port and waits
-// until it is connected; sdk signs its channel and user authorization.
-export async function connect({ host, port, key, sdk, user, timeout = 30000 }) {
+// connect opens a pusher-js client as user against host:port (wss:// when
+// tls) and waits until it is connected; sdk signs its channel and user
+// authorization.
+export async function connect({ host, port, key, sdk, user, tls = false, timeout = 30000 }) {
   const c = new PusherClient(key, {
-    wsHost: host, wsPort: port, forceTLS: false, enabledTransports: ['ws'],
+    wsHost: host, wsPort: port, wssPort: port, forceTLS: tls, enabledTransports: ['ws'],
     cluster: 'mt1', disableStats: true,
     channelAuthorization: {
       customHandler: ({ socketId, channelName }, cb) => {
