@@ -42,7 +42,7 @@ func settings() []setting {
 			set: integer(func(c *Config) *int { return &c.Server.MaxRequestSize })},
 		{flag: "event-loops", key: "server.event_loops", usage: "poller event loops; 0 = GOMAXPROCS (default 0)",
 			set: integer(func(c *Config) *int { return &c.Server.EventLoops })},
-		{flag: "max-connections", key: "server.max_connections", usage: "connections per process; 0 = unlimited (default 0)",
+		{flag: "max-connections", key: "server.max_connections", usage: "WebSocket connections per process; 0 = open-file limit minus a reserve (default 0)",
 			set: integer(func(c *Config) *int { return &c.Server.MaxConnections })},
 		{flag: "activity-timeout", key: "heartbeat.activity_timeout", usage: "client silence before pusher:ping (default 2m0s)",
 			set: duration(func(c *Config) *time.Duration { return &c.Heartbeat.ActivityTimeout })},

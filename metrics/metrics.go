@@ -24,6 +24,9 @@ type Metrics struct {
 	closed   closeCodes
 	broker   *family
 
+	acceptErrors *family
+	capacity     *vm.Gauge
+
 	appsMu sync.RWMutex
 	apps   map[string]*appMetrics
 }
@@ -60,6 +63,7 @@ func New() *Metrics {
 		apps:              make(map[string]*appMetrics),
 	}
 	m.closed.set = s
+	m.initCapacity(s)
 	for _, op := range []string{"publish", "subscribe", "presence"} {
 		m.broker.get(op) // served at zero from the start
 	}

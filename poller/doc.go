@@ -9,6 +9,12 @@
 // are copied into a pooled buffer that goes back to the pool as soon as the
 // handler consumes it.
 //
+// When accept(2) fails for want of descriptors or memory (EMFILE, ENFILE,
+// ENOBUFS, ENOMEM), a loop takes its listening socket out of its epoll set
+// rather than wake up for it again and again, and puts it back when one of
+// its connections closes or Options.AcceptBackoff has passed; the waiting
+// connections stay in the kernel's backlog meanwhile.
+//
 // The poller knows sockets and bytes only; it never sees a frame, a channel
 // or a user.
 //

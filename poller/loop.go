@@ -3,6 +3,7 @@ package poller
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -31,6 +32,12 @@ type Loop struct {
 	adoptMu   sync.Mutex
 	adopted   []int // descriptors handed in by Adopt, added on the loop
 	done      chan struct{}
+	// Accept back-off (accept.go), touched on the loop goroutine only.
+	backoff     time.Duration
+	onAcceptErr func(error)
+	paused      bool      // the listening socket is out of the epoll set
+	freed       bool      // a connection closed since the pause
+	resumeAt    time.Time // end of the back-off
 }
 
 func newLoop(lfd int, h Handler, o Options) (*Loop, error) {
@@ -44,7 +51,8 @@ func newLoop(lfd int, h Handler, o Options) (*Loop, error) {
 		return nil, err
 	}
 	l := &Loop{epfd: epfd, wakefd: wfd, lfd: lfd, handler: h, maxQueued: o.MaxQueuedBytes,
-		buf: make([]byte, o.ReadBufferSize), iov: make([][]byte, 0, iovMax), done: make(chan struct{})}
+		buf: make([]byte, o.ReadBufferSize), iov: make([][]byte, 0, iovMax), done: make(chan struct{}),
+		backoff: o.AcceptBackoff, onAcceptErr: o.OnAcceptError}
 	for _, fd := range []int{lfd, wfd} {
 		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
 			unix.Close(epfd)
@@ -61,13 +69,14 @@ func (l *Loop) run() {
 	defer close(l.done)
 	events := make([]unix.EpollEvent, 256)
 	for !l.stopping.Load() {
-		n, err := unix.EpollWait(l.epfd, events, -1)
+		n, err := unix.EpollWait(l.epfd, events, l.waitMillis())
 		if err != nil && err != unix.EINTR {
 			break
 		}
 		for i := 0; i < n; i++ {
 			l.dispatch(&events[i])
 		}
+		l.maybeResume()
 	}
 	l.closeAll()
 }
@@ -99,6 +108,7 @@ func (l *Loop) wake() {
 	if l.noAccept.Load() && l.lfd >= 0 {
 		unix.Close(l.lfd)
 		l.lfd = -1
+		l.paused = false
 	}
 	l.adoptMu.Lock()
 	fds := l.adopted
@@ -112,8 +122,14 @@ func (l *Loop) wake() {
 func (l *Loop) accept() {
 	for i := 0; i < acceptAt; i++ {
 		fd, _, err := unix.Accept4(l.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		if err == unix.EINTR || err == unix.ECONNABORTED {
+			continue
+		}
+		if resourceErr(err) {
+			l.pauseAccept(err) // the backlog keeps the connection for later
+		}
 		if err != nil {
-			return // EAGAIN, or EMFILE: the backlog keeps it for later
+			return // EAGAIN: nothing left
 		}
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		l.add(fd)
@@ -181,6 +197,7 @@ func (l *Loop) closeConn(c *Conn, err error) {
 	c.queue, c.head, c.queued = nil, 0, 0
 	c.mu.Unlock()
 	unix.Close(int(c.fd))
+	l.freed = true
 	l.table[c.fd] = nil
 	putTail(c.tail)
 	c.tail = nil

@@ -1,6 +1,9 @@
 package poller
 
-import "runtime"
+import (
+	"runtime"
+	"time"
+)
 
 // Options configure a Poller. The zero value means the documented defaults.
 type Options struct {
@@ -16,6 +19,15 @@ type Options struct {
 	// Backlog is the listen(2) backlog; the kernel caps it at
 	// net.core.somaxconn. 0 means 4096.
 	Backlog int
+	// AcceptBackoff is how long a loop leaves its listening socket
+	// unpolled after accept(2) failed for want of descriptors or memory
+	// (EMFILE, ENFILE, ENOBUFS, ENOMEM); a connection closing on that loop
+	// ends the pause sooner. 0 means 100 ms.
+	AcceptBackoff time.Duration
+	// OnAcceptError, when set, is called with each such accept(2) error
+	// (a unix.Errno), once per pause, on the loop goroutine; it must not
+	// block. Other accept errors concern one connection and are skipped.
+	OnAcceptError func(err error)
 }
 
 func (o Options) withDefaults() Options {
@@ -30,6 +42,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Backlog <= 0 {
 		o.Backlog = 4096
+	}
+	if o.AcceptBackoff <= 0 {
+		o.AcceptBackoff = 100 * time.Millisecond
 	}
 	return o
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // handOff gives a plain HTTP request (the HTTP API, health checks) to
@@ -15,6 +17,12 @@ func (s *Server) handOff(c *conn, data []byte) {
 	c.phase.Store(phaseClosed)
 	f := os.NewFile(uintptr(fd), "http")
 	nc, err := net.FileConn(f) // dups the descriptor
+	if err != nil {
+		// No descriptor left for the dup (EMFILE): answer on the one at
+		// hand, which the kernel takes at once, rather than drop the
+		// request without a word.
+		_, _ = unix.Write(fd, []byte(tooBusy))
+	}
 	f.Close()
 	if err != nil {
 		return
@@ -73,9 +81,13 @@ func (l *handoffListener) push(c net.Conn) {
 func busy(c net.Conn) {
 	defer c.Close()
 	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
-	_, _ = io.WriteString(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"+
-		"Retry-After: 1\r\nConnection: close\r\nContent-Length: 27\r\n\r\n{\"error\":\"server too busy\"}")
+	_, _ = io.WriteString(c, tooBusy)
 }
+
+// tooBusy is the answer to a plain HTTP request the node cannot serve
+// now (RFC 9110 section 15.6.4).
+const tooBusy = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n" +
+	"Retry-After: 1\r\nConnection: close\r\nContent-Length: 27\r\n\r\n{\"error\":\"server too busy\"}"
 
 func (l *handoffListener) Accept() (net.Conn, error) {
 	select {

@@ -55,6 +55,10 @@ func (s *Server) handshake(c *conn, data []byte) int {
 		s.refuse(c, http.StatusServiceUnavailable, "draining: connect to another node", "draining")
 		return len(data)
 	}
+	if s.atCapacity() { // before any token check: the cheapest refusal
+		s.refuseWith(c, []byte(overCapacity), "over_capacity")
+		return len(data)
+	}
 	raw := data[:n]
 	switch {
 	case s.opts.Echo && head.Path == "/echo":
@@ -137,7 +141,7 @@ func (s *Server) verifyAndUpgrade(c *conn, raw []byte, head frame.RequestHead, a
 	if code, msg := protocolVersion(head.RawQuery); code != 0 {
 		return s.upgradeAndClose(c, raw, code, msg, "bad_protocol")
 	}
-	if s.opts.MaxConnections > 0 && s.Conns() >= s.opts.MaxConnections {
+	if s.atCapacity() { // filled up while the token was checked
 		return s.upgradeAndClose(c, raw, CodeOverCapacity, "over capacity", "over_capacity")
 	}
 	if app.MaxConnections > 0 && app.Conns() >= app.MaxConnections {

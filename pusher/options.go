@@ -29,8 +29,16 @@ type Options struct {
 	MaxRequestSize int
 	// MaxMessageSize bounds a WebSocket message; 0 means 64 KiB.
 	MaxMessageSize int64
-	// MaxConnections caps this node's connections; 0 is unlimited.
+	// MaxConnections caps this node's WebSocket connections (its
+	// capacity): an upgrade beyond it is refused with HTTP 503 and
+	// Retry-After, and Ready reports ErrAtCapacity while it is reached. 0
+	// means DefaultCapacity(), derived from the open-file limit; a
+	// negative value means no cap.
 	MaxConnections int
+	// OnAcceptError, when set, is called with each accept(2) error that
+	// paused an event loop's listener (EMFILE, ENFILE, ENOBUFS, ENOMEM; a
+	// unix.Errno), on the loop goroutine; it must not block.
+	OnAcceptError func(err error)
 	// EventLoops is the number of poller event loops; 0 means GOMAXPROCS.
 	EventLoops int
 	// Echo serves GET /echo as a plain WebSocket echo (conformance runs).
@@ -69,6 +77,9 @@ func (o *Options) withDefaults() {
 	}
 	if o.MaxMessageSize <= 0 {
 		o.MaxMessageSize = 64 << 10
+	}
+	if o.MaxConnections == 0 {
+		o.MaxConnections = DefaultCapacity()
 	}
 	if o.Broker == nil {
 		o.Broker = broker.NewMemory()

@@ -106,7 +106,8 @@ func (s *Server) AppByID(id string) *App { return s.appsByID[id] }
 
 // Listen binds addr with the poller and starts the broker.
 func (s *Server) Listen(addr string) error {
-	p, err := poller.Listen(addr, s, poller.Options{Loops: s.opts.EventLoops, MaxQueuedBytes: s.maxQueued()})
+	p, err := poller.Listen(addr, s, poller.Options{Loops: s.opts.EventLoops, MaxQueuedBytes: s.maxQueued(),
+		OnAcceptError: s.opts.OnAcceptError})
 	if err != nil {
 		return err
 	}
@@ -188,10 +189,13 @@ func (s *Server) wheel(c *conn) *shard.Wheel[*conn] {
 func (s *Server) Conns() int { return int(s.conns.Load()) }
 
 // Ready returns nil while the server accepts connections and its broker
-// works.
+// works; ErrAtCapacity while it holds Capacity connections.
 func (s *Server) Ready() error {
 	if s.draining.Load() {
 		return errors.New("draining")
+	}
+	if s.atCapacity() {
+		return ErrAtCapacity
 	}
 	return s.opts.Broker.Ready()
 }

@@ -24,6 +24,7 @@ type Node struct {
 	Pusher   *pusher.Server
 	Metrics  *metrics.Metrics
 	hooks    []*webhook.Sender
+	accept   *acceptErrors
 	metricsS *http.Server
 	metricsL net.Listener
 }
@@ -31,6 +32,7 @@ type Node struct {
 // New builds a node from cfg; Start binds and runs it.
 func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 	n := &Node{cfg: cfg, log: log, Metrics: metrics.New()}
+	n.accept = &acceptErrors{m: n.Metrics, log: log, interval: logInterval}
 	var apps []*pusher.App
 	for _, ac := range cfg.Apps {
 		a, hook, err := buildApp(ac, n.Metrics)
@@ -47,11 +49,13 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 		UpgradeTimeout: cfg.Server.UpgradeTimeout, MaxRequestSize: cfg.Server.MaxRequestSize,
 		MaxMessageSize: int64(cfg.Server.MaxMessageSize), MaxConnections: cfg.Server.MaxConnections,
 		EventLoops: cfg.Server.EventLoops, Echo: cfg.Server.Echo, Broker: b, Metrics: observer{n.Metrics}, Logger: log,
+		OnAcceptError: func(err error) { n.accept.report("websocket", err) },
 	})
 	if err != nil {
 		return nil, err
 	}
 	n.Pusher = ps
+	n.Metrics.SetCapacity(ps.Capacity())
 	return n, nil
 }
 
@@ -73,11 +77,13 @@ func (n *Node) Start() error {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", n.Metrics.Handler())
 		n.metricsL = l
+		l = &pausingListener{Listener: l, errs: n.accept, name: "metrics", backoff: 100 * time.Millisecond}
 		n.metricsS = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = n.metricsS.Serve(l) }()
 	}
 	n.Pusher.Serve()
-	n.log.Info("fanout serving", "addr", n.Pusher.Addr().String(), "metrics", n.MetricsAddr(), "apps", len(n.cfg.Apps))
+	n.log.Info("fanout serving", "addr", n.Pusher.Addr().String(), "metrics", n.MetricsAddr(), "apps", len(n.cfg.Apps),
+		"capacity", n.Pusher.Capacity())
 	return nil
 }
 

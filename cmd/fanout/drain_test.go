@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -177,42 +178,59 @@ func waitClose(c net.Conn) closeSeen {
 // the process and the address it listens on.
 func startServe(t *testing.T, limit time.Duration, args ...string) (*exec.Cmd, string) {
 	t.Helper()
+	srv, line := launchServe(t, limit, nil, args...)
+	return srv, line["addr"]
+}
+
+// launchServe is startServe run through the command line wrap (e.g.
+// prlimit and its options; nil runs the binary directly); it returns the
+// key=value fields of the server's "fanout serving" log line (addr,
+// metrics, capacity).
+func launchServe(t *testing.T, limit time.Duration, wrap []string, args ...string) (*exec.Cmd, map[string]string) {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "fanout")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
-	srv := exec.CommandContext(ctx, bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "",
-		"--log-level", "info"}, args...)...)
+	argv := append(append(append([]string(nil), wrap...), bin, "serve", "--addr", "127.0.0.1:0", "--metrics-addr", "",
+		"--log-level", "info"), args...)
+	srv := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	stderr, _ := srv.StderrPipe()
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	return srv, serverAddr(t, stderr)
+	return srv, servingLine(t, stderr)
 }
 
-// serverAddr reads the server's log until it says where it listens.
-func serverAddr(t *testing.T, stderr io.Reader) string {
+// servingLine reads the server's log until it says where it listens and
+// returns that line's key=value fields.
+func servingLine(t *testing.T, stderr io.Reader) map[string]string {
 	t.Helper()
-	re := regexp.MustCompile(`fanout serving.* addr=(\S+)`)
-	found := make(chan string, 1)
+	field := regexp.MustCompile(`(\w+)=(\S+)`)
+	found := make(chan map[string]string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
+			if !strings.Contains(sc.Text(), "fanout serving") {
+				continue
+			}
+			m := map[string]string{}
+			for _, kv := range field.FindAllStringSubmatch(sc.Text(), -1) {
+				m[kv[1]] = kv[2]
+			}
+			select {
+			case found <- m:
+			default:
 			}
 		}
 	}()
 	select {
-	case a := <-found:
-		return a
+	case m := <-found:
+		return m
 	case <-time.After(30 * time.Second):
 		t.Fatal("fanout serve never said where it listens")
-		return ""
+		return nil
 	}
 }
