@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/cloudwego/netpoll"
-	"golang.org/x/sys/unix"
 )
 
 // Client states. A client moves only forward: dialing → handshake →
@@ -202,7 +201,7 @@ func (c *client) close() {
 	// Reset rather than linger in TIME_WAIT: churn and back-to-back runs
 	// would otherwise exhaust the source ports of 127.0.0.x.
 	if f, ok := c.conn.(interface{ Fd() int }); ok {
-		unix.SetsockoptLinger(f.Fd(), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
+		resetOnClose(f.Fd())
 	}
 	c.conn.Close()
 	c.w.onClosed(c, prev, "")

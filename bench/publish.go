@@ -3,11 +3,14 @@ package bench
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/fanout/fanout/bench/internal/pushersig"
@@ -82,7 +85,7 @@ func (p *publisher) publishOne(ctx context.Context) {
 	resp, err := p.client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
-			p.fail("http: transport")
+			p.fail("http: " + transportReason(err))
 		}
 		return
 	}
@@ -111,4 +114,18 @@ func subscribersPerChannel(n, channels int) []int {
 		subs[channelOf(g, channels)]++
 	}
 	return subs
+}
+
+// transportReason names an HTTP client error by its innermost system
+// error ("connection refused"), else by its own text.
+func transportReason(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Error()
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timeout"
+	}
+	return err.Error()
 }

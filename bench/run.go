@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 const usage = `usage: fanout bench <scenario> [flags]
@@ -59,11 +60,21 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	if res != nil {
+		err = errors.Join(res.Check(), err) // what failed first, then why the run stopped
+	}
 	if err != nil {
-		fmt.Fprintln(stderr, "fanout bench:", err)
+		printErr(stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// printErr writes each line of err as "fanout bench: ...".
+func printErr(w io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(w, "fanout bench:", strings.TrimPrefix(line, "bench: "))
+	}
 }
 
 // RunWorkerIfChild runs a worker and exits when the process was started

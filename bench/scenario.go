@@ -132,10 +132,15 @@ func (r *run) hold(ctx context.Context) error {
 // deliveries to catch up.
 func (r *run) fanout(ctx context.Context) error {
 	open := r.pool.totals().Open
+	if open == 0 {
+		return ErrNoSubscribers
+	}
 	r.pub = newPublisher(r.o, subscribersPerChannel(r.o.Conns, r.o.Channels))
 	done := make(chan struct{})
 	start := time.Now()
-	go func() { r.pub.run(ctx, r.o.Duration); close(done) }()
+	pctx, stopPub := context.WithCancel(ctx)
+	defer stopPub()
+	go func() { r.pub.run(pctx, r.o.Duration); close(done) }()
 	for waiting := true; waiting; {
 		select {
 		case <-done:
@@ -145,6 +150,9 @@ func (r *run) fanout(ctx context.Context) error {
 			return ctx.Err()
 		case <-r.pool.reports:
 			t := r.pool.totals()
+			if t.Open == 0 {
+				stopPub() // every subscriber is gone: stop, do not publish into the void
+			}
 			r.prog.show("publish", int64(r.pub.ok.Load()), int64(r.o.Rate*r.o.Duration.Seconds()),
 				fmt.Sprintf("delivered %d/%d open %d/%d failed %d", t.Delivered, r.pub.expect.Load(), t.Open, open, t.Failed))
 		}
@@ -219,7 +227,9 @@ func (r *run) finish(results []report) {
 	if len(r.res.Failures) == 0 {
 		r.res.Failures = nil
 	}
-	r.res.SubscribeP99Ms = float64(sub.Quantile(0.99)) / 1e6
+	if sub.Total > 0 {
+		r.res.SubscribeP99Ms = float64(sub.Quantile(0.99)) / 1e6
+	}
 	if r.o.Scenario == "churn" {
 		r.res.Connects = r.res.Subscribed
 	} else {
@@ -233,7 +243,9 @@ func (r *run) finish(results []report) {
 		}
 		r.res.Expected = r.pub.expect.Load()
 		r.res.Missed = int64(r.res.Expected) - int64(r.res.Delivered)
-		r.res.Latency = summarize(&lat)
+		if lat.Total > 0 {
+			r.res.Latency = summarize(&lat)
+		}
 	}
 }
 

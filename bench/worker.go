@@ -211,7 +211,11 @@ func (w *worker) dialOne(ctx context.Context, i int) {
 		if ctx.Err() != nil {
 			return // the run or the churn period ended mid-dial
 		}
-		w.addFailure(dialReason(err))
+		reason := dialReason(err)
+		if isNetpollClosed(err) {
+			reason = probeDialError(ctx, laddr.IP, raddr, time.Duration(w.cfg.Timeout*float64(time.Second)))
+		}
+		w.addFailure(reason)
 		w.needRedial()
 		return
 	}
