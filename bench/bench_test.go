@@ -168,7 +168,7 @@ func TestReportMerges(t *testing.T) {
 	if err != nil || len(rs) != 2 || rs[0].Label != "a" || rs[1].Label != "b" {
 		t.Fatalf("merged %+v %v", rs, err)
 	}
-	if !strings.Contains(out.String(), "| a | fanout |") || !strings.Contains(out.String(), "200 B (5→10)") {
+	if !strings.Contains(out.String(), "| a |") || !strings.Contains(out.String(), "200 B (5→10)") {
 		t.Fatalf("table:\n%s", out.String())
 	}
 	if st, err := os.Stat(filepath.Join(dir, "m", "chart.png")); err != nil || st.Size() < 1000 {

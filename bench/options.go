@@ -37,6 +37,14 @@ type Options struct {
 	Settle     time.Duration // wait before reading RSS; default 2 s
 	Quiet      bool          // no progress output
 
+	// Storm: Senders of the Conns send client events at Rate in total;
+	// a watcher probes every ProbeEvery (default 1 s).
+	Senders    int
+	ProbeEvery time.Duration
+
+	// Auth: how each connection authenticates; the zero value is none.
+	Auth AuthOptions
+
 	// WorkerCmd is the command that starts a worker (it reads a config
 	// line on stdin); default os.Executable() with args "bench worker".
 	WorkerCmd []string

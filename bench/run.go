@@ -101,12 +101,9 @@ func Execute(ctx context.Context, o Options, stderr io.Writer) (*Result, error) 
 	}
 	defer p.kill()
 	r := &run{o: &o, pool: p, prog: newProgress(stderr, o.Quiet)}
-	r.res = Result{Label: o.Label, Scenario: o.Scenario, Conns: o.Conns, Channels: o.Channels,
-		Workers: o.Workers, Duration: o.Duration.String(), Rate: o.Rate, Size: o.Size}
-	if o.Scenario != "fanout" {
-		r.res.Rate, r.res.Size = 0, 0
-	}
+	r.res = o.settings()
 	err = r.scenario(ctx)
+	r.prog.close()
 	results, serr := p.stop(context.WithoutCancel(ctx))
 	r.finish(results)
 	if err == nil {

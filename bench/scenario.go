@@ -90,6 +90,9 @@ func (r *run) settledRSS(ctx context.Context) (int64, bool) {
 	if len(r.o.ServerPIDs) == 0 && r.o.MetricsURL == "" {
 		return 0, false
 	}
+	r.prog.set(func() status {
+		return status{"settle", r.pool.totals().Open, int64(r.o.Conns), "reading server RSS after " + r.o.Settle.String()}
+	})
 	select {
 	case <-time.After(r.o.Settle):
 	case <-ctx.Done():
@@ -102,17 +105,22 @@ func (r *run) grow(ctx context.Context, n int) error {
 	for w := range r.o.Workers {
 		r.pool.send(w, command{Cmd: "grow", N: share(n, w, r.o.Workers)})
 	}
-	_, err := r.pool.await(ctx, "reached", func() {
+	r.prog.set(func() status {
 		t := r.pool.totals()
-		r.prog.show("connect", t.Open, int64(n), fmt.Sprintf("failed %d", t.Failed))
+		return status{"connect", t.Open, int64(n), fmt.Sprintf("failed %d", t.Failed)}
 	})
-	r.prog.done()
+	_, err := r.pool.await(ctx, "reached", nil)
 	return err
 }
 
 // hold keeps the connections open for --duration.
 func (r *run) hold(ctx context.Context) error {
 	end := time.Now().Add(r.o.Duration)
+	r.prog.set(func() status {
+		t := r.pool.totals()
+		left := max(time.Until(end), 0).Round(time.Second)
+		return status{"hold", t.Open, int64(r.o.Conns), fmt.Sprintf("failed %d, %s left", t.Failed, left)}
+	})
 	for time.Now().Before(end) {
 		select {
 		case <-ctx.Done():
@@ -120,11 +128,7 @@ func (r *run) hold(ctx context.Context) error {
 		case <-r.pool.reports:
 		case <-time.After(time.Until(end)):
 		}
-		t := r.pool.totals()
-		left := time.Until(end).Round(time.Second)
-		r.prog.show("hold", t.Open, int64(r.o.Conns), fmt.Sprintf("failed %d, %s left", t.Failed, left))
 	}
-	r.prog.done()
 	return nil
 }
 
@@ -141,6 +145,11 @@ func (r *run) fanout(ctx context.Context) error {
 	pctx, stopPub := context.WithCancel(ctx)
 	defer stopPub()
 	go func() { r.pub.run(pctx, r.o.Duration); close(done) }()
+	r.prog.set(func() status {
+		t := r.pool.totals()
+		return status{"publish", int64(r.pub.ok.Load()), int64(r.o.Rate * r.o.Duration.Seconds()),
+			fmt.Sprintf("delivered %d/%d open %d/%d failed %d", t.Delivered, r.pub.expect.Load(), t.Open, open, t.Failed)}
+	})
 	for waiting := true; waiting; {
 		select {
 		case <-done:
@@ -153,11 +162,8 @@ func (r *run) fanout(ctx context.Context) error {
 			if t.Open == 0 {
 				stopPub() // every subscriber is gone: stop, do not publish into the void
 			}
-			r.prog.show("publish", int64(r.pub.ok.Load()), int64(r.o.Rate*r.o.Duration.Seconds()),
-				fmt.Sprintf("delivered %d/%d open %d/%d failed %d", t.Delivered, r.pub.expect.Load(), t.Open, open, t.Failed))
 		}
 	}
-	r.prog.done()
 	r.res.PublishedPerSec = float64(r.pub.ok.Load()) / time.Since(start).Seconds()
 	r.drain(ctx)
 	elapsed := time.Since(start).Seconds()
@@ -166,6 +172,9 @@ func (r *run) fanout(ctx context.Context) error {
 }
 
 func (r *run) drain(ctx context.Context) {
+	r.prog.set(func() status {
+		return status{"drain", int64(r.pool.totals().Delivered), int64(r.pub.expect.Load()), "waiting for the last deliveries"}
+	})
 	deadline := time.Now().Add(10 * time.Second)
 	var last uint64
 	stillSince := time.Now()
@@ -194,12 +203,12 @@ func (r *run) churn(ctx context.Context) error {
 		r.pool.send(w, command{Cmd: "churn", N: share(r.o.Conns, w, r.o.Workers), Secs: r.o.Duration.Seconds()})
 	}
 	start := time.Now()
-	_, err := r.pool.await(ctx, "reached", func() {
+	r.prog.set(func() status {
 		t := r.pool.totals()
-		r.prog.show("churn", int64(time.Since(start).Seconds()), int64(r.o.Duration.Seconds()),
-			fmt.Sprintf("connects %d closes %d failed %d", t.Subscribed, t.Closed, t.Failed))
+		return status{"churn", int64(time.Since(start).Seconds()), int64(r.o.Duration.Seconds()),
+			fmt.Sprintf("connects %d closes %d failed %d", t.Subscribed, t.Closed, t.Failed)}
 	})
-	r.prog.done()
+	_, err := r.pool.await(ctx, "reached", nil)
 	secs := r.o.Duration.Seconds()
 	t := r.pool.totals()
 	r.res.ConnectsPerSec = float64(t.Subscribed) / secs
