@@ -79,7 +79,8 @@ func TestConnectTwoWorkers(t *testing.T) {
 func TestFanoutDeliversEveryEvent(t *testing.T) {
 	h := startHub(t)
 	res, err := Execute(testCtx(t), Options{Scenario: "fanout", URLs: []string{h.wsURL()},
-		Conns: 50, Channels: 5, Workers: 1, Rate: 40, Publishers: 2, Duration: time.Second, Quiet: true}, os.Stderr)
+		Conns: 50, Channels: 5, Workers: 1, Rate: 40, Publishers: 2, Duration: time.Second, Quiet: true,
+		ServerPIDs: []int{os.Getpid()}}, os.Stderr) // the hub runs in this process
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +93,10 @@ func TestFanoutDeliversEveryEvent(t *testing.T) {
 	l := res.Latency
 	if l == nil || l.P50 <= 0 || l.P50 > l.P99 || l.P99 > l.Max {
 		t.Fatalf("latency %+v", l)
+	}
+	// The gorilla hub writes each delivery with its own write(2).
+	if res.CPUPerDeliveryUs <= 0 || res.WritesPerDelivery < 1 || res.ServerWrites < res.Delivered {
+		t.Fatalf("cpu %.2f µs/delivery, %.3f writes/delivery (%d writes)", res.CPUPerDeliveryUs, res.WritesPerDelivery, res.ServerWrites)
 	}
 }
 
@@ -211,4 +216,31 @@ func TestShareCoversAll(t *testing.T) {
 	if subs[0] != 4 || subs[1] != 3 || subs[2] != 3 {
 		t.Fatalf("subs %v", subs)
 	}
+}
+
+func TestReadProcCost(t *testing.T) {
+	a, err := readProcCost(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Burn CPU and make writes until both counters move.
+	f, err := os.Create(filepath.Join(t.TempDir(), "w"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for i := range 100 {
+			f.Write([]byte{byte(i)})
+		}
+		b, err := readProcCost(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := b.sub(a); d.cpuTicks > 0 && d.writes >= 100 {
+			return
+		}
+	}
+	t.Fatal("utime+stime or syscw did not move")
 }

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,7 @@ type panel struct {
 	runs   []string    // legend labels
 	vals   [][]float64 // vals[run][category]
 	format func(float64) string
+	from   []Result // the runs drawn, for the panel's own settings
 }
 
 // chartPanels picks the panels that rs have data for.
@@ -47,6 +49,7 @@ func chartPanels(rs []Result) []panel {
 			if has(r) {
 				p.runs = append(p.runs, r.Label)
 				p.vals = append(p.vals, vals(r))
+				p.from = append(p.from, r)
 			}
 		}
 		if len(p.runs) > 0 {
@@ -65,7 +68,7 @@ func chartPanels(rs []Result) []panel {
 		})
 	add(panel{title: "Server memory per connection", unit: "KiB/connection", cats: []string{""},
 		format: func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + " KiB" }},
-		func(r Result) bool { return r.SlopePerConn != 0 || r.BytesPerConn != 0 },
+		func(r Result) bool { return r.SlopePerConn != 0 || (r.BytesPerConn != 0 && r.Scenario == "connect") },
 		func(r Result) []float64 {
 			v := r.SlopePerConn
 			if v == 0 {
@@ -114,8 +117,10 @@ func writeChart(path string, rs []Result) error {
 	for i, line := range wrapTitle(chartTitle(rs), int(w/5.5)) {
 		dc.FillText(ts, vg.Point{X: w / 2, Y: h - vg.Points(6+14*float64(i))}, line)
 	}
+	global, _ := splitSettings(rs)
 	plots := make([]*plot.Plot, len(ps))
 	for i, p := range ps {
+		p.title += panelSettings(p.from, global)
 		pl, err := p.plot()
 		if err != nil {
 			return err
@@ -137,6 +142,25 @@ func writeChart(path string, rs []Result) error {
 		return fmt.Errorf("bench: chart: %w", err)
 	}
 	return f.Close()
+}
+
+// panelSettings is "\n" and the settings the panel's runs share beyond
+// those in the figure's title, so a panel names its rate and size.
+func panelSettings(from []Result, global []string) string {
+	if len(from) == 0 {
+		return ""
+	}
+	common, _ := splitSettings(from)
+	var extra []string
+	for _, c := range common {
+		if !slices.Contains(global, c) && !strings.HasPrefix(c, "scenario ") {
+			extra = append(extra, c)
+		}
+	}
+	if len(extra) == 0 {
+		return ""
+	}
+	return "\n" + strings.Join(wrapTitle(strings.Join(extra, " · "), 60), "\n")
 }
 
 // wrapTitle breaks s at " · " into lines of at most n characters.

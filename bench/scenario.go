@@ -13,6 +13,8 @@ type run struct {
 	prog *progress
 	res  Result
 	pub  *publisher
+
+	cost *procCost // server cost over the publish window, when measured
 }
 
 func (r *run) scenario(ctx context.Context) error {
@@ -142,6 +144,7 @@ func (r *run) fanout(ctx context.Context) error {
 	r.pub = newPublisher(r.o, subscribersPerChannel(r.o.Conns, r.o.Channels))
 	done := make(chan struct{})
 	start := time.Now()
+	before, costOK := serverCost(r.o.ServerPIDs)
 	pctx, stopPub := context.WithCancel(ctx)
 	defer stopPub()
 	go func() { r.pub.run(pctx, r.o.Duration); close(done) }()
@@ -166,6 +169,10 @@ func (r *run) fanout(ctx context.Context) error {
 	}
 	r.res.PublishedPerSec = float64(r.pub.ok.Load()) / time.Since(start).Seconds()
 	r.drain(ctx)
+	if after, ok := serverCost(r.o.ServerPIDs); ok && costOK {
+		d := after.sub(before)
+		r.cost = &d
+	}
 	elapsed := time.Since(start).Seconds()
 	r.res.DeliveredPerSec = float64(r.pool.totals().Delivered) / elapsed
 	return nil
@@ -254,6 +261,9 @@ func (r *run) finish(results []report) {
 		r.res.Missed = int64(r.res.Expected) - int64(r.res.Delivered)
 		if lat.Total > 0 {
 			r.res.Latency = summarize(&lat)
+		}
+		if r.cost != nil {
+			r.res.setCost(*r.cost)
 		}
 	}
 }

@@ -48,7 +48,7 @@ var settingFields = []field{
 	{"commit", false, func(r Result) string { return r.Commit }},
 	{"date", false, func(r Result) string {
 		if t, err := time.Parse(time.RFC3339, r.Date); err == nil {
-			return t.UTC().Format("2006-01-02 15:04Z")
+			return t.UTC().Format("2006-01-02") // the day: runs of one comparison share it
 		}
 		return r.Date
 	}},
@@ -73,12 +73,12 @@ var resultFields = []field{
 		}
 		return fmt.Sprintf("%.0f B (%d→%d)", r.SlopePerConn, r.Measures[0].N, r.Measures[len(r.Measures)-1].N)
 	}},
-	{"RSS/conn over base", true, func(r Result) string {
+	{"RSS/conn over base", true, rampOnly(func(r Result) string {
 		if r.SlopePerConn != 0 || r.BytesPerConn == 0 {
 			return ""
 		}
 		return fmt.Sprintf("%.0f B", r.BytesPerConn)
-	}},
+	})},
 	{"sent ev/s", true, func(r Result) string { return numOrEmpty(r.PublishedPerSec, 0) }},
 	{"client events sent", true, func(r Result) string { return intOrEmpty(int(r.ClientEventsSent)) }},
 	{"refused", true, func(r Result) string {
