@@ -212,7 +212,7 @@ func TestShareCoversAll(t *testing.T) {
 			}
 		}
 	}
-	subs := subscribersPerChannel(10, 3)
+	subs := subscribersPerChannel(10, 3, nil)
 	if subs[0] != 4 || subs[1] != 3 || subs[2] != 3 {
 		t.Fatalf("subs %v", subs)
 	}

@@ -31,6 +31,7 @@ type client struct {
 	shard   *latShard
 	conn    netpoll.Connection
 	channel string
+	g       int // global connection index
 	state   atomic.Int32
 	wmu     sync.Mutex // serialises writes from OnRequest and the worker
 	frag    []byte     // a fragmented message being reassembled
@@ -160,14 +161,20 @@ func (c *client) message(msg []byte) {
 			}
 		}
 	case "pusher:connection_established":
-		c.write(opText, subscribeMsg(c.channel))
+		c.write(opText, c.subscribe(msg))
 	case "pusher_internal:subscription_succeeded":
 		if c.state.CompareAndSwap(stOpen, stSubscribed) {
 			c.w.onSubscribed(c)
 		}
 	case "pusher:ping":
 		c.write(opText, pongMsg)
-	case "pusher:error", "pusher:subscription_error":
+	case "pusher:error":
+		if c.state.Load() == stSubscribed {
+			c.w.refused.Add(1) // a refused client event; the server decides on closing
+			return
+		}
+		c.fail(string(name))
+	case "pusher:subscription_error":
 		c.fail(string(name))
 	}
 }

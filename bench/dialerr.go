@@ -64,3 +64,17 @@ func isNetpollClosed(err error) bool {
 func resetOnClose(fd int) {
 	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
 }
+
+// transportReason names an HTTP client error by its innermost system
+// error ("connection refused"), else by its own text.
+func transportReason(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno.Error()
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timeout"
+	}
+	return err.Error()
+}

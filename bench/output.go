@@ -56,6 +56,9 @@ func failureLines(rs []Result) string {
 		if len(r.PublishErrors) > 0 {
 			parts = append(parts, r.Label+": publishes"+reasons(r.PublishErrors))
 		}
+		if len(r.ProbeFailures) > 0 {
+			parts = append(parts, r.Label+": watcher probes"+reasons(r.ProbeFailures))
+		}
 	}
 	return strings.Join(parts, "; ")
 }

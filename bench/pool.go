@@ -116,6 +116,8 @@ func (p *pool) totals() report {
 		t.Closed += r.Closed
 		t.Failed += r.Failed
 		t.Delivered += r.Delivered
+		t.Sent += r.Sent
+		t.Refused += r.Refused
 		for k, v := range r.Failures {
 			t.Failures[k] += v
 		}
@@ -195,6 +197,11 @@ func (o *Options) workerConfig(w int) workerConfig {
 			src = append(src, fmt.Sprintf("127.%d.%d.%d", 1+w/250, w%250, 2+i))
 		}
 	}
-	return workerConfig{Index: w, Workers: o.Workers, URLs: o.URLs, Key: o.AppKey, SrcIPs: src,
-		Channels: o.Channels, Prefix: "bench-", Event: "bench", Rate: o.ConnRate / float64(o.Workers)}
+	cfg := workerConfig{Index: w, Workers: o.Workers, URLs: o.URLs, Key: o.AppKey, SrcIPs: src,
+		Channels: o.Channels, Prefix: "bench-", Event: "bench", Rate: o.ConnRate / float64(o.Workers),
+		Secret: o.AppSecret, Auth: o.Auth}
+	if o.Scenario == "storm" {
+		cfg.Channel, cfg.Event = stormChannel, stormEvent
+	}
+	return cfg
 }

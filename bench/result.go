@@ -51,10 +51,11 @@ type Result struct {
 	WritesPerDelivery float64 `json:"server_writes_per_delivery,omitempty"`
 
 	// Storm: client events among the subscribers and the watcher's probes.
-	ClientEventsSent    uint64        `json:"client_events_sent,omitempty"`
-	ClientEventsRefused uint64        `json:"client_events_refused,omitempty"` // pusher:error answers
-	ConnectProbe        *ProbeSummary `json:"connect_probe_ms,omitempty"`
-	PublishProbe        *ProbeSummary `json:"publish_probe_ms,omitempty"`
+	ClientEventsSent    uint64         `json:"client_events_sent,omitempty"`
+	ClientEventsRefused uint64         `json:"client_events_refused,omitempty"` // pusher:error answers
+	ConnectProbe        *ProbeSummary  `json:"connect_probe_ms,omitempty"`
+	PublishProbe        *ProbeSummary  `json:"publish_probe_ms,omitempty"`
+	ProbeFailures       map[string]int `json:"probe_failures,omitempty"`
 
 	Connects          uint64  `json:"connects,omitempty"`
 	Disconnects       uint64  `json:"disconnects,omitempty"`

@@ -16,6 +16,9 @@ scenarios:
   connect   open --conns connections over --channels channels, hold --duration
   fanout    as connect, then publish --rate events/s for --duration; latency
   churn     connect/subscribe/disconnect cycles, --conns at a time
+  storm     --conns on one private channel, --senders of them sending client
+            events at --rate in total; a watcher probes new connections and
+            a publish to another channel every --probe-every
   report    merge result files: report --in a.json,b.json --out DIR
   worker    internal: a worker process (config on stdin)
 
@@ -34,7 +37,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runWorker(ctx, os.Stdin, stdout)
 	case "report":
 		return runReport(args[1:], stdout, stderr)
-	case "connect", "fanout", "churn":
+	case "connect", "fanout", "churn", "storm":
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

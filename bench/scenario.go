@@ -15,6 +15,8 @@ type run struct {
 	pub  *publisher
 
 	cost *procCost // server cost over the publish window, when measured
+
+	sent, refused, expect uint64 // storm: client events and deliveries they should cause
 }
 
 func (r *run) scenario(ctx context.Context) error {
@@ -29,6 +31,11 @@ func (r *run) scenario(ctx context.Context) error {
 			return err
 		}
 		return r.fanout(ctx)
+	case "storm":
+		if err := r.ramp(ctx); err != nil {
+			return err
+		}
+		return r.storm(ctx)
 	default:
 		if err := r.ramp(ctx); err != nil {
 			return err
@@ -141,7 +148,7 @@ func (r *run) fanout(ctx context.Context) error {
 	if open == 0 {
 		return ErrNoSubscribers
 	}
-	r.pub = newPublisher(r.o, subscribersPerChannel(r.o.Conns, r.o.Channels))
+	r.pub = newPublisher(r.o, subscribersPerChannel(r.o.Conns, r.o.Channels, r.o.Auth.presence))
 	done := make(chan struct{})
 	start := time.Now()
 	before, costOK := serverCost(r.o.ServerPIDs)
@@ -168,7 +175,7 @@ func (r *run) fanout(ctx context.Context) error {
 		}
 	}
 	r.res.PublishedPerSec = float64(r.pub.ok.Load()) / time.Since(start).Seconds()
-	r.drain(ctx)
+	r.drain(ctx, r.pub.expect.Load)
 	if after, ok := serverCost(r.o.ServerPIDs); ok && costOK {
 		d := after.sub(before)
 		r.cost = &d
@@ -178,16 +185,16 @@ func (r *run) fanout(ctx context.Context) error {
 	return nil
 }
 
-func (r *run) drain(ctx context.Context) {
+func (r *run) drain(ctx context.Context, expect func() uint64) {
 	r.prog.set(func() status {
-		return status{"drain", int64(r.pool.totals().Delivered), int64(r.pub.expect.Load()), "waiting for the last deliveries"}
+		return status{"drain", int64(r.pool.totals().Delivered), int64(expect()), "waiting for the last deliveries"}
 	})
 	deadline := time.Now().Add(10 * time.Second)
 	var last uint64
 	stillSince := time.Now()
 	for time.Now().Before(deadline) {
 		t := r.pool.totals()
-		if t.Delivered >= r.pub.expect.Load() {
+		if t.Delivered >= expect() {
 			return
 		}
 		if t.Delivered != last {
@@ -262,9 +269,18 @@ func (r *run) finish(results []report) {
 		if lat.Total > 0 {
 			r.res.Latency = summarize(&lat)
 		}
-		if r.cost != nil {
-			r.res.setCost(*r.cost)
+	}
+	if r.o.Scenario == "storm" {
+		r.res.ClientEventsSent = r.sent
+		r.res.ClientEventsRefused = r.refused
+		r.res.Expected = r.expect
+		r.res.Missed = int64(r.expect) - int64(r.res.Delivered)
+		if lat.Total > 0 {
+			r.res.Latency = summarize(&lat)
 		}
+	}
+	if r.cost != nil {
+		r.res.setCost(*r.cost)
 	}
 }
 

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -230,9 +229,6 @@ func markdownTable(rs []Result) string {
 	}
 	return b.String()
 }
-
-// trimFloat formats v without trailing zeros ("12.5", "250").
-func trimFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // rampOnly shows a ramp figure in the connect scenario only; the other
 // scenarios ramp too, but their tables are about what follows.

@@ -22,6 +22,8 @@ type IncompleteError struct {
 	Missed        int64
 	PublishFailed uint64
 	PublishErrors map[string]int // reason → count
+	ProbeStalls   int            // storm: watcher probes slower than StallAfter or failed
+	ProbeFailures map[string]int // reason → count
 }
 
 func (e *IncompleteError) Error() string {
@@ -38,6 +40,9 @@ func (e *IncompleteError) Error() string {
 	}
 	if e.PublishFailed > 0 {
 		parts = append(parts, fmt.Sprintf("%d publishes failed%s", e.PublishFailed, reasons(e.PublishErrors)))
+	}
+	if e.ProbeStalls > 0 {
+		parts = append(parts, fmt.Sprintf("%d watcher probes stalled (over %s or no answer)%s", e.ProbeStalls, StallAfter, reasons(e.ProbeFailures)))
 	}
 	return "bench: " + strings.Join(parts, "; ")
 }
@@ -64,11 +69,18 @@ func reasons(m map[string]int) string {
 }
 
 // Check returns an *IncompleteError when r has any failed connection,
-// missed delivery or failed publish, else nil.
+// missed delivery, failed publish or stalled watcher probe, else nil.
 func (r *Result) Check() error {
-	if r.Failed == 0 && r.Missed <= 0 && r.PublishFailed == 0 {
+	stalls := 0
+	for _, p := range []*ProbeSummary{r.ConnectProbe, r.PublishProbe} {
+		if p != nil {
+			stalls += p.Stalls
+		}
+	}
+	if r.Failed == 0 && r.Missed <= 0 && r.PublishFailed == 0 && stalls == 0 {
 		return nil
 	}
 	return &IncompleteError{Scenario: r.Scenario, Conns: r.Conns, Failed: r.Failed, Failures: r.Failures,
-		Missed: max(r.Missed, 0), PublishFailed: r.PublishFailed, PublishErrors: r.PublishErrors}
+		Missed: max(r.Missed, 0), PublishFailed: r.PublishFailed, PublishErrors: r.PublishErrors,
+		ProbeStalls: stalls, ProbeFailures: r.ProbeFailures}
 }
