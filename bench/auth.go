@@ -24,7 +24,7 @@ type AuthOptions struct {
 	Alg       string  `json:"alg,omitempty"`        // default HS256 with a secret, else by key: RS256, ES256/384/512, EdDSA
 	SubPrefix string  `json:"sub_prefix,omitempty"` // sub = SubPrefix + global connection index; default "user-"
 	TTL       float64 `json:"ttl,omitempty"`        // exp = now + TTL seconds; default 3600
-	Channels  string  `json:"channels,omitempty"`   // channels grant pattern, "{sub}" replaced; "" for none
+	Channels  string  `json:"channels,omitempty"`   // comma-separated grant patterns, "{sub}" replaced; "" for none
 	TokenIn   string  `json:"token_in,omitempty"`   // "query" (default), "header", "protocol" or "cookie"
 	Cookie    string  `json:"cookie,omitempty"`     // cookie name for TokenIn "cookie"; default "fanout_token"
 	Presence  float64 `json:"presence,omitempty"`   // share of connections on presence channels, 0..1
@@ -140,7 +140,13 @@ func (a *AuthOptions) sub(g int) string { return a.SubPrefix + strconv.Itoa(g) }
 func (s *signer) token(sub string) (string, error) {
 	claims := jwt.MapClaims{"sub": sub, "exp": time.Now().Add(time.Duration(s.a.TTL * float64(time.Second))).Unix()}
 	if s.a.Channels != "" {
-		claims["channels"] = []string{strings.ReplaceAll(s.a.Channels, "{sub}", sub)}
+		var grant []string
+		for _, p := range strings.Split(s.a.Channels, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				grant = append(grant, strings.ReplaceAll(p, "{sub}", sub))
+			}
+		}
+		claims["channels"] = grant
 	}
 	return jwt.NewWithClaims(s.method, claims).SignedString(s.key)
 }

@@ -100,7 +100,7 @@ func parseOptions(scenario string, args []string, stderr io.Writer) (Options, er
 	fs.StringVar(&a.Alg, "jwt-alg", "", "JWT algorithm (default HS256 with --jwt-secret, by key type with --jwt-key)")
 	fs.StringVar(&a.SubPrefix, "jwt-sub-prefix", "user-", "JWT sub claim: this prefix plus the connection index")
 	ttl := fs.Duration("jwt-ttl", time.Hour, "JWT exp claim: now plus this")
-	fs.StringVar(&a.Channels, "jwt-channels", "", "JWT channels grant pattern, {sub} replaced (e.g. 'private-{sub}.*')")
+	fs.StringVar(&a.Channels, "jwt-channels", "", "JWT channels grant: comma-separated patterns, {sub} replaced (e.g. 'private-{sub}.*,presence-room-*'); as fanout token --channels")
 	fs.StringVar(&a.TokenIn, "token-in", "query", "where the JWT goes: query (token=), header (Authorization: Bearer), protocol (Sec-WebSocket-Protocol bearer.<t>), cookie")
 	fs.StringVar(&a.Cookie, "token-cookie", "fanout_token", "cookie name for --token-in cookie")
 	fs.Float64Var(&a.Presence, "presence", 0, "share of connections (0..1) subscribing to presence-bench-N with HMAC-signed user data instead of bench-N")
