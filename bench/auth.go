@@ -152,17 +152,17 @@ func (s *signer) token(sub string) (string, error) {
 }
 
 // upgradeParts returns what the upgrade request gains to carry token:
-// a query suffix ("&token=...") and header lines (each ending in CRLF).
-func (a *AuthOptions) upgradeParts(token string) (query, headers string) {
+// a query suffix ("&token=...") or one header (name, value).
+func (a *AuthOptions) upgradeParts(token string) (query, name, value string) {
 	switch a.TokenIn {
 	case "header":
-		return "", "Authorization: Bearer " + token + "\r\n"
+		return "", "Authorization", "Bearer " + token
 	case "protocol":
-		return "", "Sec-WebSocket-Protocol: bearer." + token + "\r\n"
+		return "", "Sec-WebSocket-Protocol", "bearer." + token
 	case "cookie":
-		return "", "Cookie: " + a.Cookie + "=" + token + "\r\n"
+		return "", "Cookie", a.Cookie + "=" + token
 	}
-	return "&token=" + url.QueryEscape(token), ""
+	return "&token=" + url.QueryEscape(token), "", ""
 }
 
 // presence reports whether global connection g joins a presence channel:

@@ -139,3 +139,20 @@ func TestAuthenticatedWithKeyFile(t *testing.T) {
 		t.Fatalf("err %v subscribed %d failures %v", err, res.Subscribed, res.Failures)
 	}
 }
+
+// The storm, watcher included, works with auth required, each of its
+// connections carrying a token in Sec-WebSocket-Protocol.
+func TestStormAuthenticated(t *testing.T) {
+	n := startFanout(t, "required")
+	app := n.Cfg.Apps[0]
+	res, err := Execute(testCtx(t), Options{Scenario: "storm", URLs: []string{"ws://" + n.Addr()},
+		AppID: app.ID, AppKey: app.Key, AppSecret: app.Secret, Conns: 10, Senders: 2, Rate: 10,
+		Duration: 500 * time.Millisecond, ProbeEvery: 200 * time.Millisecond, Workers: 1, Quiet: true,
+		Auth: AuthOptions{JWTSecret: app.Secret, TokenIn: "protocol"}}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.Check(); err != nil || res.ConnectProbe.Count == 0 || res.Delivered == 0 {
+		t.Fatalf("check %v, probes %+v, delivered %d", err, res.ConnectProbe, res.Delivered)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -84,15 +83,10 @@ func (w *watcher) dial(ctx context.Context, sub string) (*websocket.Conn, time.D
 		if err != nil {
 			return nil, 0, err
 		}
-		switch w.o.Auth.TokenIn {
-		case "header":
-			h.Set("Authorization", "Bearer "+tok)
-		case "protocol":
-			d.Subprotocols = []string{"bearer." + tok}
-		case "cookie":
-			h.Set("Cookie", w.o.Auth.Cookie+"="+tok)
-		default:
-			u += "&token=" + url.QueryEscape(tok)
+		q, name, value := w.o.Auth.upgradeParts(tok)
+		u += q
+		if name != "" {
+			h.Set(name, value)
 		}
 	}
 	dctx, cancel := context.WithTimeout(ctx, ProbeTimeout)

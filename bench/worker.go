@@ -251,7 +251,11 @@ func (w *worker) dialOne(ctx context.Context, i int) {
 			c.fail("token: " + err.Error())
 			return
 		}
-		query, headers = w.cfg.Auth.upgradeParts(tok)
+		var name, value string
+		query, name, value = w.cfg.Auth.upgradeParts(tok)
+		if name != "" {
+			headers = name + ": " + value + "\r\n"
+		}
 	}
 	req := fmt.Sprintf("GET %s/app/%s?protocol=7&client=fanout-bench&version=1.0%s HTTP/1.1\r\n"+
 		"Host: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n%s"+
