@@ -10,6 +10,14 @@ import (
 
 // writeOut writes results.json, results.md and chart.png into dir.
 func writeOut(dir string, rs []Result) error {
+	if err := writeText(dir, rs); err != nil {
+		return err
+	}
+	return writeChart(filepath.Join(dir, "chart.png"), rs)
+}
+
+// writeText writes results.json and results.md into dir.
+func writeText(dir string, rs []Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
@@ -27,7 +35,7 @@ func writeOut(dir string, rs []Result) error {
 	if err := os.WriteFile(filepath.Join(dir, "results.md"), []byte(markdownTable(rs)), 0o644); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
-	return writeChart(filepath.Join(dir, "chart.png"), rs)
+	return nil
 }
 
 // readResults reads a results.json holding one Result or a list.

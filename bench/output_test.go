@@ -24,7 +24,11 @@ func TestResultFilesStandAlone(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := writeOut(filepath.Join(dir, sc), []Result{*res}); err != nil {
+		write := writeText // a chart is drawn once below: drawing is slow under -race
+		if sc == "fanout" {
+			write = writeOut
+		}
+		if err := write(filepath.Join(dir, sc), []Result{*res}); err != nil {
 			t.Fatal(err)
 		}
 		rs = append(rs, *res)
