@@ -130,7 +130,7 @@ func TestChurn(t *testing.T) {
 	}
 	// Churn reuses source ports at once (reset on close); on a loaded
 	// machine netpoll's dialer now and then reports a connect it lost
-	// (errno 257, "connection closed") — counted, as it must be, but one
+	// ("connection closed by peer") — counted, as it must be, but one
 	// such dial in a few hundred is the harness's noise, not the server's.
 	if res.Connects < 10 || res.Disconnects < 10 || res.Failed*100 > res.Connects {
 		t.Fatalf("connects %d disconnects %d failed %d %v", res.Connects, res.Disconnects, res.Failed, res.Failures)

@@ -62,7 +62,6 @@ func (r *run) storm(ctx context.Context) error {
 	r.sent, r.refused = t.Sent, t.Refused
 	// A client event reaches every subscriber of the channel but its sender.
 	r.expect = (r.sent - min(r.refused, r.sent)) * uint64(max(open-1, 0))
-	r.res.PublishedPerSec = 0
 	r.drain(ctx, func() uint64 { return r.expect })
 	if after, ok := serverCost(r.o.ServerPIDs); ok && costOK {
 		d := after.sub(before)
