@@ -42,7 +42,7 @@ func TestDeadServerFails(t *testing.T) {
 	if !strings.Contains(errb.String(), "20 of 20 connections failed") {
 		t.Fatalf("stderr:\n%s", errb.String())
 	}
-	if strings.Contains(out.String(), "0.00") {
+	if strings.Contains(out.String(), "0.00") || !strings.Contains(out.String(), "| fanout | 0 | 20 |") {
 		t.Fatalf("empty figures printed as numbers:\n%s", out.String())
 	}
 }
@@ -58,6 +58,14 @@ func TestDeadServerNoPublish(t *testing.T) {
 	}
 	if res.Published != 0 || res.Latency != nil || res.Failures["dial: connection refused"] != 10 {
 		t.Fatalf("published %d latency %+v failures %v", res.Published, res.Latency, res.Failures)
+	}
+	// Beside a run that measured them, its figures read "-", not 0.
+	ok := *res
+	ok.Label, ok.Subscribed, ok.Failed, ok.Failures, ok.Expected, ok.Delivered = "ok", 10, 0, nil, 10, 10
+	ok.Latency = &LatencySummary{P50: 1, P90: 1, P99: 1, P999: 1, Max: 1}
+	md := markdownTable([]Result{*res, ok})
+	if !strings.Contains(md, "| fanout | 0 | 10 | - | - | - | - | - | - |") {
+		t.Fatalf("table:\n%s", md)
 	}
 }
 
