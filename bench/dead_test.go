@@ -76,6 +76,8 @@ func TestDialReasonNames(t *testing.T) {
 	}{
 		{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, "dial: connection refused"},
 		{context.DeadlineExceeded, "dial: timeout"},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("i/o timeout")}, "dial: timeout"},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("no route")}, "dial: no route"},
 	} {
 		if got := dialReason(c.err); got != c.want {
 			t.Errorf("dialReason(%v) = %q, want %q", c.err, got, c.want)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,8 +28,13 @@ func dialReason(err error) string {
 		return "dial: " + errno.Error()
 	}
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if errors.As(err, &ne) && ne.Timeout() || strings.HasSuffix(err.Error(), "i/o timeout") {
+		// netpoll's dial timeout is a plain "i/o timeout" error.
 		return "dial: timeout"
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return "dial: " + op.Err.Error() // without the addresses, which differ per worker
 	}
 	return "dial: " + err.Error()
 }
