@@ -11,7 +11,7 @@ type Result struct {
 
 	// Run settings beyond the above, so a result file stands alone.
 	Server     string  `json:"server,omitempty"`     // --url values, comma-separated
-	Commit     string  `json:"commit,omitempty"`     // VCS revision of the harness build
+	Commit     string  `json:"commit,omitempty"`     // VCS revision of the harness build, else git describe of the working directory
 	Date       string  `json:"date,omitempty"`       // UTC start, RFC 3339
 	ConnRate   float64 `json:"conn_rate,omitempty"`  // --conn-rate, connects/s
 	Publishers int     `json:"publishers,omitempty"` // --publishers (fanout, storm probe)

@@ -54,5 +54,6 @@ var commitOnce = sync.OnceValue(func() string {
 	return strings.TrimSpace(string(out))
 })
 
-// commit is the VCS revision of the harness build ("" if unknown).
+// commit is the VCS revision stamped into the harness build, else what
+// git describe says of the working directory ("" if neither is known).
 func commit() string { return commitOnce() }
