@@ -79,7 +79,8 @@ func TestConnectTwoWorkers(t *testing.T) {
 func TestFanoutDeliversEveryEvent(t *testing.T) {
 	h := startHub(t)
 	res, err := Execute(testCtx(t), Options{Scenario: "fanout", URLs: []string{h.wsURL()},
-		Conns: 50, Channels: 5, Workers: 1, Rate: 40, Publishers: 2, Duration: time.Second, Quiet: true}, os.Stderr)
+		Conns: 50, Channels: 5, Workers: 1, Rate: 40, Publishers: 2, Duration: time.Second, Quiet: true,
+		ServerPIDs: []int{os.Getpid()}}, os.Stderr) // the hub runs in this process
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +93,10 @@ func TestFanoutDeliversEveryEvent(t *testing.T) {
 	l := res.Latency
 	if l == nil || l.P50 <= 0 || l.P50 > l.P99 || l.P99 > l.Max {
 		t.Fatalf("latency %+v", l)
+	}
+	// The gorilla hub writes each delivery with its own write(2).
+	if res.CPUPerDeliveryUs <= 0 || res.WritesPerDelivery < 1 || res.ServerWrites < res.Delivered {
+		t.Fatalf("cpu %.2f µs/delivery, %.3f writes/delivery (%d writes)", res.CPUPerDeliveryUs, res.WritesPerDelivery, res.ServerWrites)
 	}
 }
 
@@ -125,7 +130,7 @@ func TestChurn(t *testing.T) {
 	}
 	// Churn reuses source ports at once (reset on close); on a loaded
 	// machine netpoll's dialer now and then reports a connect it lost
-	// (errno 257, "connection closed") — counted, as it must be, but one
+	// ("connection closed by peer") — counted, as it must be, but one
 	// such dial in a few hundred is the harness's noise, not the server's.
 	if res.Connects < 10 || res.Disconnects < 10 || res.Failed*100 > res.Connects {
 		t.Fatalf("connects %d disconnects %d failed %d %v", res.Connects, res.Disconnects, res.Failed, res.Failures)
@@ -154,8 +159,8 @@ func TestReportMerges(t *testing.T) {
 		t.Fatalf("slope %f", a.SlopePerConn)
 	}
 	b := Result{Label: "b", Scenario: "connect", Conns: 10, BytesPerConn: 300}
-	for _, r := range []Result{a, b} {
-		if err := writeOut(filepath.Join(dir, r.Label), []Result{r}); err != nil {
+	for _, r := range []Result{a, b} { // the inputs; their charts are not read
+		if err := writeText(filepath.Join(dir, r.Label), []Result{r}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -168,7 +173,7 @@ func TestReportMerges(t *testing.T) {
 	if err != nil || len(rs) != 2 || rs[0].Label != "a" || rs[1].Label != "b" {
 		t.Fatalf("merged %+v %v", rs, err)
 	}
-	if !strings.Contains(out.String(), "| a | fanout |") || !strings.Contains(out.String(), "200 B (5→10)") {
+	if !strings.Contains(out.String(), "| a |") || !strings.Contains(out.String(), "200 B (5→10)") {
 		t.Fatalf("table:\n%s", out.String())
 	}
 	if st, err := os.Stat(filepath.Join(dir, "m", "chart.png")); err != nil || st.Size() < 1000 {
@@ -207,8 +212,35 @@ func TestShareCoversAll(t *testing.T) {
 			}
 		}
 	}
-	subs := subscribersPerChannel(10, 3)
+	subs := subscribersPerChannel(10, 3, nil)
 	if subs[0] != 4 || subs[1] != 3 || subs[2] != 3 {
 		t.Fatalf("subs %v", subs)
 	}
+}
+
+func TestReadProcCost(t *testing.T) {
+	a, err := readProcCost(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Burn CPU and make writes until both counters move.
+	f, err := os.Create(filepath.Join(t.TempDir(), "w"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for i := range 100 {
+			f.Write([]byte{byte(i)})
+		}
+		b, err := readProcCost(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := b.sub(a); d.cpuTicks > 0 && d.writes >= 100 {
+			return
+		}
+	}
+	t.Fatal("utime+stime or syscw did not move")
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/cloudwego/netpoll"
-	"golang.org/x/sys/unix"
 )
 
 // Client states. A client moves only forward: dialing → handshake →
@@ -32,6 +31,7 @@ type client struct {
 	shard   *latShard
 	conn    netpoll.Connection
 	channel string
+	g       int // global connection index
 	state   atomic.Int32
 	wmu     sync.Mutex // serialises writes from OnRequest and the worker
 	frag    []byte     // a fragmented message being reassembled
@@ -161,14 +161,20 @@ func (c *client) message(msg []byte) {
 			}
 		}
 	case "pusher:connection_established":
-		c.write(opText, subscribeMsg(c.channel))
+		c.write(opText, c.subscribe(msg))
 	case "pusher_internal:subscription_succeeded":
 		if c.state.CompareAndSwap(stOpen, stSubscribed) {
 			c.w.onSubscribed(c)
 		}
 	case "pusher:ping":
 		c.write(opText, pongMsg)
-	case "pusher:error", "pusher:subscription_error":
+	case "pusher:error":
+		if c.state.Load() == stSubscribed {
+			c.w.refused.Add(1) // a refused client event; the server decides on closing
+			return
+		}
+		c.fail(string(name))
+	case "pusher:subscription_error":
 		c.fail(string(name))
 	}
 }
@@ -202,7 +208,7 @@ func (c *client) close() {
 	// Reset rather than linger in TIME_WAIT: churn and back-to-back runs
 	// would otherwise exhaust the source ports of 127.0.0.x.
 	if f, ok := c.conn.(interface{ Fd() int }); ok {
-		unix.SetsockoptLinger(f.Fd(), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1})
+		resetOnClose(f.Fd())
 	}
 	c.conn.Close()
 	c.w.onClosed(c, prev, "")

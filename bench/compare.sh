@@ -3,8 +3,10 @@
 # the same harness settings. Builds everything, runs each server in turn
 # on loopback, measures idle memory per connection (RSS slope between
 # $LOW and $CONNS connections) and fan-out latency/throughput of
-# $SIZE-byte events at each of $RATES events/s, then writes the merged
-# table and chart to $OUT (results.md, results.json, chart.png).
+# $SIZE-byte events at each of $RATES events/s with the server's CPU time
+# and write syscalls per delivery (from /proc/PID/stat and /proc/PID/io
+# over the publish window), then writes the merged table and chart to
+# $OUT (results.md, results.json, chart.png).
 #
 # Every process it starts is stopped on exit; every step is bounded by
 # `timeout`. Settings (environment):
@@ -134,7 +136,7 @@ for peer in $PEERS; do
 	for rate in $RATES; do
 		echo "compare: $peer fanout $rate/s" >&2
 		bench fanout --url "ws://127.0.0.1:$PORT" --conns "$CONNS" --channels "$CHANNELS" \
-			--rate "$rate" --size "$SIZE" --duration "$DURATION" \
+			--rate "$rate" --size "$SIZE" --duration "$DURATION" --server-pid "$SERVER_PID" \
 			--label "$peer $rate/s" --out "$OUT/$peer-fanout-$rate" >/dev/null || echo "compare: $peer fanout $rate failed" >&2
 		RESULTS+=("$OUT/$peer-fanout-$rate/results.json")
 	done

@@ -5,8 +5,13 @@
 //
 // Scenarios: connect (open and hold --conns connections over --channels
 // channels), fanout (the same, then publish signed events through the
-// Pusher HTTP API at --rate and time their delivery) and churn
-// (connect/subscribe/close cycles). `report` merges result files.
+// Pusher HTTP API at --rate and time their delivery, with the server's
+// CPU time and write syscalls per delivery read from /proc), churn
+// (connect/subscribe/close cycles) and storm (client events among the
+// subscribers of one private channel while a watcher times a newcomer's
+// connect and a publish to another channel). Connections may carry a
+// JWT each and join presence channels (AuthOptions). `report` merges
+// result files.
 //
 // The parent process starts worker processes by re-executing its own
 // binary as "<exe> bench worker" (with FANOUT_BENCH_WORKER=1 in the
@@ -26,5 +31,9 @@
 // OnRequest for that connection; its writes are serialised by a
 // per-client mutex; its close happens once, by whichever of the worker
 // (stop, churn) or netpoll (peer closed) gets there first. A Histogram is
-// not safe for concurrent use; workers shard theirs behind locks.
+// not safe for concurrent use; workers shard theirs behind locks. In
+// the parent, the progress line runs on a goroutine of its own that
+// reads only the pool's locked totals and atomics; the storm watcher's
+// probes run on one goroutine, its subscriber's reads on another, and
+// its figures are behind a lock.
 package bench

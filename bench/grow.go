@@ -2,11 +2,7 @@ package bench
 
 import (
 	"context"
-	"errors"
-	"net"
-	"os"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -110,22 +106,6 @@ func (w *worker) runChurn(ctx context.Context, conc int, d time.Duration) {
 	w.churn.Store(false)
 	wg.Wait()
 	w.settle(ctx)
-}
-
-// dialReason names a dial error for the failure table.
-func dialReason(err error) string {
-	var errno syscall.Errno
-	switch {
-	case errors.As(err, &errno):
-		return "dial: " + errno.Error()
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-		return "dial: timeout"
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return "dial: timeout"
-	}
-	return "dial: other"
 }
 
 // pacer spaces events at a fixed rate; rate 0 does not wait.

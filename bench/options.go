@@ -14,7 +14,7 @@ import (
 // Options configure one harness run. The zero value of every field means
 // the default written next to it; Run fills them from flags.
 type Options struct {
-	Scenario   string        // "connect", "fanout" or "churn"
+	Scenario   string        // "connect", "fanout", "churn" or "storm"
 	URLs       []string      // default ws://127.0.0.1:6001
 	AppID      string        // default "app-id"
 	AppKey     string        // default "app-key"
@@ -23,7 +23,7 @@ type Options struct {
 	Conns      int           // default 1000
 	Channels   int           // default 1 per 100 conns, at least 1
 	Publishers int           // default 16
-	Rate       float64       // events/s in total for fanout; default 100
+	Rate       float64       // events/s in total (fanout: published, storm: client events); default 100
 	Size       int           // event data bytes; default 100
 	Duration   time.Duration // hold / publish / churn time; default 10 s
 	ConnRate   float64       // connects/s in total while ramping; default 2000
@@ -36,6 +36,14 @@ type Options struct {
 	Timeout    time.Duration // hard stop; default 10 min
 	Settle     time.Duration // wait before reading RSS; default 2 s
 	Quiet      bool          // no progress output
+
+	// Storm: Senders of the Conns send client events at Rate in total;
+	// a watcher probes every ProbeEvery (default 1 s).
+	Senders    int
+	ProbeEvery time.Duration
+
+	// Auth: how each connection authenticates; the zero value is none.
+	Auth AuthOptions
 
 	// WorkerCmd is the command that starts a worker (it reads a config
 	// line on stdin); default os.Executable() with args "bench worker".
@@ -84,9 +92,22 @@ func parseOptions(scenario string, args []string, stderr io.Writer) (Options, er
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "hard stop")
 	fs.DurationVar(&o.Settle, "settle", 2*time.Second, "wait before reading RSS")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress output")
+	fs.IntVar(&o.Senders, "senders", 0, "storm: connections sending client events (default conns/15, at least 1)")
+	fs.DurationVar(&o.ProbeEvery, "probe-every", time.Second, "storm: interval between watcher probes")
+	a := &o.Auth
+	fs.StringVar(&a.JWTSecret, "jwt-secret", "", "sign a JWT per connection with this HS256 secret")
+	fs.StringVar(&a.KeyFile, "jwt-key", "", "sign a JWT per connection with this PEM private key (RSA, EC, Ed25519)")
+	fs.StringVar(&a.Alg, "jwt-alg", "", "JWT algorithm (default HS256 with --jwt-secret, by key type with --jwt-key)")
+	fs.StringVar(&a.SubPrefix, "jwt-sub-prefix", "user-", "JWT sub claim: this prefix plus the connection index")
+	ttl := fs.Duration("jwt-ttl", time.Hour, "JWT exp claim: now plus this")
+	fs.StringVar(&a.Channels, "jwt-channels", "", "JWT channels grant: comma-separated patterns, {sub} replaced (e.g. 'private-{sub}.*,presence-room-*'); as fanout token --channels")
+	fs.StringVar(&a.TokenIn, "token-in", "query", "where the JWT goes: query (token=), header (Authorization: Bearer), protocol (Sec-WebSocket-Protocol bearer.<t>), cookie")
+	fs.StringVar(&a.Cookie, "token-cookie", "fanout_token", "cookie name for --token-in cookie")
+	fs.Float64Var(&a.Presence, "presence", 0, "share of connections (0..1) subscribing to presence-bench-N with HMAC-signed user data instead of bench-N")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	a.TTL = ttl.Seconds()
 	for _, p := range pids {
 		n, err := strconv.Atoi(p)
 		if err != nil {
@@ -160,7 +181,16 @@ func (o *Options) fill() error {
 		o.Settle = 2 * time.Second
 	}
 	sort.Ints(o.MeasureAt)
-	return nil
+	if o.Senders <= 0 {
+		o.Senders = max(1, o.Conns/15)
+	}
+	if o.Scenario == "storm" && o.Senders > o.Conns {
+		return fmt.Errorf("--senders %d: more than --conns %d", o.Senders, o.Conns)
+	}
+	if o.ProbeEvery <= 0 {
+		o.ProbeEvery = time.Second
+	}
+	return o.Auth.fill()
 }
 
 func or(v, def string) string {

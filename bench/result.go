@@ -9,6 +9,16 @@ type Result struct {
 	Workers  int    `json:"workers"`
 	Duration string `json:"duration"`
 
+	// Run settings beyond the above, so a result file stands alone.
+	Server     string  `json:"server,omitempty"`     // --url values, comma-separated
+	Commit     string  `json:"commit,omitempty"`     // VCS revision of the harness build, else git describe of the working directory
+	Date       string  `json:"date,omitempty"`       // UTC start, RFC 3339
+	ConnRate   float64 `json:"conn_rate,omitempty"`  // --conn-rate, connects/s
+	Publishers int     `json:"publishers,omitempty"` // --publishers (fanout, storm probe)
+	Auth       string  `json:"auth,omitempty"`       // how connections authenticate, "" for none
+	Senders    int     `json:"senders,omitempty"`    // storm: connections sending client events
+	ProbeEvery string  `json:"probe_every,omitempty"`
+
 	Subscribed       uint64         `json:"subscribed"`
 	Failed           uint64         `json:"failed"`
 	Failures         map[string]int `json:"failures,omitempty"`
@@ -34,10 +44,33 @@ type Result struct {
 	DeliveredPerSec float64         `json:"delivered_per_s,omitempty"`
 	Latency         *LatencySummary `json:"latency_ms,omitempty"`
 
+	// Server cost over the publish window (from /proc of --server-pid).
+	ServerCPUSeconds  float64 `json:"server_cpu_s,omitempty"`               // utime+stime delta
+	ServerWrites      uint64  `json:"server_write_syscalls,omitempty"`      // syscw delta
+	CPUPerDeliveryUs  float64 `json:"server_cpu_us_per_delivery,omitempty"` // µs
+	WritesPerDelivery float64 `json:"server_writes_per_delivery,omitempty"`
+
+	// Storm: client events among the subscribers and the watcher's probes.
+	ClientEventsSent    uint64         `json:"client_events_sent,omitempty"`
+	ClientEventsRefused uint64         `json:"client_events_refused,omitempty"` // pusher:error answers
+	ConnectProbe        *ProbeSummary  `json:"connect_probe_ms,omitempty"`
+	PublishProbe        *ProbeSummary  `json:"publish_probe_ms,omitempty"`
+	ProbeFailures       map[string]int `json:"probe_failures,omitempty"`
+
 	Connects          uint64  `json:"connects,omitempty"`
 	Disconnects       uint64  `json:"disconnects,omitempty"`
 	ConnectsPerSec    float64 `json:"connects_per_s,omitempty"`
 	DisconnectsPerSec float64 `json:"disconnects_per_s,omitempty"`
+}
+
+// ProbeSummary is what a watcher saw of one kind of probe, in ms.
+type ProbeSummary struct {
+	Count  int     `json:"count"`
+	Failed int     `json:"failed"` // no answer within the probe timeout
+	Stalls int     `json:"stalls"` // answered after more than StallAfter, or failed
+	P50    float64 `json:"p50"`
+	P99    float64 `json:"p99"`
+	Max    float64 `json:"max"`
 }
 
 // RSSMeasure is the server's RSS with N connections held.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 const usage = `usage: fanout bench <scenario> [flags]
@@ -15,6 +16,9 @@ scenarios:
   connect   open --conns connections over --channels channels, hold --duration
   fanout    as connect, then publish --rate events/s for --duration; latency
   churn     connect/subscribe/disconnect cycles, --conns at a time
+  storm     --conns on one private channel, --senders of them sending client
+            events at --rate in total; a watcher probes new connections and
+            a publish to another channel every --probe-every
   report    merge result files: report --in a.json,b.json --out DIR
   worker    internal: a worker process (config on stdin)
 
@@ -33,7 +37,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runWorker(ctx, os.Stdin, stdout)
 	case "report":
 		return runReport(args[1:], stdout, stderr)
-	case "connect", "fanout", "churn":
+	case "connect", "fanout", "churn", "storm":
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -59,11 +63,21 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	if res != nil {
+		err = errors.Join(res.Check(), err) // what failed first, then why the run stopped
+	}
 	if err != nil {
-		fmt.Fprintln(stderr, "fanout bench:", err)
+		printErr(stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// printErr writes each line of err as "fanout bench: ...".
+func printErr(w io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(w, "fanout bench:", strings.TrimPrefix(line, "bench: "))
+	}
 }
 
 // RunWorkerIfChild runs a worker and exits when the process was started
@@ -90,12 +104,9 @@ func Execute(ctx context.Context, o Options, stderr io.Writer) (*Result, error) 
 	}
 	defer p.kill()
 	r := &run{o: &o, pool: p, prog: newProgress(stderr, o.Quiet)}
-	r.res = Result{Label: o.Label, Scenario: o.Scenario, Conns: o.Conns, Channels: o.Channels,
-		Workers: o.Workers, Duration: o.Duration.String(), Rate: o.Rate, Size: o.Size}
-	if o.Scenario != "fanout" {
-		r.res.Rate, r.res.Size = 0, 0
-	}
+	r.res = o.settings()
 	err = r.scenario(ctx)
+	r.prog.close()
 	results, serr := p.stop(context.WithoutCancel(ctx))
 	r.finish(results)
 	if err == nil {

@@ -13,6 +13,10 @@ type run struct {
 	prog *progress
 	res  Result
 	pub  *publisher
+
+	cost *procCost // server cost over the publish window, when measured
+
+	sent, refused, expect uint64 // storm: client events and deliveries they should cause
 }
 
 func (r *run) scenario(ctx context.Context) error {
@@ -27,6 +31,11 @@ func (r *run) scenario(ctx context.Context) error {
 			return err
 		}
 		return r.fanout(ctx)
+	case "storm":
+		if err := r.ramp(ctx); err != nil {
+			return err
+		}
+		return r.storm(ctx)
 	default:
 		if err := r.ramp(ctx); err != nil {
 			return err
@@ -90,6 +99,9 @@ func (r *run) settledRSS(ctx context.Context) (int64, bool) {
 	if len(r.o.ServerPIDs) == 0 && r.o.MetricsURL == "" {
 		return 0, false
 	}
+	r.prog.set(func() status {
+		return status{"settle", r.pool.totals().Open, int64(r.o.Conns), "reading server RSS after " + r.o.Settle.String()}
+	})
 	select {
 	case <-time.After(r.o.Settle):
 	case <-ctx.Done():
@@ -102,17 +114,22 @@ func (r *run) grow(ctx context.Context, n int) error {
 	for w := range r.o.Workers {
 		r.pool.send(w, command{Cmd: "grow", N: share(n, w, r.o.Workers)})
 	}
-	_, err := r.pool.await(ctx, "reached", func() {
+	r.prog.set(func() status {
 		t := r.pool.totals()
-		r.prog.show("connect", t.Open, int64(n), fmt.Sprintf("failed %d", t.Failed))
+		return status{"connect", t.Open, int64(n), fmt.Sprintf("failed %d", t.Failed)}
 	})
-	r.prog.done()
+	_, err := r.pool.await(ctx, "reached", nil)
 	return err
 }
 
 // hold keeps the connections open for --duration.
 func (r *run) hold(ctx context.Context) error {
 	end := time.Now().Add(r.o.Duration)
+	r.prog.set(func() status {
+		t := r.pool.totals()
+		left := max(time.Until(end), 0).Round(time.Second)
+		return status{"hold", t.Open, int64(r.o.Conns), fmt.Sprintf("failed %d, %s left", t.Failed, left)}
+	})
 	for time.Now().Before(end) {
 		select {
 		case <-ctx.Done():
@@ -120,11 +137,7 @@ func (r *run) hold(ctx context.Context) error {
 		case <-r.pool.reports:
 		case <-time.After(time.Until(end)):
 		}
-		t := r.pool.totals()
-		left := time.Until(end).Round(time.Second)
-		r.prog.show("hold", t.Open, int64(r.o.Conns), fmt.Sprintf("failed %d, %s left", t.Failed, left))
 	}
-	r.prog.done()
 	return nil
 }
 
@@ -132,10 +145,21 @@ func (r *run) hold(ctx context.Context) error {
 // deliveries to catch up.
 func (r *run) fanout(ctx context.Context) error {
 	open := r.pool.totals().Open
-	r.pub = newPublisher(r.o, subscribersPerChannel(r.o.Conns, r.o.Channels))
+	if open == 0 {
+		return ErrNoSubscribers
+	}
+	r.pub = newPublisher(r.o, subscribersPerChannel(r.o.Conns, r.o.Channels, r.o.Auth.presence))
 	done := make(chan struct{})
 	start := time.Now()
-	go func() { r.pub.run(ctx, r.o.Duration); close(done) }()
+	before, costOK := serverCost(r.o.ServerPIDs)
+	pctx, stopPub := context.WithCancel(ctx)
+	defer stopPub()
+	go func() { r.pub.run(pctx, r.o.Duration); close(done) }()
+	r.prog.set(func() status {
+		t := r.pool.totals()
+		return status{"publish", int64(r.pub.ok.Load()), int64(r.o.Rate * r.o.Duration.Seconds()),
+			fmt.Sprintf("delivered %d/%d open %d/%d failed %d", t.Delivered, r.pub.expect.Load(), t.Open, open, t.Failed)}
+	})
 	for waiting := true; waiting; {
 		select {
 		case <-done:
@@ -145,25 +169,32 @@ func (r *run) fanout(ctx context.Context) error {
 			return ctx.Err()
 		case <-r.pool.reports:
 			t := r.pool.totals()
-			r.prog.show("publish", int64(r.pub.ok.Load()), int64(r.o.Rate*r.o.Duration.Seconds()),
-				fmt.Sprintf("delivered %d/%d open %d/%d failed %d", t.Delivered, r.pub.expect.Load(), t.Open, open, t.Failed))
+			if t.Open == 0 {
+				stopPub() // every subscriber is gone: stop, do not publish into the void
+			}
 		}
 	}
-	r.prog.done()
 	r.res.PublishedPerSec = float64(r.pub.ok.Load()) / time.Since(start).Seconds()
-	r.drain(ctx)
+	r.drain(ctx, r.pub.expect.Load)
+	if after, ok := serverCost(r.o.ServerPIDs); ok && costOK {
+		d := after.sub(before)
+		r.cost = &d
+	}
 	elapsed := time.Since(start).Seconds()
 	r.res.DeliveredPerSec = float64(r.pool.totals().Delivered) / elapsed
 	return nil
 }
 
-func (r *run) drain(ctx context.Context) {
+func (r *run) drain(ctx context.Context, expect func() uint64) {
+	r.prog.set(func() status {
+		return status{"drain", int64(r.pool.totals().Delivered), int64(expect()), "waiting for the last deliveries"}
+	})
 	deadline := time.Now().Add(10 * time.Second)
 	var last uint64
 	stillSince := time.Now()
 	for time.Now().Before(deadline) {
 		t := r.pool.totals()
-		if t.Delivered >= r.pub.expect.Load() {
+		if t.Delivered >= expect() {
 			return
 		}
 		if t.Delivered != last {
@@ -186,12 +217,12 @@ func (r *run) churn(ctx context.Context) error {
 		r.pool.send(w, command{Cmd: "churn", N: share(r.o.Conns, w, r.o.Workers), Secs: r.o.Duration.Seconds()})
 	}
 	start := time.Now()
-	_, err := r.pool.await(ctx, "reached", func() {
+	r.prog.set(func() status {
 		t := r.pool.totals()
-		r.prog.show("churn", int64(time.Since(start).Seconds()), int64(r.o.Duration.Seconds()),
-			fmt.Sprintf("connects %d closes %d failed %d", t.Subscribed, t.Closed, t.Failed))
+		return status{"churn", int64(time.Since(start).Seconds()), int64(r.o.Duration.Seconds()),
+			fmt.Sprintf("connects %d closes %d failed %d", t.Subscribed, t.Closed, t.Failed)}
 	})
-	r.prog.done()
+	_, err := r.pool.await(ctx, "reached", nil)
 	secs := r.o.Duration.Seconds()
 	t := r.pool.totals()
 	r.res.ConnectsPerSec = float64(t.Subscribed) / secs
@@ -219,7 +250,9 @@ func (r *run) finish(results []report) {
 	if len(r.res.Failures) == 0 {
 		r.res.Failures = nil
 	}
-	r.res.SubscribeP99Ms = float64(sub.Quantile(0.99)) / 1e6
+	if sub.Total > 0 {
+		r.res.SubscribeP99Ms = float64(sub.Quantile(0.99)) / 1e6
+	}
 	if r.o.Scenario == "churn" {
 		r.res.Connects = r.res.Subscribed
 	} else {
@@ -233,7 +266,21 @@ func (r *run) finish(results []report) {
 		}
 		r.res.Expected = r.pub.expect.Load()
 		r.res.Missed = int64(r.res.Expected) - int64(r.res.Delivered)
-		r.res.Latency = summarize(&lat)
+		if lat.Total > 0 {
+			r.res.Latency = summarize(&lat)
+		}
+	}
+	if r.o.Scenario == "storm" {
+		r.res.ClientEventsSent = r.sent
+		r.res.ClientEventsRefused = r.refused
+		r.res.Expected = r.expect
+		r.res.Missed = int64(r.expect) - int64(r.res.Delivered)
+		if lat.Total > 0 {
+			r.res.Latency = summarize(&lat)
+		}
+	}
+	if r.cost != nil {
+		r.res.setCost(*r.cost)
 	}
 }
 

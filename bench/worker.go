@@ -30,7 +30,9 @@ type worker struct {
 	next atomic.Int64 // local index of the next connection to dial
 	open atomic.Int64 // subscribed and not closed
 	subscribed, closed, failed,
-	delivered atomic.Uint64
+	delivered, sent, refused atomic.Uint64
+
+	signer *signer // per-connection tokens; nil without JWT
 
 	fmu      sync.Mutex
 	failures map[string]int
@@ -53,6 +55,14 @@ func runWorker(ctx context.Context, in io.Reader, out io.Writer) int {
 		return 2
 	}
 	w.defaults()
+	if w.cfg.Auth.jwt() {
+		s, err := newSigner(w.cfg.Auth)
+		if err != nil {
+			w.emit(report{Type: "error", Error: err.Error()})
+			return 2
+		}
+		w.signer = s
+	}
 	cmds := make(chan command)
 	go func() {
 		defer close(cmds)
@@ -128,6 +138,9 @@ func (w *worker) do(ctx context.Context, c command) {
 	case "churn":
 		w.runChurn(ctx, c.N, time.Duration(c.Secs*float64(time.Second)))
 		w.emit(w.snapshot("reached"))
+	case "send":
+		w.sendClientEvents(ctx, c.N, c.Rate, time.Duration(c.Secs*float64(time.Second)), c.Size)
+		w.emit(w.snapshot("reached"))
 	}
 }
 
@@ -140,7 +153,8 @@ func (w *worker) emit(r report) {
 
 func (w *worker) snapshot(typ string) report {
 	r := report{Type: typ, Open: w.open.Load(), Subscribed: w.subscribed.Load(),
-		Closed: w.closed.Load(), Failed: w.failed.Load(), Delivered: w.delivered.Load()}
+		Closed: w.closed.Load(), Failed: w.failed.Load(), Delivered: w.delivered.Load(),
+		Sent: w.sent.Load(), Refused: w.refused.Load()}
 	w.fmu.Lock()
 	r.Failures = make(map[string]int, len(w.failures))
 	for k, v := range w.failures {
@@ -211,12 +225,15 @@ func (w *worker) dialOne(ctx context.Context, i int) {
 		if ctx.Err() != nil {
 			return // the run or the churn period ended mid-dial
 		}
-		w.addFailure(dialReason(err))
+		reason := dialReason(err)
+		if isNetpollClosed(err) {
+			reason = probeDialError(ctx, laddr.IP, raddr, time.Duration(w.cfg.Timeout*float64(time.Second)))
+		}
+		w.addFailure(reason)
 		w.needRedial()
 		return
 	}
-	c := &client{w: w, shard: &w.lat[i%latShards], conn: conn,
-		channel: w.cfg.Prefix + strconv.Itoa(channelOf(g, w.cfg.Channels))}
+	c := &client{w: w, shard: &w.lat[i%latShards], conn: conn, g: g, channel: w.channelOf(g)}
 	c.started = start
 	w.mu.Lock()
 	w.clients[c] = struct{}{}
@@ -227,10 +244,23 @@ func (w *worker) dialOne(ctx context.Context, i int) {
 		c.finish("closed by server")
 		return nil
 	})
-	req := fmt.Sprintf("GET %s/app/%s?protocol=7&client=fanout-bench&version=1.0 HTTP/1.1\r\n"+
-		"Host: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+	var query, headers string
+	if w.signer != nil {
+		tok, err := w.signer.token(w.cfg.Auth.sub(g))
+		if err != nil {
+			c.fail("token: " + err.Error())
+			return
+		}
+		var name, value string
+		query, name, value = w.cfg.Auth.upgradeParts(tok)
+		if name != "" {
+			headers = name + ": " + value + "\r\n"
+		}
+	}
+	req := fmt.Sprintf("GET %s/app/%s?protocol=7&client=fanout-bench&version=1.0%s HTTP/1.1\r\n"+
+		"Host: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n%s"+
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-		pathPrefix(u), w.cfg.Key, u.Host)
+		pathPrefix(u), w.cfg.Key, query, u.Host, headers)
 	c.wmu.Lock()
 	_, err = conn.Writer().WriteString(req)
 	if err == nil {
@@ -240,6 +270,20 @@ func (w *worker) dialOne(ctx context.Context, i int) {
 	if err != nil {
 		c.fail("write upgrade")
 	}
+}
+
+// channelOf names the channel global connection g joins: the run's one
+// channel, else its share of the spread, on a presence channel for the
+// presence share.
+func (w *worker) channelOf(g int) string {
+	if w.cfg.Channel != "" {
+		return w.cfg.Channel
+	}
+	name := w.cfg.Prefix + strconv.Itoa(channelOf(g, w.cfg.Channels))
+	if w.cfg.Auth.presence(g) {
+		return "presence-" + name
+	}
+	return name
 }
 
 func pathPrefix(u *url.URL) string {

@@ -13,13 +13,19 @@ type workerConfig struct {
 	Rate     float64  `json:"rate"`     // connects/s for this worker; 0 is unpaced
 	Dialers  int      `json:"dialers"`  // concurrent dials; default 64
 	Timeout  float64  `json:"timeout"`  // seconds a connect+subscribe may take; default 15
+
+	Secret  string      `json:"secret,omitempty"`  // app secret, for private/presence channel auth
+	Channel string      `json:"channel,omitempty"` // one channel for every connection (storm); "" spreads
+	Auth    AuthOptions `json:"auth"`
 }
 
 // command is a later line on a worker's stdin.
 type command struct {
-	Cmd  string  `json:"cmd"`  // "grow", "churn" or "stop"
-	N    int     `json:"n"`    // grow: connections this worker should hold; churn: concurrency
-	Secs float64 `json:"secs"` // churn: duration
+	Cmd  string  `json:"cmd"`            // "grow", "churn", "send" or "stop"
+	N    int     `json:"n"`              // grow: connections this worker should hold; churn: concurrency; send: senders
+	Secs float64 `json:"secs"`           // churn, send: duration
+	Rate float64 `json:"rate,omitempty"` // send: client events/s from this worker
+	Size int     `json:"size,omitempty"` // send: event data bytes
 }
 
 // report is one line a worker writes to stdout.
@@ -32,6 +38,8 @@ type report struct {
 	Failed     uint64         `json:"failed"`
 	Failures   map[string]int `json:"failures,omitempty"`
 	Delivered  uint64         `json:"delivered"`
+	Sent       uint64         `json:"sent,omitempty"`    // client events sent
+	Refused    uint64         `json:"refused,omitempty"` // pusher:error answers on subscribed connections
 	N          int            `json:"n,omitempty"`
 	Hist       *sparse        `json:"hist,omitempty"`
 	SubHist    *sparse        `json:"sub_hist,omitempty"` // dial → subscribed, ns

@@ -1,5 +1,5 @@
 // Command fanout-bench runs the load harness on its own, without the
-// server: fanout-bench connect|fanout|churn|report [flags]. It is the
+// server: fanout-bench connect|fanout|churn|storm|report [flags]. It is the
 // same code as `fanout bench`.
 package main
 

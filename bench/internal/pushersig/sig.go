@@ -98,3 +98,16 @@ func Verify(key, secret, method, path string, q url.Values, body []byte, now, ma
 	}
 	return nil
 }
+
+// ChannelAuth is the "auth" value of a private or presence subscription:
+// "key:" + hex HMAC-SHA256(secret, "socket_id:channel"), with
+// ":channel_data" appended for presence channels, as described in
+// https://pusher.com/docs/channels/library_auth_reference/auth-signatures/.
+func ChannelAuth(key, secret, socketID, channel, channelData string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(socketID + ":" + channel))
+	if channelData != "" {
+		mac.Write([]byte(":" + channelData))
+	}
+	return key + ":" + hex.EncodeToString(mac.Sum(nil))
+}

@@ -48,3 +48,12 @@ func TestKnownVector(t *testing.T) {
 		t.Fatalf("signature %s, want %s", got, want)
 	}
 }
+
+// The worked example of the Pusher auth-signatures reference.
+func TestChannelAuthPusherExample(t *testing.T) {
+	got := ChannelAuth("278d425bdf160c739803", "7ad3773142a6692b25b8", "1234.1234", "private-foobar", "")
+	want := "278d425bdf160c739803:58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4"
+	if got != want {
+		t.Fatalf("got %s\nwant %s", got, want)
+	}
+}
