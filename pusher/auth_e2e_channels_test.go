@@ -100,6 +100,31 @@ func TestTokenChannelGrants(t *testing.T) {
 	}
 }
 
+// A grant that names the token's own user ("private-<sub>.*", kept in a
+// form shared between users) admits that user's channels only, and stays
+// the token's grant when pusher:signin switches the connection to another
+// user.
+func TestTokenPerUserGrant(t *testing.T) {
+	app := e2eApp("usergrant")
+	n := startApps(t, app)
+	c1 := dialAs(t, n, app, "u00001", "private-u00001.*")
+	c2 := dialAs(t, n, app, "u00002", "private-u00002.*")
+	c1.Send("pusher:subscribe", map[string]string{"channel": "private-u00001.inbox"})
+	c1.Expect("pusher_internal:subscription_succeeded")
+	c1.Send("pusher:subscribe", map[string]string{"channel": "private-u00002.inbox"})
+	if e := expectSubError(t, c1, "private-u00002.inbox"); e.Status != 401 {
+		t.Fatalf("another user's channel: %+v", e)
+	}
+	signin(c2, app, "u00003")
+	c2.Expect("pusher:signin_success")
+	c2.Send("pusher:subscribe", map[string]string{"channel": "private-u00002.a"})
+	c2.Expect("pusher_internal:subscription_succeeded")
+	c2.Send("pusher:subscribe", map[string]string{"channel": "private-u00003.a"})
+	if e := expectSubError(t, c2, "private-u00003.a"); e.Status != 401 {
+		t.Fatalf("the grant followed the signed-in user: %+v", e)
+	}
+}
+
 // presenceUsers returns the sorted member ids through the HTTP API.
 func presenceUsers(t *testing.T, n *fantest.Node, a config.App, channel string) []string {
 	t.Helper()

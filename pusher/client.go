@@ -99,6 +99,9 @@ func (s *Server) setUser(c *conn, id string) {
 	if c.user != "" {
 		hub.RemoveUser(shard.Key{App: c.app.ID, Name: c.user}, c)
 	}
+	if !c.grants.Empty() { // the grant stays the token's, for a new user too
+		c.grants = auth.NewGrants(id, c.grants.Patterns(c.user))
+	}
 	c.user = id
 	if id != "" {
 		hub.AddUser(shard.Key{App: c.app.ID, Name: id}, c)

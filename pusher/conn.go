@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/poller"
 	"github.com/fanout/fanout/shard"
@@ -41,10 +42,13 @@ type conn struct {
 	closeBy   atomic.Int64  // upgrade or close handshake deadline
 	code      atomic.Uint32 // close code sent or received
 	user      string
-	grants    []string // channel patterns from the token's channels claim
-	channels  []*shard.Channel[*conn]
-	members   []membership // presence channels: the user id each joined as
-	bucket    tokenBucket
+	// grants is the token's channels claim, relative to user: a pointer
+	// to one copy shared by every user whose grant names its own id the
+	// same way ("private-<sub>.*").
+	grants   auth.Grants
+	channels []*shard.Channel[*conn]
+	members  []membership // presence channels: the user id each joined as
+	bucket   tokenBucket
 }
 
 func (c *conn) closeCode() uint32 {

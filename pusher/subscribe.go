@@ -98,7 +98,7 @@ func (s *Server) whenListening(app, channel string, fn func()) {
 // authorized checks a private or presence subscription: a token grant or
 // the Pusher HMAC signature.
 func (s *Server) authorized(c *conn, d *subscribeData, kind channelKind) bool {
-	if len(c.grants) > 0 && auth.MatchChannel(c.grants, d.Channel) {
+	if !c.grants.Empty() && c.grants.Match(c.user, d.Channel) {
 		return true
 	}
 	data := ""
@@ -122,6 +122,9 @@ func (s *Server) presenceMember(c *conn, channelData string) (presenceData, stri
 		return m, "", false
 	}
 	id := userIDString(m.UserID)
+	if id == c.user {
+		id = c.user // the member entry shares the connection's copy
+	}
 	return m, id, id != ""
 }
 
