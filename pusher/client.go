@@ -48,7 +48,7 @@ func (s *Server) clientEvent(c *conn, ev *inbound, size int) {
 }
 
 func (c *conn) memberID(ch *shard.Channel[*conn]) string {
-	for _, m := range c.members {
+	for _, m := range c.memberships() {
 		if m.ch == ch {
 			return m.user
 		}

@@ -47,8 +47,11 @@ type conn struct {
 	// same way ("private-<sub>.*").
 	grants   auth.Grants
 	channels []*shard.Channel[*conn]
-	members  []membership // presence channels: the user id each joined as
-	bucket   tokenBucket
+	// members are the presence channels joined and the user id each was
+	// joined as; nil (8 bytes, not a 24-byte slice header) when none,
+	// as for most connections.
+	members *[]membership
+	bucket  tokenBucket
 }
 
 func (c *conn) closeCode() uint32 {
@@ -100,6 +103,33 @@ func (c *conn) findChannel(name string) *shard.Channel[*conn] {
 		}
 	}
 	return nil
+}
+
+// memberships returns the presence channels c joined.
+func (c *conn) memberships() []membership {
+	if c.members == nil {
+		return nil
+	}
+	return *c.members
+}
+
+// addMembership records a presence channel c joined as user.
+func (c *conn) addMembership(ch *shard.Channel[*conn], user string) {
+	if c.members == nil {
+		c.members = new([]membership)
+	}
+	*c.members = append(*c.members, membership{ch: ch, user: user})
+}
+
+// dropMembership forgets the i-th presence channel of c.
+func (c *conn) dropMembership(i int) {
+	ms := *c.members
+	ms = append(ms[:i], ms[i+1:]...)
+	if len(ms) == 0 {
+		c.members = nil
+		return
+	}
+	*c.members = ms
 }
 
 // membership is a presence channel joined under a user id.

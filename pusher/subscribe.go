@@ -158,7 +158,7 @@ func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 }
 
 func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, info json.RawMessage) {
-	c.members = append(c.members, membership{ch: ch, user: userID})
+	c.addMembership(ch, userID)
 	first := ch.AddMember(userID, []byte(info))
 	if d := s.directory(); d != nil {
 		s.joinPresenceCluster(d, c, ch.Key.Name, userID, info)
@@ -254,11 +254,11 @@ func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
 			c.channels = nil
 		}
 	}
-	for i, m := range c.members {
+	for i, m := range c.memberships() {
 		if m.ch != ch {
 			continue
 		}
-		c.members = append(c.members[:i], c.members[i+1:]...)
+		c.dropMembership(i)
 		last := ch.RemoveMember(m.user)
 		if d := s.directory(); d != nil {
 			s.leavePresenceCluster(d, c, ch.Key.Name, m.user)
