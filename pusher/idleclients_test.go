@@ -51,11 +51,13 @@ func startIdleClients(t *testing.T, addr string, count, first int) {
 // idleClients describes the connections of a child client process.
 // With authed, connection i carries a JWT (HS256 with the development
 // app's secret, in the token query parameter) for user idleUser(i) with
-// the grant "private-<user>.*", and every fourth one also joins
-// presence-idle-<i/4%100> (45 members each at 18,000) as that user, signed with the Pusher HMAC.
+// the grant "private-<user>.*", and every presenceEvery-th one also joins
+// presence-idle-<i/presenceEvery%100> as that user, signed with the
+// Pusher HMAC.
 type idleClients struct {
-	addr   string
-	authed bool
+	addr          string
+	authed        bool
+	presenceEvery int // 0: none
 }
 
 // idleUser is connection i's user id: 6 characters, like many real ids.
@@ -67,7 +69,7 @@ func (ic idleClients) start(t *testing.T, count, first int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperIdleClients$", "-test.v=false")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d %t", ic.addr, count, first, ic.authed))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d %t %d", ic.addr, count, first, ic.authed, ic.presenceEvery))
 	stdin, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -104,7 +106,7 @@ func TestHelperIdleClients(t *testing.T) {
 	}
 	var ic idleClients
 	var count, first int
-	if _, err := fmt.Sscan(spec, &ic.addr, &count, &first, &ic.authed); err != nil {
+	if _, err := fmt.Sscan(spec, &ic.addr, &count, &first, &ic.authed, &ic.presenceEvery); err != nil {
 		fmt.Println("idle-clients: bad spec", spec)
 		os.Exit(2)
 	}
@@ -158,7 +160,7 @@ func (ic idleClients) hold(count, first int) ([]net.Conn, int, error) {
 
 // dial connects client i from 127.0.0.(2+i/1000), so no source address
 // comes near the ephemeral port limit, and subscribes it to idle-<i%100>
-// (and, for authenticated clients, every fourth to presence-idle-<i/4%100>).
+// (and, for authenticated clients, every presenceEvery-th to presence-idle-<i/presenceEvery%100>).
 func (ic idleClients) dial(i int) (net.Conn, error) {
 	src := net.IPv4(127, 0, 0, byte(2+i/1000))
 	d := ws.Dialer{Timeout: 30 * time.Second, NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {
@@ -190,8 +192,8 @@ func (ic idleClients) dial(i int) (net.Conn, error) {
 	if err == nil {
 		err = subscribeIdle(rw, map[string]string{"channel": "idle-" + strconv.Itoa(i%100)})
 	}
-	if err == nil && ic.authed && i%4 == 0 {
-		ch := "presence-idle-" + strconv.Itoa(i/4%100)
+	if err == nil && ic.authed && ic.presenceEvery > 0 && i%ic.presenceEvery == 0 {
+		ch := "presence-idle-" + strconv.Itoa(i/ic.presenceEvery%100)
 		data := `{"user_id":"` + user + `"}`
 		err = subscribeIdle(rw, map[string]string{"channel": ch, "channel_data": data,
 			"auth": auth.SignChannel(config.DevAppKey, config.DevAppSecret, socketID, ch, data)})

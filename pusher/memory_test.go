@@ -29,7 +29,8 @@ import (
 //     parameter with a 6-character sub, exp and a channels grant
 //     "private-<sub>.*", one public channel, and for one connection in
 //     four a presence channel as well (signed with the Pusher HMAC, the
-//     member being the token's user).
+//     member being the token's user; FANOUT_IDLE_PRESENCE=N makes it one
+//     in N, 0 none).
 //
 // Not under -race: the race detector's shadow memory would be most of
 // what is measured.
@@ -65,6 +66,14 @@ func idleConnectionMemory(t *testing.T, name string, authed bool) {
 		defer func() { runtime.MemProfileRate = 512 << 10 }()
 	}
 	clients := idleClients{addr: target.addr, authed: authed}
+	if authed {
+		// One in four by default (45 members per presence channel at
+		// 18,000); FANOUT_IDLE_PRESENCE=0 leaves presence out.
+		clients.presenceEvery = 4
+		if v := os.Getenv("FANOUT_IDLE_PRESENCE"); v != "" {
+			clients.presenceEvery, _ = strconv.Atoi(v)
+		}
+	}
 	measure := func(count int) (rss, heap int64) {
 		if target.node != nil {
 			waitConns(t, target.node, count)

@@ -4,8 +4,8 @@ package shard
 // itself, and only a user with more than one connection on this node has
 // an entry in more for the rest. Most users hold one connection, and an
 // idle connection is what the tables are sized for: one map slot (the
-// key, whose name shares the caller's string, and one S) instead of a set
-// per user.
+// user id, which shares the caller's string, and one S, in a map per app)
+// instead of a set per user.
 
 // AddUser records that connection s belongs to user k. The table keeps k
 // as given: pass the string the connection itself holds, so that the
@@ -14,10 +14,15 @@ func (h *Hub[S]) AddUser(k Key, s S) {
 	sh := h.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	first, ok := sh.users[k]
+	app := sh.users[k.App]
+	if app == nil {
+		app = make(map[string]S)
+		sh.users[k.App] = app
+	}
+	first, ok := app[k.Name]
 	switch {
 	case !ok:
-		sh.users[k] = s
+		app[k.Name] = s
 	case first != s && indexOf(sh.more[k], s) < 0:
 		sh.more[k] = append(sh.more[k], s)
 	}
@@ -28,19 +33,23 @@ func (h *Hub[S]) RemoveUser(k Key, s S) {
 	sh := h.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	first, ok := sh.users[k]
+	app := sh.users[k.App]
+	first, ok := app[k.Name]
 	if !ok {
 		return
 	}
 	rest := sh.more[k]
 	if first == s && len(rest) == 0 {
-		delete(sh.users, k)
+		delete(app, k.Name)
+		if len(app) == 0 {
+			delete(sh.users, k.App)
+		}
 		return
 	}
 	last := len(rest) - 1
 	switch i := indexOf(rest, s); {
 	case first == s:
-		sh.users[k] = rest[last]
+		app[k.Name] = rest[last]
 	case i >= 0:
 		rest[i] = rest[last]
 	default:
@@ -60,7 +69,7 @@ func (h *Hub[S]) UserConns(k Key, dst []S) []S {
 	sh := h.shard(k)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	if first, ok := sh.users[k]; ok {
+	if first, ok := sh.users[k.App][k.Name]; ok {
 		dst = append(dst, first)
 		dst = append(dst, sh.more[k]...)
 	}
