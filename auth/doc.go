@@ -14,7 +14,9 @@
 //     RS256/384/512, ES256/384/512, EdDSA from PEM keys or a JWKS
 //     endpoint), with Mint and MintWithKey to issue tokens, ExtractToken
 //     to find the token in an upgrade request, and MatchChannel for the
-//     "channels" grant.
+//     "channels" grant; Grants, the grant in the compact form a
+//     connection keeps (one interned value shared by every user whose
+//     grant differs only by its own user id).
 //   - The Origin allow-list: OriginPolicy.
 //
 // Every refusal is a value error (RequestError, TokenError) whose Reason
@@ -23,7 +25,9 @@
 //
 // # Concurrency
 //
-// All functions are safe to call from any goroutine; they keep no state.
+// All functions are safe to call from any goroutine; they keep no state
+// but the intern table behind Grants (unique.Make), which is safe for
+// concurrent use. A Grants is an immutable value.
 // OriginPolicy is a value; do not modify its Allowed slice while Allow
 // runs.
 //

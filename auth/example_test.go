@@ -72,6 +72,20 @@ func ExampleMatchChannel() {
 	// presence-lobby-2 false
 }
 
+func ExampleGrants() {
+	// Two users whose tokens grant their own private channels keep one
+	// shared value; each matches only its own channels.
+	g42 := auth.NewGrants("42", []string{"private-user.42.*"})
+	g43 := auth.NewGrants("43", []string{"private-user.43.*"})
+	fmt.Println(g42 == g43)
+	fmt.Println(g42.Match("42", "private-user.42.inbox"), g42.Match("42", "private-user.43.inbox"))
+	fmt.Println(g43.Patterns("43"))
+	// Output:
+	// true
+	// true false
+	// [private-user.43.*]
+}
+
 func ExampleVerifier() {
 	v, err := auth.NewVerifier(auth.JWTOptions{HMACSecret: "app-secret"})
 	if err != nil {

@@ -15,7 +15,7 @@ func MatchChannel(patterns []string, channel string) bool {
 }
 
 // glob matches with one backtrack point: the last '*' seen.
-func glob(p, s string) bool {
+func glob[P string | []byte](p P, s string) bool {
 	pi, si := 0, 0
 	star, mark := -1, 0
 	for si < len(s) {

@@ -100,6 +100,39 @@ func TestTokenChannelGrants(t *testing.T) {
 	}
 }
 
+// A grant that names the token's own user ("private-<sub>.*", kept in a
+// form shared between users) admits that user's channels only, and stays
+// the token's grant when pusher:signin switches the connection to another
+// user.
+func TestTokenPerUserGrant(t *testing.T) {
+	app := e2eApp("usergrant")
+	n := startApps(t, app)
+	c1 := dialAs(t, n, app, "u00001", "private-u00001.*")
+	c2 := dialAs(t, n, app, "u00002", "private-u00002.*")
+	subscribeOutcome(t, c1, "private-u00001.inbox", 0)
+	subscribeOutcome(t, c1, "private-u00002.inbox", 401) // another user's
+	signin(c2, app, "u00003")
+	c2.Expect("pusher:signin_success")
+	subscribeOutcome(t, c2, "private-u00002.a", 0)   // still the token's grant
+	subscribeOutcome(t, c2, "private-u00003.a", 401) // not the signed-in user's
+}
+
+// subscribeOutcome subscribes c without a signature and checks the
+// answer: success for status 0, else a subscription_error with status.
+func subscribeOutcome(t *testing.T, c *fantest.Client, channel string, status int) {
+	t.Helper()
+	c.Send("pusher:subscribe", map[string]string{"channel": channel})
+	if status == 0 {
+		if ev := c.Next(); ev.Event != "pusher_internal:subscription_succeeded" || ev.Channel != channel {
+			t.Fatalf("subscribe %s: %+v, want success", channel, ev)
+		}
+		return
+	}
+	if e := expectSubError(t, c, channel); e.Status != status {
+		t.Fatalf("subscribe %s: %+v, want status %d", channel, e, status)
+	}
+}
+
 // presenceUsers returns the sorted member ids through the HTTP API.
 func presenceUsers(t *testing.T, n *fantest.Node, a config.App, channel string) []string {
 	t.Helper()

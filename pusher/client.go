@@ -48,7 +48,7 @@ func (s *Server) clientEvent(c *conn, ev *inbound, size int) {
 }
 
 func (c *conn) memberID(ch *shard.Channel[*conn]) string {
-	for _, m := range c.members {
+	for _, m := range c.memberships() {
 		if m.ch == ch {
 			return m.user
 		}
@@ -98,6 +98,9 @@ func (s *Server) setUser(c *conn, id string) {
 	hub := s.hub
 	if c.user != "" {
 		hub.RemoveUser(shard.Key{App: c.app.ID, Name: c.user}, c)
+	}
+	if !c.grants.Empty() { // the grant stays the token's, for a new user too
+		c.grants = auth.NewGrants(id, c.grants.Patterns(c.user))
 	}
 	c.user = id
 	if id != "" {

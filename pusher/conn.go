@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/poller"
 	"github.com/fanout/fanout/shard"
@@ -41,10 +42,16 @@ type conn struct {
 	closeBy   atomic.Int64  // upgrade or close handshake deadline
 	code      atomic.Uint32 // close code sent or received
 	user      string
-	grants    []string // channel patterns from the token's channels claim
-	channels  []*shard.Channel[*conn]
-	members   []membership // presence channels: the user id each joined as
-	bucket    tokenBucket
+	// grants is the token's channels claim, relative to user: a pointer
+	// to one copy shared by every user whose grant names its own id the
+	// same way ("private-<sub>.*").
+	grants   auth.Grants
+	channels []*shard.Channel[*conn]
+	// members are the presence channels joined and the user id each was
+	// joined as; nil (8 bytes, not a 24-byte slice header) when none,
+	// as for most connections.
+	members *[]membership
+	bucket  tokenBucket
 }
 
 func (c *conn) closeCode() uint32 {
@@ -96,6 +103,33 @@ func (c *conn) findChannel(name string) *shard.Channel[*conn] {
 		}
 	}
 	return nil
+}
+
+// memberships returns the presence channels c joined.
+func (c *conn) memberships() []membership {
+	if c.members == nil {
+		return nil
+	}
+	return *c.members
+}
+
+// addMembership records a presence channel c joined as user.
+func (c *conn) addMembership(ch *shard.Channel[*conn], user string) {
+	if c.members == nil {
+		c.members = new([]membership)
+	}
+	*c.members = append(*c.members, membership{ch: ch, user: user})
+}
+
+// dropMembership forgets the i-th presence channel of c.
+func (c *conn) dropMembership(i int) {
+	ms := *c.members
+	ms = append(ms[:i], ms[i+1:]...)
+	if len(ms) == 0 {
+		c.members = nil
+		return
+	}
+	*c.members = ms
 }
 
 // membership is a presence channel joined under a user id.

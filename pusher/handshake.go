@@ -172,7 +172,7 @@ func (s *Server) admit(c *conn, a *admission) {
 	case a.authed:
 		c.authed = true
 		s.setUser(c, a.claims.Subject)
-		c.grants = a.claims.Channels
+		c.grants = auth.NewGrants(a.claims.Subject, a.claims.Channels)
 		if !a.claims.ExpiresAt.IsZero() {
 			c.authUntil.Store(a.claims.ExpiresAt.UnixNano())
 		}

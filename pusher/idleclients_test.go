@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
@@ -37,14 +39,37 @@ func waitConns(t *testing.T, n *fantest.Node, want int) {
 	t.Fatalf("node holds %d connections, want %d", n.Pusher.Conns(), want)
 }
 
-// startIdleClients runs a child process holding count subscribed
-// connections (channel idle-<i%100>, i from first) and waits until they
-// are all subscribed; the child exits when the test ends.
+// startIdleClients runs a child process holding count anonymous
+// connections subscribed to a public channel (idle-<i%100>, i from
+// first) and waits until they are all subscribed; the child exits when
+// the test ends.
 func startIdleClients(t *testing.T, addr string, count, first int) {
+	t.Helper()
+	idleClients{addr: addr}.start(t, count, first)
+}
+
+// idleClients describes the connections of a child client process.
+// With authed, connection i carries a JWT (HS256 with the development
+// app's secret, in the token query parameter) for user idleUser(i) with
+// the grant "private-<user>.*", and every presenceEvery-th one also joins
+// presence-idle-<i/presenceEvery%100> as that user, signed with the
+// Pusher HMAC.
+type idleClients struct {
+	addr          string
+	authed        bool
+	presenceEvery int // 0: none
+}
+
+// idleUser is connection i's user id: 6 characters, like many real ids.
+func idleUser(i int) string { return fmt.Sprintf("u%05d", i) }
+
+// start runs a child process holding count connections (i from first)
+// and waits until every one is subscribed.
+func (ic idleClients) start(t *testing.T, count, first int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperIdleClients$", "-test.v=false")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d", addr, count, first))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d %t %d", ic.addr, count, first, ic.authed, ic.presenceEvery))
 	stdin, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -72,22 +97,22 @@ func startIdleClients(t *testing.T, addr string, count, first int) {
 	}
 }
 
-// TestHelperIdleClients is the client process of startIdleClients and
+// TestHelperIdleClients is the client process of idleClients.start and
 // does nothing in a normal run.
 func TestHelperIdleClients(t *testing.T) {
 	spec := os.Getenv("FANOUT_IDLE_CLIENTS")
 	if spec == "" {
 		return
 	}
-	var addr string
+	var ic idleClients
 	var count, first int
-	if _, err := fmt.Sscan(spec, &addr, &count, &first); err != nil {
+	if _, err := fmt.Sscan(spec, &ic.addr, &count, &first, &ic.authed, &ic.presenceEvery); err != nil {
 		fmt.Println("idle-clients: bad spec", spec)
 		os.Exit(2)
 	}
-	conns, failed := holdIdleClients(addr, count, first)
+	conns, failed, firstErr := ic.hold(count, first)
 	if failed > 0 {
-		fmt.Printf("idle-clients: %d of %d failed\n", failed, count)
+		fmt.Printf("idle-clients: %d of %d failed, first: %v\n", failed, count, firstErr)
 	} else {
 		fmt.Printf("idle-clients: %d ok\n", len(conns))
 	}
@@ -98,11 +123,11 @@ func TestHelperIdleClients(t *testing.T) {
 	os.Exit(0)
 }
 
-// holdIdleClients dials count connections, 64 at a time, and subscribes
-// each to one channel.
-func holdIdleClients(addr string, count, first int) ([]net.Conn, int) {
+// hold dials count connections, 64 at a time, and subscribes each.
+func (ic idleClients) hold(count, first int) ([]net.Conn, int, error) {
 	var mu sync.Mutex
 	var conns []net.Conn
+	var firstErr error
 	failed := 0
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -111,10 +136,13 @@ func holdIdleClients(addr string, count, first int) ([]net.Conn, int) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				c, err := idleClient(addr, i)
+				c, err := ic.dial(i)
 				mu.Lock()
 				if err != nil {
 					failed++
+					if firstErr == nil {
+						firstErr = err
+					}
 				} else {
 					conns = append(conns, c)
 				}
@@ -127,18 +155,28 @@ func holdIdleClients(addr string, count, first int) ([]net.Conn, int) {
 	}
 	close(jobs)
 	wg.Wait()
-	return conns, failed
+	return conns, failed, firstErr
 }
 
-// idleClient connects from 127.0.0.(2+i/1000), so no source address
-// comes near the ephemeral port limit, and subscribes to idle-<i%100>.
-func idleClient(addr string, i int) (net.Conn, error) {
+// dial connects client i from 127.0.0.(2+i/1000), so no source address
+// comes near the ephemeral port limit, and subscribes it to idle-<i%100>
+// (and, for authenticated clients, every presenceEvery-th to presence-idle-<i/presenceEvery%100>).
+func (ic idleClients) dial(i int) (net.Conn, error) {
 	src := net.IPv4(127, 0, 0, byte(2+i/1000))
 	d := ws.Dialer{Timeout: 30 * time.Second, NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {
 		nd := net.Dialer{LocalAddr: &net.TCPAddr{IP: src}}
 		return nd.DialContext(ctx, network, a)
 	}}
-	conn, br, _, err := d.Dial(context.Background(), "ws://"+addr+"/app/app-key?protocol=7&client=idle&version=1")
+	url := "ws://" + ic.addr + "/app/" + config.DevAppKey + "?protocol=7&client=idle&version=1"
+	user := idleUser(i)
+	if ic.authed {
+		tok, err := auth.Mint(config.DevAppSecret, auth.MintOptions{Subject: user, Channels: []string{"private-" + user + ".*"}})
+		if err != nil {
+			return nil, err
+		}
+		url += "&token=" + tok
+	}
+	conn, br, _, err := d.Dial(context.Background(), url)
 	if err != nil {
 		return nil, err
 	}
@@ -150,20 +188,60 @@ func idleClient(addr string, i int) (net.Conn, error) {
 		}{br, conn}
 	}
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
-	sub, _ := json.Marshal(map[string]any{"event": "pusher:subscribe", "data": map[string]string{"channel": "idle-" + strconv.Itoa(i%100)}})
-	if err := wsutil.WriteClientText(rw, sub); err != nil {
+	socketID, err := readSocketID(rw)
+	if err == nil {
+		err = subscribeIdle(rw, map[string]string{"channel": "idle-" + strconv.Itoa(i%100)})
+	}
+	if err == nil && ic.authed && ic.presenceEvery > 0 && i%ic.presenceEvery == 0 {
+		ch := "presence-idle-" + strconv.Itoa(i/ic.presenceEvery%100)
+		data := `{"user_id":"` + user + `"}`
+		err = subscribeIdle(rw, map[string]string{"channel": ch, "channel_data": data,
+			"auth": auth.SignChannel(config.DevAppKey, config.DevAppSecret, socketID, ch, data)})
+	}
+	if err != nil {
 		conn.Close()
 		return nil, err
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return conn, nil
+}
+
+// readSocketID reads connection_established and returns its socket id.
+func readSocketID(rw io.ReadWriter) (string, error) {
+	for {
+		b, err := wsutil.ReadServerText(rw)
+		if err != nil {
+			return "", err
+		}
+		var ev struct{ Event, Data string }
+		if json.Unmarshal(b, &ev) != nil || ev.Event != "pusher:connection_established" {
+			continue
+		}
+		var d struct {
+			SocketID string `json:"socket_id"`
+		}
+		err = json.Unmarshal([]byte(ev.Data), &d)
+		return d.SocketID, err
+	}
+}
+
+// subscribeIdle subscribes and waits for the success (or fails on an
+// error event).
+func subscribeIdle(rw io.ReadWriter, data map[string]string) error {
+	sub, _ := json.Marshal(map[string]any{"event": "pusher:subscribe", "data": data})
+	if err := wsutil.WriteClientText(rw, sub); err != nil {
+		return err
 	}
 	for {
 		b, err := wsutil.ReadServerText(rw)
 		if err != nil {
-			conn.Close()
-			return nil, err
+			return err
 		}
-		if strings.Contains(string(b), "subscription_succeeded") {
-			_ = conn.SetDeadline(time.Time{})
-			return conn, nil
+		switch {
+		case strings.Contains(string(b), "subscription_succeeded"):
+			return nil
+		case strings.Contains(string(b), "subscription_error"), strings.Contains(string(b), `"pusher:error"`):
+			return fmt.Errorf("subscribe %s: %s", data["channel"], b)
 		}
 	}
 }

@@ -98,7 +98,7 @@ func (s *Server) whenListening(app, channel string, fn func()) {
 // authorized checks a private or presence subscription: a token grant or
 // the Pusher HMAC signature.
 func (s *Server) authorized(c *conn, d *subscribeData, kind channelKind) bool {
-	if len(c.grants) > 0 && auth.MatchChannel(c.grants, d.Channel) {
+	if !c.grants.Empty() && c.grants.Match(c.user, d.Channel) {
 		return true
 	}
 	data := ""
@@ -122,6 +122,9 @@ func (s *Server) presenceMember(c *conn, channelData string) (presenceData, stri
 		return m, "", false
 	}
 	id := userIDString(m.UserID)
+	if id == c.user {
+		id = c.user // the member entry shares the connection's copy
+	}
 	return m, id, id != ""
 }
 
@@ -155,7 +158,7 @@ func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 }
 
 func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, info json.RawMessage) {
-	c.members = append(c.members, membership{ch: ch, user: userID})
+	c.addMembership(ch, userID)
 	first := ch.AddMember(userID, []byte(info))
 	if d := s.directory(); d != nil {
 		s.joinPresenceCluster(d, c, ch.Key.Name, userID, info)
@@ -251,11 +254,11 @@ func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
 			c.channels = nil
 		}
 	}
-	for i, m := range c.members {
+	for i, m := range c.memberships() {
 		if m.ch != ch {
 			continue
 		}
-		c.members = append(c.members[:i], c.members[i+1:]...)
+		c.dropMembership(i)
 		last := ch.RemoveMember(m.user)
 		if d := s.directory(); d != nil {
 			s.leavePresenceCluster(d, c, ch.Key.Name, m.user)

@@ -22,7 +22,8 @@ type Hub[S comparable] struct {
 type tableShard[S comparable] struct {
 	mu       sync.RWMutex
 	channels map[Key]*Channel[S]
-	users    map[Key]map[S]struct{}
+	users    map[string]map[string]S // app, user: the user's first connection (users.go)
+	more     map[Key][]S             // a user's other connections, if any
 	cache    map[Key]cached
 }
 
@@ -31,7 +32,8 @@ func New[S comparable]() *Hub[S] {
 	h := &Hub[S]{seed: maphash.MakeSeed()}
 	for i := range h.shards {
 		h.shards[i].channels = make(map[Key]*Channel[S])
-		h.shards[i].users = make(map[Key]map[S]struct{})
+		h.shards[i].users = make(map[string]map[string]S)
+		h.shards[i].more = make(map[Key][]S)
 		h.shards[i].cache = make(map[Key]cached)
 	}
 	return h

@@ -109,3 +109,38 @@ func TestConcurrentSubscribeUnsubscribe(t *testing.T) {
 		t.Fatal("leaked channel")
 	}
 }
+
+// A user's connections come and go in any order; the table keeps each
+// once and forgets the user with its last one.
+func TestUserConnectionsAnyOrder(t *testing.T) {
+	h := New[*sub]()
+	k := Key{"a", "u1"}
+	s1, s2, s3 := &sub{1}, &sub{2}, &sub{3}
+	conns := func() map[*sub]bool {
+		got := map[*sub]bool{}
+		for _, s := range h.UserConns(k, nil) {
+			if got[s] {
+				t.Fatalf("connection %d listed twice", s.id)
+			}
+			got[s] = true
+		}
+		return got
+	}
+	for _, s := range []*sub{s1, s2, s3, s2, s1} { // repeats are no-ops
+		h.AddUser(k, s)
+	}
+	if got := conns(); len(got) != 3 {
+		t.Fatalf("user has %d connections, want 3", len(got))
+	}
+	h.RemoveUser(k, s1) // the first: another one takes its place
+	h.RemoveUser(k, s1) // unknown now: no-op
+	if got := conns(); len(got) != 2 || !got[s2] || !got[s3] {
+		t.Fatalf("after removing the first: %v", got)
+	}
+	h.RemoveUser(k, s3)
+	h.RemoveUser(k, s2)
+	sh := h.shard(k)
+	if got := conns(); len(got) != 0 || len(sh.users) != 0 || len(sh.more) != 0 {
+		t.Fatalf("user kept: %v, %d/%d table entries", got, len(sh.users), len(sh.more))
+	}
+}
