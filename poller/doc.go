@@ -9,6 +9,10 @@
 // are copied into a pooled buffer that goes back to the pool as soon as the
 // handler consumes it.
 //
+// The loops' listening sockets share one port through SO_REUSEPORT, but no
+// other process may join them: Listen refuses a port that any other socket
+// listens on with "address already in use" (exclusive.go says how).
+//
 // The poller knows sockets and bytes only; it never sees a frame, a channel
 // or a user.
 //
