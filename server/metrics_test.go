@@ -75,7 +75,7 @@ func TestMetricsMoveWithRealTraffic(t *testing.T) {
 		`fanout_bytes_in_total`, `fanout_bytes_out_total`,
 		`fanout_publishes_total{app="app-id",result="ok"}`,
 		`fanout_publishes_total{app="app-id",result="error"}`,
-		`fanout_fanout_duration_seconds_count`,
+		`fanout_delivery_duration_seconds_count`,
 	}
 	for _, name := range moved {
 		if after[name] <= before[name] {
@@ -92,7 +92,7 @@ func TestMetricsMoveWithRealTraffic(t *testing.T) {
 		t.Errorf("fanout_connections_closed_total sums to %v, want >= 1", closed)
 	}
 	present := []string{"fanout_connections", "fanout_channels", "fanout_slow_consumer_disconnects_total",
-		"fanout_heartbeat_timeouts_total", "fanout_broker_errors_total", "fanout_fanout_duration_seconds_bucket",
+		"fanout_heartbeat_timeouts_total", "fanout_broker_errors_total", "fanout_delivery_duration_seconds_bucket",
 		"go_goroutines", "process_resident_memory_bytes"}
 	for _, p := range present {
 		re := regexp.MustCompile("^" + regexp.QuoteMeta(p) + `(\{|$)`)
