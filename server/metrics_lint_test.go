@@ -66,7 +66,8 @@ func TestMetricsExpositionLintsAndMatchesTheDocs(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		text = exposition(t, n)
-		if bytes.Contains(text, []byte(`fanout_connections_closed_total{code="other"} 3`)) {
+		if bytes.Contains(text, []byte(`fanout_connections_closed_total{code="other"} 3`)) &&
+			bytes.Contains(text, []byte(`fanout_connections_closed_total{code="1000"} 1`)) {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
