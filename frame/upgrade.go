@@ -19,10 +19,11 @@ type UpgradeOptions struct {
 	// Deflate includes the permessage-deflate response (no context takeover
 	// both ways, see NegotiateDeflate). Default false.
 	Deflate bool
-	// DeflateWindowBits, from 8 to 14, answers the client's
+	// DeflateWindowBits, from 8 to 15, answers the client's
 	// server_max_window_bits with that value (DeflateParams.Response); the
 	// server must then compress with AppendCompressedMessageWindow and
-	// these bits. Default 0: no parameter, window 2^15.
+	// these bits. Default 0: no parameter (the client offered none),
+	// window 2^15.
 	DeflateWindowBits int
 }
 
@@ -46,7 +47,7 @@ func AppendUpgradeResponse(dst []byte, head []byte, opts UpgradeOptions) ([]byte
 	u := ws.Upgrader{ProtocolCustom: echoProtocol(opts.Protocol)}
 	if opts.Deflate {
 		resp := serverDeflateResponse
-		if b := opts.DeflateWindowBits; b >= MinWindowBits && b < FullWindowBits {
+		if b := opts.DeflateWindowBits; b >= MinWindowBits && b <= FullWindowBits {
 			resp = DeflateParams{ServerMaxWindowBits: b}.Response().String()
 		}
 		ext := ws.HandshakeHeaderString("Sec-WebSocket-Extensions: " + resp + "\r\n")

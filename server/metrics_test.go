@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"io"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,12 +13,7 @@ import (
 // scrape returns the metrics exposition of n as name{labels} → value.
 func scrape(t *testing.T, n *fantest.Node) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + n.MetricsAddr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := exposition(t, n)
 	out := map[string]float64{}
 	for _, line := range strings.Split(string(b), "\n") {
 		if line == "" || line[0] == '#' {
