@@ -16,7 +16,10 @@
 // turned into underscores, prefixed FANOUT_. --max-message-size is
 // FANOUT_MAX_MESSAGE_SIZE, --redis-url is FANOUT_REDIS_URL, --config is
 // FANOUT_CONFIG. --print-config has none. Booleans accept what
-// strconv.ParseBool accepts. Other FANOUT_ variables are ignored.
+// strconv.ParseBool accepts. Any other FANOUT_ variable stops start-up
+// with a ConfigError naming it, as an unknown YAML key does, except the
+// few the project's own tools read (FANOUT_BENCH_WORKER,
+// FANOUT_HEAPPROFILE, FANOUT_IDLE_CLIENTS).
 //
 // # Apps
 //

@@ -97,6 +97,9 @@ func Load(path string, env []string, args []string) (Config, error) {
 		return Config{}, err
 	}
 	envs := envMap(env)
+	if err := unknownVariable(envs); err != nil {
+		return Config{}, err
+	}
 	switch {
 	case p.configSet:
 		path = p.config

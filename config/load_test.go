@@ -195,3 +195,23 @@ func TestYAMLRoundTrip(t *testing.T) {
 		t.Fatalf("round trip changed the config:\n%s\nvs\n%s", in.YAML(), out.YAML())
 	}
 }
+
+func TestListenAddressForms(t *testing.T) {
+	for _, a := range []string{"127.0.0.1:6001", ":6001", "[::1]:0", "localhost:6001", "0.0.0.0:http", "node-1.example.com:443"} {
+		if _, err := Load("", nil, []string{"--addr", a, "--metrics-addr", a}); err != nil {
+			t.Errorf("%s: %v", a, err)
+		}
+	}
+	if c := mustLoad(t, "", nil, []string{"--metrics-addr", ""}); c.Server.MetricsAddr != "" {
+		t.Errorf("empty metrics address (disabled) not kept: %q", c.Server.MetricsAddr)
+	}
+}
+
+// The variables the project's own tools and tests read are not settings
+// but must not stop a node either.
+func TestToolVariablesAreAllowed(t *testing.T) {
+	env := []string{"FANOUT_BENCH_WORKER=1", "FANOUT_HEAPPROFILE=/tmp/x", "FANOUT_IDLE_CLIENTS=x", "OTHER_ADRR=1"}
+	if _, err := Load("", env, nil); err != nil {
+		t.Fatal(err)
+	}
+}

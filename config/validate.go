@@ -1,9 +1,12 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,12 +26,13 @@ func (c Config) Validate() error {
 
 func (s Server) validate() error {
 	return first(
-		nonEmpty("server.addr", s.Addr),
+		listenAddr("server.addr", s.Addr),
 		oneOf("server.log_level", s.LogLevel, "debug", "info", "warn", "error"),
 		oneOf("server.log_format", s.LogFormat, "text", "json"),
 		positive("server.max_message_size", s.MaxMessageSize),
 		positiveDuration("server.upgrade_timeout", s.UpgradeTimeout),
 		positive("server.max_request_size", s.MaxRequestSize),
+		optional(s.MetricsAddr, func() error { return listenAddr("server.metrics_addr", s.MetricsAddr) }),
 		notNegative("server.event_loops", s.EventLoops),
 		notNegative("server.max_connections", s.MaxConnections),
 	)
@@ -149,6 +153,63 @@ func nonEmpty(key, v string) error {
 		return ConfigError{Key: key, Problem: "must not be empty"}
 	}
 	return nil
+}
+
+// optional runs check unless v is empty (a setting that "" disables).
+func optional(v string, check func() error) error {
+	if v == "" {
+		return nil
+	}
+	return check()
+}
+
+// listenAddr checks a TCP listen address "host:port" as net.Listen reads
+// it: host empty (every interface), an IP literal (IPv6 in brackets) or a
+// host name; port a number from 0 to 65535 or a service name known to
+// /etc/services. Names are resolved only when the node starts.
+func listenAddr(key, v string) error {
+	bad := func(why string) error {
+		return ConfigError{Key: key, Problem: fmt.Sprintf("%q is not a listen address host:port (%s)", v, why)}
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		var ae *net.AddrError
+		if errors.As(err, &ae) {
+			return bad(ae.Err)
+		}
+		return bad(err.Error())
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil || port == "" {
+		return bad("port " + strconv.Quote(port) + " is not 0-65535 or a known service")
+	}
+	if host == "" || net.ParseIP(host) != nil {
+		return nil
+	}
+	if !hostName(host) {
+		return bad("host " + strconv.Quote(host) + " is neither an IP address nor a host name")
+	}
+	return nil
+}
+
+// hostName reports whether h has the syntax of a DNS host name
+// (RFC 1123 section 2.1: dot-separated labels of letters, digits and
+// inner hyphens, each at most 63 bytes, at most 253 in all).
+func hostName(h string) bool {
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func urlSafe(key, v string) error {

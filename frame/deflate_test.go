@@ -7,34 +7,37 @@ import (
 )
 
 func TestNegotiateDeflate(t *testing.T) {
+	const base = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
 	cases := []struct {
-		offer  string
-		accept bool
+		offer string
+		want  string // "" declines
 	}{
-		{offer: "", accept: false},
-		{offer: "x-webkit-deflate-frame", accept: false},
-		{offer: "permessage-deflate", accept: true},
-		{offer: "permessage-deflate; client_max_window_bits", accept: true},
-		{offer: "permessage-deflate; client_max_window_bits=10; server_no_context_takeover", accept: true},
-		{offer: "permessage-deflate; server_max_window_bits=10", accept: false},
-		{offer: "permessage-deflate; server_max_window_bits=10, permessage-deflate", accept: true},
-		{offer: "permessage-deflate; server_max_window_bits=15", accept: true},
-		{offer: "permessage-deflate; unknown_param", accept: false},
-		{offer: "permessage-deflate; client_no_context_takeover; client_no_context_takeover", accept: false},
-		{offer: "foo, permessage-deflate; client_max_window_bits", accept: true},
+		{offer: "", want: ""},
+		{offer: "x-webkit-deflate-frame", want: ""},
+		{offer: "permessage-deflate", want: base},
+		{offer: "permessage-deflate; client_max_window_bits", want: base},
+		{offer: "permessage-deflate; client_max_window_bits=10; server_no_context_takeover", want: base},
+		{offer: "permessage-deflate; client_max_window_bits=8", want: base},
+		// A server window from 8 to 15 (RFC 7692 7.1.2.1; the Autobahn
+		// cases 13.3.x and 13.5.x offer 9) is answered with the same value.
+		{offer: "permessage-deflate; server_max_window_bits=8", want: base + "; server_max_window_bits=8"},
+		{offer: "permessage-deflate; server_max_window_bits=9", want: base + "; server_max_window_bits=9"},
+		{offer: "permessage-deflate; server_max_window_bits=10", want: base + "; server_max_window_bits=10"},
+		{offer: "permessage-deflate; server_max_window_bits=15", want: base + "; server_max_window_bits=15"},
+		{offer: "permessage-deflate; server_max_window_bits=9; client_max_window_bits=9", want: base + "; server_max_window_bits=9"},
+		{offer: "permessage-deflate; server_max_window_bits=7", want: ""},
+		{offer: "permessage-deflate; server_max_window_bits=16", want: ""},
+		{offer: "permessage-deflate; server_max_window_bits", want: ""},
+		{offer: "permessage-deflate; client_max_window_bits=7", want: ""},
+		{offer: "permessage-deflate; server_max_window_bits=7, permessage-deflate", want: base},
+		{offer: "permessage-deflate; unknown_param", want: ""},
+		{offer: "permessage-deflate; client_no_context_takeover; client_no_context_takeover", want: ""},
+		{offer: "foo, permessage-deflate; client_max_window_bits", want: base},
 	}
 	for _, tc := range cases {
 		accept, resp := NegotiateDeflate([]byte(tc.offer))
-		if accept != tc.accept {
-			t.Errorf("%q: accept=%v, want %v", tc.offer, accept, tc.accept)
-			continue
-		}
-		want := ""
-		if tc.accept {
-			want = "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
-		}
-		if resp != want {
-			t.Errorf("%q: response %q, want %q", tc.offer, resp, want)
+		if accept != (tc.want != "") || resp != tc.want {
+			t.Errorf("%q: accept=%v response %q, want %q", tc.offer, accept, resp, tc.want)
 		}
 	}
 }

@@ -19,6 +19,12 @@ type UpgradeOptions struct {
 	// Deflate includes the permessage-deflate response (no context takeover
 	// both ways, see NegotiateDeflate). Default false.
 	Deflate bool
+	// DeflateWindowBits, from 8 to 15, answers the client's
+	// server_max_window_bits with that value (DeflateParams.Response); the
+	// server must then compress with AppendCompressedMessageWindow and
+	// these bits. Default 0: no parameter (the client offered none),
+	// window 2^15.
+	DeflateWindowBits int
 }
 
 // HandshakeError is a refused upgrade: the HTTP status sent and why. It is a
@@ -40,7 +46,11 @@ func AppendUpgradeResponse(dst []byte, head []byte, opts UpgradeOptions) ([]byte
 	out := &appendWriter{b: dst}
 	u := ws.Upgrader{ProtocolCustom: echoProtocol(opts.Protocol)}
 	if opts.Deflate {
-		ext := ws.HandshakeHeaderString("Sec-WebSocket-Extensions: " + serverDeflateResponse + "\r\n")
+		resp := serverDeflateResponse
+		if b := opts.DeflateWindowBits; b >= MinWindowBits && b <= FullWindowBits {
+			resp = DeflateParams{ServerMaxWindowBits: b}.Response().String()
+		}
+		ext := ws.HandshakeHeaderString("Sec-WebSocket-Extensions: " + resp + "\r\n")
 		u.OnBeforeUpgrade = func() (ws.HandshakeHeader, error) { return ext, nil }
 	}
 	conn := struct {

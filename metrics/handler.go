@@ -1,17 +1,23 @@
 package metrics
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 
 	vm "github.com/VictoriaMetrics/metrics"
 )
 
-// WritePrometheus writes every fanout_ series, then Go runtime and
-// process metrics, in the Prometheus text format.
+// WritePrometheus writes every fanout_ series with its # HELP and # TYPE
+// lines, then Go runtime and process metrics, including process_open_fds
+// and process_max_fds (read from /proc/self/fd and /proc/self/limits), in
+// the Prometheus text format.
 func (m *Metrics) WritePrometheus(w io.Writer) {
-	m.set.WritePrometheus(w)
+	var buf bytes.Buffer
+	m.set.WritePrometheus(&buf)
+	writeWithHelp(w, buf.Bytes())
 	vm.WriteProcessMetrics(w)
+	vm.WriteFDMetrics(w)
 }
 
 // Handler serves the exposition at GET /metrics and 404 elsewhere, so it

@@ -39,7 +39,7 @@ type appMetrics struct {
 }
 
 // FanoutBuckets are the upper bounds, in seconds, of
-// fanout_fanout_duration_seconds: 50 µs doubling up to about 6.5 s.
+// fanout_delivery_duration_seconds: 50 µs doubling up to about 6.5 s.
 func FanoutBuckets() []float64 { return vm.ExponentialBuckets(0.00005, 2, 18) }
 
 // New returns a Metrics with every fixed series registered (at zero).
@@ -58,11 +58,11 @@ func New() *Metrics {
 		slowConsumers:     s.NewCounter("fanout_slow_consumer_disconnects_total"),
 		heartbeatTimeouts: s.NewCounter("fanout_heartbeat_timeouts_total"),
 		channels:          s.NewGauge("fanout_channels", nil),
-		fanoutDuration:    s.NewPrometheusHistogramExt("fanout_fanout_duration_seconds", FanoutBuckets()),
+		fanoutDuration:    s.NewPrometheusHistogramExt("fanout_delivery_duration_seconds", FanoutBuckets()),
 		broker:            newFamily(s, "fanout_broker_errors_total", "op"),
 		apps:              make(map[string]*appMetrics),
 	}
-	m.closed.set = s
+	m.closed = newCloseCodes(s)
 	m.initCapacity(s)
 	for _, op := range []string{"publish", "subscribe", "presence"} {
 		m.broker.get(op) // served at zero from the start

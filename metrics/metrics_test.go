@@ -91,8 +91,8 @@ func TestScrapeEveryMetricMoves(t *testing.T) {
 		`fanout_publishes_total{app="app-1",result="ok"}`:           1,
 		`fanout_publishes_total{app="app-1",result="unavailable"}`:  1,
 		`fanout_publishes_total{app="app-1",result="error"}`:        0,
-		`fanout_fanout_duration_seconds_count`:                      1,
-		`fanout_fanout_duration_seconds_bucket{le="+Inf"}`:          1,
+		`fanout_delivery_duration_seconds_count`:                    1,
+		`fanout_delivery_duration_seconds_bucket{le="+Inf"}`:        1,
 		`fanout_channels`:                                           1,
 		`fanout_slow_consumer_disconnects_total`:                    1,
 		`fanout_heartbeat_timeouts_total`:                           1,
@@ -124,7 +124,7 @@ func TestFanoutHistogramHasLeBuckets(t *testing.T) {
 	got := scrape(t, m.Handler())
 	n := 0
 	for name, v := range got {
-		if strings.HasPrefix(name, "fanout_fanout_duration_seconds_bucket{le=") {
+		if strings.HasPrefix(name, "fanout_delivery_duration_seconds_bucket{le=") {
 			n++
 			if strings.Contains(name, `le="5e-05"`) && v != 0 {
 				t.Errorf("100µs landed in the 50µs bucket")
@@ -199,7 +199,7 @@ func TestExpositionDeclaresTypes(t *testing.T) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	for _, want := range []string{
-		"# TYPE fanout_fanout_duration_seconds histogram",
+		"# TYPE fanout_delivery_duration_seconds histogram",
 		"# TYPE fanout_connections gauge",
 		"# TYPE fanout_channels gauge",
 		"# TYPE fanout_messages_out_total counter",

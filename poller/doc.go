@@ -15,6 +15,10 @@
 // its connections closes or Options.AcceptBackoff has passed; the waiting
 // connections stay in the kernel's backlog meanwhile.
 //
+// The loops' listening sockets share one port through SO_REUSEPORT, but no
+// other process may join them: Listen refuses a port that any other socket
+// listens on with "address already in use" (exclusive.go says how).
+//
 // The poller knows sockets and bytes only; it never sees a frame, a channel
 // or a user.
 //

@@ -10,6 +10,8 @@ import (
 
 // Poller is a set of event loops sharing one TCP address: each loop has
 // its own SO_REUSEPORT listening socket, so the kernel spreads accepts.
+// No other process may share the port (see exclusive.go): Listen fails
+// with an error matching unix.EADDRINUSE ("address already in use").
 type Poller struct {
 	loops []*Loop
 	addr  *net.TCPAddr
@@ -18,12 +20,17 @@ type Poller struct {
 }
 
 // Listen binds addr ("host:port"; port 0 picks a free one) and prepares
-// the loops. Call Serve to run them.
+// the loops. Call Serve to run them. It fails, with an error for which
+// errors.Is(err, unix.EADDRINUSE) holds, when any other socket listens on
+// the address, including another process's SO_REUSEPORT listener.
 func Listen(addr string, h Handler, o Options) (*Poller, error) {
 	o = o.withDefaults()
 	ta, err := net.ResolveTCPAddr("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("poller: %w", err)
+	}
+	if err := probeFree(ta); err != nil {
+		return nil, fmt.Errorf("poller: listen %s: %w", addr, err)
 	}
 	p := &Poller{addr: ta}
 	for i := 0; i < o.Loops; i++ {
@@ -42,6 +49,14 @@ func Listen(addr string, h Handler, o Options) (*Poller, error) {
 			return nil, fmt.Errorf("poller: %w", err)
 		}
 		p.loops = append(p.loops, l)
+	}
+	fds := make([]int, len(p.loops))
+	for i, l := range p.loops {
+		fds[i] = l.lfd
+	}
+	if err := checkAlone(p.addr, fds); err != nil {
+		p.closeLoops()
+		return nil, fmt.Errorf("poller: listen %s: %w", addr, err)
 	}
 	return p, nil
 }

@@ -304,7 +304,10 @@ func TestChannelAndDataLimits(t *testing.T) {
 	if e := expectSubError(t, c, "d"); e.Type != "LimitReached" {
 		t.Fatalf("fourth channel: %+v", e)
 	}
-	c.Subscribe("a") // already subscribed: not a new channel
+	c.Send("pusher:subscribe", map[string]string{"channel": "a"}) // already subscribed: not a new channel
+	if ev := c.Expect("pusher:error"); !strings.Contains(ev.DataString(), "Existing subscription to channel a") {
+		t.Fatalf("repeated subscribe: %+v", ev)
+	}
 	c.Send("pusher:unsubscribe", map[string]string{"channel": "a"})
 	c.Subscribe("d")
 	mustPong(t, c)

@@ -32,7 +32,10 @@ type conn struct {
 	echo  bool
 	// upgraded is set once the 101 is sent.
 	upgraded bool
-	defl     bool
+	// deflBits is 0 without permessage-deflate; with it, the LZ77 window
+	// in bits (8-15) of the frames compressed for this client (the
+	// server_max_window_bits it asked for, else 15).
+	deflBits uint8
 	// authed is set once the upgrade token or pusher:signin is accepted.
 	authed bool
 	// Deadlines and activity in unix nanoseconds, read by the wheel.

@@ -78,6 +78,18 @@ func errorFrame(code int, message string) []byte {
 	return eventFrame("pusher:error", "", string(d), "")
 }
 
+// existingSubscriptionFrame answers a pusher:subscribe for a channel the
+// connection already holds, as Pusher Channels does: a pusher:error whose
+// code is JSON null and whose message names the channel. pusher-js logs it
+// and keeps the subscription it has.
+func existingSubscriptionFrame(channel string) []byte {
+	d := make([]byte, 0, 80+len(channel))
+	d = append(d, `{"code":null,"message":`...)
+	d = appendJSONString(d, "Existing subscription to channel "+channel)
+	d = append(d, '}')
+	return eventFrame("pusher:error", "", string(d), "")
+}
+
 var (
 	pongFrame = eventFrame("pusher:pong", "", "{}", "")
 	pingFrame = eventFrame("pusher:ping", "", "{}", "")

@@ -53,7 +53,7 @@ func (s *Server) message(c *conn, m frame.Message) bool {
 			return true // closing: wait for the peer's close frame
 		}
 		if c.echo {
-			s.send(c, frame.AppendMessage(make([]byte, 0, len(m.Payload)+10), m.OpCode, m.Payload))
+			s.send(c, echoFrame(c, m))
 			return true
 		}
 		s.event(c, m.Payload)
@@ -73,4 +73,16 @@ func (s *Server) peerClosed(c *conn, m frame.Message) {
 		c.pc.CloseWith(frame.AppendClose(nil, code, ""), false)
 	}
 	c.pc.Close()
+}
+
+// echoFrame is the /echo reply to m: compressed within the client's window
+// when permessage-deflate was negotiated, so conformance runs exercise the
+// server's compressor as well as its decompressor.
+func echoFrame(c *conn, m frame.Message) []byte {
+	if c.deflBits != 0 {
+		if b, err := frame.AppendCompressedMessageWindow(nil, m.OpCode, m.Payload, int(c.deflBits)); err == nil {
+			return b
+		}
+	}
+	return frame.AppendMessage(make([]byte, 0, len(m.Payload)+10), m.OpCode, m.Payload)
 }

@@ -1,6 +1,7 @@
 package pusher
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"net/url"
@@ -62,7 +63,7 @@ func (s *Server) handshake(c *conn, data []byte) int {
 	raw := data[:n]
 	switch {
 	case s.opts.Echo && head.Path == "/echo":
-		if !s.upgrade(c, raw, frame.UpgradeOptions{Deflate: deflateOffered(head)}, deflateOffered(head), nil) {
+		if !s.upgrade(c, raw, deflateOptions(head), nil) {
 			return len(data)
 		}
 		c.echo = true
@@ -71,7 +72,7 @@ func (s *Server) handshake(c *conn, data []byte) int {
 			return len(data)
 		}
 	default:
-		if s.upgrade(c, raw, frame.UpgradeOptions{}, false, nil) {
+		if s.upgrade(c, raw, frame.UpgradeOptions{}, nil) {
 			s.opts.Metrics.UpgradeRejected("bad_path")
 			s.closeWith(c, CodePathNotFound, "path not found", false)
 		}
@@ -83,12 +84,21 @@ func (s *Server) handshake(c *conn, data []byte) int {
 	return n
 }
 
-func deflateOffered(h frame.RequestHead) bool {
+// deflateOptions accepts the client's permessage-deflate offer, if any,
+// with the window it asked the server to keep to.
+func deflateOptions(h frame.RequestHead) frame.UpgradeOptions {
 	if h.Extensions == "" {
-		return false
+		return frame.UpgradeOptions{}
 	}
-	ok, _ := frame.NegotiateDeflate([]byte(h.Extensions))
-	return ok
+	p, ok := frame.ParseDeflateOffer([]byte(h.Extensions))
+	if !ok {
+		return frame.UpgradeOptions{}
+	}
+	o := frame.UpgradeOptions{Deflate: true}
+	if p.ServerMaxWindowBits > 0 { // offered: answered with the same value
+		o.DeflateWindowBits = p.WindowBits()
+	}
+	return o
 }
 
 // upgradeApp admits a connection to an app: Origin and token are checked
@@ -147,9 +157,13 @@ func (s *Server) verifyAndUpgrade(c *conn, raw []byte, head frame.RequestHead, a
 	if app.MaxConnections > 0 && app.Conns() >= app.MaxConnections {
 		return s.upgradeAndClose(c, raw, CodeOverQuota, "app over connection quota", "over_quota")
 	}
-	defl := app.Deflate && deflateOffered(head)
+	o := frame.UpgradeOptions{Protocol: echo}
+	if app.Deflate {
+		o = deflateOptions(head)
+		o.Protocol = echo
+	}
 	a := &admission{app: app, authed: token != "", claims: claims}
-	return s.upgrade(c, raw, frame.UpgradeOptions{Protocol: echo, Deflate: defl}, defl, a)
+	return s.upgrade(c, raw, o, a)
 }
 
 // admission is what a connection is admitted with.
@@ -206,14 +220,17 @@ func (s *Server) welcome(c *conn) {
 // connection_established follows in the same write. It reports false when
 // the handshake is refused or c was aborted meanwhile (the upgrade
 // deadline passed while the token was being checked).
-func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, defl bool, a *admission) bool {
+func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, a *admission) bool {
 	resp, err := frame.AppendUpgradeResponse(make([]byte, 0, 512), raw, o)
 	if err != nil {
 		s.refuseWith(c, resp, "bad_request")
 		return false
 	}
-	c.defl = defl
-	c.dec.Init(frame.DecoderOptions{MaxMessageSize: s.opts.MaxMessageSize, Deflate: defl})
+	c.deflBits = 0
+	if o.Deflate {
+		c.deflBits = uint8(cmp.Or(o.DeflateWindowBits, frame.FullWindowBits))
+	}
+	c.dec.Init(frame.DecoderOptions{MaxMessageSize: s.opts.MaxMessageSize, Deflate: o.Deflate})
 	c.upgraded = true
 	established := 0 // bytes of connection_established, a message like any other
 	if a != nil {
@@ -243,7 +260,7 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, defl bool,
 func (s *Server) upgradeAndClose(c *conn, raw []byte, code frame.StatusCode, msg, reason string) bool {
 	s.opts.Metrics.UpgradeRejected(reason)
 	s.debug("upgrade refused", c, "reason", reason, "code", int(code))
-	if s.upgrade(c, raw, frame.UpgradeOptions{}, false, nil) {
+	if s.upgrade(c, raw, frame.UpgradeOptions{}, nil) {
 		s.closeWith(c, code, msg, false)
 	}
 	return false

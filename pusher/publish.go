@@ -77,23 +77,45 @@ func (s *Server) deliver(p broker.Publication) {
 
 // delivery is one event on its way to many sockets: the plain frame and,
 // made once when the first deflate connection needs it, the compressed one.
+// Clients that asked for a window below 2^15 (server_max_window_bits) get
+// a frame compressed for their window, made once per window size.
 type delivery struct {
 	msg     []byte
 	exclude uint64
 	once    sync.Once
 	packed  []byte
+
+	smallMu sync.Mutex
+	small   map[uint8][]byte // window bits → frame; nil until needed
 }
 
-func (d *delivery) compressed() []byte {
-	d.once.Do(func() {
-		payload := d.msg[frame.HeaderSize(mustHeader(d.msg)):]
-		if b, err := frame.AppendCompressedMessage(nil, frame.OpText, payload); err == nil {
-			d.packed = b
-		} else {
-			d.packed = d.msg
+// compressed is the frame for a client whose window is 2^bits bytes.
+func (d *delivery) compressed(bits uint8) []byte {
+	if bits < frame.MinWindowBits || bits >= frame.FullWindowBits {
+		d.once.Do(func() { d.packed = d.compress(frame.FullWindowBits) })
+		return d.packed
+	}
+	d.smallMu.Lock()
+	defer d.smallMu.Unlock()
+	b, ok := d.small[bits]
+	if !ok {
+		if d.small == nil {
+			d.small = make(map[uint8][]byte, 1)
 		}
-	})
-	return d.packed
+		b = d.compress(int(bits))
+		d.small[bits] = b
+	}
+	return b
+}
+
+// compress is the compressed frame of d.msg, or d.msg itself should
+// compression fail.
+func (d *delivery) compress(bits int) []byte {
+	payload := d.msg[frame.HeaderSize(mustHeader(d.msg)):]
+	if b, err := frame.AppendCompressedMessageWindow(nil, frame.OpText, payload, bits); err == nil {
+		return b
+	}
+	return d.msg
 }
 
 func mustHeader(b []byte) frame.Header {
@@ -108,8 +130,8 @@ func (s *Server) writeAll(d *delivery, subs []*conn) {
 			continue
 		}
 		b := d.msg
-		if c.defl {
-			b = d.compressed()
+		if c.deflBits != 0 {
+			b = d.compressed(c.deflBits)
 		}
 		if s.write(c, b) {
 			n++

@@ -38,7 +38,7 @@ func (s *Server) subscribe(c *conn, raw json.RawMessage) {
 		return
 	}
 	if c.findChannel(d.Channel) != nil {
-		s.send(c, eventFrame("pusher_internal:subscription_succeeded", d.Channel, `"{}"`, ""))
+		s.send(c, existingSubscriptionFrame(d.Channel))
 		return
 	}
 	app := c.app

@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"io"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,12 +13,7 @@ import (
 // scrape returns the metrics exposition of n as name{labels} → value.
 func scrape(t *testing.T, n *fantest.Node) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get("http://" + n.MetricsAddr() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b := exposition(t, n)
 	out := map[string]float64{}
 	for _, line := range strings.Split(string(b), "\n") {
 		if line == "" || line[0] == '#' {
@@ -75,7 +68,7 @@ func TestMetricsMoveWithRealTraffic(t *testing.T) {
 		`fanout_bytes_in_total`, `fanout_bytes_out_total`,
 		`fanout_publishes_total{app="app-id",result="ok"}`,
 		`fanout_publishes_total{app="app-id",result="error"}`,
-		`fanout_fanout_duration_seconds_count`,
+		`fanout_delivery_duration_seconds_count`,
 	}
 	for _, name := range moved {
 		if after[name] <= before[name] {
@@ -92,7 +85,7 @@ func TestMetricsMoveWithRealTraffic(t *testing.T) {
 		t.Errorf("fanout_connections_closed_total sums to %v, want >= 1", closed)
 	}
 	present := []string{"fanout_connections", "fanout_channels", "fanout_slow_consumer_disconnects_total",
-		"fanout_heartbeat_timeouts_total", "fanout_broker_errors_total", "fanout_fanout_duration_seconds_bucket",
+		"fanout_heartbeat_timeouts_total", "fanout_broker_errors_total", "fanout_delivery_duration_seconds_bucket",
 		"go_goroutines", "process_resident_memory_bytes"}
 	for _, p := range present {
 		re := regexp.MustCompile("^" + regexp.QuoteMeta(p) + `(\{|$)`)

@@ -118,3 +118,23 @@ func TestTokenWithKeyHonoursAlg(t *testing.T) {
 		t.Errorf("ES256 with an RSA key: exit %d, %q; want 2 naming the algorithm", code, stderr)
 	}
 }
+
+// A listen address that cannot be bound is a bad config value like any
+// other: exit 2, one line naming the key, before anything is started.
+func TestBadListenAddressExitsTwoNamingIt(t *testing.T) {
+	t.Setenv("FANOUT_ADDR", "nonsense")
+	code, _, stderr := runCmd("serve", "--metrics-addr", "")
+	if code != 2 || !strings.Contains(stderr, "server.addr") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("exit %d, stderr %q: want 2 and one line naming server.addr", code, stderr)
+	}
+}
+
+// A FANOUT_ variable that names no setting is refused as an unknown YAML
+// key is (--print-config keeps the old code from starting a server).
+func TestMisspeltVariableExitsTwoNamingIt(t *testing.T) {
+	t.Setenv("FANOUT_ADRR", "127.0.0.1:0")
+	code, _, stderr := runCmd("serve", "--print-config")
+	if code != 2 || !strings.Contains(stderr, "FANOUT_ADRR") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Fatalf("exit %d, stderr %q: want 2 and one line naming FANOUT_ADRR", code, stderr)
+	}
+}

@@ -102,3 +102,10 @@ func TestPythonWebsocketsEcho(t *testing.T) {
 	needPython(t)
 	run(t, inProcess(t), pythonWithWebsockets, "echo_client.py")
 }
+
+// permessage-deflate offers with a server window of 8 to 15 bits are
+// accepted with that window, and compressed messages round-trip both ways.
+func TestPythonWebsocketsSmallWindowDeflate(t *testing.T) {
+	needPython(t)
+	run(t, inProcess(t), pythonWithWebsockets, "echo_deflate.py")
+}

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import PusherServer from 'pusher';
-import { env, within, connect as open, subscribe, inbox } from './lib.mjs';
+import { env, within, until, connect as open, subscribe, inbox } from './lib.mjs';
 
 const host = env('FANOUT_HOST');
 const port = Number(env('FANOUT_PORT'));
@@ -101,4 +101,24 @@ test('presence channel: members, member_added, users API', async () => {
   assert.deepEqual(m.info, { name: 'bob' });
   const users = await (await server.get({ path: '/channels/presence-interop/users' })).json();
   assert.deepEqual(users.users.map((u) => u.id).sort(), ['alice', 'bob']);
+});
+
+test('a repeated presence subscribe gets Pusher\'s "Existing subscription" error', async () => {
+  const a = await connect('carol');
+  const ch = await subscribe(a, 'presence-resub');
+  const ev = inbox(ch, 'ev');
+  const errors = [];
+  a.connection.bind('error', (e) => errors.push(e));
+  // pusher-js does not resubscribe a channel it holds; send the event as a
+  // buggy app would, with a valid signature.
+  const socketId = a.connection.socket_id;
+  const data = { user_id: 'carol', user_info: { name: 'carol' } };
+  a.send_event('pusher:subscribe', { channel: 'presence-resub', ...server.authorizeChannel(socketId, 'presence-resub', data) });
+  await until(30000, 'pusher:error for the repeated subscribe', () => errors.length > 0);
+  assert.equal(errors[0].data.code, null);
+  assert.equal(errors[0].data.message, 'Existing subscription to channel presence-resub');
+  assert.equal(ch.subscribed, true);
+  assert.equal(ch.members.count, 1);
+  await server.trigger('presence-resub', 'ev', 'once');
+  assert.deepEqual(await ev.next(), ['once']);
 });

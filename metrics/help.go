@@ -1,0 +1,52 @@
+package metrics
+
+import (
+	"bytes"
+	"io"
+)
+
+// help is the # HELP text of each fanout_ family (the Prometheus text
+// format, https://prometheus.io/docs/instrumenting/exposition_formats/).
+// The library writes "# HELP name" with no text; WritePrometheus adds it.
+// docs/metrics.md says the same at more length.
+var help = map[string]string{
+	"fanout_connections":                     "WebSocket connections open now, by app id.",
+	"fanout_connections_opened_total":        "Connections accepted (upgrade completed), by app id.",
+	"fanout_connections_closed_total":        "Connections closed, by WebSocket close code; codes the server does not know count as other.",
+	"fanout_upgrades_rejected_total":         "Upgrades refused before a connection existed, by reason.",
+	"fanout_messages_in_total":               "WebSocket data messages received from clients.",
+	"fanout_messages_out_total":              "WebSocket data messages written to clients; a broadcast to k sockets counts k.",
+	"fanout_bytes_in_total":                  "Payload bytes of the data messages received from clients.",
+	"fanout_bytes_out_total":                 "Bytes of the data messages written to clients, frame headers included.",
+	"fanout_publishes_total":                 "Events published through the HTTP API, by app id and result (ok, error, unavailable).",
+	"fanout_delivery_duration_seconds":       "Seconds from an event reaching the node to its frame being queued for every local subscriber.",
+	"fanout_channels":                        "Occupied channels on this node.",
+	"fanout_slow_consumer_disconnects_total": "Connections closed with 4100 because their send queue passed max_queued_bytes.",
+	"fanout_heartbeat_timeouts_total":        "Connections closed with 4201 because no pong arrived within pong_timeout.",
+	"fanout_broker_errors_total":             "Failed broker operations, by operation.",
+	"fanout_accept_errors_total":             "Failed accept(2) calls that paused a listener, by reason (emfile, enfile, enobufs, enomem).",
+	"fanout_capacity":                        "WebSocket connections this node admits before it answers 503 and /readyz reports at capacity.",
+	"fanout_webhooks_total":                  "Webhook batches delivered (ok) or given up (error), and events dropped on a full queue (dropped).",
+}
+
+var helpPrefix = []byte("# HELP ")
+
+// writeWithHelp copies an exposition to w, completing each bare
+// "# HELP name" line with the family's text from help.
+func writeWithHelp(w io.Writer, text []byte) {
+	for len(text) > 0 {
+		line := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			line = text[:i+1]
+		}
+		text = text[len(line):]
+		if bytes.HasPrefix(line, helpPrefix) {
+			name := string(bytes.TrimSpace(line[len(helpPrefix):]))
+			if h, ok := help[name]; ok {
+				io.WriteString(w, "# HELP "+name+" "+h+"\n")
+				continue
+			}
+		}
+		w.Write(line)
+	}
+}
