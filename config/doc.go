@@ -18,8 +18,7 @@
 // FANOUT_CONFIG. --print-config has none. Booleans accept what
 // strconv.ParseBool accepts. Any other FANOUT_ variable stops start-up
 // with a ConfigError naming it, as an unknown YAML key does, except the
-// few the project's own tools read (FANOUT_BENCH_WORKER,
-// FANOUT_HEAPPROFILE, FANOUT_IDLE_CLIENTS).
+// few the project's own tools and tests read (listed in env.go).
 //
 // # Apps
 //

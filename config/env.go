@@ -9,9 +9,11 @@ import (
 // nonSettingVariables are FANOUT_ variables that are not settings but are
 // read by the project's own tools and tests, so a shell that exports them
 // may still start a node: FANOUT_BENCH_WORKER marks a `fanout bench`
-// worker process, FANOUT_HEAPPROFILE and FANOUT_IDLE_CLIENTS drive the
-// memory tests of the pusher package.
-var nonSettingVariables = []string{"FANOUT_BENCH_WORKER", "FANOUT_HEAPPROFILE", "FANOUT_IDLE_CLIENTS"}
+// worker process; FANOUT_HEAPPROFILE, FANOUT_IDLE_CLIENTS,
+// FANOUT_IDLE_SERVER and FANOUT_IDLE_PRESENCE drive the memory tests of the
+// pusher package.
+var nonSettingVariables = []string{"FANOUT_BENCH_WORKER", "FANOUT_HEAPPROFILE",
+	"FANOUT_IDLE_CLIENTS", "FANOUT_IDLE_SERVER", "FANOUT_IDLE_PRESENCE"}
 
 // unknownVariable returns a ConfigError for the first (in name order)
 // FANOUT_ variable of envs that names no setting, the way an unknown YAML
