@@ -26,6 +26,19 @@ func (s *Server) write(c *conn, b []byte) bool {
 	return err == nil
 }
 
+// writev is write for several frames in one writev(2).
+func (s *Server) writev(c *conn, bs [][]byte) bool {
+	limit := s.maxQueued()
+	if c.app != nil {
+		limit = c.app.MaxQueuedBytes
+	}
+	err := c.pc.WriteBatch(bs, limit)
+	if err == poller.ErrQueueFull {
+		s.slowConsumer(c)
+	}
+	return err == nil
+}
+
 // slowConsumer closes a connection whose send queue is full with 4100:
 // its backlog is dropped so the close frame goes next.
 func (s *Server) slowConsumer(c *conn) {
