@@ -11,16 +11,23 @@ import (
 )
 
 // Queue bounds of the delivery engine. A channel holds at most laneLimit
-// queued events and a worker at most workerLimit over all its channels;
-// an event that finds no room is refused (ErrBusy), never queued without
-// bound. A worker takes up to batchLimit events of one channel at a time
-// and writes them to each subscriber in one writev, then moves on to the
-// next channel with queued events (round robin), so a flooded channel
-// gets its turn like any other and cannot starve them.
+// queued events, and fewer when it is big: at most laneWork deliveries
+// (events × subscribers, at least two events), so that what is queued
+// is always written out within a bounded time. A worker holds at most
+// workerLimit events over all its channels. An event that finds no room
+// is refused (ErrBusy), never queued without bound.
+//
+// A worker takes up to batchLimit events of one channel at a time, at
+// most batchBytes of frames, writes them to each subscriber in one
+// writev, then moves on to the next channel with queued events (round
+// robin): a turn costs one pass over the channel's subscribers, so a
+// flooded channel gets its turn like any other and cannot starve them.
 const (
 	laneLimit   = 64
+	laneWork    = 1 << 16
 	workerLimit = 1024
 	batchLimit  = 64
+	batchBytes  = 64 << 10
 )
 
 // ErrBusy refuses an event the delivery queues have no room for: the
@@ -53,12 +60,18 @@ func newWorkers() []*worker {
 	return ws
 }
 
-// push queues p if its channel and the worker have room.
-func (w *worker) push(key shard.Key, p broker.Publication) bool {
+// laneRoom is how many events a channel of subs subscribers may queue.
+func laneRoom(subs int) int {
+	return min(laneLimit, max(2, laneWork/max(subs, 1)))
+}
+
+// push queues p if its channel (of subs subscribers) and the worker have
+// room.
+func (w *worker) push(key shard.Key, p broker.Publication, subs int) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	l := w.lanes[key]
-	if w.queued >= workerLimit || (l != nil && len(l.events) >= laneLimit) {
+	if w.queued >= workerLimit || (l != nil && len(l.events) >= laneRoom(subs)) {
 		return false
 	}
 	if l == nil {
@@ -86,7 +99,11 @@ func (w *worker) take(buf []broker.Publication) (shard.Key, []broker.Publication
 	l := w.ready[0]
 	w.ready[0] = nil
 	w.ready = w.ready[1:]
-	n := min(len(l.events), batchLimit)
+	n, size := 1, len(l.events[0].Data)
+	for n < min(len(l.events), batchLimit) && size+len(l.events[n].Data) <= batchBytes {
+		size += len(l.events[n].Data)
+		n++
+	}
 	buf = append(buf[:0], l.events[:n]...)
 	clear(l.events[:n])
 	l.events = l.events[n:]
@@ -159,10 +176,14 @@ func (s *Server) workerFor(key shard.Key) *worker {
 func (s *Server) Offer(ctx context.Context, p broker.Publication) error {
 	key := shard.Key{App: p.App, Name: p.Channel}
 	w := s.workerFor(key)
+	subs := 0
+	if ch := s.hub.Lookup(key); ch != nil {
+		subs = ch.Len()
+	}
 	s.pending.Add(1)
 	for {
 		room := w.roomSignal()
-		if w.push(key, p) {
+		if w.push(key, p, subs) {
 			return nil
 		}
 		if ctx.Err() != nil {
