@@ -24,6 +24,7 @@ type backlog struct {
 	mu   sync.Mutex
 	q    []broker.Publication
 	per  map[pubKey]int // publications of each channel in q or being offered
+	n    int            // publications in q or being offered
 	kick chan struct{}
 }
 
@@ -53,13 +54,14 @@ func (b *Broker) handOver(o broker.Offerer, p broker.Publication) {
 		}
 	}
 	bl.mu.Lock()
-	if len(bl.q) >= backlogLen {
+	if bl.n >= backlogLen {
 		bl.mu.Unlock()
 		b.dropped(p)
 		return
 	}
 	bl.q = append(bl.q, p)
 	bl.per[k]++
+	bl.n++
 	bl.mu.Unlock()
 	select {
 	case bl.kick <- struct{}{}:
@@ -126,6 +128,7 @@ func (b *Broker) offerAll(o broker.Offerer, items []broker.Publication) []broker
 				if bl.per[k]--; bl.per[k] <= 0 {
 					delete(bl.per, k)
 				}
+				bl.n--
 				bl.mu.Unlock()
 				continue
 			}
