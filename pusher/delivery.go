@@ -13,21 +13,23 @@ import (
 // Queue bounds of the delivery engine. A channel holds at most laneLimit
 // queued events, and fewer when it is big: at most laneWork deliveries
 // (events × subscribers, at least two events), so that what is queued
-// is always written out within a bounded time. A worker holds at most
-// workerLimit events over all its channels. An event that finds no room
-// is refused (ErrBusy), never queued without bound.
+// is always written out within a bounded time. All channels together
+// hold at most queueLimit events. An event that finds no room is refused
+// (ErrBusy), never queued without bound.
 //
 // A worker takes up to batchLimit events of one channel at a time, at
-// most batchBytes of frames, writes them to each subscriber in one
-// writev, then moves on to the next channel with queued events (round
-// robin): a turn costs one pass over the channel's subscribers, so a
-// flooded channel gets its turn like any other and cannot starve them.
+// most batchBytes of frames, and writes them to each subscriber in one
+// writev. Channels with queued events wait in one round-robin line that
+// every worker serves, and a channel is served by one worker at a time
+// (which keeps its order): a flooded channel occupies at most one worker
+// and, after each pass over its subscribers, goes to the back of the line,
+// so it cannot starve the others.
 const (
-	laneLimit   = 64
-	laneWork    = 1 << 16
-	workerLimit = 1024
-	batchLimit  = 64
-	batchBytes  = 64 << 10
+	laneLimit  = 64
+	laneWork   = 1 << 16
+	queueLimit = 4096
+	batchLimit = 64
+	batchBytes = 64 << 10
 )
 
 // ErrBusy refuses an event the delivery queues have no room for: the
@@ -35,29 +37,27 @@ const (
 // for a client event).
 const ErrBusy = broker.ErrBusy
 
-// lane is one channel's queued events on its worker.
+// lane is one channel's queued events.
 type lane struct {
 	key    shard.Key
 	events []broker.Publication
+	busy   bool // a worker is writing a batch of it
 }
 
-// worker is one delivery goroutine's state: the channels with queued
-// events, in the order they take turns.
-type worker struct {
+// queues is the delivery engine's state: the channels with queued
+// events and the line of those that wait for a worker.
+type queues struct {
 	mu     sync.Mutex
 	lanes  map[shard.Key]*lane
-	ready  []*lane // channels with events, round robin
+	ready  []*lane // channels with events and no worker, round robin
 	queued int
-	wake   chan struct{} // cap 1: ready is not empty
+	wake   chan struct{} // a worker may find something in ready
 	room   chan struct{} // closed (and replaced) when events are taken
 }
 
-func newWorkers() []*worker {
-	ws := make([]*worker, 2*runtime.GOMAXPROCS(0))
-	for i := range ws {
-		ws[i] = &worker{lanes: map[shard.Key]*lane{}, wake: make(chan struct{}, 1), room: make(chan struct{})}
-	}
-	return ws
+func newQueues() *queues {
+	return &queues{lanes: map[shard.Key]*lane{}, wake: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
+		room: make(chan struct{})}
 }
 
 // laneRoom is how many events a channel of subs subscribers may queue.
@@ -65,40 +65,47 @@ func laneRoom(subs int) int {
 	return min(laneLimit, max(2, laneWork/max(subs, 1)))
 }
 
-// push queues p if its channel (of subs subscribers) and the worker have
+// push queues p if its channel (of subs subscribers) and the engine have
 // room.
-func (w *worker) push(key shard.Key, p broker.Publication, subs int) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	l := w.lanes[key]
-	if w.queued >= workerLimit || (l != nil && len(l.events) >= laneRoom(subs)) {
+func (q *queues) push(key shard.Key, p broker.Publication, subs int) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	l := q.lanes[key]
+	if q.queued >= queueLimit || (l != nil && len(l.events) >= laneRoom(subs)) {
 		return false
 	}
 	if l == nil {
 		l = &lane{key: key}
-		w.lanes[key] = l
-		w.ready = append(w.ready, l)
+		q.lanes[key] = l
+	}
+	if len(l.events) == 0 && !l.busy {
+		q.readyLocked(l)
 	}
 	l.events = append(l.events, p)
-	w.queued++
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	q.queued++
 	return true
 }
 
-// take removes the next channel's batch (nil when nothing is queued). A
-// channel with events left goes to the back of the turn order.
-func (w *worker) take(buf []broker.Publication) (shard.Key, []broker.Publication) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.ready) == 0 {
-		return shard.Key{}, nil
+// readyLocked puts l in line and wakes a worker.
+func (q *queues) readyLocked(l *lane) {
+	q.ready = append(q.ready, l)
+	select {
+	case q.wake <- struct{}{}:
+	default:
 	}
-	l := w.ready[0]
-	w.ready[0] = nil
-	w.ready = w.ready[1:]
+}
+
+// take gives the next channel in line to the calling worker: its key and
+// its next batch (nil when no channel waits).
+func (q *queues) take(buf []broker.Publication) (*lane, []broker.Publication) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.ready) == 0 {
+		return nil, nil
+	}
+	l := q.ready[0]
+	q.ready[0] = nil
+	q.ready = q.ready[1:]
 	n, size := 1, len(l.events[0].Data)
 	for n < min(len(l.events), batchLimit) && size+len(l.events[n].Data) <= batchBytes {
 		size += len(l.events[n].Data)
@@ -107,31 +114,38 @@ func (w *worker) take(buf []broker.Publication) (shard.Key, []broker.Publication
 	buf = append(buf[:0], l.events[:n]...)
 	clear(l.events[:n])
 	l.events = l.events[n:]
+	l.busy = true
+	q.queued -= n
+	close(q.room)
+	q.room = make(chan struct{})
+	return l, buf
+}
+
+// done ends a worker's batch of l: l goes back in line if it has more.
+func (q *queues) done(l *lane) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	l.busy = false
 	if len(l.events) > 0 {
-		w.ready = append(w.ready, l)
+		q.readyLocked(l)
 	} else {
-		delete(w.lanes, l.key)
+		delete(q.lanes, l.key)
 	}
-	w.queued -= n
-	close(w.room)
-	w.room = make(chan struct{})
-	return l.key, buf
 }
 
-func (w *worker) roomSignal() <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.room
+func (q *queues) roomSignal() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.room
 }
 
-// startDelivery runs the delivery workers and the fan-out helpers. Events
-// of one channel always go to the same worker, in order.
+// startDelivery runs the delivery workers and the fan-out helpers.
 func (s *Server) startDelivery() {
-	for _, w := range s.workers {
+	for range 2 * runtime.GOMAXPROCS(0) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.runWorker(w)
+			s.runWorker()
 		}()
 	}
 	for range runtime.GOMAXPROCS(0) {
@@ -143,29 +157,25 @@ func (s *Server) startDelivery() {
 	}
 }
 
-func (s *Server) runWorker(w *worker) {
+func (s *Server) runWorker() {
 	var buf []broker.Publication
 	var b batch
 	for {
-		key, ps := w.take(buf)
-		if ps == nil {
+		l, ps := s.queues.take(buf)
+		if l == nil {
 			select {
-			case <-w.wake:
+			case <-s.queues.wake:
 				continue
 			case <-s.stop:
 				return
 			}
 		}
-		s.deliverBatch(&b, key, ps)
+		s.deliverBatch(&b, l.key, ps)
+		s.queues.done(l)
 		clear(ps)
 		buf = ps[:0]
 		s.pending.Add(-int64(len(ps)))
 	}
-}
-
-// workerFor is the worker of a channel.
-func (s *Server) workerFor(key shard.Key) *worker {
-	return s.workers[s.hub.Index(key.Name)%len(s.workers)]
 }
 
 // Offer queues p for delivery to this node's subscribers. It waits for
@@ -175,15 +185,15 @@ func (s *Server) workerFor(key shard.Key) *worker {
 // free without waiting for any publisher.
 func (s *Server) Offer(ctx context.Context, p broker.Publication) error {
 	key := shard.Key{App: p.App, Name: p.Channel}
-	w := s.workerFor(key)
+	q := s.queues
 	subs := 0
 	if ch := s.hub.Lookup(key); ch != nil {
 		subs = ch.Len()
 	}
 	s.pending.Add(1)
 	for {
-		room := w.roomSignal()
-		if w.push(key, p, subs) {
+		room := q.roomSignal()
+		if q.push(key, p, subs) {
 			return nil
 		}
 		if ctx.Err() != nil {

@@ -49,8 +49,9 @@
 // drops the event and counts it. The short locks of the shard tables and
 // of the delivery queues are never held across a wait or a syscall.
 //
-// Fairness: each channel has its own bounded queue on its worker, and a
-// worker serves the channels with queued events in turn, one batch each,
-// so a flooded channel delays the others by at most one pass over its
-// subscribers.
+// Fairness: each channel has its own bounded queue; channels with queued
+// events wait in one round-robin line served by every delivery worker,
+// one worker per channel at a time (which keeps the channel's order). A
+// flooded channel occupies at most one worker and delays the others in
+// line by at most one pass over its subscribers.
 package pusher

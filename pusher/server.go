@@ -37,10 +37,10 @@ type Server struct {
 	conns    atomic.Int64 // upgraded connections
 	draining atomic.Bool
 	stop     chan struct{}
-	// workers are the delivery workers' queues; pending counts events
+	// queues are the delivery workers' queues; pending counts events
 	// queued or being written; tasks hands parts of a big channel's
 	// fan-out to the helpers.
-	workers []*worker
+	queues  *queues
 	pending atomic.Int64
 	tasks   chan fanoutTask
 	// outbox carries client and member events from the loops to a remote
@@ -60,7 +60,7 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("pusher: no apps")
 	}
 	s := &Server{opts: o, apps: map[string]*App{}, appsByID: map[string]*App{},
-		hub: shard.New[*conn](), stop: make(chan struct{}), workers: newWorkers(), tasks: make(chan fanoutTask)}
+		hub: shard.New[*conn](), stop: make(chan struct{}), queues: newQueues(), tasks: make(chan fanoutTask)}
 	if _, local := o.Broker.(*broker.Memory); !local {
 		s.outbox = newOutbox()
 	}
