@@ -26,7 +26,7 @@ import (
 // so it cannot starve the others.
 const (
 	laneLimit  = 64
-	laneWork   = 1 << 16
+	laneWork   = 1 << 17
 	queueLimit = 4096
 	batchLimit = 64
 	batchBytes = 64 << 10
