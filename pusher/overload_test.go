@@ -6,24 +6,31 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker"
+	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
+	"github.com/panjf2000/ants/v2"
 )
 
 // refusalCounter counts Observer.Refused by kind.
 type refusalCounter struct {
 	nopObserver
-	clientEvents atomic.Int64
+	clientEvents, upgrades atomic.Int64
 }
 
 func (r *refusalCounter) Refused(kind string) {
-	if kind == RefusedClientEvent {
+	switch kind {
+	case RefusedClientEvent:
 		r.clientEvents.Add(1)
+	case RefusedUpgrade:
+		r.upgrades.Add(1)
 	}
 }
 
@@ -114,5 +121,64 @@ func TestPublishWaitsForRoomThenBusy(t *testing.T) {
 	s.startDelivery() // room appears while the publish waits
 	if err := <-done; err != nil {
 		t.Fatalf("publish once the workers run: %v", err)
+	}
+}
+
+// TestTokenCheckWithNoRoomClosesWith4100: a token that needs the key-set
+// check, arriving while the pool has no free worker, is not checked on
+// the loop and does not wait: that one connection is upgraded and closed
+// with 4100 (reconnect later), and counted.
+func TestTokenCheckWithNoRoomClosesWith4100(t *testing.T) {
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"keys":[]}`)
+	}))
+	t.Cleanup(jwks.Close)
+	v, err := auth.NewVerifier(auth.JWTOptions{JWKSURL: jwks.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := ants.NewPool(1, ants.WithNonblocking(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Release)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	if err := pool.Submit(func() { <-release }); err != nil { // the one worker is busy
+		t.Fatal(err)
+	}
+	rec := &refusalCounter{}
+	s := newTestServer(t, Options{Pool: pool, Metrics: rec, Apps: []*App{{ID: "app-id", Key: "app-key",
+		Secret: "app-secret", Auth: AuthOptional, JWT: v}}}, true)
+	d := ws.Dialer{Timeout: 5 * time.Second, Header: ws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer some.jwt.token"}})}
+	conn, br, _, err := d.Dial(context.Background(), "ws://"+s.Addr().String()+"/app/app-key?protocol=7")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	var r io.Reader = conn
+	if br != nil {
+		r = io.MultiReader(br, conn)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, err := wsutil.ReadServerText(struct {
+			io.Reader
+			io.Writer
+		}{r, conn})
+		var ce wsutil.ClosedError
+		if errors.As(err, &ce) {
+			if ce.Code != 4100 {
+				t.Fatalf("closed with %d, want 4100", ce.Code)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+	}
+	if n := rec.upgrades.Load(); n != 1 {
+		t.Fatalf("%d upgrade refusals counted, want 1", n)
 	}
 }
