@@ -68,6 +68,7 @@ func (s *Server) deliverBatch(b *batch, key shard.Key, ps []broker.Publication) 
 		exclude, _ := parseSocketID(p.SocketID)
 		b.ds = append(b.ds, &delivery{msg: msg, exclude: exclude})
 	}
+	defer clear(b.ds) // hold no frames between batches
 	ch := s.hub.Lookup(key)
 	if ch == nil {
 		return
@@ -92,7 +93,6 @@ func (s *Server) deliverBatch(b *batch, key shard.Key, ps []broker.Publication) 
 	}
 	clear(subs)
 	b.subs = subs[:0]
-	clear(b.ds)
 	s.opts.Metrics.FanoutDuration(time.Since(start))
 }
 
