@@ -26,6 +26,24 @@ type Handler interface {
 	TerminateUser(app, userID string)
 }
 
+// Offerer is an optional extension of Handler, found with a type
+// assertion: Offer hands p over only when the handler has room for it,
+// waiting for room at most until ctx is done (a done ctx: only if there is
+// room now). It returns ErrBusy when there was none, ErrClosed after the
+// handler stopped. A broker that delivers in its caller's goroutine
+// (Memory) uses it so that a publisher learns of the refusal; a broker
+// reader uses it with a done ctx so that it never waits on the handler.
+type Offerer interface {
+	Offer(ctx context.Context, p Publication) error
+}
+
+// DropHandler is an optional extension of Handler: a broker that had to
+// drop a publication because the handler had no room for it (and its own
+// bounded backlog was full) reports it here, so it can be counted.
+type DropHandler interface {
+	Dropped(p Publication)
+}
+
 // ReapHandler is an optional extension of Handler, found with a type
 // assertion, for brokers that clean up after a node that died without
 // saying goodbye (Redis reaps a silent node's directory entries). Exactly

@@ -18,13 +18,23 @@ func NewMemory() *Memory { return &Memory{} }
 // Start implements Broker.
 func (m *Memory) Start(h Handler) error { m.h = h; return nil }
 
-// Publish implements Broker.
-func (m *Memory) Publish(_ context.Context, ps ...Publication) error {
+// Publish implements Broker. When the handler is an Offerer, each
+// publication waits for room at most until ctx is done; the first one
+// refused ends the call with its error (ErrBusy), and those before it
+// were accepted.
+func (m *Memory) Publish(ctx context.Context, ps ...Publication) error {
 	if m.closed.Load() {
 		return ErrClosed
 	}
+	o, offers := m.h.(Offerer)
 	for _, p := range ps {
-		m.h.Deliver(p)
+		if !offers {
+			m.h.Deliver(p)
+			continue
+		}
+		if err := o.Offer(ctx, p); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -62,6 +72,10 @@ func (e Error) Error() string { return string(e) }
 
 // ErrClosed is returned after Close.
 const ErrClosed = Error("broker: closed")
+
+// ErrBusy is returned when the receiving node has no room for a
+// publication now (it is overloaded); retry later.
+const ErrBusy = Error("broker: busy")
 
 // ErrUnavailable is returned while the shared layer (Redis) is down.
 const ErrUnavailable = Error("broker: unavailable")

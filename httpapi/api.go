@@ -135,7 +135,14 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // publishError maps a broker failure: never a silent drop.
+// A 503 carries Retry-After (RFC 9110, section 10.2.3): the node is
+// overloaded or its broker unavailable, and a retry in a second may pass.
 func publishError(w http.ResponseWriter, err error) {
+	w.Header().Set("Retry-After", "1")
+	if errors.Is(err, broker.ErrBusy) {
+		writeError(w, http.StatusServiceUnavailable, "server busy, retry later")
+		return
+	}
 	if errors.Is(err, context.Canceled) {
 		writeError(w, http.StatusServiceUnavailable, "request canceled")
 		return

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
 )
@@ -151,5 +152,26 @@ func TestProbes(t *testing.T) {
 			t.Fatalf("%s: %v %v", p, resp, err)
 		}
 		resp.Body.Close()
+	}
+}
+
+// TestPublishUnavailableCarriesRetryAfter: a publish the broker cannot
+// take is 503 with Retry-After and a JSON error body (RFC 9110, 15.6.4).
+func TestPublishUnavailableCarriesRetryAfter(t *testing.T) {
+	b := broker.NewMemory()
+	n := fantest.Start(t, fantest.Config(), b)
+	_ = b.Close()
+	body := event("news", "x")
+	q := auth.SignRequest("POST", "/apps/app-id/events", nil, []byte(body), "app-key", "app-secret", time.Now())
+	resp, err := http.Post(n.HTTPBase()+"/apps/app-id/events?"+q.Encode(), "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var e struct{ Error string }
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" ||
+		json.NewDecoder(resp.Body).Decode(&e) != nil || e.Error == "" {
+		t.Fatalf("got %d, Retry-After %q, error %q; want 503 with Retry-After and an error", resp.StatusCode,
+			resp.Header.Get("Retry-After"), e.Error)
 	}
 }

@@ -23,6 +23,7 @@ type Metrics struct {
 	webhooks [numWebhookResults]*vm.Counter
 	closed   closeCodes
 	broker   *family
+	refusals *family
 
 	acceptErrors *family
 	capacity     *vm.Gauge
@@ -60,12 +61,16 @@ func New() *Metrics {
 		channels:          s.NewGauge("fanout_channels", nil),
 		fanoutDuration:    s.NewPrometheusHistogramExt("fanout_delivery_duration_seconds", FanoutBuckets()),
 		broker:            newFamily(s, "fanout_broker_errors_total", "op"),
+		refusals:          newFamily(s, "fanout_overload_refusals_total", "kind"),
 		apps:              make(map[string]*appMetrics),
 	}
 	m.closed = newCloseCodes(s)
 	m.initCapacity(s)
 	for _, op := range []string{"publish", "subscribe", "presence"} {
 		m.broker.get(op) // served at zero from the start
+	}
+	for _, k := range RefusalKinds {
+		m.refusals.get(k) // served at zero from the start
 	}
 	for r := range m.rejected {
 		m.rejected[r] = s.NewCounter(labelled("fanout_upgrades_rejected_total", "reason", RejectReason(r).String()))
@@ -169,6 +174,18 @@ func (m *Metrics) SlowConsumerDisconnect() { m.slowConsumers.Inc() }
 
 // HeartbeatTimeout counts a connection closed because no pong arrived.
 func (m *Metrics) HeartbeatTimeout() { m.heartbeatTimeouts.Inc() }
+
+// RefusalKinds are the values of the kind label of
+// fanout_overload_refusals_total.
+var RefusalKinds = []string{"client_event", "member_event", "upgrade", "publish", "delivery"}
+
+// Refused counts work refused for want of room, by kind (one of
+// RefusalKinds), in fanout_overload_refusals_total: client events answered
+// pusher:error 4100 (client_event), member events not sent (member_event),
+// connections closed 4100 before their token check (upgrade), HTTP API
+// publishes answered 503 (publish), broker publications dropped
+// (delivery).
+func (m *Metrics) Refused(kind string) { m.refusals.get(kind).Inc() }
 
 // BrokerError counts a failed broker operation, e.g. "publish",
 // "subscribe", "presence". Keep op to a small fixed set.

@@ -86,6 +86,72 @@ func (c *Conn) WriteLimit(b []byte, limit int) error {
 	return c.writeLocked(b, limit)
 }
 
+// WriteBatch is WriteLimit for several buffers that go out together in
+// one writev(2) (frames that became due for this connection at the same
+// moment). Like Write, the buffers are not copied and bufs itself is not
+// kept. With ErrQueueFull (the queue would pass limit) the buffers that
+// did not begin to go out are not queued; with ErrClosed none are.
+func (c *Conn) WriteBatch(bufs [][]byte, limit int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return ErrClosed
+	}
+	if len(bufs) == 1 {
+		return c.writeLocked(bufs[0], limit)
+	}
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
+	}
+	if total == 0 {
+		return nil
+	}
+	if c.queued > 0 {
+		if limit >= 0 && c.queued+total > limit {
+			return ErrQueueFull
+		}
+		c.queueLocked(bufs, 0)
+		return nil
+	}
+	n, err := writevNonBlocking(int(c.fd), bufs)
+	if err != nil {
+		c.failLocked()
+		return ErrClosed
+	}
+	if n == total {
+		return nil
+	}
+	c.queueLocked(bufs, n)
+	c.armLocked(true)
+	if limit >= 0 && c.queued > limit {
+		// The kernel took less than the batch and the rest is over the
+		// bound: keep only the frame that began to go out.
+		c.dropUnstartedLocked()
+		return ErrQueueFull
+	}
+	return nil
+}
+
+// queueLocked appends what is left of bufs after its first sent bytes.
+func (c *Conn) queueLocked(bufs [][]byte, sent int) {
+	for _, b := range bufs {
+		if sent >= len(b) {
+			sent -= len(b)
+			continue
+		}
+		if len(b) == 0 {
+			continue
+		}
+		if len(c.queue) == 0 {
+			c.head = sent
+		}
+		c.queue = append(c.queue, b)
+		c.queued += len(b) - sent
+		sent = 0
+	}
+}
+
 // CloseWith queues a final frame (typically a WebSocket close frame) and
 // refuses further writes; the connection stays readable so the handler can
 // wait for the peer's reply, then call Close. With drop set, queued bytes

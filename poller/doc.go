@@ -35,6 +35,10 @@
 // Options.MaxQueuedBytes) and flushed by the loop on EPOLLOUT. The
 // per-connection mutex is held across that non-blocking write so that two
 // publishers cannot interleave their frames; it never waits on the peer.
+// Conn.WriteBatch hands several frames that are due at the same moment to
+// one writev(2), so a burst of deliveries to a connection costs one
+// syscall; like a single write, it keeps no buffer once the kernel has
+// taken everything.
 //
 // Exactly one party closes the file descriptor: the loop goroutine that owns
 // it. Any other goroutine asks for a close by shutting the socket down

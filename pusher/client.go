@@ -42,7 +42,11 @@ func (s *Server) clientEvent(c *conn, ev *inbound, size int) {
 	if kind == kindPresence {
 		p.UserID = c.memberID(ch)
 	}
-	s.publishAsync(p)
+	if s.publishFromLoop(p) != nil {
+		s.opts.Metrics.Refused(RefusedClientEvent)
+		s.send(c, errorFrame(int(CodeOverCapacity), "server busy: client event refused, retry later"))
+		return
+	}
 	app.webhook(WebhookEvent{Name: "client_event", Channel: ev.Channel, Event: ev.Event, Data: data,
 		SocketID: p.SocketID, UserID: p.UserID})
 }

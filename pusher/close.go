@@ -15,11 +15,25 @@ func (s *Server) send(c *conn, b []byte) {
 // write is send without the count (a broadcast counts its recipients once
 // per batch); it reports whether b was taken.
 func (s *Server) write(c *conn, b []byte) bool {
-	limit := s.maxQueued()
+	return s.taken(c, c.pc.WriteLimit(b, s.limit(c)))
+}
+
+// writev is write for several frames in one writev(2).
+func (s *Server) writev(c *conn, bs [][]byte) bool {
+	return s.taken(c, c.pc.WriteBatch(bs, s.limit(c)))
+}
+
+// limit is c's bound on queued bytes: its app's, or the largest.
+func (s *Server) limit(c *conn) int {
 	if c.app != nil {
-		limit = c.app.MaxQueuedBytes
+		return c.app.MaxQueuedBytes
 	}
-	err := c.pc.WriteLimit(b, limit)
+	return s.maxQueued()
+}
+
+// taken reports whether a write succeeded; a full queue makes c a slow
+// consumer.
+func (s *Server) taken(c *conn, err error) bool {
 	if err == poller.ErrQueueFull {
 		s.slowConsumer(c)
 	}

@@ -19,8 +19,39 @@
 //
 // Server.OnOpen, OnData and OnClose run on poller loop goroutines, one at
 // a time per connection: a connection's decoder, subscriptions and rate
-// limiter are touched only there. Deliver, TerminateUser and the HTTP API
-// methods run on any goroutine; they reach connections only through
-// poller.Conn.Write and conn.closeWith, which are safe for concurrent use.
-// Heartbeat state shared with the wheel goroutine is atomic.
+// limiter are touched only there. Deliver, Offer, TerminateUser and the
+// HTTP API methods run on any goroutine; they reach connections only
+// through poller.Conn writes and conn.closeWith, which are safe for
+// concurrent use. Heartbeat state shared with the wheel goroutine is
+// atomic.
+//
+// Who may wait for whom ("A ──▶ B": A may block until B acts). Nothing
+// on the right waits for anything on its left, so the graph has no cycle:
+//
+//	event loop         ──▶ (nothing: offers only if there is room now)
+//	Redis reader       ──▶ (nothing: offers, else its own bounded backlog)
+//	HTTP API handler   ──▶ room in a delivery queue (≤ 1 s, then 503)
+//	outbox publisher   ──▶ Redis (≤ 2 s)
+//	delivery worker    ──▶ fan-out helpers, connection write locks
+//	fan-out helper     ──▶ connection write locks
+//	wheel, ticker      ──▶ connection write locks
+//	connection write lock: held across one non-blocking write(2)/writev(2)
+//
+// Room in a delivery queue is freed by the delivery workers, which wait
+// only for helpers and write locks. A client or member event from a loop
+// goes to the delivery queue (memory broker) or to a bounded outbox
+// (remote broker) only if there is room now; a refused client event is
+// answered with pusher:error 4100. A token check is submitted to a
+// non-blocking pool; no room closes that one connection with 4100. The
+// loop never runs another party's work inline. A delivery worker hands a
+// part of a big channel to a helper only when one is idle, else writes it
+// itself. Deliver (brokers without Offer) waits a second for room, then
+// drops the event and counts it. The short locks of the shard tables and
+// of the delivery queues are never held across a wait or a syscall.
+//
+// Fairness: each channel has its own bounded queue; channels with queued
+// events wait in one round-robin line served by every delivery worker,
+// one worker per channel at a time (which keeps the channel's order). A
+// flooded channel occupies at most one worker and delays the others in
+// line by at most one pass over its subscribers.
 package pusher

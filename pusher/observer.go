@@ -15,7 +15,26 @@ type Observer interface {
 	ChannelsDelta(d int)
 	SlowConsumer()
 	HeartbeatTimeout()
+	// Refused counts work refused for want of room (overload): one of
+	// the Refused* kinds.
+	Refused(kind string)
 }
+
+// Kinds of work refused under overload (Observer.Refused).
+const (
+	// RefusedClientEvent: a client event answered pusher:error 4100.
+	RefusedClientEvent = "client_event"
+	// RefusedMemberEvent: a member_added/member_removed event that could
+	// not be queued.
+	RefusedMemberEvent = "member_event"
+	// RefusedUpgrade: a connection closed with 4100 because its token
+	// check found no room.
+	RefusedUpgrade = "upgrade"
+	// RefusedPublish: an HTTP API publish answered 503.
+	RefusedPublish = "publish"
+	// RefusedDelivery: an event a broker handed over was dropped.
+	RefusedDelivery = "delivery"
+)
 
 type nopObserver struct{}
 
@@ -29,3 +48,4 @@ func (nopObserver) FanoutDuration(time.Duration) {}
 func (nopObserver) ChannelsDelta(int)            {}
 func (nopObserver) SlowConsumer()                {}
 func (nopObserver) HeartbeatTimeout()            {}
+func (nopObserver) Refused(string)               {}

@@ -46,7 +46,10 @@ type Options struct {
 	// Broker carries publications between nodes; nil means a single-node
 	// memory broker.
 	Broker broker.Broker
-	// Pool runs fan-out work; nil means a pool of 4×GOMAXPROCS workers.
+	// Pool runs token checks that may fetch a key set; nil means a
+	// non-blocking pool of 4×GOMAXPROCS workers. A pool given here must be
+	// non-blocking (ants.WithNonblocking): the event loops submit to it
+	// and must never wait.
 	Pool *ants.Pool
 	// HTTP serves requests that are not WebSocket upgrades (the HTTP API,
 	// health checks); nil answers them 404.

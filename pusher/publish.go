@@ -2,6 +2,7 @@ package pusher
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -11,13 +12,33 @@ import (
 	"github.com/fanout/fanout/shard"
 )
 
-// fanoutChunk is how many recipients one pool task writes to; bigger
-// channels are split over the worker pool.
+// fanoutChunk is how many recipients one delivery worker or helper writes
+// to; bigger channels are split over the fan-out helpers.
 const fanoutChunk = 1024
 
+// publishWait bounds how long a publish to the local node waits for room
+// in the delivery queues before it is refused with ErrBusy.
+const publishWait = time.Second
+
 // Publish sends events through the broker to every node (the HTTP API
-// calls it). An error means the events were not accepted.
+// calls it). An error means the events were not accepted; ErrBusy means
+// this node had no room for them within about a second (the HTTP API
+// answers 503 with Retry-After). Events accepted are delivered in order.
 func (s *Server) Publish(ctx context.Context, ps ...broker.Publication) error {
+	if s.outbox == nil { // the memory broker waits for room with ctx
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, publishWait)
+		defer cancel()
+	}
+	err := s.publish(ctx, ps...)
+	if errors.Is(err, ErrBusy) {
+		s.opts.Metrics.Refused(RefusedPublish)
+	}
+	return err
+}
+
+// publish is Publish without its bound and its refusal count.
+func (s *Server) publish(ctx context.Context, ps ...broker.Publication) error {
 	err := s.opts.Broker.Publish(ctx, ps...)
 	result := "ok"
 	if err != nil {
@@ -29,50 +50,86 @@ func (s *Server) Publish(ctx context.Context, ps ...broker.Publication) error {
 	return err
 }
 
-// publishAsync publishes from a loop goroutine, which must not wait for a
-// remote broker.
-func (s *Server) publishAsync(p broker.Publication) {
-	if err := s.pool.Submit(func() { _ = s.Publish(context.Background(), p) }); err != nil {
-		_ = s.Publish(context.Background(), p)
-	}
-}
-
-// deliver encodes the event once and writes the same bytes to every local
-// subscriber; it returns when every write is queued, so the next event of
-// the channel (on the same delivery worker) comes after it.
-func (s *Server) deliver(p broker.Publication) {
+// deliverBatch encodes each event of one channel once and writes the
+// events to every local subscriber, all of a subscriber's frames in one
+// writev; it returns when every write is queued, so the channel's next
+// batch (on the same delivery worker) comes after it. A channel of more
+// than fanoutChunk subscribers is split over the fan-out helpers, which
+// only ever wait for a connection's write lock.
+func (s *Server) deliverBatch(b *batch, key shard.Key, ps []broker.Publication) {
 	start := time.Now()
-	key := shard.Key{App: p.App, Name: p.Channel}
-	msg := eventFrame(p.Event, p.Channel, p.Data, p.UserID)
-	if isCache(p.Channel) && !strings.HasPrefix(p.Event, "pusher_internal:") {
-		s.hub.SetCache(key, msg, unixTime(s.now()), cacheTTL)
+	b.ds = b.ds[:0]
+	for i := range ps {
+		p := &ps[i]
+		msg := eventFrame(p.Event, p.Channel, p.Data, p.UserID)
+		if isCache(p.Channel) && !strings.HasPrefix(p.Event, "pusher_internal:") {
+			s.hub.SetCache(key, msg, unixTime(s.now()), cacheTTL)
+		}
+		exclude, _ := parseSocketID(p.SocketID)
+		b.ds = append(b.ds, &delivery{msg: msg, exclude: exclude})
 	}
+	defer clear(b.ds) // hold no frames between batches
 	ch := s.hub.Lookup(key)
 	if ch == nil {
 		return
 	}
-	exclude, _ := parseSocketID(p.SocketID)
-	bp := s.snaps.Get().(*[]*conn)
-	subs := ch.Snapshot((*bp)[:0])
-	d := &delivery{msg: msg, exclude: exclude}
+	subs := ch.Snapshot(b.subs[:0])
 	if len(subs) <= fanoutChunk {
-		s.writeAll(d, subs)
+		s.writeAll(b.ds, subs, &b.iov)
 	} else {
 		var wg sync.WaitGroup
-		for i := 0; i < len(subs); i += fanoutChunk {
-			part := subs[i:min(i+fanoutChunk, len(subs))]
+		for i := fanoutChunk; i < len(subs); i += fanoutChunk {
+			t := fanoutTask{ds: b.ds, subs: subs[i:min(i+fanoutChunk, len(subs))], wg: &wg}
 			wg.Add(1)
-			if s.pool.Submit(func() { defer wg.Done(); s.writeAll(d, part) }) != nil {
-				s.writeAll(d, part)
+			select {
+			case s.tasks <- t:
+			default: // every helper is busy: write this part here
+				s.writeAll(t.ds, t.subs, &b.iov)
 				wg.Done()
 			}
 		}
+		s.writeAll(b.ds, subs[:fanoutChunk], &b.iov)
 		wg.Wait()
 	}
 	clear(subs)
-	*bp = subs[:0]
-	s.snaps.Put(bp)
+	b.subs = subs[:0]
 	s.opts.Metrics.FanoutDuration(time.Since(start))
+}
+
+// deliver is deliverBatch for one event (benchmarks of the fan-out).
+func (s *Server) deliver(p broker.Publication) {
+	var b batch
+	s.deliverBatch(&b, shard.Key{App: p.App, Name: p.Channel}, []broker.Publication{p})
+}
+
+// batch is a delivery worker's scratch space, reused from batch to batch.
+type batch struct {
+	ds   []*delivery
+	subs []*conn
+	iov  [][]byte
+}
+
+// fanoutTask is one part of a big channel's subscribers for a helper.
+type fanoutTask struct {
+	ds   []*delivery
+	subs []*conn
+	wg   *sync.WaitGroup
+}
+
+// runHelper writes fan-out parts until the server stops. A helper waits
+// for nothing but connection write locks, so a delivery worker waiting
+// for its helpers always gets them back.
+func (s *Server) runHelper() {
+	var iov [][]byte
+	for {
+		select {
+		case t := <-s.tasks:
+			s.writeAll(t.ds, t.subs, &iov)
+			t.wg.Done()
+		case <-s.stop:
+			return
+		}
+	}
 }
 
 // delivery is one event on its way to many sockets: the plain frame and,
@@ -123,21 +180,35 @@ func mustHeader(b []byte) frame.Header {
 	return h
 }
 
-func (s *Server) writeAll(d *delivery, subs []*conn) {
+// writeAll writes the events of ds to each of subs that is open and did
+// not send the event itself, in one writev per connection.
+func (s *Server) writeAll(ds []*delivery, subs []*conn, iovp *[][]byte) {
 	n, bytes := 0, 0
+	iov := *iovp
 	for _, c := range subs {
-		if c.id == d.exclude || c.phase.Load() != phaseOpen {
+		if c.phase.Load() != phaseOpen {
 			continue
 		}
-		b := d.msg
-		if c.deflBits != 0 {
-			b = d.compressed(c.deflBits)
+		iov = iov[:0]
+		size := 0
+		for _, d := range ds {
+			if c.id == d.exclude {
+				continue
+			}
+			b := d.msg
+			if c.deflBits != 0 {
+				b = d.compressed(c.deflBits)
+			}
+			iov = append(iov, b)
+			size += len(b)
 		}
-		if s.write(c, b) {
-			n++
-			bytes += len(b)
+		if len(iov) > 0 && s.writev(c, iov) {
+			n += len(iov)
+			bytes += size
 		}
 	}
+	clear(iov)
+	*iovp = iov[:0]
 	s.opts.Metrics.MessagesOut(n, bytes)
 }
 

@@ -37,10 +37,15 @@ type Server struct {
 	conns    atomic.Int64 // upgraded connections
 	draining atomic.Bool
 	stop     chan struct{}
-	// deliveries are the delivery workers' queues; pending counts events
-	// queued or being written.
-	deliveries []chan broker.Publication
-	pending    atomic.Int64
+	// queues are the delivery workers' queues; pending counts events
+	// queued or being written; tasks hands parts of a big channel's
+	// fan-out to the helpers.
+	queues  *queues
+	pending atomic.Int64
+	tasks   chan fanoutTask
+	// outbox carries client and member events from the loops to a remote
+	// broker (nil with the memory broker, which takes them at once).
+	outbox []chan broker.Publication
 	// queueLimit is the largest send queue of any app: the poller's bound,
 	// and the one for connections without an app (/echo).
 	queueLimit int
@@ -55,7 +60,10 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("pusher: no apps")
 	}
 	s := &Server{opts: o, apps: map[string]*App{}, appsByID: map[string]*App{},
-		hub: shard.New[*conn](), stop: make(chan struct{}), deliveries: newDeliveryQueues()}
+		hub: shard.New[*conn](), stop: make(chan struct{}), queues: newQueues(), tasks: make(chan fanoutTask)}
+	if _, local := o.Broker.(*broker.Memory); !local {
+		s.outbox = newOutbox()
+	}
 	for _, a := range o.Apps {
 		if err := s.addApp(a); err != nil {
 			return nil, err
@@ -64,7 +72,8 @@ func New(o Options) (*Server, error) {
 	}
 	s.pool = o.Pool
 	if s.pool == nil {
-		p, err := ants.NewPool(4*runtime.GOMAXPROCS(0), ants.WithExpiryDuration(10*time.Second))
+		p, err := ants.NewPool(4*runtime.GOMAXPROCS(0), ants.WithExpiryDuration(10*time.Second),
+			ants.WithNonblocking(true))
 		if err != nil {
 			return nil, fmt.Errorf("pusher: pool: %w", err)
 		}
@@ -143,6 +152,7 @@ func (s *Server) Serve() { s.serve(true) }
 // advance.
 func (s *Server) serve(ticker bool) {
 	s.startDelivery()
+	s.startOutbox()
 	s.poller.Serve()
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); _ = s.http.Serve(s.handoff) }()

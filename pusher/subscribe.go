@@ -175,7 +175,9 @@ func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, 
 // memberEvent tells every node's subscribers (but c) about a member.
 func (s *Server) memberEvent(c *conn, channel, event string, data []byte) {
 	p := broker.Publication{App: c.app.ID, Channel: channel, Event: event, Data: stringData(data), SocketID: c.socketID()}
-	s.publishAsync(p)
+	if s.publishFromLoop(p) != nil {
+		s.opts.Metrics.Refused(RefusedMemberEvent)
+	}
 }
 
 func memberJSON(userID string, info json.RawMessage) []byte {

@@ -27,6 +27,7 @@ func (o observer) FanoutDuration(d time.Duration)  { o.m.ObserveFanout(d) }
 func (o observer) ChannelsDelta(d int)             { o.m.ChannelsAdd(d) }
 func (o observer) SlowConsumer()                   { o.m.SlowConsumerDisconnect() }
 func (o observer) HeartbeatTimeout()               { o.m.HeartbeatTimeout() }
+func (o observer) Refused(kind string)             { o.m.Refused(kind) }
 func (o observer) Publish(app, result string) {
 	r := metrics.PublishOK
 	if result != "ok" {

@@ -31,6 +31,8 @@ type Broker struct {
 	reroute chan struct{}        // wakes the cluster router
 
 	dir directory
+
+	backlog *backlog // publications the handler has no room for yet
 }
 
 // New connects to Redis. A standalone Redis that cannot be reached now is
@@ -73,6 +75,11 @@ func New(o Options) (*Broker, error) {
 // masters).
 func (b *Broker) Start(h broker.Handler) error {
 	b.h = h
+	b.backlog = newBacklog()
+	if o, ok := h.(broker.Offerer); ok {
+		b.wg.Add(1)
+		go b.drainBacklog(o)
+	}
 	b.wg.Add(1)
 	go b.heartbeat()
 	if b.opts.Cluster {

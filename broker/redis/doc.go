@@ -54,4 +54,14 @@
 // called from the hook goroutine of each pub/sub connection (one per
 // cluster master), and its ReapHandler methods from the heartbeat
 // goroutine; Close stops them all and waits for them.
+//
+// A pub/sub hook never waits for the handler. When the handler is a
+// broker.Offerer it is offered each publication without waiting; one it
+// has no room for goes to the broker's backlog (at most 4,096
+// publications), which one goroutine offers again every few
+// milliseconds. While a channel has publications in the backlog, later
+// ones of that channel queue behind them, so each channel keeps its order
+// and other channels are not held up. A full backlog drops the
+// publication and reports it to the handler's broker.DropHandler (fanout
+// counts it in fanout_overload_refusals_total{kind="delivery"}).
 package redis

@@ -79,5 +79,9 @@ func (b *Broker) onMessage(m rueidis.PubSubMessage) {
 		b.opts.Logger.Warn("redis: undecodable publication", "channel", m.Channel)
 		return
 	}
+	if o, ok := b.h.(broker.Offerer); ok {
+		b.handOver(o, p)
+		return
+	}
 	b.h.Deliver(p)
 }
