@@ -45,6 +45,9 @@ type conn struct {
 	channels  []*shard.Channel[*conn]
 	members   []membership // presence channels: the user id each joined as
 	bucket    tokenBucket
+	// recov holds subscriptions in recovery (channels with history); nil
+	// until the first one.
+	recov atomic.Pointer[recoveries]
 }
 
 func (c *conn) closeCode() uint32 {

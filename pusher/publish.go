@@ -22,6 +22,8 @@ func (s *Server) Publish(ctx context.Context, ps ...broker.Publication) error {
 	result := "ok"
 	if err != nil {
 		result = "error"
+	} else {
+		s.countAppends(ps)
 	}
 	for _, p := range ps {
 		s.opts.Metrics.Publish(p.App, result)
@@ -43,7 +45,7 @@ func (s *Server) publishAsync(p broker.Publication) {
 func (s *Server) deliver(p broker.Publication) {
 	start := time.Now()
 	key := shard.Key{App: p.App, Name: p.Channel}
-	msg := eventFrame(p.Event, p.Channel, p.Data, p.UserID)
+	msg := publicationFrame(&p)
 	if isCache(p.Channel) && !strings.HasPrefix(p.Event, "pusher_internal:") {
 		s.hub.SetCache(key, msg, unixTime(s.now()), cacheTTL)
 	}
@@ -54,7 +56,7 @@ func (s *Server) deliver(p broker.Publication) {
 	exclude, _ := parseSocketID(p.SocketID)
 	bp := s.snaps.Get().(*[]*conn)
 	subs := ch.Snapshot((*bp)[:0])
-	d := &delivery{msg: msg, exclude: exclude}
+	d := &delivery{msg: msg, exclude: exclude, channel: p.Channel, pos: p.Position}
 	if len(subs) <= fanoutChunk {
 		s.writeAll(d, subs)
 	} else {
@@ -80,6 +82,8 @@ func (s *Server) deliver(p broker.Publication) {
 type delivery struct {
 	msg     []byte
 	exclude uint64
+	channel string
+	pos     broker.Position // zero for channels without history
 	once    sync.Once
 	packed  []byte
 }
@@ -110,6 +114,9 @@ func (s *Server) writeAll(d *delivery, subs []*conn) {
 		b := d.msg
 		if c.defl {
 			b = d.compressed()
+		}
+		if !d.pos.IsZero() && c.held(d.channel, d.pos, b) {
+			continue
 		}
 		if s.write(c, b) {
 			n++

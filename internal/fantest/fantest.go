@@ -107,6 +107,8 @@ type Event struct {
 	Channel string          `json:"channel"`
 	Data    json.RawMessage `json:"data"`
 	UserID  string          `json:"user_id"`
+	// Position is set on events of channels that keep history.
+	Position *broker.Position `json:"position"`
 }
 
 // DataString returns Data decoded from its JSON string form (or raw).
