@@ -94,7 +94,18 @@ func (a App) validate(p string) error {
 		positive(p+".max_presence_members", a.MaxPresenceMembers),
 		a.Webhooks.validate(p+".webhooks"),
 		histories(p+".history", a.History),
+		historyAppID(p+".id", a),
 	)
+}
+
+// historyAppID refuses braces in the id of an app with history: the
+// Redis keys of a channel's history take the channel's pub/sub name as
+// their hash tag, which a brace inside would cut short.
+func historyAppID(key string, a App) error {
+	if len(a.History) > 0 && strings.ContainsAny(a.ID, "{}") {
+		return ConfigError{Key: key, Problem: fmt.Sprintf("%q must not contain { or } when the app keeps history", a.ID)}
+	}
+	return nil
 }
 
 // maxHistorySize bounds history.size: every kept event is held in memory

@@ -26,7 +26,22 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		return nil
 	}
 	cmds := make(rueidis.Commands, 0, len(ps))
-	for _, p := range ps {
+	for i := range ps {
+		p := &ps[i]
+		if b.policy != nil {
+			if spec, ok := b.policy.HistoryFor(p.App, p.Channel); ok {
+				// In order: what came before goes first, then the
+				// append-and-publish script for this one.
+				if err := b.send(ctx, cmds); err != nil {
+					return err
+				}
+				cmds = cmds[:0]
+				if err := b.publishKept(ctx, p, spec); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		msg, err := json.Marshal(p)
 		if err != nil {
 			return err
@@ -47,6 +62,9 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 }
 
 func (b *Broker) send(ctx context.Context, cmds rueidis.Commands) error {
+	if len(cmds) == 0 {
+		return nil
+	}
 	ctx, cancel := b.call(ctx)
 	defer cancel()
 	for _, r := range b.client.DoMulti(ctx, cmds...) {
