@@ -33,6 +33,8 @@ type appMetrics struct {
 	connections *vm.Gauge
 	opened      *vm.Counter
 	publishes   [numPublishResults]*vm.Counter
+	// History: events appended, recoveries asked and their outcomes.
+	appends, recoveriesAsked, recovered, recoveryFailed *vm.Counter
 }
 
 // FanoutBuckets are the upper bounds, in seconds, of
@@ -98,7 +100,28 @@ func (m *Metrics) newApp(id string) *appMetrics {
 		name := labelled2("fanout_publishes_total", "app", id, "result", PublishResult(r).String())
 		a.publishes[r] = m.set.GetOrCreateCounter(name)
 	}
+	a.appends = m.set.GetOrCreateCounter(labelled("fanout_history_appends_total", "app", id))
+	a.recoveriesAsked = m.set.GetOrCreateCounter(labelled("fanout_history_recoveries_asked_total", "app", id))
+	a.recovered = m.set.GetOrCreateCounter(labelled2("fanout_history_recoveries_total", "app", id, "result", "recovered"))
+	a.recoveryFailed = m.set.GetOrCreateCounter(labelled2("fanout_history_recoveries_total", "app", id, "result", "failed"))
 	return a
+}
+
+// HistoryAppended counts n events of app given a stream position by a
+// publish on this node (fanout_history_appends_total).
+func (m *Metrics) HistoryAppended(app string, n int) { m.app(app).appends.Add(n) }
+
+// Recovery counts one subscribe of app that asked to recover
+// (fanout_history_recoveries_asked_total) and its outcome
+// (fanout_history_recoveries_total, result recovered or failed).
+func (m *Metrics) Recovery(app string, ok bool) {
+	a := m.app(app)
+	a.recoveriesAsked.Inc()
+	if ok {
+		a.recovered.Inc()
+	} else {
+		a.recoveryFailed.Inc()
+	}
 }
 
 // AddApp registers the series of app id at zero, so dashboards show the

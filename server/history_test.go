@@ -107,6 +107,17 @@ func TestRecoveryReplaysMissedEventsInOrder(t *testing.T) {
 	if ev := b.Expect("e"); ev.Position.Offset != 9 {
 		t.Fatalf("live after recovery at %+v", ev.Position)
 	}
+	m := scrape(t, n)
+	for name, want := range map[string]float64{
+		`fanout_history_appends_total{app="app-id"}`:                       9,
+		`fanout_history_recoveries_asked_total{app="app-id"}`:              1,
+		`fanout_history_recoveries_total{app="app-id",result="recovered"}`: 1,
+		`fanout_history_recoveries_total{app="app-id",result="failed"}`:    0,
+	} {
+		if got, ok := m[name]; !ok || got != want {
+			t.Errorf("%s = %v (served %v), want %v", name, got, ok, want)
+		}
+	}
 }
 
 func TestRecoveryFailsWhenItCannotBeProven(t *testing.T) {
