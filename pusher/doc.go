@@ -23,4 +23,11 @@
 // methods run on any goroutine; they reach connections only through
 // poller.Conn.Write and conn.closeWith, which are safe for concurrent use.
 // Heartbeat state shared with the wheel goroutine is atomic.
+//
+// Recovery (channels with history): the loop goroutine registers a
+// connection's recovery before it joins the channel; delivery workers
+// then hold that channel's live events for the connection (under the
+// recovery's mutex) until a pool goroutine has read the history and
+// written the replay, subscription_succeeded and the held events. See
+// recovery.go.
 package pusher
