@@ -22,12 +22,12 @@ func (b *Broker) historyKeys(app, channel string) []string {
 	return []string{tag + ":h", tag + ":m"}
 }
 
-// publishHistoryScript appends one publication and publishes it, in one
+// publishHistorySource appends one publication and publishes it, in one
 // atomic step: ARGV epoch for a new stream, size, ttl in ms, the
 // publication's JSON without a position, the pub/sub channel, the publish
 // command. It returns {epoch, offset}. The position goes first into the
 // JSON, so every node decodes it with the rest.
-var publishHistoryScript = rueidis.NewLuaScript(`
+const publishHistorySource = `
 local e = redis.call('HGET', KEYS[2], 'e')
 if not e then
   e = ARGV[1]
@@ -41,7 +41,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call(ARGV[6], ARGV[5], msg)
 return {e, o}
-`)
+`
 
 // readHistoryScript reads a stream: ARGV epoch for a new stream, ttl in
 // ms, since epoch, since offset, limit (0: all), "f" or "b". A missing
@@ -86,32 +86,36 @@ return {e, o, oldest, msgs}
 // maxLuaOffset keeps offsets passed to Lua exact (its numbers are doubles).
 const maxLuaOffset = 1 << 53
 
-// publishKept appends p to its channel's stream and publishes it; the
-// position is set on p.
-func (b *Broker) publishKept(ctx context.Context, p *broker.Publication, spec broker.HistorySpec) error {
+// publishKeptCmd is the command that appends p to its channel's stream
+// and publishes it, for the publish pipeline: EVAL with the script's
+// text, so a burst keeps its order in one round trip and Redis needs no
+// prior SCRIPT LOAD (it caches the compiled script itself).
+func (b *Broker) publishKeptCmd(p *broker.Publication, spec broker.HistorySpec) (rueidis.Completed, error) {
 	p.Position = broker.Position{}
 	msg, err := json.Marshal(p)
 	if err != nil {
-		return err
+		return rueidis.Completed{}, err
 	}
 	cmd := "PUBLISH"
 	if b.opts.Cluster {
 		cmd = "SPUBLISH"
 	}
-	ctx, cancel := b.call(ctx)
-	defer cancel()
-	vals, err := publishHistoryScript.Exec(ctx, b.client, b.historyKeys(p.App, p.Channel), []string{
+	return b.client.B().Eval().Script(publishHistorySource).Numkeys(2).Key(b.historyKeys(p.App, p.Channel)...).Arg(
 		broker.NewEpoch(), strconv.Itoa(spec.Size), strconv.FormatInt(spec.TTL.Milliseconds(), 10),
 		string(msg), b.channelName(p.App, p.Channel), cmd,
-	}).ToArray()
+	).Build(), nil
+}
+
+// setPosition reads the script's answer {epoch, offset} into p.
+func setPosition(p *broker.Publication, r rueidis.RedisResult) bool {
+	vals, err := r.ToArray()
 	if err != nil || len(vals) != 2 {
-		b.opts.Logger.Warn("redis history publish failed", "err", err)
-		return broker.ErrUnavailable
+		return false
 	}
 	epoch, _ := vals[0].ToString()
 	off, _ := vals[1].AsInt64()
 	p.Position = broker.Position{Epoch: epoch, Offset: uint64(off)}
-	return nil
+	return true
 }
 
 // ReadHistory implements broker.History.

@@ -26,19 +26,17 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		return nil
 	}
 	cmds := make(rueidis.Commands, 0, len(ps))
+	var kept []int // indexes of ps (and cmds) that keep history
 	for i := range ps {
 		p := &ps[i]
 		if b.policy != nil {
 			if spec, ok := b.policy.HistoryFor(p.App, p.Channel); ok {
-				// In order: what came before goes first, then the
-				// append-and-publish script for this one.
-				if err := b.send(ctx, cmds); err != nil {
+				cmd, err := b.publishKeptCmd(p, spec)
+				if err != nil {
 					return err
 				}
-				cmds = cmds[:0]
-				if err := b.publishKept(ctx, p, spec); err != nil {
-					return err
-				}
+				kept = append(kept, i)
+				cmds = append(cmds, cmd)
 				continue
 			}
 		}
@@ -48,7 +46,30 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		}
 		cmds = append(cmds, b.publishCmd(b.channelName(p.App, p.Channel), string(msg)))
 	}
-	return b.send(ctx, cmds)
+	if kept == nil {
+		return b.send(ctx, cmds)
+	}
+	return b.sendKept(ctx, cmds, ps, kept)
+}
+
+// sendKept is send for a pipeline with history scripts: it also reads
+// the positions the scripts assigned into ps.
+func (b *Broker) sendKept(ctx context.Context, cmds rueidis.Commands, ps []broker.Publication, kept []int) error {
+	ctx, cancel := b.call(ctx)
+	defer cancel()
+	res := b.client.DoMulti(ctx, cmds...)
+	for _, r := range res {
+		if err := r.Error(); err != nil {
+			b.opts.Logger.Warn("redis publish failed", "err", err)
+			return broker.ErrUnavailable
+		}
+	}
+	for _, i := range kept {
+		if !setPosition(&ps[i], res[i]) {
+			return broker.ErrUnavailable
+		}
+	}
+	return nil
 }
 
 // TerminateUser implements broker.Broker: every node (this one too)
@@ -62,9 +83,6 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 }
 
 func (b *Broker) send(ctx context.Context, cmds rueidis.Commands) error {
-	if len(cmds) == 0 {
-		return nil
-	}
 	ctx, cancel := b.call(ctx)
 	defer cancel()
 	for _, r := range b.client.DoMulti(ctx, cmds...) {
