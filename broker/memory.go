@@ -18,6 +18,7 @@ type Memory struct {
 	mu      sync.Mutex
 	streams map[streamKey]*stream
 	stop    chan struct{}
+	sweeper sync.Once // started with the first stream
 	now     func() time.Time
 }
 
@@ -30,15 +31,14 @@ const sweepEvery = time.Second
 func NewMemory() *Memory { return &Memory{now: time.Now} }
 
 // Start implements Broker. When h is a HistoryPolicy, history is kept for
-// the channels it names, and a goroutine frees expired streams until
-// Close.
+// the channels it names; from the first kept event on, a goroutine frees
+// expired streams until Close.
 func (m *Memory) Start(h Handler) error {
 	m.h = h
 	if p, ok := h.(HistoryPolicy); ok {
 		m.policy = p
 		m.streams = map[streamKey]*stream{}
 		m.stop = make(chan struct{})
-		go m.sweep()
 	}
 	return nil
 }
@@ -81,6 +81,7 @@ func (m *Memory) stream(app, channel string, spec HistorySpec, now int64) *strea
 			st = newStream(spec.Size)
 			st.expires = now + int64(spec.TTL)
 			m.streams[k] = st
+			m.sweeper.Do(func() { go m.sweep() })
 		}
 		m.mu.Unlock()
 		st.mu.Lock()
