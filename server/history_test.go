@@ -46,19 +46,8 @@ func readSucceeded(t *testing.T, ev fantest.Event) succeeded {
 // returns the events before subscription_succeeded and its data.
 func subscribeRecover(t *testing.T, c *fantest.Client, channel string, from *broker.Position) ([]fantest.Event, succeeded) {
 	t.Helper()
-	d := map[string]any{"channel": channel}
-	if from != nil {
-		d["recover"] = from
-	}
-	c.Send("pusher:subscribe", d)
-	var replay []fantest.Event
-	for {
-		ev := c.Next()
-		if ev.Event == "pusher_internal:subscription_succeeded" {
-			return replay, readSucceeded(t, ev)
-		}
-		replay = append(replay, ev)
-	}
+	replay, ev := c.SubscribeRecover(channel, from)
+	return replay, readSucceeded(t, ev)
 }
 
 func publishN(t *testing.T, n *fantest.Node, app config.App, channel string, from, to int) {

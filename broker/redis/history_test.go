@@ -39,24 +39,12 @@ type subscribed struct {
 // the events before subscription_succeeded and that event's data.
 func recoverOn(t *testing.T, c *fantest.Client, channel string, from *broker.Position) ([]fantest.Event, subscribed) {
 	t.Helper()
-	d := map[string]any{"channel": channel}
-	if from != nil {
-		d["recover"] = from
+	evs, ev := c.SubscribeRecover(channel, from)
+	var s subscribed
+	if err := json.Unmarshal([]byte(ev.DataString()), &s); err != nil || s.Position.Epoch == "" {
+		t.Fatalf("subscription_succeeded %s: %v", ev.Data, err)
 	}
-	c.Send("pusher:subscribe", d)
-	var evs []fantest.Event
-	for {
-		ev := c.Next()
-		if ev.Event != "pusher_internal:subscription_succeeded" {
-			evs = append(evs, ev)
-			continue
-		}
-		var s subscribed
-		if err := json.Unmarshal([]byte(ev.DataString()), &s); err != nil || s.Position.Epoch == "" {
-			t.Fatalf("subscription_succeeded %s: %v", ev.Data, err)
-		}
-		return evs, s
-	}
+	return evs, s
 }
 
 func publishRange(t *testing.T, n node, channel string, from, to int) {
