@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fanout/fanout/broker"
 )
@@ -25,6 +26,22 @@ import (
 type recoveries struct {
 	mu sync.Mutex
 	m  map[string]*recovery
+	// n is len(m), read without mu so that deliveries to a connection with
+	// no recovery in progress skip the lock. A recovery is registered
+	// before the connection joins the channel, so a delivery that finds
+	// the connection among the subscribers also sees n > 0.
+	n atomic.Int32
+}
+
+// set and del change m and n; mu is held.
+func (r *recoveries) set(channel string, st *recovery) {
+	r.m[channel] = st
+	r.n.Store(int32(len(r.m)))
+}
+
+func (r *recoveries) del(channel string) {
+	delete(r.m, channel)
+	r.n.Store(int32(len(r.m)))
 }
 
 // recovery is one subscription's progress.
@@ -50,7 +67,7 @@ func (c *conn) startRecovery(channel string, rec *broker.Position, spec broker.H
 		st.since, st.asked = *rec, true
 	}
 	r.mu.Lock()
-	r.m[channel] = st
+	r.set(channel, st)
 	r.mu.Unlock()
 }
 
@@ -58,7 +75,7 @@ func (c *conn) startRecovery(channel string, rec *broker.Position, spec broker.H
 func (c *conn) endRecovery(channel string) {
 	if r := c.recov.Load(); r != nil {
 		r.mu.Lock()
-		delete(r.m, channel)
+		r.del(channel)
 		r.mu.Unlock()
 	}
 }
@@ -83,7 +100,7 @@ func (c *conn) pendingRecovery(channel string) *recovery {
 // workers call it for events with a position only.
 func (c *conn) held(channel string, pos broker.Position, b []byte) bool {
 	r := c.recov.Load()
-	if r == nil {
+	if r == nil || r.n.Load() == 0 {
 		return false
 	}
 	r.mu.Lock()
@@ -99,7 +116,7 @@ func (c *conn) held(channel string, pos broker.Position, b []byte) bool {
 	case replayed(st.last, pos):
 		return true
 	}
-	delete(r.m, channel) // the first event past the replay: done
+	r.del(channel) // the first event past the replay: done
 	return false
 }
 
@@ -169,7 +186,7 @@ func (s *Server) recover(c *conn, name string, st *recovery, data []byte) {
 	}
 	st.held, st.heldPos, st.buffering, st.last = nil, nil, false, page.Position
 	if page.Position.IsZero() && r.m[name] == st {
-		delete(r.m, name)
+		r.del(name)
 	}
 	r.mu.Unlock()
 	s.replayCache(c, name)
