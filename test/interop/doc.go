@@ -7,6 +7,11 @@
 // output when it fails. A missing runtime or package fails the test with
 // what to install (`make deps` installs all of them).
 //
+// recovery.mjs runs pusher-js with the repository's own recovery helper
+// (client/pusher-recovery) behind a TCP proxy that the Go test cuts on
+// the script's request, over one node and over two nodes sharing a
+// redis-server the test starts.
+//
 // The package has no code of its own besides this comment.
 //
 // # Concurrency
