@@ -16,6 +16,10 @@ type Publication struct {
 	SocketID string `json:"s,omitempty"`
 	// UserID is the sender of a client event on a presence channel.
 	UserID string `json:"u,omitempty"`
+	// Position is the event's place in its channel's stream, set by the
+	// broker's Publish (in the caller's slice too) for channels that keep
+	// history; zero otherwise.
+	Position Position `json:"p,omitzero"`
 }
 
 // Handler receives what a broker delivers to this node.
@@ -65,7 +69,10 @@ type Broker interface {
 	Start(h Handler) error
 	// Publish sends publications to every node that has subscribers for
 	// their channels, in order. An error means nothing may have been sent
-	// (callers answer 503, never drop silently).
+	// (callers answer 503, never drop silently). For channels that keep
+	// history (see HistoryPolicy) Publish appends each event to the
+	// channel's stream and sets ps[i].Position, in the same step that
+	// sends it, so positions follow the order of delivery.
 	Publish(ctx context.Context, ps ...Publication) error
 	// Subscribe says this node has its first local subscriber of a
 	// channel; Unsubscribe that its last one left. Calls for a channel

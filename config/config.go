@@ -74,7 +74,19 @@ type App struct {
 	MaxQueuedBytes           int `yaml:"max_queued_bytes"`            // unsent bytes per connection; default 1048576
 	MaxPresenceMembers       int `yaml:"max_presence_members"`        // per presence channel; default 100
 
+	// History lists the channels that keep their last events for
+	// recovery on reconnect and the history endpoint; default [] = none.
+	History []History `yaml:"history"`
+
 	Webhooks Webhooks `yaml:"webhooks"`
+}
+
+// History keeps the last Size events of every channel matching Channels,
+// for TTL after the channel's last event.
+type History struct {
+	Channels string        `yaml:"channels"` // channel name glob, '*' matches any run; required
+	Size     int           `yaml:"size"`     // events kept per channel; required, 1..100000
+	TTL      time.Duration `yaml:"ttl"`      // kept this long after the last event; required, at least 1s
 }
 
 // The auth modes of an app.

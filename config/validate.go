@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,8 +97,43 @@ func (a App) validate(p string) error {
 		positive(p+".max_queued_bytes", a.MaxQueuedBytes),
 		positive(p+".max_presence_members", a.MaxPresenceMembers),
 		a.Webhooks.validate(p+".webhooks"),
+		histories(p+".history", a.History),
+		historyAppID(p+".id", a),
 	)
 }
+
+// historyAppID refuses braces in the id of an app with history: the
+// Redis keys of a channel's history take the channel's pub/sub name as
+// their hash tag, which a brace inside would cut short.
+func historyAppID(key string, a App) error {
+	if len(a.History) > 0 && strings.ContainsAny(a.ID, "{}") {
+		return ConfigError{Key: key, Problem: fmt.Sprintf("%q must not contain { or } when the app keeps history", a.ID)}
+	}
+	return nil
+}
+
+// maxHistorySize bounds history.size: every kept event is held in memory
+// (or in Redis) per channel.
+const maxHistorySize = 100000
+
+func histories(p string, hs []History) error {
+	for i, h := range hs {
+		k := fmt.Sprintf("%s[%d]", p, i)
+		if !channelGlobRE.MatchString(h.Channels) {
+			return ConfigError{Key: k + ".channels", Problem: fmt.Sprintf("%q is not a channel name pattern (letters, digits, -_=@,.; and *)", h.Channels)}
+		}
+		if h.Size <= 0 || h.Size > maxHistorySize {
+			return ConfigError{Key: k + ".size", Problem: fmt.Sprintf("%d must be between 1 and %d", h.Size, maxHistorySize)}
+		}
+		if h.TTL < time.Second {
+			return ConfigError{Key: k + ".ttl", Problem: fmt.Sprintf("%s must be at least 1s", h.TTL)}
+		}
+	}
+	return nil
+}
+
+// channelGlobRE is a Pusher channel name with '*' wildcards.
+var channelGlobRE = regexp.MustCompile(`^[-a-zA-Z0-9_=@,.;*]{1,164}$`)
 
 var jwtAlgorithms = []string{"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA"}
 

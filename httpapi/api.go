@@ -22,6 +22,9 @@ type Backend interface {
 	Channels(ctx context.Context, app, prefix string) (map[string]pusher.ChannelInfo, error)
 	Users(ctx context.Context, app, channel string) ([]string, error)
 	Terminate(ctx context.Context, app, userID string) error
+	// History reads a channel's kept events; pusher.ErrNoHistory when the
+	// channel keeps none.
+	History(ctx context.Context, app, channel string, q broker.HistoryQuery) (broker.HistoryPage, error)
 	Ready() error
 }
 
@@ -63,6 +66,7 @@ func New(b Backend, o Options) *Handler {
 	h.mux.HandleFunc("GET /apps/{app}/channels", h.signed(h.channels))
 	h.mux.HandleFunc("GET /apps/{app}/channels/{channel}", h.signed(h.channel))
 	h.mux.HandleFunc("GET /apps/{app}/channels/{channel}/users", h.signed(h.users))
+	h.mux.HandleFunc("GET /apps/{app}/channels/{channel}/history", h.signed(h.history))
 	h.mux.HandleFunc("POST /apps/{app}/users/{user}/terminate_connections", h.signed(h.terminate))
 	return h
 }

@@ -26,7 +26,7 @@ var help = map[string]string{
 	"fanout_broker_errors_total":             "Failed broker operations, by operation.",
 	"fanout_accept_errors_total":             "Failed accept(2) calls that paused a listener, by reason (emfile, enfile, enobufs, enomem).",
 	"fanout_capacity":                        "WebSocket connections this node admits before it answers 503 and /readyz reports at capacity.",
-	"fanout_overload_refusals_total":         "Work refused because the node had no room for it now, by kind (client_event, member_event, upgrade, publish, delivery).",
+	"fanout_overload_refusals_total":         "Work refused because the node had no room for it now, by kind (client_event, member_event, upgrade, publish, delivery, recovery).",
 	"fanout_webhooks_total":                  "Webhook batches delivered (ok) or given up (error), and events dropped on a full queue (dropped).",
 }
 

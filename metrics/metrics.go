@@ -37,6 +37,8 @@ type appMetrics struct {
 	connections *vm.Gauge
 	opened      *vm.Counter
 	publishes   [numPublishResults]*vm.Counter
+	// History: events appended, recoveries asked and their outcomes.
+	appends, recoveriesAsked, recovered, recoveryFailed *vm.Counter
 }
 
 // FanoutBuckets are the upper bounds, in seconds, of
@@ -107,7 +109,28 @@ func (m *Metrics) newApp(id string) *appMetrics {
 		name := labelled2("fanout_publishes_total", "app", id, "result", PublishResult(r).String())
 		a.publishes[r] = m.set.GetOrCreateCounter(name)
 	}
+	a.appends = m.set.GetOrCreateCounter(labelled("fanout_history_appends_total", "app", id))
+	a.recoveriesAsked = m.set.GetOrCreateCounter(labelled("fanout_history_recoveries_asked_total", "app", id))
+	a.recovered = m.set.GetOrCreateCounter(labelled2("fanout_history_recoveries_total", "app", id, "result", "recovered"))
+	a.recoveryFailed = m.set.GetOrCreateCounter(labelled2("fanout_history_recoveries_total", "app", id, "result", "failed"))
 	return a
+}
+
+// HistoryAppended counts n events of app given a stream position by a
+// publish on this node (fanout_history_appends_total).
+func (m *Metrics) HistoryAppended(app string, n int) { m.app(app).appends.Add(n) }
+
+// Recovery counts one subscribe of app that asked to recover
+// (fanout_history_recoveries_asked_total) and its outcome
+// (fanout_history_recoveries_total, result recovered or failed).
+func (m *Metrics) Recovery(app string, ok bool) {
+	a := m.app(app)
+	a.recoveriesAsked.Inc()
+	if ok {
+		a.recovered.Inc()
+	} else {
+		a.recoveryFailed.Inc()
+	}
 }
 
 // AddApp registers the series of app id at zero, so dashboards show the
@@ -177,14 +200,15 @@ func (m *Metrics) HeartbeatTimeout() { m.heartbeatTimeouts.Inc() }
 
 // RefusalKinds are the values of the kind label of
 // fanout_overload_refusals_total.
-var RefusalKinds = []string{"client_event", "member_event", "upgrade", "publish", "delivery"}
+var RefusalKinds = []string{"client_event", "member_event", "upgrade", "publish", "delivery", "recovery"}
 
 // Refused counts work refused for want of room, by kind (one of
 // RefusalKinds), in fanout_overload_refusals_total: client events answered
 // pusher:error 4100 (client_event), member events not sent (member_event),
 // connections closed 4100 before their token check (upgrade), HTTP API
 // publishes answered 503 (publish), broker publications dropped
-// (delivery).
+// (delivery), connections closed 4100 before their history replay
+// (recovery).
 func (m *Metrics) Refused(kind string) { m.refusals.get(kind).Inc() }
 
 // BrokerError counts a failed broker operation, e.g. "publish",

@@ -79,6 +79,10 @@ type App struct {
 	// MaxQueuedBytes bounds a connection's unsent bytes; beyond it the
 	// connection is closed with 4100 (slow consumer). 0 means 1 MiB.
 	MaxQueuedBytes int
+	// History names the channels that keep their last events, for
+	// recovery on subscribe and the HTTP API's history endpoint; the first
+	// matching rule applies. Empty means none.
+	History []HistoryRule
 	// Webhook, when set, receives channel and member events.
 	Webhook func(WebhookEvent)
 

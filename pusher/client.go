@@ -30,7 +30,7 @@ func (s *Server) clientEvent(c *conn, ev *inbound, size int) {
 		s.send(c, errorFrame(errDataTooLarge, "event data too large"))
 		return
 	}
-	if !c.bucket.allow(s.now(), app.ClientEventRate) {
+	if !c.allowClientEvent(s.now(), app.ClientEventRate) {
 		s.closeWith(c, CodeClientEventLimit, "client event rate limit exceeded", false)
 		return
 	}

@@ -44,7 +44,10 @@ type conn struct {
 	authUntil atomic.Int64  // signin grace, then token expiry; 0 = none
 	closeBy   atomic.Int64  // upgrade or close handshake deadline
 	code      atomic.Uint32 // close code sent or received
-	user      string
+	// evTokens and evRefill are the client-event token bucket (see
+	// allowClientEvent); evTokens sits beside code to share its word.
+	evTokens float32
+	user     string
 	// grants is the token's channels claim, relative to user: a pointer
 	// to one copy shared by every user whose grant names its own id the
 	// same way ("private-<sub>.*").
@@ -53,8 +56,11 @@ type conn struct {
 	// members are the presence channels joined and the user id each was
 	// joined as; nil (8 bytes, not a 24-byte slice header) when none,
 	// as for most connections.
-	members *[]membership
-	bucket  tokenBucket
+	members  *[]membership
+	evRefill int64 // unix nanoseconds of the bucket's last refill
+	// recov holds subscriptions in recovery (channels with history); nil
+	// until the first one.
+	recov atomic.Pointer[recoveries]
 }
 
 func (c *conn) closeCode() uint32 {
@@ -141,24 +147,20 @@ type membership struct {
 	user string
 }
 
-// tokenBucket limits client events per second without a timer.
-type tokenBucket struct {
-	tokens float32
-	last   int64 // unix nanoseconds of the last refill
-}
-
-func (b *tokenBucket) allow(now int64, rate int) bool {
-	if b.last == 0 {
-		b.tokens, b.last = float32(rate), now
+// allowClientEvent limits client events per second with a token bucket,
+// without a timer; loop goroutine.
+func (c *conn) allowClientEvent(now int64, rate int) bool {
+	if c.evRefill == 0 {
+		c.evTokens, c.evRefill = float32(rate), now
 	}
-	b.tokens += float32(now-b.last) / 1e9 * float32(rate)
-	if b.tokens > float32(rate) {
-		b.tokens = float32(rate)
+	c.evTokens += float32(now-c.evRefill) / 1e9 * float32(rate)
+	if c.evTokens > float32(rate) {
+		c.evTokens = float32(rate)
 	}
-	b.last = now
-	if b.tokens < 1 {
+	c.evRefill = now
+	if c.evTokens < 1 {
 		return false
 	}
-	b.tokens--
+	c.evTokens--
 	return true
 }

@@ -24,10 +24,7 @@ func (s *Server) joinPresenceCluster(d broker.Directory, c *conn, name, userID s
 			s.memberEvent(c, name, "pusher_internal:member_added", memberJSON(userID, info))
 			c.app.webhook(WebhookEvent{Name: "member_added", Channel: name, UserID: userID})
 		}
-		s.whenListening(c.app.ID, name, func() {
-			s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, stringData(membersSnapshot(members)), ""))
-			s.replayCache(c, name)
-		})
+		s.whenListening(c.app.ID, name, func() { s.subscribed(c, name, membersSnapshot(members)) })
 	})
 }
 

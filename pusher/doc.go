@@ -54,4 +54,11 @@
 // one worker per channel at a time (which keeps the channel's order). A
 // flooded channel occupies at most one worker and delays the others in
 // line by at most one pass over its subscribers.
+//
+// Recovery (channels with history): the loop goroutine registers a
+// connection's recovery before it joins the channel; delivery workers
+// then hold that channel's live events for the connection (under the
+// recovery's mutex) until a pool goroutine has read the history and
+// written the replay, subscription_succeeded and the held events. See
+// recovery.go.
 package pusher

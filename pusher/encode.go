@@ -5,6 +5,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/frame"
 )
 
@@ -42,6 +43,33 @@ func appendEvent(dst []byte, event, channel, data, userID string) []byte {
 		dst = append(dst, `,"user_id":`...)
 		dst = appendJSONString(dst, userID)
 	}
+	return append(dst, '}')
+}
+
+// publicationFrame encodes a published event as a complete text frame;
+// an event with a stream position carries it in a top-level "position"
+// member, which Pusher clients ignore.
+func publicationFrame(p *broker.Publication) []byte {
+	if p.Position.IsZero() {
+		return eventFrame(p.Event, p.Channel, p.Data, p.UserID)
+	}
+	buf := newEventBuf(len(p.Event) + len(p.Channel) + len(p.Data) + len(p.UserID) + len(p.Position.Epoch) + 48)
+	buf = appendEvent(buf, p.Event, p.Channel, p.Data, p.UserID)
+	buf = append(buf[:len(buf)-1], `,"position":`...)
+	buf = appendPosition(buf, p.Position)
+	return textFrame(append(buf, '}'))
+}
+
+// appendPosition appends {"epoch":..,"offset":..}, or null for the zero
+// Position.
+func appendPosition(dst []byte, pos broker.Position) []byte {
+	if pos.IsZero() {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, `{"epoch":`...)
+	dst = appendJSONString(dst, pos.Epoch)
+	dst = append(dst, `,"offset":`...)
+	dst = strconv.AppendUint(dst, pos.Offset, 10)
 	return append(dst, '}')
 }
 

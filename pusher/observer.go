@@ -34,6 +34,9 @@ const (
 	RefusedPublish = "publish"
 	// RefusedDelivery: an event a broker handed over was dropped.
 	RefusedDelivery = "delivery"
+	// RefusedRecovery: a connection closed with 4100 because the history
+	// read of its recovering subscription found no room on the pool.
+	RefusedRecovery = "recovery"
 )
 
 type nopObserver struct{}

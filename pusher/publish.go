@@ -43,6 +43,8 @@ func (s *Server) publish(ctx context.Context, ps ...broker.Publication) error {
 	result := "ok"
 	if err != nil {
 		result = "error"
+	} else {
+		s.countAppends(ps)
 	}
 	for _, p := range ps {
 		s.opts.Metrics.Publish(p.App, result)
@@ -61,12 +63,12 @@ func (s *Server) deliverBatch(b *batch, key shard.Key, ps []broker.Publication) 
 	b.ds = b.ds[:0]
 	for i := range ps {
 		p := &ps[i]
-		msg := eventFrame(p.Event, p.Channel, p.Data, p.UserID)
+		msg := publicationFrame(p)
 		if isCache(p.Channel) && !strings.HasPrefix(p.Event, "pusher_internal:") {
 			s.hub.SetCache(key, msg, unixTime(s.now()), cacheTTL)
 		}
 		exclude, _ := parseSocketID(p.SocketID)
-		b.ds = append(b.ds, &delivery{msg: msg, exclude: exclude})
+		b.ds = append(b.ds, &delivery{msg: msg, exclude: exclude, channel: p.Channel, pos: p.Position})
 	}
 	defer clear(b.ds) // hold no frames between batches
 	ch := s.hub.Lookup(key)
@@ -139,6 +141,8 @@ func (s *Server) runHelper() {
 type delivery struct {
 	msg     []byte
 	exclude uint64
+	channel string
+	pos     broker.Position // zero for channels without history
 	once    sync.Once
 	packed  []byte
 
@@ -198,6 +202,9 @@ func (s *Server) writeAll(ds []*delivery, subs []*conn, iovp *[][]byte) {
 			b := d.msg
 			if c.deflBits != 0 {
 				b = d.compressed(c.deflBits)
+			}
+			if !d.pos.IsZero() && c.held(d.channel, d.pos, b) {
+				continue // a recovery in progress writes it after the replay
 			}
 			iov = append(iov, b)
 			size += len(b)

@@ -18,6 +18,9 @@ type subscribeData struct {
 	Channel     string `json:"channel"`
 	Auth        string `json:"auth"`
 	ChannelData string `json:"channel_data"`
+	// Recover asks for the events after a stream position (channels with
+	// history): {"epoch": "...", "offset": N}.
+	Recover json.RawMessage `json:"recover"`
 }
 
 // presenceData is the channel_data of a presence subscription.
@@ -72,16 +75,16 @@ func (s *Server) subscribe(c *conn, raw json.RawMessage) {
 			return
 		}
 	}
+	if spec, ok := s.HistoryFor(app.ID, d.Channel); ok {
+		c.startRecovery(d.Channel, parseRecover(d.Recover), spec)
+	}
 	ch := s.join(c, d.Channel)
 	if kind == kindPresence {
 		s.joinPresence(c, ch, userID, member.UserInfo)
 		return
 	}
 	name := d.Channel
-	s.whenListening(c.app.ID, name, func() {
-		s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, `"{}"`, ""))
-		s.replayCache(c, name)
-	})
+	s.whenListening(c.app.ID, name, func() { s.subscribed(c, name, []byte("{}")) })
 }
 
 // whenListening runs fn once the broker delivers the channel's events to
@@ -164,12 +167,11 @@ func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, 
 		s.joinPresenceCluster(d, c, ch.Key.Name, userID, info)
 		return
 	}
-	s.send(c, eventFrame("pusher_internal:subscription_succeeded", ch.Key.Name, stringData(presenceSnapshot(ch)), ""))
+	s.subscribed(c, ch.Key.Name, presenceSnapshot(ch))
 	if first {
 		s.memberEvent(c, ch.Key.Name, "pusher_internal:member_added", memberJSON(userID, info))
 		c.app.webhook(WebhookEvent{Name: "member_added", Channel: ch.Key.Name, UserID: userID})
 	}
-	s.replayCache(c, ch.Key.Name)
 }
 
 // memberEvent tells every node's subscribers (but c) about a member.
@@ -239,6 +241,7 @@ func (s *Server) unsubscribe(c *conn, raw json.RawMessage) {
 		return
 	}
 	if ch := c.findChannel(d.Channel); ch != nil {
+		c.endRecovery(d.Channel)
 		s.leave(c, ch)
 	}
 }

@@ -32,6 +32,9 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, e
 		MaxEventData: c.MaxEventData, ClientEventRate: c.ClientEventRate,
 		MaxPresenceMembers: c.MaxPresenceMembers, MaxQueuedBytes: c.MaxQueuedBytes,
 	}
+	for _, h := range c.History {
+		a.History = append(a.History, pusher.HistoryRule{Pattern: h.Channels, Size: h.Size, TTL: h.TTL})
+	}
 	m.AddApp(c.ID)
 	if c.Webhooks.URL == "" {
 		return a, nil, nil

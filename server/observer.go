@@ -35,3 +35,9 @@ func (o observer) Publish(app, result string) {
 	}
 	o.m.Published(app, r)
 }
+
+// HistoryAppended implements pusher.HistoryObserver.
+func (o observer) HistoryAppended(app string, n int) { o.m.HistoryAppended(app, n) }
+
+// Recovery implements pusher.HistoryObserver.
+func (o observer) Recovery(app, result string) { o.m.Recovery(app, result == "recovered") }

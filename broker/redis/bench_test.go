@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/broker/redis"
@@ -14,6 +15,13 @@ type countHandler struct{ n atomic.Int64 }
 func (h *countHandler) Deliver(broker.Publication)   { h.n.Add(1) }
 func (h *countHandler) TerminateUser(string, string) {}
 
+// historyHandler keeps history (100 events, 5 min) for every channel.
+type historyHandler struct{ countHandler }
+
+func (h *historyHandler) HistoryFor(string, string) (broker.HistorySpec, bool) {
+	return broker.HistorySpec{Size: 100, TTL: 5 * time.Minute}, true
+}
+
 // BenchmarkPublishRedis publishes through one node: the in-memory broker,
 // and Redis one publication per call and in bursts of 10 (one pipeline
 // each), with 16 concurrent publishers per CPU (rueidis pipelines
@@ -22,14 +30,14 @@ func (h *countHandler) TerminateUser(string, string) {}
 func BenchmarkPublishRedis(b *testing.B) {
 	p := broker.Publication{App: "app-id", Channel: "bench", Event: "e", Data: `"{\"n\":1}"`}
 	run := func(b *testing.B, br broker.Broker, burst int) {
-		ps := make([]broker.Publication, burst)
-		for i := range ps {
-			ps[i] = p
-		}
 		b.ReportAllocs()
 		b.SetParallelism(16) // 16 publishers per CPU, like concurrent HTTP API calls
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
+			ps := make([]broker.Publication, burst) // Publish sets positions in it
+			for i := range ps {
+				ps[i] = p
+			}
 			for pb.Next() {
 				if err := br.Publish(context.Background(), ps...); err != nil {
 					b.Error(err)
@@ -44,20 +52,30 @@ func BenchmarkPublishRedis(b *testing.B) {
 		_ = m.Start(&countHandler{})
 		run(b, m, 1)
 	})
+	b.Run("memory/history", func(b *testing.B) {
+		m := broker.NewMemory()
+		_ = m.Start(&historyHandler{})
+		defer m.Close()
+		run(b, m, 1)
+	})
 	srv := startRedis(b)
-	for _, burst := range []int{1, 10} {
-		name := "redis/burst=1"
-		if burst == 10 {
-			name = "redis/burst=10"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		burst   int
+		history bool
+	}{{"redis/burst=1", 1, false}, {"redis/history/burst=1", 1, true}, {"redis/burst=10", 10, false}, {"redis/history/burst=10", 10, true}} {
+		b.Run(c.name, func(b *testing.B) {
 			r, err := redis.New(redis.Options{URL: srv.URL(), Prefix: "bench"})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer r.Close()
-			_ = r.Start(&countHandler{})
-			run(b, r, burst)
+			var h broker.Handler = &countHandler{}
+			if c.history {
+				h = &historyHandler{}
+			}
+			_ = r.Start(h)
+			run(b, r, c.burst)
 		})
 	}
 }

@@ -16,6 +16,7 @@ type Broker struct {
 	opts   Options
 	client rueidis.Client
 	h      broker.Handler
+	policy broker.HistoryPolicy // from h at Start; nil keeps no history
 
 	ctx  context.Context // cancelled by Close
 	stop context.CancelFunc
@@ -75,6 +76,7 @@ func New(o Options) (*Broker, error) {
 // masters).
 func (b *Broker) Start(h broker.Handler) error {
 	b.h = h
+	b.policy, _ = h.(broker.HistoryPolicy)
 	b.backlog = newBacklog()
 	if o, ok := h.(broker.Offerer); ok {
 		b.wg.Add(1)

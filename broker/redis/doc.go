@@ -34,6 +34,18 @@
 // its Handler (broker.ReapHandler) of the members and channels a dead
 // node leaves behind, so exactly one node sends their webhooks.
 //
+// # History
+//
+// A channel that keeps history (broker.HistoryPolicy) has a stream
+// "{<channel's pub/sub name>}:h" (entry ids "0-<offset>") and a hash
+// "{<channel's pub/sub name>}:m" (epoch and newest offset). The hash tag
+// is the channel's whole pub/sub name, so in a cluster both keys and the
+// SPUBLISH share one slot, and one Lua script appends the event (XADD
+// with an exact MAXLEN), counts its offset, refreshes the TTL (PEXPIRE on
+// both keys) and publishes it with its position: positions are assigned
+// once per event for the whole cluster, in the order subscribers receive
+// them. Publications of other channels take the plain pipeline.
+//
 // # Failure
 //
 // While Redis is unreachable, Ready and Publish return

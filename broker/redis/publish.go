@@ -26,14 +26,50 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		return nil
 	}
 	cmds := make(rueidis.Commands, 0, len(ps))
-	for _, p := range ps {
+	var kept []int // indexes of ps (and cmds) that keep history
+	for i := range ps {
+		p := &ps[i]
+		if b.policy != nil {
+			if spec, ok := b.policy.HistoryFor(p.App, p.Channel); ok {
+				cmd, err := b.publishKeptCmd(p, spec)
+				if err != nil {
+					return err
+				}
+				kept = append(kept, i)
+				cmds = append(cmds, cmd)
+				continue
+			}
+		}
 		msg, err := json.Marshal(p)
 		if err != nil {
 			return err
 		}
 		cmds = append(cmds, b.publishCmd(b.channelName(p.App, p.Channel), string(msg)))
 	}
-	return b.send(ctx, cmds)
+	if kept == nil {
+		return b.send(ctx, cmds)
+	}
+	return b.sendKept(ctx, cmds, ps, kept)
+}
+
+// sendKept is send for a pipeline with history scripts: it also reads
+// the positions the scripts assigned into ps.
+func (b *Broker) sendKept(ctx context.Context, cmds rueidis.Commands, ps []broker.Publication, kept []int) error {
+	ctx, cancel := b.call(ctx)
+	defer cancel()
+	res := b.client.DoMulti(ctx, cmds...)
+	for _, r := range res {
+		if err := r.Error(); err != nil {
+			b.opts.Logger.Warn("redis publish failed", "err", err)
+			return broker.ErrUnavailable
+		}
+	}
+	for _, i := range kept {
+		if !setPosition(&ps[i], res[i]) {
+			return broker.ErrUnavailable
+		}
+	}
+	return nil
 }
 
 // TerminateUser implements broker.Broker: every node (this one too)

@@ -107,6 +107,8 @@ type Event struct {
 	Channel string          `json:"channel"`
 	Data    json.RawMessage `json:"data"`
 	UserID  string          `json:"user_id"`
+	// Position is set on events of channels that keep history.
+	Position *broker.Position `json:"position"`
 }
 
 // DataString returns Data decoded from its JSON string form (or raw).
@@ -216,6 +218,27 @@ func (c *Client) Subscribe(channel string) {
 	c.t.Helper()
 	c.Send("pusher:subscribe", map[string]string{"channel": channel})
 	c.Expect("pusher_internal:subscription_succeeded")
+}
+
+// SubscribeRecover subscribes to a public channel, with "recover": from
+// in the data unless from is nil, and returns the events that arrive
+// before pusher_internal:subscription_succeeded (a recovery's replay), and
+// that event.
+func (c *Client) SubscribeRecover(channel string, from *broker.Position) ([]Event, Event) {
+	c.t.Helper()
+	data := map[string]any{"channel": channel}
+	if from != nil {
+		data["recover"] = from
+	}
+	c.Send("pusher:subscribe", data)
+	var before []Event
+	for {
+		ev := c.Next()
+		if ev.Event == "pusher_internal:subscription_succeeded" {
+			return before, ev
+		}
+		before = append(before, ev)
+	}
 }
 
 // Expect reads events until one named name arrives (skipping pings).

@@ -13,6 +13,11 @@
 // a CA made in the test. It skips, naming the package, when nginx or
 // haproxy is not installed.
 //
+// recovery.mjs runs pusher-js with the repository's own recovery helper
+// (client/pusher-recovery) behind a TCP proxy that the Go test cuts on
+// the script's request, over one node and over two nodes sharing a
+// redis-server the test starts.
+//
 // The package has no code of its own besides this comment.
 //
 // # Concurrency

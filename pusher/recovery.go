@@ -1,0 +1,216 @@
+package pusher
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/fanout/fanout/broker"
+)
+
+// Recovery on subscribe. A subscription to a channel with history
+// registers a recovery on its connection before it joins the channel, so
+// no live event can slip past: until the history is read and written,
+// the channel's live events for this connection are held back (hold);
+// then the missed events go out, then subscription_succeeded, then the
+// held events not already replayed. Live events that the replay already
+// covered (offset at or before the position read) are dropped until the
+// first newer one passes, after which the connection is an ordinary
+// subscriber again.
+
+// recoveries are a connection's subscriptions in recovery, by channel.
+// The loop goroutine creates them; delivery workers and the pool use them
+// under mu.
+type recoveries struct {
+	mu sync.Mutex
+	m  map[string]*recovery
+	// n is len(m), read without mu so that deliveries to a connection with
+	// no recovery in progress skip the lock. A recovery is registered
+	// before the connection joins the channel, so a delivery that finds
+	// the connection among the subscribers also sees n > 0.
+	n atomic.Int32
+}
+
+// set and del change m and n; mu is held.
+func (r *recoveries) set(channel string, st *recovery) {
+	r.m[channel] = st
+	r.n.Store(int32(len(r.m)))
+}
+
+func (r *recoveries) del(channel string) {
+	delete(r.m, channel)
+	r.n.Store(int32(len(r.m)))
+}
+
+// recovery is one subscription's progress.
+type recovery struct {
+	since     broker.Position // what the client asked to recover from
+	asked     bool            // the subscribe carried "recover"
+	spec      broker.HistorySpec
+	buffering bool              // history not yet written: hold live events
+	held      [][]byte          // live frames held while buffering
+	heldPos   []broker.Position // their positions
+	last      broker.Position   // after buffering: replayed up to here
+}
+
+// startRecovery registers a recovery for channel on c; loop goroutine.
+func (c *conn) startRecovery(channel string, rec *broker.Position, spec broker.HistorySpec) {
+	r := c.recov.Load()
+	if r == nil {
+		r = &recoveries{m: map[string]*recovery{}}
+		c.recov.Store(r)
+	}
+	st := &recovery{spec: spec, buffering: true}
+	if rec != nil {
+		st.since, st.asked = *rec, true
+	}
+	r.mu.Lock()
+	r.set(channel, st)
+	r.mu.Unlock()
+}
+
+// endRecovery forgets channel's recovery (unsubscribe); loop goroutine.
+func (c *conn) endRecovery(channel string) {
+	if r := c.recov.Load(); r != nil {
+		r.mu.Lock()
+		r.del(channel)
+		r.mu.Unlock()
+	}
+}
+
+// pendingRecovery returns channel's recovery when its history is still to
+// be written.
+func (c *conn) pendingRecovery(channel string) *recovery {
+	r := c.recov.Load()
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if st := r.m[channel]; st != nil && st.buffering {
+		return st
+	}
+	return nil
+}
+
+// held reports whether a live event must not be written now: it is held
+// for a recovery in progress, or the replay already sent it. Delivery
+// workers call it for events with a position only.
+func (c *conn) held(channel string, pos broker.Position, b []byte) bool {
+	r := c.recov.Load()
+	if r == nil || r.n.Load() == 0 {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := r.m[channel]
+	switch {
+	case st == nil:
+		return false
+	case st.buffering:
+		st.held = append(st.held, b)
+		st.heldPos = append(st.heldPos, pos)
+		return true
+	case replayed(st.last, pos):
+		return true
+	}
+	r.del(channel) // the first event past the replay: done
+	return false
+}
+
+// replayed reports whether pos is at or before last in the same epoch.
+func replayed(last, pos broker.Position) bool {
+	return !last.IsZero() && pos.Epoch == last.Epoch && pos.Offset <= last.Offset
+}
+
+// parseRecover reads the "recover" field of pusher:subscribe data; a
+// malformed one is a request that cannot be proven complete (the zero
+// Position).
+func parseRecover(raw json.RawMessage) *broker.Position {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var p broker.Position
+	if json.Unmarshal(raw, &p) != nil {
+		p = broker.Position{}
+	}
+	return &p
+}
+
+// subscribed answers a subscription that is in place: at once, as
+// before, for channels without history; else after the recovery, on the
+// pool. data is the JSON object for subscription_succeeded ("{}", or the
+// presence snapshot). Any goroutine.
+func (s *Server) subscribed(c *conn, name string, data []byte) {
+	st := c.pendingRecovery(name)
+	if st == nil {
+		s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, stringData(data), ""))
+		s.replayCache(c, name)
+		return
+	}
+	// No room on the pool: this one connection is told to come back
+	// later (it recovers again then) rather than anyone waiting for room.
+	if s.pool.Submit(func() { s.recover(c, name, st, data) }) != nil {
+		s.opts.Metrics.Refused(RefusedRecovery)
+		s.closeWith(c, CodeOverCapacity, "server busy, reconnect later", false)
+	}
+}
+
+// recover reads the channel's history and writes what the client missed,
+// subscription_succeeded with "recovered" and "position", and the live
+// events held meanwhile; pool goroutine.
+func (s *Server) recover(c *conn, name string, st *recovery, data []byte) {
+	q := broker.HistoryQuery{Since: st.since}
+	if !st.asked {
+		q = broker.HistoryQuery{Backward: true, Limit: 1}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), historyReadTimeout)
+	page, err := s.History(ctx, c.app.ID, name, q)
+	cancel()
+	ok := err == nil && st.asked && broker.Recovered(st.since, page)
+	if err != nil {
+		page = broker.HistoryPage{}
+	}
+	r := c.recov.Load()
+	r.mu.Lock()
+	if ok {
+		for i := range page.Events {
+			s.send(c, publicationFrame(&page.Events[i]))
+		}
+	}
+	s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, stringData(recoveryData(data, ok, page.Position)), ""))
+	for i, b := range st.held {
+		if !replayed(page.Position, st.heldPos[i]) {
+			s.send(c, b)
+		}
+	}
+	st.held, st.heldPos, st.buffering, st.last = nil, nil, false, page.Position
+	if page.Position.IsZero() && r.m[name] == st {
+		r.del(name)
+	}
+	r.mu.Unlock()
+	s.replayCache(c, name)
+	if ho, isHO := s.opts.Metrics.(HistoryObserver); isHO && st.asked {
+		result := "failed"
+		if ok {
+			result = "recovered"
+		}
+		ho.Recovery(c.app.ID, result)
+	}
+}
+
+// recoveryData adds "recovered" and "position" to the JSON object data.
+func recoveryData(data []byte, ok bool, pos broker.Position) []byte {
+	out := make([]byte, 0, len(data)+96)
+	out = append(out, data[:len(data)-1]...)
+	if len(data) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, `"recovered":`...)
+	out = strconv.AppendBool(out, ok)
+	out = append(out, `,"position":`...)
+	out = appendPosition(out, pos)
+	return append(out, '}')
+}

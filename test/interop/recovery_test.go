@@ -1,0 +1,187 @@
+package interop
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fanout/fanout/broker/redis"
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/internal/fantest"
+)
+
+// TestRecoveryHelperSingleNode: pusher-js with the recovery helper loses
+// its socket (cut by a proxy in front of the node, as a network or load
+// balancer would), 100 events go out meanwhile, and after pusher-js
+// reconnects by itself it has every event once, in order.
+func TestRecoveryHelperSingleNode(t *testing.T) {
+	needNode(t)
+	n := fantest.Start(t, historyConfig(), nil)
+	runRecovery(t, []*fantest.Node{n}, "single")
+}
+
+// TestRecoveryHelperRedis: the same over two nodes sharing Redis, the
+// client coming back on the other node, after a socket cut and after a
+// drain of its node.
+func TestRecoveryHelperRedis(t *testing.T) {
+	needNode(t)
+	url := startRedisServer(t)
+	var nodes []*fantest.Node
+	for range 2 {
+		b, err := redis.New(redis.Options{URL: url, Prefix: "rec"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, fantest.Start(t, historyConfig(), b))
+	}
+	runRecovery(t, nodes, "redis")
+}
+
+func historyConfig() config.Config {
+	cfg := fantest.Config()
+	cfg.Apps[0].History = []config.History{
+		{Channels: "orders-*", Size: 1000, TTL: time.Minute},
+		{Channels: "short-*", Size: 5, TTL: time.Minute},
+	}
+	return cfg
+}
+
+// runRecovery runs recovery.mjs with a cuttable proxy in front of the
+// nodes and a control endpoint the script drives.
+func runRecovery(t *testing.T, nodes []*fantest.Node, mode string) {
+	p := startProxy(t, nodes[0].Addr())
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /cut", func(w http.ResponseWriter, r *http.Request) { p.cut() })
+	mux.HandleFunc("POST /up", func(w http.ResponseWriter, r *http.Request) { p.setDown(false) })
+	mux.HandleFunc("POST /target", func(w http.ResponseWriter, r *http.Request) {
+		i, _ := strconv.Atoi(r.URL.Query().Get("node"))
+		p.setTarget(nodes[i].Addr())
+	})
+	mux.HandleFunc("POST /drain", func(w http.ResponseWriter, r *http.Request) {
+		i, _ := strconv.Atoi(r.URL.Query().Get("node"))
+		p.setDown(true)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = nodes[i].Drain(ctx, 100*time.Millisecond)
+	})
+	ctl := &http.Server{Handler: mux}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = ctl.Serve(l) }()
+	t.Cleanup(func() { _ = ctl.Close() })
+	var ports []string
+	for _, n := range nodes {
+		_, port, _ := net.SplitHostPort(n.Addr())
+		ports = append(ports, port)
+	}
+	app := nodes[0].Cfg.Apps[0]
+	tg := target{addr: nodes[0].Addr(), appID: app.ID, key: app.Key, secret: app.Secret}
+	_, proxyPort, _ := net.SplitHostPort(p.l.Addr().String())
+	t.Setenv("FANOUT_PORTS", strings.Join(ports, ","))
+	t.Setenv("FANOUT_PROXY_PORT", proxyPort)
+	t.Setenv("FANOUT_CONTROL", "http://"+l.Addr().String())
+	t.Setenv("FANOUT_MODE", mode)
+	run(t, tg, "node", "--test", "recovery.mjs")
+}
+
+// proxy forwards TCP to a target node; cut closes every forwarded
+// connection and refuses new ones until setDown(false).
+type proxy struct {
+	l      net.Listener
+	mu     sync.Mutex
+	target string
+	down   bool
+	conns  map[net.Conn]struct{}
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{l: l, target: target, conns: map[net.Conn]struct{}{}}
+	go p.serve()
+	t.Cleanup(func() { l.Close(); p.cut() })
+	return p
+}
+
+func (p *proxy) serve() {
+	for {
+		c, err := p.l.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		down, target := p.down, p.target
+		p.mu.Unlock()
+		if down {
+			c.Close()
+			continue
+		}
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns[c], p.conns[up] = struct{}{}, struct{}{}
+		p.mu.Unlock()
+		go func() { _, _ = io.Copy(up, c); up.Close(); c.Close() }()
+		go func() { _, _ = io.Copy(c, up); up.Close(); c.Close() }()
+	}
+}
+
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = true
+	for c := range p.conns {
+		c.Close()
+	}
+	clear(p.conns)
+}
+
+func (p *proxy) setDown(d bool) { p.mu.Lock(); p.down = d; p.mu.Unlock() }
+
+func (p *proxy) setTarget(a string) { p.mu.Lock(); p.target = a; p.mu.Unlock() }
+
+// startRedisServer runs redis-server on a free loopback port for the test.
+func startRedisServer(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatal("redis-server not found: apt-get install -y redis-server")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return "redis://" + addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("redis-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
