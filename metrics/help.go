@@ -27,6 +27,9 @@ var help = map[string]string{
 	"fanout_accept_errors_total":             "Failed accept(2) calls that paused a listener, by reason (emfile, enfile, enobufs, enomem).",
 	"fanout_capacity":                        "WebSocket connections this node admits before it answers 503 and /readyz reports at capacity.",
 	"fanout_overload_refusals_total":         "Work refused because the node had no room for it now, by kind (client_event, member_event, upgrade, publish, delivery, recovery).",
+	"fanout_history_appends_total":           "Events given a stream position by a publish on this node (channels with history), by app id.",
+	"fanout_history_recoveries_asked_total":  "Subscribes that carried a recover position, by app id.",
+	"fanout_history_recoveries_total":        "Outcome of the recoveries asked, by app id and result (recovered, failed).",
 	"fanout_webhooks_total":                  "Webhook batches delivered (ok) or given up (error), and events dropped on a full queue (dropped).",
 }
 
