@@ -1,0 +1,128 @@
+package ledger
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Ledger records what publishers sent and what sessions received.
+type Ledger struct {
+	mu       sync.Mutex
+	channels map[string]*channelLog
+	sessions []*Session
+}
+
+// channelLog is one channel's publications, indexed by sequence number
+// (1-based; index 0 unused).
+type channelLog struct {
+	next int
+	pubs []publication
+}
+
+type outcome uint8
+
+const (
+	pending outcome = iota
+	accepted
+	refused
+)
+
+type publication struct {
+	outcome  outcome
+	status   int       // HTTP status of the answer (0 for a transport error)
+	sent     time.Time // request written
+	answered time.Time // answer read
+}
+
+// New returns an empty ledger.
+func New() *Ledger { return &Ledger{channels: map[string]*channelLog{}} }
+
+func (l *Ledger) channel(name string) *channelLog {
+	c := l.channels[name]
+	if c == nil {
+		c = &channelLog{pubs: make([]publication, 1)}
+		l.channels[name] = c
+	}
+	return c
+}
+
+// Next reserves the next sequence number of channel (1, 2, ...) and notes
+// that its request is being sent now.
+func (l *Ledger) Next(channel string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.channel(channel)
+	c.next++
+	c.pubs = append(c.pubs, publication{sent: time.Now()})
+	return c.next
+}
+
+// Accepted notes that the publication seq of channel was answered 200.
+func (l *Ledger) Accepted(channel string, seq int) { l.answer(channel, seq, accepted, 200) }
+
+// Refused notes that the publication seq of channel was refused with HTTP
+// status (0: the request failed in transport, its fate unknown).
+func (l *Ledger) Refused(channel string, seq, status int) { l.answer(channel, seq, refused, status) }
+
+// Record notes the answer of a publication by its status: 200 is
+// accepted, anything else refused.
+func (l *Ledger) Record(channel string, seq, status int) {
+	if status == 200 {
+		l.Accepted(channel, seq)
+	} else {
+		l.Refused(channel, seq, status)
+	}
+}
+
+func (l *Ledger) answer(channel string, seq int, o outcome, status int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.channel(channel)
+	if seq <= 0 || seq >= len(c.pubs) {
+		panic(fmt.Sprintf("ledger: %s#%d was never reserved with Next", channel, seq))
+	}
+	c.pubs[seq].outcome, c.pubs[seq].status, c.pubs[seq].answered = o, status, time.Now()
+}
+
+// Counts returns how many publications were accepted and refused, all
+// channels together, and the refusals by status.
+func (l *Ledger) Counts() (acc, ref int, byStatus map[int]int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	byStatus = map[int]int{}
+	for _, c := range l.channels {
+		for _, p := range c.pubs[1:] {
+			switch p.outcome {
+			case accepted:
+				acc++
+			case refused:
+				ref++
+				byStatus[p.status]++
+			}
+		}
+	}
+	return acc, ref, byStatus
+}
+
+// Payload is the event data a publisher sends for seq: the sequence
+// number and the send time, so a receiver can measure latency.
+func Payload(seq int, at time.Time) string {
+	return "seq=" + strconv.Itoa(seq) + " t=" + strconv.FormatInt(at.UnixNano(), 10)
+}
+
+// ParsePayload reads what Payload wrote; ok is false for anything else.
+func ParsePayload(data string) (seq int, at time.Time, ok bool) {
+	s, t, found := strings.Cut(data, " ")
+	if !found || !strings.HasPrefix(s, "seq=") || !strings.HasPrefix(t, "t=") {
+		return 0, time.Time{}, false
+	}
+	n, err1 := strconv.Atoi(s[4:])
+	ns, err2 := strconv.ParseInt(t[2:], 10, 64)
+	if err1 != nil || err2 != nil || n <= 0 {
+		return 0, time.Time{}, false
+	}
+	return n, time.Unix(0, ns), true
+}
