@@ -126,3 +126,21 @@ func ParsePayload(data string) (seq int, at time.Time, ok bool) {
 	}
 	return n, time.Unix(0, ns), true
 }
+
+// FirstAcceptedAfter returns when the first publication of channel ("":
+// any channel) sent after t was answered 200; ok is false if none was.
+func (l *Ledger) FirstAcceptedAfter(channel string, t time.Time) (at time.Time, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for name, c := range l.channels {
+		if channel != "" && name != channel {
+			continue
+		}
+		for _, p := range c.pubs[1:] {
+			if p.outcome == accepted && !p.sent.Before(t) && (!ok || p.answered.Before(at)) {
+				at, ok = p.answered, true
+			}
+		}
+	}
+	return at, ok
+}

@@ -147,3 +147,20 @@ func TestPayloadRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstAcceptedAfter(t *testing.T) {
+	l := New()
+	publish(l, "a", 1, 200)
+	mark := time.Now()
+	publish(l, "a", 1, 503)
+	if _, ok := l.FirstAcceptedAfter("a", mark); ok {
+		t.Fatal("only a refusal after the mark")
+	}
+	publish(l, "b", 1, 200)
+	if _, ok := l.FirstAcceptedAfter("a", mark); ok {
+		t.Fatal("b's acceptance counted for a")
+	}
+	if at, ok := l.FirstAcceptedAfter("", mark); !ok || at.Before(mark) {
+		t.Fatal("b was accepted after the mark")
+	}
+}
