@@ -22,8 +22,9 @@ type Hook struct {
 }
 
 // Hooks is a webhook receiver on a free loopback port. It answers
-// Status (200 by default) and keeps the events of the requests it
-// answered 2xx, checking their signatures.
+// Status (200 by default; Down: it resets the connection without an
+// answer) and keeps the events of the requests it answered 2xx, checking
+// their signatures.
 type Hooks struct {
 	URL      string
 	Status   atomic.Int32 // answer to give; 0 means 200
@@ -33,6 +34,9 @@ type Hooks struct {
 	mu     sync.Mutex
 	events []Hook
 }
+
+// Down is the Hooks.Status of a receiver that drops every request.
+const Down = -1
 
 // StartHooks starts the receiver until the test ends.
 func StartHooks(t testing.TB) *Hooks {
@@ -49,6 +53,12 @@ func (h *Hooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status := int(h.Status.Load())
 	if status == 0 {
 		status = 200
+	}
+	if status == Down {
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			conn.Close()
+		}
+		return
 	}
 	if status >= 300 {
 		w.WriteHeader(status)
@@ -82,6 +92,27 @@ func (h *Hooks) Find(name, channel, userID string) (Hook, bool) {
 		}
 	}
 	return Hook{}, false
+}
+
+// Distinct returns how many distinct (name, channel, user) events whose
+// channel starts with prefix were received, and how many arrived more
+// than once.
+func (h *Hooks) Distinct(prefix string) (distinct, repeated int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[Hook]int{}
+	for _, e := range h.events {
+		if len(e.Channel) >= len(prefix) && e.Channel[:len(prefix)] == prefix {
+			e.At = time.Time{}
+			seen[e]++
+		}
+	}
+	for _, n := range seen {
+		if n > 1 {
+			repeated += n - 1
+		}
+	}
+	return len(seen), repeated
 }
 
 // Count returns how many events named name were received.
