@@ -104,6 +104,10 @@ func start(t testing.TB, label, name string, args ...string) *Proc {
 		if t.Failed() {
 			t.Logf("--- %s output (last 4 KiB):\n%s", label, tail(p.log.String(), 4096))
 		}
+		if dir := os.Getenv("FANOUT_CHAOS_LOGS"); dir != "" { // keep every process's full output
+			name := fmt.Sprintf("%s/%s-%s-%d.log", dir, strings.ReplaceAll(t.Name(), "/", "_"), strings.ReplaceAll(label, " ", "_"), p.Pid())
+			_ = os.WriteFile(name, []byte(p.log.String()), 0o644)
+		}
 	})
 	return p
 }

@@ -32,6 +32,8 @@ type Report struct {
 	Expected, Received int // (session, event) pairs expected and received
 	// Silent lists events missing without a reason: always a failure.
 	Silent []string
+	// SilentBy counts the silently missing events by session name.
+	SilentBy map[string]int
 	// Disorder lists duplicates, out-of-order and unknown events.
 	Disorder []string
 	// Excused counts missing events excused by a close code, by code.
@@ -50,6 +52,9 @@ func (r Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ledger: %d accepted, %d refused; %d sessions; %d of %d expected deliveries received; excused %v; refused-but-delivered %d",
 		r.Accepted, r.Refused, r.Sessions, r.Received, r.Expected, r.Excused, r.RefusedDelivered)
+	if len(r.SilentBy) > 0 {
+		fmt.Fprintf(&b, "; silently missing by session %v", r.SilentBy)
+	}
 	for _, l := range []struct {
 		name string
 		list []string
@@ -81,7 +86,7 @@ func (l *Ledger) Check(o Options) Report {
 	var r Report
 	r.Accepted, r.Refused = l.countLocked()
 	r.Sessions = len(l.sessions)
-	r.Excused = map[int]int{}
+	r.Excused, r.SilentBy = map[int]int{}, map[string]int{}
 	for _, s := range l.sessions {
 		s.mu.Lock()
 		for _, name := range sortedKeys(s.subs) {
@@ -152,6 +157,7 @@ func (l *Ledger) checkSub(r *Report, o Options, s *Session, name string, sub *su
 			r.Excused[s.closeCode]++
 			continue
 		}
+		r.SilentBy[s.Name]++
 		r.Silent = append(r.Silent, fmt.Sprintf("%s: #%d accepted at %s, not received (last received #%d, close code %d)",
 			who, seq, p.answered.Format("15:04:05.000"), last, s.closeCode))
 	}

@@ -144,3 +144,42 @@ func (l *Ledger) FirstAcceptedAfter(channel string, t time.Time) (at time.Time, 
 	}
 	return at, ok
 }
+
+// FirstDeliveredAfter returns when the first publication of channel sent
+// after t that every session subscribed at the time received was
+// answered 200: the moment delivery on the channel had resumed after a
+// fault at t.
+func (l *Ledger) FirstDeliveredAfter(channel string, t time.Time) (at time.Time, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.channels[channel]
+	if c == nil {
+		return time.Time{}, false
+	}
+	got := map[*Session]map[int]bool{}
+	for _, s := range l.sessions {
+		s.mu.Lock()
+		if sub := s.subs[channel]; sub != nil && !sub.from.IsZero() {
+			m := make(map[int]bool, len(sub.got))
+			for _, seq := range sub.got {
+				m[seq] = true
+			}
+			got[s] = m
+		}
+		s.mu.Unlock()
+	}
+	for seq := 1; seq < len(c.pubs); seq++ {
+		p := c.pubs[seq]
+		if p.outcome != accepted || p.sent.Before(t) {
+			continue
+		}
+		all := true
+		for _, m := range got {
+			all = all && m[seq]
+		}
+		if all {
+			return p.answered, true
+		}
+	}
+	return time.Time{}, false
+}

@@ -164,3 +164,19 @@ func TestFirstAcceptedAfter(t *testing.T) {
 		t.Fatal("b was accepted after the mark")
 	}
 }
+
+func TestFirstDeliveredAfter(t *testing.T) {
+	l := New()
+	a, b := l.Session("a"), l.Session("b")
+	a.Subscribed("c")
+	b.Subscribed("c")
+	mark := time.Now()
+	publish(l, "c", 1, 200, a) // b missed it
+	if _, ok := l.FirstDeliveredAfter("c", mark); ok {
+		t.Fatal("#1 did not reach b")
+	}
+	publish(l, "c", 1, 200, a, b)
+	if at, ok := l.FirstDeliveredAfter("c", mark); !ok || at.Before(mark) {
+		t.Fatal("#2 reached both")
+	}
+}
