@@ -120,8 +120,10 @@ func (c *Client) readLoop() {
 	for {
 		ev, err := c.read()
 		if err != nil {
+			// No close frame: RFC 6455 section 7.1.5 calls that 1006,
+			// abnormal closure, a code never sent on the wire.
 			var ce wsutil.ClosedError
-			code := 0
+			code := 1006
 			if errors.As(err, &ce) {
 				code = int(ce.Code)
 			}
@@ -224,7 +226,7 @@ func (c *Client) Events() []Event {
 func (c *Client) Done() <-chan struct{} { return c.done }
 
 // CloseCode returns the server's close code once the connection has ended
-// (0: no close frame, or still open).
+// (1006: lost without a close frame; 0: still open).
 func (c *Client) CloseCode() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

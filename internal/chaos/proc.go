@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -189,4 +190,12 @@ func NeedLong(t testing.TB) {
 	if !Long() {
 		t.Skip("long scenario: run with FANOUT_CHAOS=1 (make chaos)")
 	}
+}
+
+// envInt reads an integer from the environment, def when unset or bad.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }

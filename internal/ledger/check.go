@@ -9,7 +9,9 @@ import (
 
 // Reasons are the close codes that explain missing events by default:
 // 4100 over capacity or slow consumer, 4200 server going away (drain),
-// 4201 pong not received. The ranges are Pusher's
+// 4201 pong not received. 1006 (connection lost without a close frame,
+// RFC 6455 section 7.1.5) is not among them: only a scenario that kills
+// the node on purpose may add it. The ranges are Pusher's
 // (https://pusher.com/docs/channels/library_auth_reference/pusher-websockets-protocol/#error-codes).
 var Reasons = []int{4100, 4200, 4201}
 
