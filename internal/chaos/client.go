@@ -233,5 +233,11 @@ func (c *Client) CloseCode() int {
 	return c.code
 }
 
-// Close closes the socket without a close handshake.
-func (c *Client) Close() { c.conn.Close() }
+// Close closes the socket without a close handshake; the session notes
+// that the client left.
+func (c *Client) Close() {
+	if c.Session != nil {
+		c.Session.Left()
+	}
+	c.conn.Close()
+}

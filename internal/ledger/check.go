@@ -40,6 +40,9 @@ type Report struct {
 	Disorder []string
 	// Excused counts missing events excused by a close code, by code.
 	Excused map[int]int
+	// Left counts events in flight when the client unsubscribed or
+	// closed the connection itself, after the last one it received.
+	Left int
 	// RefusedDelivered counts events refused with a non-200 that were
 	// delivered anyway (an ambiguous answer, e.g. a timeout, not a loss).
 	RefusedDelivered int
@@ -52,8 +55,8 @@ func (r Report) OK() bool { return len(r.Silent) == 0 && len(r.Disorder) == 0 }
 // String summarises the report, listing at most ten problems of each kind.
 func (r Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ledger: %d accepted, %d refused; %d sessions; %d of %d expected deliveries received; excused %v; refused-but-delivered %d",
-		r.Accepted, r.Refused, r.Sessions, r.Received, r.Expected, r.Excused, r.RefusedDelivered)
+	fmt.Fprintf(&b, "ledger: %d accepted, %d refused; %d sessions; %d of %d expected deliveries received; excused %v; in flight when the client left %d; refused-but-delivered %d",
+		r.Accepted, r.Refused, r.Sessions, r.Received, r.Expected, r.Excused, r.Left, r.RefusedDelivered)
 	if len(r.SilentBy) > 0 {
 		fmt.Fprintf(&b, "; silently missing by session %v", r.SilentBy)
 	}
@@ -151,6 +154,10 @@ func (l *Ledger) checkSub(r *Report, o Options, s *Session, name string, sub *su
 		}
 		r.Expected++
 		if got[seq] {
+			continue
+		}
+		if seq > last && (s.left || !sub.until.IsZero()) { // in flight when the client left
+			r.Left++
 			continue
 		}
 		excusable := seq > last && slices.Contains(o.Reasons, s.closeCode) &&

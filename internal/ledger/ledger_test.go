@@ -180,3 +180,17 @@ func TestFirstDeliveredAfter(t *testing.T) {
 		t.Fatal("#2 reached both")
 	}
 }
+
+func TestClientLeavingExcusesOnlyTheTail(t *testing.T) {
+	l := New()
+	a := l.Session("a")
+	a.Subscribed("c1")
+	publish(l, "c1", 1, 200)    // #1 lost: a gap
+	publish(l, "c1", 1, 200, a) // #2
+	publish(l, "c1", 1, 200)    // #3 in flight when a leaves
+	a.Left()
+	r := l.Check(Options{})
+	if len(r.Silent) != 1 || !strings.Contains(r.Silent[0], "#1") || r.Left != 1 {
+		t.Fatalf("#1 is a gap, #3 was in flight when the client left: %v", r)
+	}
+}

@@ -13,7 +13,8 @@ type Session struct {
 	mu        sync.Mutex
 	subs      map[string]*subscription
 	closed    time.Time
-	closeCode int // 0: no close frame (connection lost or still open)
+	closeCode int  // 0: no close frame (connection lost or still open)
+	left      bool // the client itself ended the session
 }
 
 type subscription struct {
@@ -75,6 +76,17 @@ func (s *Session) Closed(code int) {
 	defer s.mu.Unlock()
 	if s.closed.IsZero() {
 		s.closed, s.closeCode = time.Now(), code
+	}
+}
+
+// Left notes that the client itself closes the connection now: like an
+// unsubscribe, it ends what the session is owed, and events in flight to
+// it at that moment are excused.
+func (s *Session) Left() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.IsZero() {
+		s.closed, s.left = time.Now(), true
 	}
 }
 
