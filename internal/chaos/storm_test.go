@@ -73,6 +73,8 @@ func TestReconnectStorm(t *testing.T) {
 		stormNames = append(stormNames, fmt.Sprintf("s-%d", i))
 	}
 	pub := &Publisher{L: l, Node: func() *Node { return survivor }}
+	// Publishing starts after every client is in; the baseline latency
+	// is measured from here to the kill.
 	waitSteady := pub.Run(ctx, names, 20*time.Millisecond)
 	waitStorm := pub.Run(ctx, stormNames, time.Second)
 	Eventually(5*time.Second, func() bool { return false }) // the baseline latency
@@ -120,7 +122,7 @@ func TestReconnectStorm(t *testing.T) {
 type stormStats struct {
 	target    atomic.Pointer[Node]
 	up        atomic.Int64 // clients subscribed now
-	back      atomic.Int64 // clients subscribed again after the kill
+	back      atomic.Int64 // distinct clients subscribed again after the kill
 	failed    atomic.Int64 // failed attempts (dial, subscribe), each retried
 	killed    atomic.Int64 // unix nanos of the kill; 0 before
 	firstBack atomic.Int64 // nanoseconds from the kill to the first return
@@ -128,7 +130,7 @@ type stormStats struct {
 
 // client keeps one storm client connected and subscribed until ctx ends.
 func (s *stormStats) client(ctx context.Context, l *ledger.Ledger, i int, channel, local string, initial chan struct{}) {
-	attempt, session := 0, 0
+	attempt, session, returned := 0, 0, false
 	for ctx.Err() == nil {
 		if attempt == 0 && session == 0 {
 			initial <- struct{}{}
@@ -148,7 +150,8 @@ func (s *stormStats) client(ctx context.Context, l *ledger.Ledger, i int, channe
 		session++
 		attempt = 0
 		s.up.Add(1)
-		if k := s.killed.Load(); k != 0 {
+		if k := s.killed.Load(); k != 0 && !returned {
+			returned = true
 			if s.back.Add(1) == 1 {
 				s.firstBack.Store(time.Now().UnixNano() - k)
 			}
