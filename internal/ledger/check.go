@@ -89,7 +89,7 @@ func (l *Ledger) Check(o Options) Report {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var r Report
-	r.Accepted, r.Refused = l.countLocked()
+	r.Accepted, r.Refused, _ = l.countsLocked()
 	r.Sessions = len(l.sessions)
 	r.Excused, r.SilentBy = map[int]int{}, map[string]int{}
 	for _, s := range l.sessions {
@@ -100,20 +100,6 @@ func (l *Ledger) Check(o Options) Report {
 		s.mu.Unlock()
 	}
 	return r
-}
-
-func (l *Ledger) countLocked() (acc, ref int) {
-	for _, c := range l.channels {
-		for _, p := range c.pubs[1:] {
-			switch p.outcome {
-			case accepted:
-				acc++
-			case refused:
-				ref++
-			}
-		}
-	}
-	return acc, ref
 }
 
 // checkSub checks one session's subscription to one channel.

@@ -92,6 +92,10 @@ func (l *Ledger) answer(channel string, seq int, o outcome, status int) {
 func (l *Ledger) Counts() (acc, ref int, byStatus map[int]int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.countsLocked()
+}
+
+func (l *Ledger) countsLocked() (acc, ref int, byStatus map[int]int) {
 	byStatus = map[int]int{}
 	for _, c := range l.channels {
 		for _, p := range c.pubs[1:] {
