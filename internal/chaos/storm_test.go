@@ -80,8 +80,8 @@ func TestReconnectStorm(t *testing.T) {
 	Eventually(5*time.Second, func() bool { return false }) // the baseline latency
 	s.target.Store(survivor)                                // the load balancer now sends everyone there
 	killed := time.Now()
+	s.killed.Store(killed.UnixNano()) // before the signal: a client may be back before Kill returns
 	victim.Kill()
-	s.killed.Store(killed.UnixNano())
 	back, ok := Eventually(5*time.Minute, func() bool { return s.back.Load() == int64(storm) })
 	if !ok {
 		t.Errorf("after 5 min only %d of %d clients are back and subscribed", s.back.Load(), storm)
