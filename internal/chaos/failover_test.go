@@ -50,8 +50,7 @@ func TestClusterMasterFailover(t *testing.T) {
 	slices.Sort(users)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	next := 0
-	pub := &Publisher{L: l, Node: func() *Node { next++; return nodes[next%2] }}
+	pub := &Publisher{L: l, Node: RoundRobin(nodes...)}
 	all := append(slices.Clone(channels), presence...)
 	wait := pub.Run(ctx, all, 50*time.Millisecond)
 	Eventually(2*time.Second, func() bool { return false }) // traffic before the fault

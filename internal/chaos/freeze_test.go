@@ -44,8 +44,7 @@ func TestRedisFrozen(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	next := 0
-	pub := &Publisher{L: l, Node: func() *Node { next++; return nodes[next%2] }}
+	pub := &Publisher{L: l, Node: RoundRobin(nodes...)}
 	wait := pub.Run(ctx, channels, 20*time.Millisecond)
 	if _, ok := Eventually(5*time.Second, func() bool { return !pub.LastAccepted().IsZero() && pub.LastAccepted().Unix() > 0 }); !ok {
 		t.Fatal("no publish accepted before the freeze")

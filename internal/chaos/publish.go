@@ -18,6 +18,13 @@ type Publisher struct {
 	lastOK atomic.Int64 // unix nanos of the latest 200
 }
 
+// RoundRobin returns a Publisher.Node that takes the nodes in turn; it is
+// safe for the Publisher's goroutines.
+func RoundRobin(nodes ...*Node) func() *Node {
+	var next atomic.Uint64
+	return func() *Node { return nodes[next.Add(1)%uint64(len(nodes))] }
+}
+
 // One publishes the next event of channel and returns the HTTP status
 // (0: transport error).
 func (p *Publisher) One(channel string) int {
