@@ -57,7 +57,7 @@ func TestDrainWithTraffic(t *testing.T) {
 	// The long variant's 2,000 clients read in this one test process: a
 	// lower rate keeps them from lagging seconds behind (which the node
 	// would end with an aborted close, see RELIABILITY.md).
-	wait := pub.Run(ctx, names, Pick(10*time.Millisecond, 50*time.Millisecond))
+	wait := pub.Run(ctx, names, envDuration("FANOUT_DRAIN_INTERVAL", Pick(10*time.Millisecond, 50*time.Millisecond)))
 	Eventually(time.Second, func() bool { return false }) // traffic flows for a second before the signal
 
 	began := time.Now()
