@@ -43,6 +43,8 @@ type Client struct {
 	events []Event
 	done   chan struct{}
 	code   int
+	ended  time.Time
+	err    error // what ended the reader
 
 	latency func(time.Duration)
 }
@@ -128,7 +130,7 @@ func (c *Client) readLoop() {
 				code = int(ce.Code)
 			}
 			c.mu.Lock()
-			c.code = code
+			c.code, c.ended, c.err = code, time.Now(), err
 			c.mu.Unlock()
 			if c.Session != nil {
 				c.Session.Closed(code)
@@ -163,7 +165,11 @@ func (c *Client) Send(event string, data any) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	return wsutil.WriteClientText(c.conn, b)
+	err := wsutil.WriteClientText(c.conn, b)
+	// Clear it: the reader answers pings and the close frame on the same
+	// socket, maybe long after this write.
+	_ = c.conn.SetWriteDeadline(time.Time{})
+	return err
 }
 
 // Subscribe sends pusher:subscribe for channel (with the HMAC auth for
@@ -231,6 +237,20 @@ func (c *Client) CloseCode() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.code
+}
+
+// Err returns what ended the connection's reader (nil while open).
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Ended returns when the connection ended (zero while open).
+func (c *Client) Ended() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ended
 }
 
 // Close closes the socket without a close handshake; the session notes

@@ -76,8 +76,25 @@ func TestDrainWithTraffic(t *testing.T) {
 		t.Errorf("fanout serve after SIGTERM: %v, want exit 0", exit)
 	}
 	codes := map[int]int{}
+	when := map[int][]time.Duration{} // close code -> first and last end, after SIGTERM
 	for _, c := range cs {
-		codes[c.CloseCode()]++
+		code, d := c.CloseCode(), c.Ended().Sub(began).Round(10*time.Millisecond)
+		codes[code]++
+		if w := when[code]; w == nil {
+			when[code] = []time.Duration{d, d}
+		} else {
+			w[0], w[1] = min(w[0], d), max(w[1], d)
+		}
+	}
+	t.Logf("connections ended after SIGTERM, by code: %v", when)
+	errs := map[string]int{}
+	for _, c := range cs {
+		if c.CloseCode() == 1006 && c.Err() != nil {
+			errs[c.Err().Error()]++
+		}
+	}
+	if len(errs) > 0 {
+		t.Logf("what ended the connections without a close frame: %v", errs)
 	}
 	if codes[4200] != clients {
 		t.Errorf("close codes %v, want 4200 for all %d", codes, clients)
