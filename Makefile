@@ -8,7 +8,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build run test vet unit interop deps deps-apt deps-node bench bench-compare fuzz clean
+.PHONY: all build run test vet unit interop deps deps-apt deps-node bench bench-compare fuzz fuzz-long chaos soak clean
 
 all: build
 
@@ -62,6 +62,32 @@ bench-compare: build
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecoder -fuzztime 30s ./frame
+
+## fuzz-long: every fuzz target of the module for FUZZTIME each (default
+## 10m). A finding is written to the package's testdata/fuzz/FuzzX/, where
+## plain `go test` replays it from then on: commit it with the fix.
+FUZZTIME ?= 10m
+fuzz-long:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+	  for fn in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
+	    echo "== $$(dirname $$f) $$fn for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) ./$$(dirname $$f); \
+	  done; \
+	done
+
+## chaos: the fault-injection scenarios in full (internal/chaos; see
+## RELIABILITY.md): their long variants, Redis Cluster failover and the
+## 15,000-client reconnect storm. `make test` runs the short ones.
+chaos: deps
+	FANOUT_CHAOS=1 $(GO) test -count=1 -timeout 60m -v ./internal/chaos
+
+## soak: steady churn against one node for SOAK_DURATION (default 30m),
+## sampling RSS, goroutines and descriptors every SOAK_SAMPLE (default 1m).
+SOAK_DURATION ?= 30m
+SOAK_SAMPLE   ?= 1m
+soak:
+	FANOUT_SOAK=1 FANOUT_SOAK_DURATION=$(SOAK_DURATION) FANOUT_SOAK_SAMPLE=$(SOAK_SAMPLE) \
+	  $(GO) test -count=1 -timeout 0 -v -run TestSoak ./internal/chaos
 
 clean:
 	rm -rf bin out

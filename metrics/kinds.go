@@ -63,7 +63,7 @@ type WebhookResult uint8
 const (
 	WebhookOK      WebhookResult = iota // batch delivered (2xx)
 	WebhookError                        // batch given up after retries or refused with 4xx
-	WebhookDropped                      // event dropped because the queue was full
+	WebhookDropped                      // event not delivered: queue full, or its batch given up
 	numWebhookResults
 )
 

@@ -15,7 +15,9 @@
 // and posts. [Sender.Send] may be called from any goroutine, including
 // event loops: it never blocks and never allocates beyond copying the
 // event into a bounded queue; when the queue is full the event is dropped
-// and counted. [Sender.Close] may be called once from any goroutine (later
+// and counted. The events of a batch that is given up (retries spent, a
+// 4xx answer) are counted as dropped too: every event is delivered or
+// counted. [Sender.Close] may be called once from any goroutine (later
 // calls wait like the first); it stops the goroutine after flushing what
 // it can before its context ends. Events sent after Close are dropped.
 package webhook

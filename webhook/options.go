@@ -36,7 +36,7 @@ type Options struct {
 	Client *http.Client // default: a client with a 10 s timeout
 
 	OnResult func(ok bool) // called once per batch with its outcome; default none
-	OnDrop   func()        // called once per dropped event; default none
+	OnDrop   func()        // called once per event dropped (queue full, batch given up, sent after Close); default none
 }
 
 const maxBackoff = 30 * time.Second

@@ -10,8 +10,10 @@ import (
 )
 
 // deliver posts one batch, retrying network errors and 5xx answers, and
-// reports the outcome. Once Close's context has ended it only counts the
-// batch as dropped.
+// reports the outcome. A batch given up (retries spent, a 4xx answer, or
+// Close's context ended) counts each of its events as dropped, so every
+// event is either delivered or counted. Once Close's context has ended it
+// only counts the batch as dropped.
 func (s *Sender) deliver(batch []Event) {
 	if s.ctx.Err() != nil {
 		for range batch {
@@ -22,6 +24,11 @@ func (s *Sender) deliver(batch []Event) {
 	ok := s.post(batch)
 	if s.o.OnResult != nil {
 		s.o.OnResult(ok)
+	}
+	if !ok {
+		for range batch {
+			s.drop()
+		}
 	}
 }
 

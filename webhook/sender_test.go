@@ -179,12 +179,37 @@ func TestDeadEndpointBoundsQueue(t *testing.T) {
 	if err := s.Close(ctx); err != context.Canceled {
 		t.Fatalf("Close: %v", err)
 	}
-	if d := s.Dropped(); d != 1000 {
-		t.Fatalf("after Close dropped %d, want 1000 (queued events abandoned)", d)
+	if d := s.Dropped(); d != 1001 {
+		t.Fatalf("after Close dropped %d, want 1001 (queued and in-flight events abandoned)", d)
 	}
 	s.Send(Event{Name: ChannelOccupied, Channel: "late"})
-	if s.Dropped() != 1001 {
+	if s.Dropped() != 1002 {
 		t.Fatal("event sent after Close was not counted as dropped")
+	}
+}
+
+// A batch given up after its retries is not silently lost: each of its
+// events counts as dropped, as a queue overflow does.
+func TestGivenUpBatchCountsItsEventsDropped(t *testing.T) {
+	url, got := receiver(t, func(int) int { return http.StatusInternalServerError })
+	var drops, failed atomic.Int32
+	s := New(Options{URL: url, Key: testKey, Secret: testSecret, MaxRetries: 1, Backoff: time.Millisecond,
+		BatchWait: time.Hour, OnDrop: func() { drops.Add(1) },
+		OnResult: func(ok bool) {
+			if !ok {
+				failed.Add(1)
+			}
+		}})
+	for _, ch := range []string{"a", "b", "c"} {
+		s.Send(Event{Name: ChannelOccupied, Channel: ch})
+	}
+	closeSender(t, s) // flushes the one batch: two attempts, both 500
+	if n := len(got); n != 2 {
+		t.Fatalf("%d requests, want 2 (first attempt and one retry)", n)
+	}
+	if s.Dropped() != 3 || drops.Load() != 3 || failed.Load() != 1 {
+		t.Fatalf("dropped %d (OnDrop %d), failed batches %d; want 3 events dropped from 1 failed batch",
+			s.Dropped(), drops.Load(), failed.Load())
 	}
 }
 

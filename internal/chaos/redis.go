@@ -1,0 +1,115 @@
+package chaos
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const redisHint = "redis-server not found: install it with `apt-get install -y redis-server` (make deps does)"
+
+// Redis is one redis-server process on a free loopback port.
+type Redis struct {
+	*Proc
+	Port int
+	args []string
+	t    testing.TB
+}
+
+// StartRedis starts a standalone redis-server without persistence; extra
+// arguments are appended to its command line.
+func StartRedis(t testing.TB, extra ...string) *Redis {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatal(redisHint)
+	}
+	r := &Redis{Port: FreePort(t), t: t}
+	r.args = append([]string{"--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--protected-mode", "no"}, extra...)
+	r.start()
+	return r
+}
+
+func (r *Redis) start() {
+	r.t.Helper()
+	r.Proc = start(r.t, "redis-server:"+strconv.Itoa(r.Port), "redis-server", r.args...)
+	if _, ok := Eventually(10*time.Second, func() bool { s, err := r.Do("PING"); return err == nil && s == "+PONG" }); !ok {
+		r.t.Fatalf("redis-server on port %d did not answer PING within 10s", r.Port)
+	}
+}
+
+// Restart starts the server again on the same port (after Kill).
+func (r *Redis) Restart() { r.start() }
+
+// Freeze stops the process (SIGSTOP): its sockets stay open, nothing is
+// answered. Thaw resumes it.
+func (r *Redis) Freeze() { r.Signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server (SIGCONT).
+func (r *Redis) Thaw() { r.Signal(syscall.SIGCONT) }
+
+// Addr is host:port.
+func (r *Redis) Addr() string { return "127.0.0.1:" + strconv.Itoa(r.Port) }
+
+// URL is the redis:// URL.
+func (r *Redis) URL() string { return "redis://" + r.Addr() }
+
+// Do sends one inline command and returns the whole reply, lines joined
+// by "\n" (a bulk string's body included).
+func (r *Redis) Do(args ...string) (string, error) {
+	c, err := net.DialTimeout("tcp", r.Addr(), time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	fmt.Fprintf(c, "%s\r\n", strings.Join(args, " "))
+	br := bufio.NewReader(c)
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if strings.HasPrefix(line, "$") {
+		n, _ := strconv.Atoi(line[1:])
+		if n < 0 {
+			return "", nil
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return "", err
+		}
+		return string(buf[:n]), nil
+	}
+	return line, nil
+}
+
+// FreePort returns a free loopback port whose cluster bus port (+10000)
+// is free too.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if port+10000 > 65535 {
+			continue
+		}
+		if bus, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000)); err == nil {
+			bus.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port pair")
+	return 0
+}
