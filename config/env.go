@@ -9,11 +9,15 @@ import (
 // nonSettingVariables are FANOUT_ variables that are not settings but are
 // read by the project's own tools and tests, so a shell that exports them
 // may still start a node: FANOUT_BENCH_WORKER marks a `fanout bench`
-// worker process; FANOUT_HEAPPROFILE, FANOUT_IDLE_CLIENTS,
-// FANOUT_IDLE_SERVER and FANOUT_IDLE_PRESENCE drive the memory tests of the
-// pusher package.
+// worker process; FANOUT_HEAPPROFILE and FANOUT_IDLE_* drive the memory
+// tests of the pusher package; FANOUT_CHAOS*, FANOUT_SOAK*,
+// FANOUT_STORM_CLIENTS and FANOUT_DRAIN_INTERVAL drive the fault-injection
+// suite (make chaos, make soak), whose nodes inherit them.
 var nonSettingVariables = []string{"FANOUT_BENCH_WORKER", "FANOUT_HEAPPROFILE",
-	"FANOUT_IDLE_CLIENTS", "FANOUT_IDLE_SERVER", "FANOUT_IDLE_PRESENCE"}
+	"FANOUT_IDLE_CLIENTS", "FANOUT_IDLE_SERVER", "FANOUT_IDLE_PRESENCE",
+	"FANOUT_CHAOS", "FANOUT_CHAOS_LOGS", "FANOUT_SOAK", "FANOUT_SOAK_DURATION",
+	"FANOUT_SOAK_SAMPLE", "FANOUT_SOAK_WORKERS", "FANOUT_STORM_CLIENTS",
+	"FANOUT_DRAIN_INTERVAL"}
 
 // unknownVariable returns a ConfigError for the first (in name order)
 // FANOUT_ variable of envs that names no setting, the way an unknown YAML
