@@ -2,11 +2,9 @@ package interop
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +55,7 @@ func historyConfig() config.Config {
 // runRecovery runs recovery.mjs with a cuttable proxy in front of the
 // nodes and a control endpoint the script drives.
 func runRecovery(t *testing.T, nodes []*fantest.Node, mode string) {
-	p := startProxy(t, nodes[0].Addr())
+	p := startCutProxy(t, nodes[0].Addr())
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /cut", func(w http.ResponseWriter, r *http.Request) { p.cut() })
 	mux.HandleFunc("POST /up", func(w http.ResponseWriter, r *http.Request) { p.setDown(false) })
@@ -104,7 +102,7 @@ type proxy struct {
 	conns  map[net.Conn]struct{}
 }
 
-func startProxy(t *testing.T, target string) *proxy {
+func startCutProxy(t *testing.T, target string) *proxy {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -155,33 +153,3 @@ func (p *proxy) setDown(d bool) { p.mu.Lock(); p.down = d; p.mu.Unlock() }
 
 func (p *proxy) setTarget(a string) { p.mu.Lock(); p.target = a; p.mu.Unlock() }
 
-// startRedisServer runs redis-server on a free loopback port for the test.
-func startRedisServer(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatal("redis-server not found: apt-get install -y redis-server")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return "redis://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
