@@ -55,6 +55,7 @@ type Conn struct {
 	head   int
 	queued int // unsent bytes in queue
 	tail   []byte
+	codec  Codec // nil: bytes go to the socket as they are
 	// Context is the handler's per-connection state. Set it in OnOpen; it
 	// is read by the handler only.
 	Context any
@@ -97,7 +98,7 @@ func (c *Conn) CloseWith(final []byte, drop bool) {
 	if c.state != stateOpen {
 		return
 	}
-	if drop {
+	if drop && c.codec == nil { // records carry sequence numbers: none may go missing
 		c.dropUnstartedLocked()
 	}
 	c.state = stateClosing
@@ -138,9 +139,20 @@ func (c *Conn) Queued() int {
 	return c.queued
 }
 
-// writeLocked writes b now if nothing is queued, else appends it. limit < 0
-// means unbounded (the final close frame is always accepted).
+// writeLocked passes b through the codec, then writes it with
+// writeRawLocked.
 func (c *Conn) writeLocked(b []byte, limit int) error {
+	b, err := c.sealLocked(b)
+	if err != nil {
+		c.failLocked()
+		return ErrClosed
+	}
+	return c.writeRawLocked(b, limit)
+}
+
+// writeRawLocked writes b now if nothing is queued, else appends it.
+// limit < 0 means unbounded (the final close frame is always accepted).
+func (c *Conn) writeRawLocked(b []byte, limit int) error {
 	if len(b) == 0 {
 		return nil
 	}

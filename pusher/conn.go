@@ -7,6 +7,7 @@ import (
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/poller"
 	"github.com/fanout/fanout/shard"
+	"github.com/fanout/fanout/tlsconn"
 )
 
 // Connection phases; see the package documentation.
@@ -24,6 +25,7 @@ const (
 // tables and one timer wheel, nothing else.
 type conn struct {
 	pc    *poller.Conn
+	tls   *tlsconn.Session // nil on a plain listener
 	app   *App
 	dec   frame.Decoder
 	id    uint64 // socket id: node in the high 32 bits, sequence in the low

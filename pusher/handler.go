@@ -14,6 +14,10 @@ func (s *Server) OnOpen(pc *poller.Conn) {
 	deadline := now + int64(s.opts.UpgradeTimeout)
 	c.closeBy.Store(deadline)
 	pc.Context = c
+	if s.opts.TLS != nil { // the handshake shares the upgrade deadline
+		c.tls = s.opts.TLS.NewSession(pc, unixTime(deadline))
+		pc.SetCodec(c.tls)
+	}
 	s.wheel(c).Add(c, unixTime(deadline))
 }
 
@@ -47,6 +51,9 @@ func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 // connection everywhere.
 func (s *Server) OnClose(pc *poller.Conn, err error) {
 	c := pc.Context.(*conn)
+	if c.tls != nil {
+		c.tls.Close()
+	}
 	was := c.phase.Swap(phaseClosed)
 	if was == phaseHandshake || was == phaseVerifying || was == phaseAborted { // never admitted
 		return
