@@ -48,7 +48,7 @@ func TestTLSEndToEnd(t *testing.T) {
 		}
 	}
 	m := scrape(t, n)
-	if m[`fanout_tls_handshakes_total{result="ok"}`] < 4 { // two wss, at least two https
+	if m[`fanout_tls_handshakes_total{result="ok"}`] < 3 { // two wss, at least one https
 		t.Errorf("handshake metric %v", m[`fanout_tls_handshakes_total{result="ok"}`])
 	}
 	if _, ok := m["fanout_tls_ktls_available"]; !ok {

@@ -38,6 +38,7 @@ type Node struct {
 	// ClientTLS is the client side of a TLS node (set it to the PKI's
 	// ClientConfig); URL, HTTPBase and API then speak wss:// and https.
 	ClientTLS *tls.Config
+	client    *http.Client
 }
 
 // Config returns the default configuration with free loopback ports and
@@ -88,13 +89,16 @@ func (n *Node) HTTPBase() string {
 	return "http://" + n.Addr()
 }
 
-// HTTPClient is the client API uses: one trusting ClientTLS on a TLS
-// node.
+// HTTPClient is the client API uses: on a TLS node, one that trusts
+// ClientTLS (made on first use; call it from one goroutine first).
 func (n *Node) HTTPClient() *http.Client {
 	if n.ClientTLS == nil {
 		return http.DefaultClient
 	}
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: n.ClientTLS}, Timeout: 10 * time.Second}
+	if n.client == nil {
+		n.client = &http.Client{Transport: &http.Transport{TLSClientConfig: n.ClientTLS}, Timeout: 10 * time.Second}
+	}
+	return n.client
 }
 
 // Publish triggers one event through the signed HTTP API and returns the
