@@ -155,7 +155,7 @@ func TestTLSBadInput(t *testing.T) {
 
 	good.Conn.Close()
 	n.HTTPClient().CloseIdleConnections()
-	http.DefaultClient.CloseIdleConnections() // the metrics scrapes
+	http.DefaultClient.CloseIdleConnections()    // the metrics scrapes
 	deadline := time.Now().Add(10 * time.Second) // the handshake pool's idle workers expire after 1 s
 	for runtime.NumGoroutine() > baseline && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
