@@ -55,7 +55,7 @@ type Conn struct {
 	head   int
 	queued int // unsent bytes in queue
 	tail   []byte
-	codec  Codec // nil: bytes go to the socket as they are
+	codec  *codecRef // nil: bytes go to the socket as they are
 	// Context is the handler's per-connection state. Set it in OnOpen; it
 	// is read by the handler only.
 	Context any

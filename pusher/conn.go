@@ -25,7 +25,6 @@ const (
 // tables and one timer wheel, nothing else.
 type conn struct {
 	pc    *poller.Conn
-	tls   *tlsconn.Session // nil on a plain listener
 	app   *App
 	dec   frame.Decoder
 	id    uint64 // socket id: node in the high 32 bits, sequence in the low
@@ -126,4 +125,11 @@ func (b *tokenBucket) allow(now int64, rate int) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// tlsSession is c's TLS session, or nil on a plain listener. It lives in
+// the poller connection (as its codec), keeping conn in its size class.
+func (c *conn) tlsSession() *tlsconn.Session {
+	s, _ := c.pc.Codec().(*tlsconn.Session)
+	return s
 }

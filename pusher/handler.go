@@ -15,8 +15,7 @@ func (s *Server) OnOpen(pc *poller.Conn) {
 	c.closeBy.Store(deadline)
 	pc.Context = c
 	if s.opts.TLS != nil { // the handshake shares the upgrade deadline
-		c.tls = s.opts.TLS.NewSession(pc, unixTime(deadline))
-		pc.SetCodec(c.tls)
+		pc.SetCodec(s.opts.TLS.NewSession(pc, unixTime(deadline)))
 	}
 	s.wheel(c).Add(c, unixTime(deadline))
 }
@@ -51,8 +50,8 @@ func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 // connection everywhere.
 func (s *Server) OnClose(pc *poller.Conn, err error) {
 	c := pc.Context.(*conn)
-	if c.tls != nil {
-		c.tls.Close()
+	if t := c.tlsSession(); t != nil {
+		t.Close()
 	}
 	was := c.phase.Swap(phaseClosed)
 	if was == phaseHandshake || was == phaseVerifying || was == phaseAborted { // never admitted

@@ -20,8 +20,8 @@ func (s *Server) handOff(c *conn, data []byte) {
 	if err != nil {
 		return
 	}
-	if c.tls != nil { // the same TLS session goes on, now blocking
-		nc = c.tls.Detach(nc)
+	if t := c.tlsSession(); t != nil { // the same TLS session goes on, now blocking
+		nc = t.Detach(nc)
 	}
 	s.handoff.push(&prefixConn{Conn: nc, prefix: append([]byte(nil), data...)})
 }
