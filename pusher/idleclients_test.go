@@ -7,6 +7,8 @@ package pusher_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,9 +44,16 @@ func waitConns(t *testing.T, n *fantest.Node, want int) {
 // are all subscribed; the child exits when the test ends.
 func startIdleClients(t *testing.T, addr string, count, first int) {
 	t.Helper()
+	startIdleClientsTLS(t, addr, count, first, "-")
+}
+
+// startIdleClientsTLS is startIdleClients over wss://, trusting the CA in
+// the PEM file caFile ("-" for plain ws://).
+func startIdleClientsTLS(t *testing.T, addr string, count, first int, caFile string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperIdleClients$", "-test.v=false")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d", addr, count, first))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d %s", addr, count, first, caFile))
 	stdin, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -79,13 +88,19 @@ func TestHelperIdleClients(t *testing.T) {
 	if spec == "" {
 		return
 	}
-	var addr string
+	var addr, caFile string
 	var count, first int
-	if _, err := fmt.Sscan(spec, &addr, &count, &first); err != nil {
+	if _, err := fmt.Sscan(spec, &addr, &count, &first, &caFile); err != nil {
 		fmt.Println("idle-clients: bad spec", spec)
 		os.Exit(2)
 	}
-	conns, failed := holdIdleClients(addr, count, first)
+	var cfg *tls.Config
+	if caFile != "-" {
+		pem, _ := os.ReadFile(caFile)
+		cfg = &tls.Config{RootCAs: x509.NewCertPool()}
+		cfg.RootCAs.AppendCertsFromPEM(pem)
+	}
+	conns, failed := holdIdleClients(addr, count, first, cfg)
 	if failed > 0 {
 		fmt.Printf("idle-clients: %d of %d failed\n", failed, count)
 	} else {
@@ -100,7 +115,7 @@ func TestHelperIdleClients(t *testing.T) {
 
 // holdIdleClients dials count connections, 64 at a time, and subscribes
 // each to one channel.
-func holdIdleClients(addr string, count, first int) ([]net.Conn, int) {
+func holdIdleClients(addr string, count, first int, cfg *tls.Config) ([]net.Conn, int) {
 	var mu sync.Mutex
 	var conns []net.Conn
 	failed := 0
@@ -111,7 +126,7 @@ func holdIdleClients(addr string, count, first int) ([]net.Conn, int) {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				c, err := idleClient(addr, i)
+				c, err := idleClient(addr, i, cfg)
 				mu.Lock()
 				if err != nil {
 					failed++
@@ -131,14 +146,19 @@ func holdIdleClients(addr string, count, first int) ([]net.Conn, int) {
 }
 
 // idleClient connects from 127.0.0.(2+i/1000), so no source address
-// comes near the ephemeral port limit, and subscribes to idle-<i%100>.
-func idleClient(addr string, i int) (net.Conn, error) {
+// comes near the ephemeral port limit, and subscribes to idle-<i%100>;
+// over wss:// when cfg is set.
+func idleClient(addr string, i int, cfg *tls.Config) (net.Conn, error) {
 	src := net.IPv4(127, 0, 0, byte(2+i/1000))
-	d := ws.Dialer{Timeout: 30 * time.Second, NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {
+	scheme := "ws://"
+	if cfg != nil {
+		scheme = "wss://"
+	}
+	d := ws.Dialer{Timeout: 30 * time.Second, TLSConfig: cfg, NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {
 		nd := net.Dialer{LocalAddr: &net.TCPAddr{IP: src}}
 		return nd.DialContext(ctx, network, a)
 	}}
-	conn, br, _, err := d.Dial(context.Background(), "ws://"+addr+"/app/app-key?protocol=7&client=idle&version=1")
+	conn, br, _, err := d.Dial(context.Background(), scheme+addr+"/app/app-key?protocol=7&client=idle&version=1")
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
 )
 
@@ -31,21 +32,39 @@ import (
 //
 //	go tool pprof -sample_index=inuse_space -top -diff_base file.5000 file.18000
 func TestIdleConnectionMemory(t *testing.T) {
+	measureIdleMemory(t, fantest.Config(), "-", 2048)
+}
+
+// TestIdleTLSConnectionMemory is the same measurement over wss://, the
+// node terminating TLS (an ECDSA P-256 leaf, TLS 1.3):
+//
+//	go test -run TestIdleTLSConnectionMemory -count=1 -v ./pusher
+func TestIdleTLSConnectionMemory(t *testing.T) {
+	pki := fantest.NewPKI(t)
+	cfg := fantest.Config()
+	cfg.Server.TLS.Cert, cfg.Server.TLS.Key = pki.CertFile, pki.KeyFile
+	measureIdleMemory(t, cfg, pki.CAFile, 16<<10)
+}
+
+// measureIdleMemory runs the slope measurement against a node with cfg,
+// the clients trusting caFile ("-": plain ws://); it fails above bound
+// bytes per connection.
+func measureIdleMemory(t *testing.T, cfg config.Config, caFile string, bound float64) {
 	const low, high = 5000, 18000
 	prof := os.Getenv("FANOUT_HEAPPROFILE")
 	if prof != "" {
 		runtime.MemProfileRate = 1 // every allocation, for an exact breakdown
 		defer func() { runtime.MemProfileRate = 512 << 10 }()
 	}
-	n := fantest.Start(t, fantest.Config(), nil)
+	n := fantest.Start(t, cfg, nil)
 
-	startIdleClients(t, n.Addr(), low, 0)
+	startIdleClientsTLS(t, n.Addr(), low, 0, caFile)
 	waitConns(t, n, low)
 	rss1, heap1 := settledMemory()
 	if prof != "" {
 		writeHeapProfile(t, fmt.Sprintf("%s.%d", prof, low))
 	}
-	startIdleClients(t, n.Addr(), high-low, low)
+	startIdleClientsTLS(t, n.Addr(), high-low, low, caFile)
 	waitConns(t, n, high)
 	rss2, heap2 := settledMemory()
 	if prof != "" {
@@ -56,8 +75,8 @@ func TestIdleConnectionMemory(t *testing.T) {
 	t.Logf("RSS %d -> %d KiB, heap in use %d -> %d KiB between %d and %d idle subscribed connections",
 		rss1>>10, rss2>>10, heap1>>10, heap2>>10, low, high)
 	t.Logf("per connection: RSS slope %.0f B, heap slope %.0f B", rssSlope, heapSlope)
-	if rssSlope > 2048 {
-		t.Errorf("RSS per idle connection %.0f B, want at most 2048 (target 1024)", rssSlope)
+	if rssSlope > bound {
+		t.Errorf("RSS per idle connection %.0f B, want at most %.0f", rssSlope, bound)
 	}
 }
 
