@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"crypto/tls"
+	"net/http"
+	"path/filepath"
 	"testing"
 
 	"github.com/fanout/fanout/internal/fantest"
@@ -56,5 +58,42 @@ func TestTLSEndToEnd(t *testing.T) {
 	}
 	if m["fanout_tls_certificate_expiry_timestamp_seconds"] == 0 {
 		t.Error("certificate expiry metric missing")
+	}
+}
+
+// TestTLSClientCA: with server.tls.client_ca the HTTP API answers only a
+// client with a certificate from that CA; WebSocket clients and health
+// checks need none.
+func TestTLSClientCA(t *testing.T) {
+	pki := fantest.NewPKI(t)
+	cfg := fantest.Config()
+	cfg.Server.TLS.Cert, cfg.Server.TLS.Key, cfg.Server.TLS.ClientCA = pki.CertFile, pki.KeyFile, pki.CAFile
+	n := fantest.Start(t, cfg, nil)
+	n.ClientTLS = pki.ClientConfig()
+
+	c := dialTLS(t, n, n.ClientTLS) // a browser has no client certificate
+	c.Subscribe("news")
+	if st, _ := n.Publish(t, cfg.Apps[0], "news", "flash", "x"); st != http.StatusForbidden {
+		t.Fatalf("API without a client certificate: %d, want 403", st)
+	}
+	if resp, err := n.HTTPClient().Get(n.HTTPBase() + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/healthz without a client certificate: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
+	certFile, keyFile := pki.Issue(t, 9, filepath.Join(t.TempDir(), "client"))
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.HTTPClient().CloseIdleConnections()
+	n.ClientTLS.Certificates = []tls.Certificate{pair}
+	n2 := &fantest.Node{Node: n.Node, Cfg: n.Cfg, ClientTLS: n.ClientTLS} // a fresh client with the certificate
+	if st, body := n2.Publish(t, cfg.Apps[0], "news", "flash", "with cert"); st != 200 {
+		t.Fatalf("API with a client certificate: %d %s", st, body)
+	}
+	if ev := c.Expect("flash"); ev.DataString() != "with cert" {
+		t.Fatalf("got %q", ev.DataString())
 	}
 }

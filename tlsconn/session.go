@@ -192,3 +192,10 @@ func (s *Session) Close() { _ = s.w.Close() }
 // State is the negotiated state (version, cipher suite, ALPN, peer
 // certificates); zero before the handshake completes.
 func (s *Session) State() tls.ConnectionState { return s.tc.ConnectionState() }
+
+// ClientCertMissing reports whether the server asks for client
+// certificates (Options.ClientCAs) and this client presented none that
+// verified: the HTTP API refuses such a client under mutual TLS.
+func (s *Session) ClientCertMissing() bool {
+	return s.srv.opts.ClientCAs != nil && len(s.tc.ConnectionState().VerifiedChains) == 0
+}
