@@ -110,18 +110,9 @@ func (s *Session) startLocked() error {
 	if w.mode != modeHello {
 		return nil
 	}
-	if len(w.in) > 0 && w.in[0] != recordHandshake || len(w.in) > 1 && w.in[1] != 3 {
-		return ErrNotTLS
-	}
-	if len(w.in) < recordHeaderLen {
-		return nil
-	}
-	n := int(binary.BigEndian.Uint16(w.in[3:5]))
-	if n > maxRecordLen {
-		return ErrNotTLS
-	}
-	if len(w.in) < recordHeaderLen+n {
-		return nil
+	complete, err := firstRecord(w.in)
+	if !complete || err != nil {
+		return err
 	}
 	w.mode = modeHandshake
 	if s.srv.pool.Submit(s.handshake) != nil {
@@ -129,6 +120,24 @@ func (s *Session) startLocked() error {
 		return ErrBusy
 	}
 	return nil
+}
+
+// firstRecord checks the start of a client's first flight: a handshake
+// record (content type 22, RFC 8446 section 5.1) of a 3.x legacy version
+// and at most maxRecordLen bytes. complete reports that the whole record
+// is in b.
+func firstRecord(b []byte) (complete bool, err error) {
+	if len(b) > 0 && b[0] != recordHandshake || len(b) > 1 && b[1] != 3 {
+		return false, ErrNotTLS
+	}
+	if len(b) < recordHeaderLen {
+		return false, nil
+	}
+	n := int(binary.BigEndian.Uint16(b[3:5]))
+	if n > maxRecordLen {
+		return false, ErrNotTLS
+	}
+	return len(b) >= recordHeaderLen+n, nil
 }
 
 // handshake runs on the pool. On success the session turns established
