@@ -81,13 +81,18 @@ func TestTLSBadInput(t *testing.T) {
 		if !closedWithin(c, 500*time.Millisecond) { // at once, not at the deadline
 			t.Fatal("garbage not refused at once")
 		}
+		if m := scrape(t, n); m[`fanout_tls_handshakes_total{result="failed"}`] < 1 {
+			t.Error("a refused first flight is not counted as a failed handshake")
+		}
 		still("after garbage")
 	})
 	t.Run("plain http on the tls port", func(t *testing.T) {
 		c := dial()
 		_, _ = c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
-		if !closedWithin(c, 500*time.Millisecond) {
-			t.Fatal("plain HTTP not refused at once")
+		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		resp, err := io.ReadAll(c) // at once, not at the deadline
+		if err != nil || !strings.HasPrefix(string(resp), "HTTP/1.0 400 ") || !strings.Contains(string(resp), "HTTPS server") {
+			t.Fatalf("plain HTTP on the TLS port: %q %v, want a 400 that says why", resp, err)
 		}
 	})
 	t.Run("truncated hello", func(t *testing.T) {

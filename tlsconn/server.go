@@ -22,8 +22,10 @@ type Options struct {
 	// MaxHandshakes bounds the handshakes running at once on the pool; a
 	// connection whose ClientHello finds it full is closed. 0 means 1024.
 	MaxHandshakes int
-	// Handshaked, when set, is called once per session on the pool
-	// goroutine with the handshake's outcome (for metrics and logs).
+	// Handshaked, when set, is called once per session with the
+	// handshake's outcome (for metrics and logs): on the pool goroutine,
+	// or on the loop goroutine for a first flight refused before any
+	// handshake started. It must not block.
 	Handshaked func(state tls.ConnectionState, err error)
 }
 

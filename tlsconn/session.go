@@ -71,19 +71,52 @@ func (s *Session) Open(dst, in []byte) (plain, reply []byte, err error) {
 	case modeHello, modeHandshake:
 		if len(w.in)+len(in) > maxHandshakeBytes {
 			w.mu.Unlock()
-			return dst, nil, ErrHandshakeTooLarge
+			return dst, nil, s.refused(ErrHandshakeTooLarge)
 		}
 		w.in = append(w.in, in...)
-		err = s.startLocked()
+		if err = s.startLocked(); errors.Is(err, ErrNotTLS) && looksLikeHTTP(w.in) {
+			reply = []byte(plainHTTPAnswer)
+		}
 		w.mu.Unlock()
 		select {
 		case w.wake <- struct{}{}:
 		default:
 		}
-		return dst, nil, err
+		if err != nil {
+			err = s.refused(err)
+		}
+		return dst, reply, err
 	}
 	w.mu.Unlock()
 	return dst, nil, ErrClosed
+}
+
+// plainHTTPAnswer is what a plain-HTTP request on the TLS port gets, as
+// Go's net/http answers it, so an operator sees the mistake.
+const plainHTTPAnswer = "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" +
+	"Client sent an HTTP request to an HTTPS server.\n"
+
+// looksLikeHTTP reports whether b starts like an HTTP/1.x request line:
+// an upper-case method and a space.
+func looksLikeHTTP(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case c == ' ':
+			return i > 0
+		case c < 'A' || c > 'Z' || i > 10:
+			return false
+		}
+	}
+	return false
+}
+
+// refused reports a first flight refused before any handshake started
+// (garbage, too large, pool full) to Options.Handshaked, and returns err.
+func (s *Session) refused(err error) error {
+	if cb := s.srv.opts.Handshaked; cb != nil {
+		cb(tls.ConnectionState{}, err)
+	}
+	return err
 }
 
 // decrypt reads plaintext records until crypto/tls needs more bytes.
