@@ -10,7 +10,10 @@
 // handler consumes it.
 //
 // The poller knows sockets and bytes only; it never sees a frame, a channel
-// or a user.
+// or a user. A connection may carry a Codec (TLS records, see tlsconn):
+// the loop passes what it reads through Codec.Open before OnData, and
+// Write, WriteLimit and CloseWith pass their bytes through Codec.Seal, so
+// a broadcast's shared plaintext becomes each recipient's own records.
 //
 // # Concurrency
 //
@@ -25,6 +28,12 @@
 // Options.MaxQueuedBytes) and flushed by the loop on EPOLLOUT. The
 // per-connection mutex is held across that non-blocking write so that two
 // publishers cannot interleave their frames; it never waits on the peer.
+//
+// With a codec, Open (on the loop) and Seal (in any writer) run under the
+// connection's mutex, so records reach the socket in the order they were
+// sealed; CloseWith then never drops queued bytes (a record missing from
+// the sequence would break the peer's decryption). WriteWire and Wake are
+// for the codec itself and are safe from any goroutine.
 //
 // Exactly one party closes the file descriptor: the loop goroutine that owns
 // it. Any other goroutine asks for a close by shutting the socket down
