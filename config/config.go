@@ -29,7 +29,22 @@ type Server struct {
 	MaxRequestSize int           `yaml:"max_request_size"` // upgrade request bytes; default 8192
 	EventLoops     int           `yaml:"event_loops"`      // poller loops; default 0 = GOMAXPROCS
 	MaxConnections int           `yaml:"max_connections"`  // whole process; default 0 = RLIMIT_NOFILE minus a reserve
+	TLS            TLS           `yaml:"tls"`              // TLS on addr; default off
 }
+
+// TLS turns on TLS (1.2 and 1.3) for WebSocket and the HTTP API on
+// server.addr. Cert and key are given together; SIGHUP reads them again.
+type TLS struct {
+	Cert string `yaml:"cert"` // PEM certificate chain, leaf first; default "" (plain TCP)
+	Key  string `yaml:"key"`  // PEM private key of the leaf; default ""
+	// ClientCA is a PEM bundle: clients that present a certificate must
+	// chain to it, and the HTTP API then requires one (mutual TLS).
+	// Default "" (no client certificates asked for).
+	ClientCA string `yaml:"client_ca"`
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLS) Enabled() bool { return t.Cert != "" || t.Key != "" }
 
 // Heartbeat holds the activity timers of section 6 of the SPEC.
 type Heartbeat struct {

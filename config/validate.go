@@ -36,7 +36,22 @@ func (s Server) validate() error {
 		optional(s.MetricsAddr, func() error { return listenAddr("server.metrics_addr", s.MetricsAddr) }),
 		notNegative("server.event_loops", s.EventLoops),
 		notNegative("server.max_connections", s.MaxConnections),
+		s.TLS.validate(),
 	)
+}
+
+// validate checks that cert and key come together; the files themselves
+// are read when the server starts (and again on SIGHUP).
+func (t TLS) validate() error {
+	switch {
+	case t.Cert != "" && t.Key == "":
+		return ConfigError{Key: "server.tls.key", Problem: "required with server.tls.cert"}
+	case t.Key != "" && t.Cert == "":
+		return ConfigError{Key: "server.tls.cert", Problem: "required with server.tls.key"}
+	case t.ClientCA != "" && t.Cert == "":
+		return ConfigError{Key: "server.tls.client_ca", Problem: "needs server.tls.cert and server.tls.key"}
+	}
+	return nil
 }
 
 func (c Config) heartbeat() error {

@@ -3,15 +3,19 @@ package conformance
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 
+	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
 )
 
@@ -32,12 +36,48 @@ const hangGuard = 2 * time.Minute
 
 // echoNode starts a node serving /echo with a 64 MiB message limit, as
 // `fanout serve --echo --max-message-size 67108864` does.
+// With CONFORMANCE_TLS=1 (set by TestOverTLS) the node terminates TLS
+// and dial speaks wss.
 func echoNode(t *testing.T) string {
 	t.Helper()
 	cfg := fantest.Config()
 	cfg.Server.Echo = true
 	cfg.Server.MaxMessageSize = 64 << 20
+	return start(t, cfg)
+}
+
+// start runs a node with cfg, terminating TLS in the TLS run.
+func start(t *testing.T, cfg config.Config) string {
+	t.Helper()
+	clientTLS = nil
+	if os.Getenv("CONFORMANCE_TLS") == "1" {
+		pki := fantest.NewPKI(t)
+		cfg.Server.TLS.Cert, cfg.Server.TLS.Key = pki.CertFile, pki.KeyFile
+		clientTLS = pki.ClientConfig()
+	}
 	return fantest.Start(t, cfg, nil).Addr()
+}
+
+// clientTLS is the client side of the TLS run; nil for plain TCP. The
+// tests run one after another, each setting it before it dials.
+var clientTLS *tls.Config
+
+// TestOverTLS runs every case of this package again, as a child process,
+// against a node that terminates TLS itself (records split anywhere by
+// the network land on the loop's record layer first).
+func TestOverTLS(t *testing.T) {
+	if os.Getenv("CONFORMANCE_TLS") == "1" {
+		t.Skip("this is the TLS run")
+	}
+	cmd := exec.Command(os.Args[0], "-test.count=1", "-test.timeout=10m")
+	cmd.Env = append(os.Environ(), "CONFORMANCE_TLS=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("conformance over TLS: %v\n%s", err, out)
+	}
+	if testing.Verbose() {
+		t.Logf("%s", out)
+	}
 }
 
 // frm is one WebSocket frame.
@@ -116,7 +156,13 @@ type client struct {
 // dial opens a TCP connection to addr and performs the upgrade by hand.
 func dial(t *testing.T, addr string) *client {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, hangGuard)
+	var c net.Conn
+	var err error
+	if clientTLS != nil {
+		c, err = tls.DialWithDialer(&net.Dialer{Timeout: hangGuard}, "tcp", addr, clientTLS)
+	} else {
+		c, err = net.DialTimeout("tcp", addr, hangGuard)
+	}
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
@@ -331,5 +377,5 @@ func smallNode(t *testing.T) string {
 	cfg := fantest.Config()
 	cfg.Server.Echo = true
 	cfg.Server.MaxMessageSize = 4096
-	return fantest.Start(t, cfg, nil).Addr()
+	return start(t, cfg)
 }

@@ -123,3 +123,23 @@ func TestWriteBatchIsOneSyscall(t *testing.T) {
 		t.Fatalf("%d write syscalls for %d frames in %d batches", writes, batches*perBatch, batches)
 	}
 }
+
+// bracketCodec seals each plaintext as '[' + plaintext + ']', so bytes
+// that bypass the codec show on the wire.
+type bracketCodec struct{}
+
+func (bracketCodec) Open(dst, wire []byte) ([]byte, []byte, error) { return append(dst, wire...), nil, nil }
+func (bracketCodec) Seal(p []byte) ([]byte, error) {
+	return append(append([]byte{'['}, p...), ']'), nil
+}
+
+func TestWriteBatchGoesThroughTheCodec(t *testing.T) {
+	sc, _, readAll := acceptOne(t, Options{Loops: 1})
+	sc.SetCodec(bracketCodec{})
+	if err := sc.WriteBatch([][]byte{[]byte("a"), []byte("b"), []byte("c")}, -1); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readAll()); got != "[abc]" {
+		t.Fatalf("wire %q, want the batch sealed as one plaintext, [abc]", got)
+	}
+}

@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"bytes"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -55,6 +56,7 @@ type Conn struct {
 	head   int
 	queued int // unsent bytes in queue
 	tail   []byte
+	codec  *codecRef // nil: bytes go to the socket as they are
 	// Context is the handler's per-connection state. Set it in OnOpen; it
 	// is read by the handler only.
 	Context any
@@ -99,6 +101,12 @@ func (c *Conn) WriteBatch(bufs [][]byte, limit int) error {
 	}
 	if len(bufs) == 1 {
 		return c.writeLocked(bufs[0], limit)
+	}
+	if c.codec != nil {
+		// The codec (TLS) seals what it is given into records that carry
+		// sequence numbers: seal the batch as one plaintext, so it leaves
+		// in one run of records and none is ever dropped half-way.
+		return c.writeLocked(bytes.Join(bufs, nil), limit)
 	}
 	total := 0
 	for _, b := range bufs {
@@ -163,7 +171,7 @@ func (c *Conn) CloseWith(final []byte, drop bool) {
 	if c.state != stateOpen {
 		return
 	}
-	if drop {
+	if drop && c.codec == nil { // records carry sequence numbers: none may go missing
 		c.dropUnstartedLocked()
 	}
 	c.state = stateClosing
@@ -204,9 +212,20 @@ func (c *Conn) Queued() int {
 	return c.queued
 }
 
-// writeLocked writes b now if nothing is queued, else appends it. limit < 0
-// means unbounded (the final close frame is always accepted).
+// writeLocked passes b through the codec, then writes it with
+// writeRawLocked.
 func (c *Conn) writeLocked(b []byte, limit int) error {
+	b, err := c.sealLocked(b)
+	if err != nil {
+		c.failLocked()
+		return ErrClosed
+	}
+	return c.writeRawLocked(b, limit)
+}
+
+// writeRawLocked writes b now if nothing is queued, else appends it.
+// limit < 0 means unbounded (the final close frame is always accepted).
+func (c *Conn) writeRawLocked(b []byte, limit int) error {
 	if len(b) == 0 {
 		return nil
 	}

@@ -20,7 +20,10 @@
 // listens on with "address already in use" (exclusive.go says how).
 //
 // The poller knows sockets and bytes only; it never sees a frame, a channel
-// or a user.
+// or a user. A connection may carry a Codec (TLS records, see tlsconn):
+// the loop passes what it reads through Codec.Open before OnData, and
+// Write, WriteLimit and CloseWith pass their bytes through Codec.Seal, so
+// a broadcast's shared plaintext becomes each recipient's own records.
 //
 // # Concurrency
 //
@@ -39,6 +42,12 @@
 // one writev(2), so a burst of deliveries to a connection costs one
 // syscall; like a single write, it keeps no buffer once the kernel has
 // taken everything.
+//
+// With a codec, Open (on the loop) and Seal (in any writer) run under the
+// connection's mutex, so records reach the socket in the order they were
+// sealed; CloseWith then never drops queued bytes (a record missing from
+// the sequence would break the peer's decryption). WriteWire and Wake are
+// for the codec itself and are safe from any goroutine.
 //
 // Exactly one party closes the file descriptor: the loop goroutine that owns
 // it. Any other goroutine asks for a close by shutting the socket down

@@ -25,12 +25,14 @@ type Loop struct {
 	maxQueued int
 	table     []*Conn
 	buf       []byte
+	plain     []byte // plaintext of codec connections, read buffer size
 	iov       [][]byte
 	count     atomic.Int64
 	stopping  atomic.Bool
 	noAccept  atomic.Bool
 	adoptMu   sync.Mutex
-	adopted   []int // descriptors handed in by Adopt, added on the loop
+	adopted   []int   // descriptors handed in by Adopt, added on the loop
+	woken     []*Conn // codec connections that asked for an Open (Wake)
 	done      chan struct{}
 	// Accept back-off (accept.go), touched on the loop goroutine only.
 	backoff     time.Duration
@@ -51,7 +53,7 @@ func newLoop(lfd int, h Handler, o Options) (*Loop, error) {
 		return nil, err
 	}
 	l := &Loop{epfd: epfd, wakefd: wfd, lfd: lfd, handler: h, maxQueued: o.MaxQueuedBytes,
-		buf: make([]byte, o.ReadBufferSize), iov: make([][]byte, 0, iovMax), done: make(chan struct{}),
+		buf: make([]byte, o.ReadBufferSize), plain: make([]byte, 0, o.ReadBufferSize), iov: make([][]byte, 0, iovMax), done: make(chan struct{}),
 		backoff: o.AcceptBackoff, onAcceptErr: o.OnAcceptError}
 	for _, fd := range []int{lfd, wfd} {
 		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
@@ -111,11 +113,16 @@ func (l *Loop) wake() {
 		l.paused = false
 	}
 	l.adoptMu.Lock()
-	fds := l.adopted
-	l.adopted = nil
+	fds, woken := l.adopted, l.woken
+	l.adopted, l.woken = nil, nil
 	l.adoptMu.Unlock()
 	for _, fd := range fds {
 		l.add(fd)
+	}
+	for _, c := range woken {
+		if int(c.fd) < len(l.table) && l.table[c.fd] == c {
+			l.deliver(c, nil)
+		}
 	}
 }
 
@@ -153,20 +160,35 @@ func (l *Loop) add(fd int) {
 func (l *Loop) read(c *Conn) {
 	n, err, eof := readNonBlocking(int(c.fd), l.buf)
 	if n > 0 {
-		data := l.buf[:n]
-		if len(c.tail) > 0 {
-			data = c.appendTail(data)
-		}
-		used := l.handler.OnData(c, data)
-		if l.table[c.fd] != c { // detached or closed by the handler
-			return
-		}
-		c.keepTail(data[used:])
+		l.deliver(c, l.buf[:n])
 		return
 	}
 	if eof {
 		l.closeConn(c, err)
 	}
+}
+
+// deliver gives the handler what was just read (through the codec, if
+// any) behind the bytes it did not consume before.
+func (l *Loop) deliver(c *Conn, data []byte) {
+	if c.codec != nil {
+		plain, err := l.open(c, data)
+		if err != nil {
+			c.Close() // a reply (alert) goes out first
+			return
+		}
+		if data = plain; len(data) == 0 {
+			return
+		}
+	}
+	if len(c.tail) > 0 {
+		data = c.appendTail(data)
+	}
+	used := l.handler.OnData(c, data)
+	if l.table[c.fd] != c { // detached or closed by the handler
+		return
+	}
+	c.keepTail(data[used:])
 }
 
 func (l *Loop) flush(c *Conn) {

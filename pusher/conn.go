@@ -8,6 +8,7 @@ import (
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/poller"
 	"github.com/fanout/fanout/shard"
+	"github.com/fanout/fanout/tlsconn"
 )
 
 // Connection phases; see the package documentation.
@@ -163,4 +164,11 @@ func (c *conn) allowClientEvent(now int64, rate int) bool {
 	}
 	c.evTokens--
 	return true
+}
+
+// tlsSession is c's TLS session, or nil on a plain listener. It lives in
+// the poller connection (as its codec), keeping conn in its size class.
+func (c *conn) tlsSession() *tlsconn.Session {
+	s, _ := c.pc.Codec().(*tlsconn.Session)
+	return s
 }

@@ -14,6 +14,9 @@ func (s *Server) OnOpen(pc *poller.Conn) {
 	deadline := now + int64(s.opts.UpgradeTimeout)
 	c.closeBy.Store(deadline)
 	pc.Context = c
+	if s.opts.TLS != nil { // the handshake shares the upgrade deadline
+		pc.SetCodec(s.opts.TLS.NewSession(pc, unixTime(deadline)))
+	}
 	s.wheel(c).Add(c, unixTime(deadline))
 }
 
@@ -47,6 +50,9 @@ func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 // connection everywhere.
 func (s *Server) OnClose(pc *poller.Conn, err error) {
 	c := pc.Context.(*conn)
+	if t := c.tlsSession(); t != nil {
+		t.Close()
+	}
 	was := c.phase.Swap(phaseClosed)
 	if was == phaseHandshake || was == phaseVerifying || was == phaseAborted { // never admitted
 		return

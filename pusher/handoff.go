@@ -11,7 +11,8 @@ import (
 )
 
 // handOff gives a plain HTTP request (the HTTP API, health checks) to
-// net/http: the socket leaves the poller with the bytes already read.
+// net/http: the socket leaves the poller with the bytes already read (the
+// plaintext, over TLS).
 func (s *Server) handOff(c *conn, data []byte) {
 	fd := c.pc.Detach()
 	c.phase.Store(phaseClosed)
@@ -26,6 +27,9 @@ func (s *Server) handOff(c *conn, data []byte) {
 	f.Close()
 	if err != nil {
 		return
+	}
+	if t := c.tlsSession(); t != nil { // the same TLS session goes on, now blocking
+		nc = t.Detach(nc)
 	}
 	s.handoff.push(&prefixConn{Conn: nc, prefix: append([]byte(nil), data...)})
 }

@@ -49,6 +49,12 @@ func (s *Server) handshake(c *conn, data []byte) int {
 		return 0
 	}
 	if !head.Upgrade {
+		if t := c.tlsSession(); t != nil && strings.HasPrefix(head.Path, "/apps/") && t.ClientCertMissing() {
+			// Mutual TLS guards the HTTP API; health checks and
+			// WebSocket clients (browsers) need no certificate.
+			s.refuse(c, http.StatusForbidden, "client certificate required", "unauthorized")
+			return len(data)
+		}
 		s.handOff(c, data)
 		return len(data)
 	}

@@ -6,7 +6,10 @@ package pusher_test
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -54,10 +57,15 @@ func startIdleClients(t *testing.T, addr string, count, first int) {
 // the grant "private-<user>.*", and every presenceEvery-th one also joins
 // presence-idle-<i/presenceEvery%100> as that user, signed with the
 // Pusher HMAC.
+//
+// With caFile set (a PEM file), the connections are wss://, trusting
+// that CA; "" or "-" means plain ws://.
 type idleClients struct {
 	addr          string
 	authed        bool
 	presenceEvery int // 0: none
+	caFile        string
+	tls           *tls.Config // made from caFile in the child
 }
 
 // idleUser is connection i's user id: 6 characters, like many real ids.
@@ -69,7 +77,7 @@ func (ic idleClients) start(t *testing.T, count, first int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperIdleClients$", "-test.v=false")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d %t %d", ic.addr, count, first, ic.authed, ic.presenceEvery))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d %t %d %s", ic.addr, count, first, ic.authed, ic.presenceEvery, cmp.Or(ic.caFile, "-")))
 	stdin, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -106,9 +114,14 @@ func TestHelperIdleClients(t *testing.T) {
 	}
 	var ic idleClients
 	var count, first int
-	if _, err := fmt.Sscan(spec, &ic.addr, &count, &first, &ic.authed, &ic.presenceEvery); err != nil {
+	if _, err := fmt.Sscan(spec, &ic.addr, &count, &first, &ic.authed, &ic.presenceEvery, &ic.caFile); err != nil {
 		fmt.Println("idle-clients: bad spec", spec)
 		os.Exit(2)
+	}
+	if ic.caFile != "-" {
+		pem, _ := os.ReadFile(ic.caFile)
+		ic.tls = &tls.Config{RootCAs: x509.NewCertPool()}
+		ic.tls.RootCAs.AppendCertsFromPEM(pem)
 	}
 	conns, failed, firstErr := ic.hold(count, first)
 	if failed > 0 {
@@ -160,14 +173,19 @@ func (ic idleClients) hold(count, first int) ([]net.Conn, int, error) {
 
 // dial connects client i from 127.0.0.(2+i/1000), so no source address
 // comes near the ephemeral port limit, and subscribes it to idle-<i%100>
+// (over wss:// with ic.tls)
 // (and, for authenticated clients, every presenceEvery-th to presence-idle-<i/presenceEvery%100>).
 func (ic idleClients) dial(i int) (net.Conn, error) {
 	src := net.IPv4(127, 0, 0, byte(2+i/1000))
-	d := ws.Dialer{Timeout: 30 * time.Second, NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {
+	scheme := "ws://"
+	if ic.tls != nil {
+		scheme = "wss://"
+	}
+	d := ws.Dialer{Timeout: 30 * time.Second, TLSConfig: ic.tls, NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {
 		nd := net.Dialer{LocalAddr: &net.TCPAddr{IP: src}}
 		return nd.DialContext(ctx, network, a)
 	}}
-	url := "ws://" + ic.addr + "/app/" + config.DevAppKey + "?protocol=7&client=idle&version=1"
+	url := scheme + ic.addr + "/app/" + config.DevAppKey + "?protocol=7&client=idle&version=1"
 	user := idleUser(i)
 	if ic.authed {
 		tok, err := auth.Mint(config.DevAppSecret, auth.MintOptions{Subject: user, Channels: []string{"private-" + user + ".*"}})

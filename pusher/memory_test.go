@@ -53,19 +53,32 @@ func TestIdleConnectionMemory(t *testing.T) {
 		name string
 		auth bool
 	}{{"anonymous", false}, {"auth", true}} {
-		t.Run(tc.name, func(t *testing.T) { idleConnectionMemory(t, tc.name, tc.auth) })
+		t.Run(tc.name, func(t *testing.T) { idleConnectionMemory(t, tc.name, tc.auth, nil, 2048) })
 	}
 }
 
-func idleConnectionMemory(t *testing.T, name string, authed bool) {
+// TestIdleTLSConnectionMemory is the anonymous measurement over wss://,
+// the node terminating TLS (an ECDSA P-256 leaf, TLS 1.3):
+//
+//	go test -run TestIdleTLSConnectionMemory -count=1 -v ./pusher
+func TestIdleTLSConnectionMemory(t *testing.T) {
+	idleConnectionMemory(t, "tls", false, fantest.NewPKI(t), 16<<10)
+}
+
+// idleConnectionMemory measures the RSS slope per idle subscribed
+// connection (over wss:// when pki is set) and fails above bound bytes.
+func idleConnectionMemory(t *testing.T, name string, authed bool, pki *fantest.PKI, bound float64) {
 	const low, high = 5000, 18000
-	target := newMemoryTarget(t, authed)
+	target := newMemoryTarget(t, authed, pki)
 	prof := os.Getenv("FANOUT_HEAPPROFILE")
 	if prof != "" && target.node != nil {
 		runtime.MemProfileRate = 1 // every allocation, for an exact breakdown
 		defer func() { runtime.MemProfileRate = 512 << 10 }()
 	}
 	clients := idleClients{addr: target.addr, authed: authed}
+	if pki != nil {
+		clients.caFile = pki.CAFile
+	}
 	if authed {
 		// One in four by default (45 members per presence channel at
 		// 18,000); FANOUT_IDLE_PRESENCE=0 leaves presence out.
@@ -93,8 +106,8 @@ func idleConnectionMemory(t *testing.T, name string, authed bool) {
 	t.Logf("%s: RSS %d -> %d KiB, heap in use %d -> %d KiB between %d and %d idle subscribed connections",
 		name, rss1>>10, rss2>>10, heap1>>10, heap2>>10, low, high)
 	t.Logf("%s: per connection: RSS slope %.0f B, heap slope %.0f B", name, rssSlope, heapSlope)
-	if rssSlope > 2048 {
-		t.Errorf("%s: RSS per idle connection %.0f B, want at most 2048 (target 1024)", name, rssSlope)
+	if rssSlope > bound {
+		t.Errorf("%s: RSS per idle connection %.0f B, want at most %.0f", name, rssSlope, bound)
 	}
 }
 
@@ -110,7 +123,7 @@ type memoryTarget struct {
 	pid  int
 }
 
-func newMemoryTarget(t *testing.T, authed bool) memoryTarget {
+func newMemoryTarget(t *testing.T, authed bool, pki *fantest.PKI) memoryTarget {
 	if spec := os.Getenv("FANOUT_IDLE_SERVER"); spec != "" {
 		var m memoryTarget
 		if _, err := fmt.Sscan(spec, &m.addr, &m.pid); err != nil {
@@ -121,6 +134,9 @@ func newMemoryTarget(t *testing.T, authed bool) memoryTarget {
 	cfg := fantest.Config()
 	if authed {
 		cfg.Apps[0].Auth.Mode = config.AuthRequired
+	}
+	if pki != nil {
+		cfg.Server.TLS.Cert, cfg.Server.TLS.Key = pki.CertFile, pki.KeyFile
 	}
 	n := fantest.Start(t, cfg, nil)
 	return memoryTarget{node: n, addr: n.Addr()}

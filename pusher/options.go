@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/tlsconn"
 	"github.com/panjf2000/ants/v2"
 )
 
@@ -54,6 +55,9 @@ type Options struct {
 	// HTTP serves requests that are not WebSocket upgrades (the HTTP API,
 	// health checks); nil answers them 404.
 	HTTP http.Handler
+	// TLS, when set, terminates TLS on every connection of the listener
+	// (WebSocket and plain HTTP alike); nil serves plain TCP.
+	TLS *tlsconn.Server
 	// Metrics observes the server; nil records nothing.
 	Metrics Observer
 	// Logger; nil means slog.Default().

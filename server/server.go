@@ -14,6 +14,7 @@ import (
 	"github.com/fanout/fanout/httpapi"
 	"github.com/fanout/fanout/metrics"
 	"github.com/fanout/fanout/pusher"
+	"github.com/fanout/fanout/tlsconn"
 	"github.com/fanout/fanout/webhook"
 )
 
@@ -27,6 +28,8 @@ type Node struct {
 	accept   *acceptErrors
 	metricsS *http.Server
 	metricsL net.Listener
+	tls      *tlsconn.Server // nil without TLS
+	certs    *tlsconn.Certs
 }
 
 // New builds a node from cfg; Start binds and runs it.
@@ -44,14 +47,23 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 			n.hooks = append(n.hooks, hook)
 		}
 	}
+	if cfg.Server.TLS.Enabled() {
+		t, err := n.newTLS(cfg.Server.TLS)
+		if err != nil {
+			return nil, err
+		}
+		n.tls = t
+	}
 	ps, err := pusher.New(pusher.Options{
 		Apps: apps, ActivityTimeout: cfg.Heartbeat.ActivityTimeout, PongTimeout: cfg.Heartbeat.PongTimeout,
 		UpgradeTimeout: cfg.Server.UpgradeTimeout, MaxRequestSize: cfg.Server.MaxRequestSize,
 		MaxMessageSize: int64(cfg.Server.MaxMessageSize), MaxConnections: cfg.Server.MaxConnections,
 		EventLoops: cfg.Server.EventLoops, Echo: cfg.Server.Echo, Broker: b, Metrics: observer{n.Metrics}, Logger: log,
 		OnAcceptError: func(err error) { n.accept.report("websocket", err) },
+		TLS:           n.tls,
 	})
 	if err != nil {
+		n.closeTLS()
 		return nil, err
 	}
 	n.Pusher = ps
@@ -107,6 +119,7 @@ func (n *Node) Drain(ctx context.Context, window time.Duration) error {
 // Close stops everything.
 func (n *Node) Close() {
 	n.Pusher.Close()
+	n.closeTLS()
 	if n.metricsS != nil {
 		_ = n.metricsS.Close()
 	}
@@ -116,5 +129,11 @@ func (n *Node) Close() {
 		if err := h.Close(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			n.log.Warn("webhook flush", "err", err)
 		}
+	}
+}
+
+func (n *Node) closeTLS() {
+	if n.tls != nil {
+		n.tls.Close()
 	}
 }

@@ -54,14 +54,21 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	got := <-sig
+	for ; got == syscall.SIGHUP; got = <-sig {
+		reload(node, log)
+	}
 	log.Info("signal received, draining", "signal", got.String())
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.Drain+10*time.Second)
 	defer cancel()
-	go func() { // a second signal stops at once
-		<-sig
-		cancel()
+	go func() { // a second SIGTERM or SIGINT stops at once
+		for s := range sig {
+			if s != syscall.SIGHUP {
+				cancel()
+				return
+			}
+		}
 	}()
 	if err := node.Drain(ctx, cfg.Shutdown.Drain); err != nil {
 		log.Warn("drain cut short", "err", err)
@@ -69,6 +76,14 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	node.Close()
 	log.Info("stopped")
 	return 0
+}
+
+// reload answers SIGHUP: the TLS certificate is read again; a bad file
+// is logged and the old certificate stays.
+func reload(node *server.Node, log *slog.Logger) {
+	if err := node.ReloadTLS(); err != nil {
+		log.Error("SIGHUP: reload failed, keeping the current certificate", "err", err)
+	}
 }
 
 func newBroker(cfg config.Config, log *slog.Logger) (broker.Broker, error) {

@@ -10,6 +10,7 @@ package fantest
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,6 +35,10 @@ import (
 type Node struct {
 	*server.Node
 	Cfg config.Config
+	// ClientTLS is the client side of a TLS node (set it to the PKI's
+	// ClientConfig); URL, HTTPBase and API then speak wss:// and https.
+	ClientTLS *tls.Config
+	client    *http.Client
 }
 
 // Config returns the default configuration with free loopback ports and
@@ -70,11 +75,31 @@ func Start(t testing.TB, cfg config.Config, b broker.Broker) *Node {
 
 // URL is the WebSocket URL of app key on the node.
 func (n *Node) URL(key string) string {
+	if n.ClientTLS != nil {
+		return "wss://" + n.Addr() + "/app/" + key + "?protocol=7&client=fantest&version=1.0"
+	}
 	return "ws://" + n.Addr() + "/app/" + key + "?protocol=7&client=fantest&version=1.0"
 }
 
 // HTTPBase is the HTTP API base URL.
-func (n *Node) HTTPBase() string { return "http://" + n.Addr() }
+func (n *Node) HTTPBase() string {
+	if n.ClientTLS != nil {
+		return "https://" + n.Addr()
+	}
+	return "http://" + n.Addr()
+}
+
+// HTTPClient is the client API uses: on a TLS node, one that trusts
+// ClientTLS (made on first use; call it from one goroutine first).
+func (n *Node) HTTPClient() *http.Client {
+	if n.ClientTLS == nil {
+		return http.DefaultClient
+	}
+	if n.client == nil {
+		n.client = &http.Client{Transport: &http.Transport{TLSClientConfig: n.ClientTLS}, Timeout: 10 * time.Second}
+	}
+	return n.client
+}
 
 // Publish triggers one event through the signed HTTP API and returns the
 // status and body.
@@ -92,7 +117,7 @@ func (n *Node) API(t testing.TB, app config.App, method, path string, query url.
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := n.HTTPClient().Do(req)
 	if err != nil {
 		t.Fatalf("fantest: %s %s: %v", method, path, err)
 	}
@@ -150,7 +175,12 @@ func Dial(t testing.TB, rawURL string, header http.Header) *Client {
 // DialErr performs the upgrade and returns the error of a refused one;
 // it does not wait for connection_established.
 func DialErr(t testing.TB, rawURL string, header http.Header) (*Client, error) {
-	d := ws.Dialer{Timeout: 5 * time.Second}
+	return DialTLS(t, rawURL, header, nil)
+}
+
+// DialTLS is DialErr with the TLS client configuration for a wss:// URL.
+func DialTLS(t testing.TB, rawURL string, header http.Header, cfg *tls.Config) (*Client, error) {
+	d := ws.Dialer{Timeout: 5 * time.Second, TLSConfig: cfg}
 	for k, v := range header { // extensions are offered through the dialer, which checks the answer
 		if strings.EqualFold(k, "Sec-WebSocket-Extensions") && len(v) > 0 {
 			header = header.Clone()

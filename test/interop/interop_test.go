@@ -93,6 +93,22 @@ func TestPusherJSAndSDK(t *testing.T) {
 	run(t, inProcess(t), "node", "--test", "pusher.mjs")
 }
 
+// TestPusherJSAndSDKOverTLS runs the same suite against a node that
+// terminates TLS itself: pusher-js with forceTLS over wss://, the pusher
+// SDK with useTLS over https, both trusting the test CA through
+// NODE_EXTRA_CA_CERTS and nothing else in front.
+func TestPusherJSAndSDKOverTLS(t *testing.T) {
+	needNode(t)
+	pki := fantest.NewPKI(t)
+	cfg := fantest.Config()
+	cfg.Server.TLS.Cert, cfg.Server.TLS.Key = pki.CertFile, pki.KeyFile
+	n := fantest.Start(t, cfg, nil)
+	app := cfg.Apps[0]
+	tg := target{addr: n.Addr(), appID: app.ID, key: app.Key, secret: app.Secret,
+		extra: []string{"FANOUT_TLS=1", "NODE_EXTRA_CA_CERTS=" + pki.CAFile}}
+	run(t, tg, "node", "--test", "pusher.mjs")
+}
+
 func TestWSEcho(t *testing.T) {
 	needNode(t)
 	run(t, inProcess(t), "node", "--test", "echo_ws.mjs")

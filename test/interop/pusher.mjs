@@ -1,6 +1,8 @@
 // pusher-js (client) and the pusher Node SDK (HTTP API), unmodified,
 // against a fanout node. The Go test interop_test.go starts the node and
-// passes FANOUT_HOST, FANOUT_PORT, FANOUT_APP_ID, FANOUT_KEY, FANOUT_SECRET.
+// passes FANOUT_HOST, FANOUT_PORT, FANOUT_APP_ID, FANOUT_KEY, FANOUT_SECRET,
+// and FANOUT_TLS=1 when the node terminates TLS itself (the clients then use
+// forceTLS / useTLS and trust the CA in NODE_EXTRA_CA_CERTS).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import PusherServer from 'pusher';
@@ -11,11 +13,12 @@ const port = Number(env('FANOUT_PORT'));
 const appId = env('FANOUT_APP_ID');
 const key = env('FANOUT_KEY');
 const secret = env('FANOUT_SECRET');
+const tls = process.env.FANOUT_TLS === '1';
 
-const server = new PusherServer({ appId, key, secret, host, port, useTLS: false });
+const server = new PusherServer({ appId, key, secret, host, port, useTLS: tls });
 
 async function connect(user) {
-  const c = await open({ host, port, key, sdk: server, user });
+  const c = await open({ host, port, key, sdk: server, user, tls });
   assert.match(c.connection.socket_id, /^\d+\.\d+$/);
   return c;
 }

@@ -6,7 +6,10 @@
 //   node browser/run.mjs URL [URL...]
 //
 // Environment: CHROMIUM (default /usr/bin/chromium), TIMEOUT_MS (per
-// page, default 30000).
+// page, default 30000), SPKI_PINS (comma-separated base64 SHA-256 hashes
+// of public keys Chromium accepts certificates for, as its
+// --ignore-certificate-errors-spki-list: a test certificate, trusted
+// without a system trust store).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +22,8 @@ const args = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
+
+if (process.env.SPKI_PINS) args.push('--ignore-certificate-errors-spki-list=' + process.env.SPKI_PINS);
 
 const profile = mkdtempSync(join(tmpdir(), 'fanout-chromium-'));
 let failed = 0;

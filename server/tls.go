@@ -1,0 +1,73 @@
+package server
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/metrics"
+	"github.com/fanout/fanout/tlsconn"
+)
+
+// newTLS reads the certificate pair (and client CA) of cfg and builds the
+// TLS side of the listener. Errors are config.ConfigError naming the key
+// whose file is at fault.
+func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
+	certs, err := tlsconn.LoadCerts(t.Cert, t.Key)
+	if err != nil {
+		return nil, certConfigError(err)
+	}
+	o := tlsconn.Options{Certs: certs, Handshaked: func(_ tls.ConnectionState, err error) {
+		if err != nil {
+			n.Metrics.TLSHandshake(metrics.HandshakeFailed)
+			return
+		}
+		n.Metrics.TLSHandshake(metrics.HandshakeOK)
+	}}
+	if t.ClientCA != "" {
+		pem, err := os.ReadFile(t.ClientCA)
+		if err != nil {
+			return nil, config.ConfigError{Key: "server.tls.client_ca", Problem: err.Error()}
+		}
+		o.ClientCAs = x509.NewCertPool()
+		if !o.ClientCAs.AppendCertsFromPEM(pem) {
+			return nil, config.ConfigError{Key: "server.tls.client_ca", Problem: t.ClientCA + ": no PEM certificate"}
+		}
+	}
+	srv, err := tlsconn.NewServer(o)
+	if err != nil {
+		return nil, err
+	}
+	n.certs = certs
+	n.Metrics.SetTLSCertificateExpiry(certs.NotAfter())
+	ktls, why := tlsconn.KernelTLS()
+	n.Metrics.SetKernelTLS(ktls)
+	n.log.Info("TLS on", "cert", t.Cert, "expires", certs.NotAfter(), "serial", certs.Leaf().SerialNumber.String(),
+		"ktls", ktls, "ktls_reason", fmt.Sprint(why))
+	return srv, nil
+}
+
+func certConfigError(err error) error {
+	var ce tlsconn.CertError
+	if errors.As(err, &ce) {
+		return config.ConfigError{Key: "server.tls." + ce.File, Problem: ce.Path + ": " + ce.Err.Error()}
+	}
+	return err
+}
+
+// ReloadTLS reads the certificate pair again (on SIGHUP): new handshakes
+// get it, open connections keep theirs. On error the old pair stays.
+func (n *Node) ReloadTLS() error {
+	if n.certs == nil {
+		return errors.New("TLS is not configured")
+	}
+	if err := n.certs.Reload(); err != nil {
+		return certConfigError(err)
+	}
+	n.Metrics.SetTLSCertificateExpiry(n.certs.NotAfter())
+	n.log.Info("TLS certificate reloaded", "expires", n.certs.NotAfter(), "serial", n.certs.Leaf().SerialNumber.String())
+	return nil
+}

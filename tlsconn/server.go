@@ -1,0 +1,90 @@
+package tlsconn
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	"github.com/fanout/fanout/poller"
+	"github.com/panjf2000/ants/v2"
+)
+
+// Options configure a Server. The zero value of each field means the
+// default given on it.
+type Options struct {
+	// Certs is the certificate to serve; required.
+	Certs *Certs
+	// ClientCAs, when set, asks every client for a certificate and
+	// verifies one that is given against these roots (mutual TLS for the
+	// HTTP API; browsers that have none still connect). nil asks for none.
+	ClientCAs *x509.CertPool
+	// MaxHandshakes bounds the handshakes running at once on the pool; a
+	// connection whose ClientHello finds it full is closed. 0 means 1024.
+	MaxHandshakes int
+	// Handshaked, when set, is called once per session with the
+	// handshake's outcome (for metrics and logs): on the pool goroutine,
+	// or on the loop goroutine for a first flight refused before any
+	// handshake started. It must not block.
+	Handshaked func(state tls.ConnectionState, err error)
+}
+
+// Server is the TLS side of a listener: its configuration and the pool
+// that runs handshakes.
+type Server struct {
+	cfg  *tls.Config
+	pool *ants.Pool
+	opts Options
+}
+
+// NewServer builds the tls.Config: TLS 1.2 and 1.3 only, ECDHE key
+// exchange with AEAD ciphers only (RFC 7525 section 4.2), ALPN http/1.1
+// (RFC 7301), the certificate read from Certs for every handshake.
+func NewServer(o Options) (*Server, error) {
+	if o.Certs == nil {
+		return nil, fmt.Errorf("tlsconn: no certificate")
+	}
+	if o.MaxHandshakes <= 0 {
+		o.MaxHandshakes = 1024
+	}
+	pool, err := ants.NewPool(o.MaxHandshakes, ants.WithNonblocking(true), ants.WithExpiryDuration(time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("tlsconn: pool: %w", err)
+	}
+	cfg := &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		MaxVersion:     tls.VersionTLS13,
+		NextProtos:     []string{"http/1.1"},
+		GetCertificate: o.Certs.getCertificate,
+		// TLS 1.3 suites are all AEAD and not configurable; for 1.2, only
+		// forward-secret AEAD suites.
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}
+	if o.ClientCAs != nil {
+		cfg.ClientCAs = o.ClientCAs
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return &Server{cfg: cfg, pool: pool, opts: o}, nil
+}
+
+// Config returns the server's tls.Config (to compare against, or to serve
+// a net/http listener the same way). Do not modify it.
+func (s *Server) Config() *tls.Config { return s.cfg }
+
+// Close releases the handshake pool.
+func (s *Server) Close() { s.pool.Release() }
+
+// NewSession starts TLS on pc: set the result as pc's codec in OnOpen.
+// deadline bounds the handshake (the caller's upgrade deadline).
+func (s *Server) NewSession(pc *poller.Conn, deadline time.Time) *Session {
+	ss := &Session{srv: s, deadline: deadline}
+	ss.w.pc = pc
+	ss.w.wake = make(chan struct{}, 1)
+	ss.w.done = make(chan struct{})
+	ss.tc = tls.Server(&ss.w, s.cfg)
+	return ss
+}

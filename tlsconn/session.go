@@ -1,0 +1,243 @@
+package tlsconn
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"net"
+	"slices"
+	"time"
+)
+
+// Error is the package's error kind; its values are constants.
+type Error string
+
+func (e Error) Error() string { return string(e) }
+
+const (
+	// ErrNotTLS: the first bytes are not a TLS handshake record.
+	ErrNotTLS = Error("tlsconn: not a TLS handshake")
+	// ErrHandshakeTooLarge: the client sent more than maxHandshakeBytes
+	// before the handshake completed.
+	ErrHandshakeTooLarge = Error("tlsconn: handshake too large")
+	// ErrBusy: MaxHandshakes handshakes are already running.
+	ErrBusy = Error("tlsconn: too many handshakes in progress")
+	// ErrNotEstablished: a write before the handshake completed.
+	ErrNotEstablished = Error("tlsconn: handshake not complete")
+	// ErrClosed: the session was closed.
+	ErrClosed = Error("tlsconn: session closed")
+)
+
+const (
+	recordHeaderLen = 5
+	// maxRecordLen is the largest TLSCiphertext fragment, 2^14 + 2048
+	// (RFC 5246 section 6.2.3).
+	maxRecordLen = 1<<14 + 2048
+	// maxHandshakeBytes bounds what a client may send before its
+	// handshake completes (a ClientHello, a certificate chain).
+	maxHandshakeBytes = 64 << 10
+	recordHandshake   = 22
+)
+
+// Session is one TLS connection over a poller.Conn; it implements
+// poller.Codec.
+type Session struct {
+	srv      *Server
+	deadline time.Time
+	w        wire
+	tc       *tls.Conn
+}
+
+// Open implements poller.Codec. Before the handshake completes it buffers
+// wire for the handshake goroutine (starting it once a whole first record
+// is there) and returns no plaintext.
+func (s *Session) Open(dst, in []byte) (plain, reply []byte, err error) {
+	w := &s.w
+	w.mu.Lock()
+	switch w.mode {
+	case modeEstablished:
+		if len(w.in) == 0 {
+			w.in = in // borrowed: fully taken by crypto/tls below
+		} else {
+			w.in = append(w.in, in...)
+		}
+		w.mu.Unlock()
+		dst, err = s.decrypt(dst)
+		w.mu.Lock()
+		w.in, reply, w.out = nil, w.out, nil
+		w.mu.Unlock()
+		return dst, reply, err
+	case modeHello, modeHandshake:
+		if len(w.in)+len(in) > maxHandshakeBytes {
+			w.mu.Unlock()
+			return dst, nil, s.refused(ErrHandshakeTooLarge)
+		}
+		w.in = append(w.in, in...)
+		if err = s.startLocked(); errors.Is(err, ErrNotTLS) && looksLikeHTTP(w.in) {
+			reply = []byte(plainHTTPAnswer)
+		}
+		w.mu.Unlock()
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+		if err != nil {
+			err = s.refused(err)
+		}
+		return dst, reply, err
+	}
+	w.mu.Unlock()
+	return dst, nil, ErrClosed
+}
+
+// plainHTTPAnswer is what a plain-HTTP request on the TLS port gets, as
+// Go's net/http answers it, so an operator sees the mistake.
+const plainHTTPAnswer = "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" +
+	"Client sent an HTTP request to an HTTPS server.\n"
+
+// looksLikeHTTP reports whether b starts like an HTTP/1.x request line:
+// an upper-case method and a space.
+func looksLikeHTTP(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case c == ' ':
+			return i > 0
+		case c < 'A' || c > 'Z' || i > 10:
+			return false
+		}
+	}
+	return false
+}
+
+// refused reports a first flight refused before any handshake started
+// (garbage, too large, pool full) to Options.Handshaked, and returns err.
+func (s *Session) refused(err error) error {
+	if cb := s.srv.opts.Handshaked; cb != nil {
+		cb(tls.ConnectionState{}, err)
+	}
+	return err
+}
+
+// decrypt reads plaintext records until crypto/tls needs more bytes.
+func (s *Session) decrypt(dst []byte) ([]byte, error) {
+	for {
+		if cap(dst)-len(dst) < 4<<10 {
+			dst = slices.Grow(dst, 16<<10)
+		}
+		n, err := s.tc.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if errors.Is(err, errWouldBlock) {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
+}
+
+// startLocked checks the first record and, once it is complete, starts
+// the handshake on the pool.
+func (s *Session) startLocked() error {
+	w := &s.w
+	if w.mode != modeHello {
+		return nil
+	}
+	complete, err := firstRecord(w.in)
+	if !complete || err != nil {
+		return err
+	}
+	w.mode = modeHandshake
+	if s.srv.pool.Submit(s.handshake) != nil {
+		w.mode = modeClosed
+		return ErrBusy
+	}
+	return nil
+}
+
+// firstRecord checks the start of a client's first flight: a handshake
+// record (content type 22, RFC 8446 section 5.1) of a 3.x legacy version
+// and at most maxRecordLen bytes. complete reports that the whole record
+// is in b.
+func firstRecord(b []byte) (complete bool, err error) {
+	if len(b) > 0 && b[0] != recordHandshake || len(b) > 1 && b[1] != 3 {
+		return false, ErrNotTLS
+	}
+	if len(b) < recordHeaderLen {
+		return false, nil
+	}
+	n := int(binary.BigEndian.Uint16(b[3:5]))
+	if n > maxRecordLen {
+		return false, ErrNotTLS
+	}
+	return len(b) >= recordHeaderLen+n, nil
+}
+
+// handshake runs on the pool. On success the session turns established
+// and asks the loop to decrypt what arrived behind the handshake.
+func (s *Session) handshake() {
+	ctx, cancel := context.WithDeadline(context.Background(), s.deadline)
+	err := s.tc.HandshakeContext(ctx)
+	cancel()
+	w := &s.w
+	w.mu.Lock()
+	if err == nil && w.mode != modeHandshake {
+		err = ErrClosed
+	}
+	if err == nil {
+		w.mode = modeEstablished
+	}
+	w.mu.Unlock()
+	if cb := s.srv.opts.Handshaked; cb != nil {
+		cb(s.tc.ConnectionState(), err)
+	}
+	if err != nil {
+		w.pc.Close() // the alert crypto/tls wrote goes out, then FIN
+		return
+	}
+	w.pc.Wake()
+}
+
+// Seal implements poller.Codec: it encrypts p into records of its own.
+func (s *Session) Seal(p []byte) ([]byte, error) {
+	w := &s.w
+	w.mu.Lock()
+	est := w.mode == modeEstablished
+	w.mu.Unlock()
+	if !est {
+		return nil, ErrNotEstablished
+	}
+	if _, err := s.tc.Write(p); err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	out := w.out
+	w.out = nil
+	w.mu.Unlock()
+	return out, nil
+}
+
+// Detach hands the session to a blocking reader (net/http) over nc, the
+// same socket taken out of the poller: the result is the *tls.Conn,
+// continuing the session. Call it on the loop goroutine, from OnData.
+func (s *Session) Detach(nc net.Conn) net.Conn {
+	w := &s.w
+	w.mu.Lock()
+	w.mode, w.nc, w.in = modeDetached, nc, nil
+	w.mu.Unlock()
+	return s.tc
+}
+
+// Close ends the session: a handshake waiting for bytes returns.
+func (s *Session) Close() { _ = s.w.Close() }
+
+// State is the negotiated state (version, cipher suite, ALPN, peer
+// certificates); zero before the handshake completes.
+func (s *Session) State() tls.ConnectionState { return s.tc.ConnectionState() }
+
+// ClientCertMissing reports whether the server asks for client
+// certificates (Options.ClientCAs) and this client presented none that
+// verified: the HTTP API refuses such a client under mutual TLS.
+func (s *Session) ClientCertMissing() bool {
+	return s.srv.opts.ClientCAs != nil && len(s.tc.ConnectionState().VerifiedChains) == 0
+}
