@@ -50,17 +50,20 @@ func closeWith(t *testing.T, c *fantest.Client, code ws.StatusCode) {
 // (promlint) for every fanout_ family, each family has a help text, the
 // close-code label stays within the known codes, the process descriptor
 // metrics are served, and docs/metrics.md lists exactly what is served.
+//
+// The node terminates TLS, so that the families served only with TLS on
+// are linted and checked against the docs too.
 func TestMetricsExpositionLintsAndMatchesTheDocs(t *testing.T) {
-	cfg := fantest.Config()
-	n := fantest.Start(t, cfg, nil)
-	c := fantest.Dial(t, n.URL("app-key"), nil)
+	n, _ := startTLS(t)
+	cfg := n.Cfg
+	c := dialTLS(t, n, n.ClientTLS)
 	c.Subscribe("news")
 	if st, body := n.Publish(t, cfg.Apps[0], "news", "flash", "hello"); st != 200 {
 		t.Fatalf("publish %d %s", st, body)
 	}
 	c.Expect("flash")
 	for _, code := range []ws.StatusCode{3001, 4444, 4999, 1000} {
-		closeWith(t, fantest.Dial(t, n.URL("app-key"), nil), code)
+		closeWith(t, dialTLS(t, n, n.ClientTLS), code)
 	}
 	var text []byte
 	deadline := time.Now().Add(10 * time.Second)
