@@ -41,7 +41,9 @@ func (s *Sender) collect(batch []Event) ([]Event, bool) {
 		case <-t.C:
 			return batch, false
 		case <-s.stop:
-			return batch, true
+			// Events already queued join this batch rather than wait for
+			// one of their own.
+			return s.takeQueued(batch), true
 		}
 	}
 	return batch, false
