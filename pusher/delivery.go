@@ -17,6 +17,11 @@ import (
 // hold at most queueLimit events. An event that finds no room is refused
 // (ErrBusy), never queued without bound.
 //
+// laneWork is about three seconds of writing at the rate two cores
+// reach: with a quarter of it, a burst of ten publishes to an 18,000
+// subscriber channel already drew 503s although the node kept up (see
+// BENCHMARKS.md, "One big channel").
+//
 // A worker takes up to batchLimit events of one channel at a time, at
 // most batchBytes of frames, and writes them to each subscriber in one
 // writev. Channels with queued events wait in one round-robin line that
@@ -26,7 +31,7 @@ import (
 // so it cannot starve the others.
 const (
 	laneLimit  = 64
-	laneWork   = 1 << 17
+	laneWork   = 1 << 19
 	queueLimit = 4096
 	batchLimit = 64
 	batchBytes = 64 << 10
