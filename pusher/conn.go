@@ -30,6 +30,10 @@ type conn struct {
 	id    uint64 // socket id: node in the high 32 bits, sequence in the low
 	phase atomic.Uint32
 	echo  bool
+	// transport is decided when the request is answered; tagged: an event
+	// stream of several channels with history, whose ids name the channel.
+	transport transport
+	tagged    bool
 	// upgraded is set once the 101 is sent.
 	upgraded bool
 	// deflBits is 0 without permessage-deflate; with it, the LZ77 window

@@ -49,6 +49,10 @@ func (s *Server) handshake(c *conn, data []byte) int {
 		return 0
 	}
 	if !head.Upgrade {
+		if key, ok := sseKey(&head); ok {
+			s.sseOpen(c, head, key)
+			return len(data)
+		}
 		s.handOff(c, data)
 		return len(data)
 	}

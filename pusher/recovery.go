@@ -146,6 +146,9 @@ func parseRecover(raw json.RawMessage) *broker.Position {
 func (s *Server) subscribed(c *conn, name string, data []byte) {
 	st := c.pendingRecovery(name)
 	if st == nil {
+		if c.transport == transportSSE { // a stream has no subscription events
+			return
+		}
 		s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, stringData(data), ""))
 		s.replayCache(c, name)
 		return
@@ -177,10 +180,12 @@ func (s *Server) recover(c *conn, name string, st *recovery, data []byte) {
 	r.mu.Lock()
 	if ok {
 		for i := range page.Events {
-			s.send(c, publicationFrame(&page.Events[i]))
+			s.send(c, replayFrame(c, &page.Events[i]))
 		}
 	}
-	s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, stringData(recoveryData(data, ok, page.Position)), ""))
+	if b := recoveredFrame(c, name, data, st.asked, ok, page.Position); b != nil {
+		s.send(c, b)
+	}
 	for i, b := range st.held {
 		if !replayed(page.Position, st.heldPos[i]) {
 			s.send(c, b)
