@@ -186,13 +186,14 @@ func (s *Server) recover(c *conn, name string, st *recovery, data []byte) {
 	if b := recoveredFrame(c, name, data, st.asked, ok, page.Position); b != nil {
 		s.send(c, b)
 	}
+	upTo := replayedUpTo(c, ok, page.Position)
 	for i, b := range st.held {
-		if !replayed(page.Position, st.heldPos[i]) {
+		if !replayed(upTo, st.heldPos[i]) {
 			s.send(c, b)
 		}
 	}
-	st.held, st.heldPos, st.buffering, st.last = nil, nil, false, page.Position
-	if page.Position.IsZero() && r.m[name] == st {
+	st.held, st.heldPos, st.buffering, st.last = nil, nil, false, upTo
+	if upTo.IsZero() && r.m[name] == st {
 		r.del(name)
 	}
 	r.mu.Unlock()

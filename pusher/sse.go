@@ -432,6 +432,18 @@ func recoveredFrame(c *conn, name string, data []byte, asked, ok bool, pos broke
 	return appendSSE(nil, "fanout:recovery_failed", name, stringData(recoveryData([]byte("{}"), false, pos)), "", pos, c.tagged)
 }
 
+// replayedUpTo is the position up to which c has the channel's events
+// once a recovery that read pos ends: pos on a WebSocket, whose
+// subscription_succeeded names it; on a stream, which has no such event,
+// only what was replayed (nothing unless ok), so that no event held back
+// meanwhile is lost.
+func replayedUpTo(c *conn, ok bool, pos broker.Position) broker.Position {
+	if c.transport == transportSSE && !ok {
+		return broker.Position{}
+	}
+	return pos
+}
+
 // sseClose is the last event of a stream closed by the server: a
 // pusher:error with the Pusher close code, as a WebSocket client gets
 // before its close frame.
