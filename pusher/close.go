@@ -61,7 +61,7 @@ func (s *Server) closeWith(c *conn, code frame.StatusCode, reason string, drop b
 	c.code.Store(uint32(code))
 	var b []byte
 	switch {
-	case c.transport == transportSSE: // no close handshake: the event, then FIN
+	case c.transport.sse(): // no close handshake: the event, then FIN
 		b = sseClose(code, reason)
 		s.opts.Metrics.MessagesOut(1, len(b))
 		c.pc.CloseWith(b, drop)

@@ -35,7 +35,7 @@ func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 		}
 		return s.OnData(pc, data) // decided meanwhile
 	case phaseOpen, phaseClosing:
-		if !c.upgraded { // an HTTP error, or an event stream, which reads nothing
+		if c.transport != transportWebSocket { // an HTTP error, or an event stream, which reads nothing
 			return len(data)
 		}
 		return s.frames(c, data)

@@ -238,7 +238,7 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, a *admissi
 		c.deflBits = uint8(cmp.Or(o.DeflateWindowBits, frame.FullWindowBits))
 	}
 	c.dec.Init(frame.DecoderOptions{MaxMessageSize: s.opts.MaxMessageSize, Deflate: o.Deflate})
-	c.upgraded = true
+	c.transport = transportWebSocket
 	established := 0 // bytes of connection_established, a message like any other
 	if a != nil {
 		s.admit(c, a)

@@ -66,7 +66,7 @@ func (s *Server) heartbeat(c *conn, now int64) {
 		s.closeWith(c, CodeUnauthorized, "unauthorized", false)
 		return
 	}
-	if c.transport == transportSSE {
+	if c.transport.sse() {
 		s.sseHeartbeat(c, now)
 		return
 	}

@@ -146,7 +146,7 @@ func parseRecover(raw json.RawMessage) *broker.Position {
 func (s *Server) subscribed(c *conn, name string, data []byte) {
 	st := c.pendingRecovery(name)
 	if st == nil {
-		if c.transport == transportSSE { // a stream has no subscription events
+		if c.transport.sse() { // a stream has no subscription events
 			return
 		}
 		s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, stringData(data), ""))

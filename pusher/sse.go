@@ -32,9 +32,19 @@ import (
 type transport uint8
 
 const (
-	transportWebSocket transport = iota // RFC 6455 frames
+	transportNone      transport = iota // not answered yet, or refused
+	transportWebSocket                  // RFC 6455 frames
 	transportSSE                        // text/event-stream
+	// transportSSETagged is a stream of several channels with history:
+	// its ids name their channel.
+	transportSSETagged
 )
+
+// sse reports an event stream.
+func (t transport) sse() bool { return t >= transportSSE }
+
+// tagged reports a stream whose ids name their channel.
+func (t transport) tagged() bool { return t == transportSSETagged }
 
 // sseSuffix ends the path of the event-stream endpoint.
 const sseSuffix = "/sse"
@@ -193,7 +203,9 @@ func (s *Server) sseStart(c *conn, r *sseRequest) {
 	}
 	_ = c.pc.Write(sseHead(app, origin))
 	c.transport = transportSSE
-	c.tagged = r.tagged
+	if r.tagged {
+		c.transport = transportSSETagged
+	}
 	s.admit(c, &admission{app: app, authed: r.token != "", claims: claims})
 	// Join before the connection turns open: the loop's OnClose leaves
 	// only open connections, so whoever fails the turn below undoes this.
@@ -402,8 +414,8 @@ func (d *delivery) sse(tagged bool) []byte {
 // encoded is the bytes of d for c: its transport's encoding.
 func (d *delivery) encoded(c *conn) []byte {
 	switch {
-	case c.transport == transportSSE:
-		return d.sse(c.tagged)
+	case c.transport.sse():
+		return d.sse(c.transport.tagged())
 	case c.deflBits != 0:
 		return d.compressed(c.deflBits)
 	}
@@ -412,8 +424,8 @@ func (d *delivery) encoded(c *conn) []byte {
 
 // replayFrame is a kept event as c's transport writes it.
 func replayFrame(c *conn, p *broker.Publication) []byte {
-	if c.transport == transportSSE {
-		return ssePublication(p, c.tagged)
+	if c.transport.sse() {
+		return ssePublication(p, c.transport.tagged())
 	}
 	return publicationFrame(p)
 }
@@ -423,13 +435,13 @@ func replayFrame(c *conn, p *broker.Publication) []byte {
 // else a fanout:recovery_failed event whose id is the channel's current
 // position, so that the client's next Last-Event-ID starts from there.
 func recoveredFrame(c *conn, name string, data []byte, asked, ok bool, pos broker.Position) []byte {
-	if c.transport != transportSSE {
+	if !c.transport.sse() {
 		return eventFrame("pusher_internal:subscription_succeeded", name, stringData(recoveryData(data, ok, pos)), "")
 	}
 	if ok || !asked {
 		return nil
 	}
-	return appendSSE(nil, "fanout:recovery_failed", name, stringData(recoveryData([]byte("{}"), false, pos)), "", pos, c.tagged)
+	return appendSSE(nil, "fanout:recovery_failed", name, stringData(recoveryData([]byte("{}"), false, pos)), "", pos, c.transport.tagged())
 }
 
 // replayedUpTo is the position up to which c has the channel's events
@@ -438,7 +450,7 @@ func recoveredFrame(c *conn, name string, data []byte, asked, ok bool, pos broke
 // only what was replayed (nothing unless ok), so that no event held back
 // meanwhile is lost.
 func replayedUpTo(c *conn, ok bool, pos broker.Position) broker.Position {
-	if c.transport == transportSSE && !ok {
+	if c.transport.sse() && !ok {
 		return broker.Position{}
 	}
 	return pos
