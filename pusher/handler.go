@@ -15,6 +15,9 @@ func (s *Server) OnOpen(pc *poller.Conn) {
 	c.closeBy.Store(deadline)
 	pc.Context = c
 	s.wheel(c).Add(c, unixTime(deadline))
+	if req, ok := s.returning.take(pc.Fd()); ok { // an event stream net/http handed back
+		s.OnData(pc, req)
+	}
 }
 
 // OnData implements poller.Handler.
