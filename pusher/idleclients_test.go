@@ -58,6 +58,7 @@ type idleClients struct {
 	addr          string
 	authed        bool
 	presenceEvery int // 0: none
+	sse           bool // event streams instead of WebSockets
 }
 
 // idleUser is connection i's user id: 6 characters, like many real ids.
@@ -69,7 +70,7 @@ func (ic idleClients) start(t *testing.T, count, first int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperIdleClients$", "-test.v=false")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d %t %d", ic.addr, count, first, ic.authed, ic.presenceEvery))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d %t %d %t", ic.addr, count, first, ic.authed, ic.presenceEvery, ic.sse))
 	stdin, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -106,7 +107,7 @@ func TestHelperIdleClients(t *testing.T) {
 	}
 	var ic idleClients
 	var count, first int
-	if _, err := fmt.Sscan(spec, &ic.addr, &count, &first, &ic.authed, &ic.presenceEvery); err != nil {
+	if _, err := fmt.Sscan(spec, &ic.addr, &count, &first, &ic.authed, &ic.presenceEvery, &ic.sse); err != nil {
 		fmt.Println("idle-clients: bad spec", spec)
 		os.Exit(2)
 	}
@@ -163,6 +164,9 @@ func (ic idleClients) hold(count, first int) ([]net.Conn, int, error) {
 // (and, for authenticated clients, every presenceEvery-th to presence-idle-<i/presenceEvery%100>).
 func (ic idleClients) dial(i int) (net.Conn, error) {
 	src := net.IPv4(127, 0, 0, byte(2+i/1000))
+	if ic.sse {
+		return dialIdleStream(ic.addr, src, i)
+	}
 	d := ws.Dialer{Timeout: 30 * time.Second, NetDial: func(ctx context.Context, network, a string) (net.Conn, error) {
 		nd := net.Dialer{LocalAddr: &net.TCPAddr{IP: src}}
 		return nd.DialContext(ctx, network, a)

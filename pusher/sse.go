@@ -108,7 +108,7 @@ func (s *Server) sseOpen(c *conn, head frame.RequestHead, key string) {
 		}
 		if s.pool.Submit(func() { s.sseStart(c, r) }) != nil {
 			s.opts.Metrics.Refused(RefusedUpgrade)
-			s.sseRefuse(c, app, head.Origin, http.StatusServiceUnavailable, "server busy, reconnect later", "busy")
+			s.sseRefuse(c, app, head.Origin, http.StatusServiceUnavailable, "server busy, reconnect later", "over_capacity")
 		}
 		return
 	}
@@ -193,11 +193,7 @@ func (s *Server) sseStart(c *conn, r *sseRequest) {
 			return
 		}
 	}
-	if status, msg := s.sseAllowed(app, r, &claims); status != 0 {
-		reason := "unauthorized"
-		if status != http.StatusUnauthorized {
-			reason = "forbidden_channel"
-		}
+	if status, msg, reason := s.sseAllowed(app, r, &claims); status != 0 {
 		s.sseRefuse(c, app, origin, status, msg, reason)
 		return
 	}
@@ -241,13 +237,14 @@ func (s *Server) sseStart(c *conn, r *sseRequest) {
 // sseAllowed applies the app's limits and auth mode and the token's
 // channel grants; a non-zero status refuses the stream. An SSE client
 // cannot answer a channel-auth challenge, so private and presence
-// channels need a grant in the token.
-func (s *Server) sseAllowed(app *App, r *sseRequest, claims *auth.Claims) (int, string) {
+// channels need a grant in the token. reason is the refusal's metric
+// label (Observer.UpgradeRejected).
+func (s *Server) sseAllowed(app *App, r *sseRequest, claims *auth.Claims) (status int, msg, reason string) {
 	if app.Disabled {
-		return http.StatusForbidden, "app disabled"
+		return http.StatusForbidden, "app disabled", "app_disabled"
 	}
 	if r.token == "" && app.Auth == AuthRequired {
-		return http.StatusUnauthorized, "token required"
+		return http.StatusUnauthorized, "token required", "unauthorized"
 	}
 	grants := auth.NewGrants(claims.Subject, claims.Channels)
 	for _, name := range r.channels {
@@ -255,17 +252,20 @@ func (s *Server) sseAllowed(app *App, r *sseRequest, claims *auth.Claims) (int, 
 		switch {
 		case kind == kindPublic:
 		case r.token == "":
-			return http.StatusUnauthorized, "token required for " + name
+			return http.StatusUnauthorized, "token required for " + name, "unauthorized"
 		case grants.Empty() || !grants.Match(claims.Subject, name):
-			return http.StatusForbidden, "channel not granted: " + name
+			return http.StatusForbidden, "channel not granted: " + name, "unauthorized"
 		case kind == kindPresence && claims.Subject == "":
-			return http.StatusForbidden, "presence needs the token's sub"
+			return http.StatusForbidden, "presence needs the token's sub", "unauthorized"
 		}
 	}
-	if s.atCapacity() || (app.MaxConnections > 0 && app.Conns() >= app.MaxConnections) {
-		return http.StatusServiceUnavailable, "over capacity"
+	if s.atCapacity() {
+		return http.StatusServiceUnavailable, "over capacity", "over_capacity"
 	}
-	return 0, ""
+	if app.MaxConnections > 0 && app.Conns() >= app.MaxConnections {
+		return http.StatusServiceUnavailable, "app over connection quota", "over_quota"
+	}
+	return 0, "", ""
 }
 
 // sseRefuse answers an event-stream request with an HTTP error whose body
