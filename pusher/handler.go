@@ -67,5 +67,8 @@ func (s *Server) OnClose(pc *poller.Conn, err error) {
 	s.conns.Add(-1)
 	c.app.conns.Add(-1)
 	s.opts.Metrics.ConnClosed(c.app.ID, int(c.closeCode()))
+	if to, ok := s.opts.Metrics.(TransportObserver); ok {
+		to.TransportClosed(c.transport.String())
+	}
 	s.debug("connection closed", c, "code", c.closeCode(), "err", err)
 }

@@ -214,6 +214,9 @@ func (s *Server) unadmit(c *conn) {
 // entry fires, the log line.
 func (s *Server) welcome(c *conn) {
 	s.opts.Metrics.ConnOpened(c.app.ID)
+	if to, ok := s.opts.Metrics.(TransportObserver); ok {
+		to.TransportOpened(c.transport.String())
+	}
 	// The entry OnOpen added for the upgrade deadline fires (no later than
 	// now+UpgradeTimeout), finds the connection open and moves on to its
 	// heartbeat: one entry per connection, unless a deadline comes sooner.

@@ -46,6 +46,22 @@ func (t transport) sse() bool { return t >= transportSSE }
 // tagged reports a stream whose ids name their channel.
 func (t transport) tagged() bool { return t == transportSSETagged }
 
+// String is the transport's metric label (TransportObserver).
+func (t transport) String() string {
+	if t.sse() {
+		return "sse"
+	}
+	return "websocket"
+}
+
+// TransportObserver is an optional extension of Observer, found with a
+// type assertion: connections opened and closed by transport ("websocket"
+// or "sse"), called beside ConnOpened and ConnClosed.
+type TransportObserver interface {
+	TransportOpened(transport string)
+	TransportClosed(transport string)
+}
+
 // sseSuffix ends the path of the event-stream endpoint.
 const sseSuffix = "/sse"
 

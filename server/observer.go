@@ -36,6 +36,12 @@ func (o observer) Publish(app, result string) {
 	o.m.Published(app, r)
 }
 
+// TransportOpened implements pusher.TransportObserver.
+func (o observer) TransportOpened(t string) { o.m.TransportOpened(t) }
+
+// TransportClosed implements pusher.TransportObserver.
+func (o observer) TransportClosed(t string) { o.m.TransportClosed(t) }
+
 // HistoryAppended implements pusher.HistoryObserver.
 func (o observer) HistoryAppended(app string, n int) { o.m.HistoryAppended(app, n) }
 
