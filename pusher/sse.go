@@ -380,7 +380,7 @@ func appendSSE(dst []byte, event, channel, data, userID string, pos broker.Posit
 		dst = appendSSELine(dst, pos.String(), ' ')
 		if tagged {
 			dst = append(dst, ' ')
-			dst = append(dst, channel...)
+			dst = appendSSELine(dst, channel, ' ')
 		}
 		dst = append(dst, '\n')
 	}
