@@ -30,6 +30,9 @@ type RequestHead struct {
 	Host, Origin           string
 	Authorization, Cookie  string
 	Protocols, Extensions  string // Sec-WebSocket-Protocol, Sec-WebSocket-Extensions
+	// LastEventID is the Last-Event-ID header an EventSource sends when it
+	// reconnects (WHATWG HTML, server-sent events).
+	LastEventID string
 	// Upgrade: the request asks for a WebSocket upgrade (Upgrade: websocket
 	// and a Connection header with the token upgrade).
 	Upgrade bool
@@ -131,6 +134,8 @@ func (h *RequestHead) setHeader(name, value []byte) {
 		h.Protocols = join(h.Protocols, value, ", ")
 	case equalFold(name, "Sec-WebSocket-Extensions"):
 		h.Extensions = join(h.Extensions, value, ", ")
+	case equalFold(name, "Last-Event-ID"):
+		h.LastEventID = string(value)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 var help = map[string]string{
 	"fanout_connections":                              "WebSocket connections open now, by app id.",
 	"fanout_connections_opened_total":                 "Connections accepted (upgrade completed), by app id.",
+	"fanout_transport_connections":                    "Connections open now, by transport (websocket, sse).",
+	"fanout_transport_connections_opened_total":       "Connections admitted, by transport (websocket, sse).",
 	"fanout_connections_closed_total":                 "Connections closed, by WebSocket close code; codes the server does not know count as other.",
 	"fanout_upgrades_rejected_total":                  "Upgrades refused before a connection existed, by reason.",
 	"fanout_messages_in_total":                        "WebSocket data messages received from clients.",

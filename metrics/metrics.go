@@ -27,6 +27,7 @@ type Metrics struct {
 
 	acceptErrors *family
 	capacity     *vm.Gauge
+	transports   transports
 
 	appsMu sync.RWMutex
 	apps   map[string]*appMetrics
@@ -67,6 +68,7 @@ func New() *Metrics {
 		apps:              make(map[string]*appMetrics),
 	}
 	m.closed = newCloseCodes(s)
+	m.transports = newTransports(s)
 	m.initCapacity(s)
 	for _, op := range []string{"publish", "subscribe", "presence"} {
 		m.broker.get(op) // served at zero from the start

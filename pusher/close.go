@@ -60,13 +60,20 @@ func (s *Server) closeWith(c *conn, code frame.StatusCode, reason string, drop b
 	}
 	c.code.Store(uint32(code))
 	var b []byte
-	if code >= 4000 && !c.echo {
+	switch {
+	case c.transport.sse(): // no close handshake: the event, then FIN
+		b = sseClose(code, reason)
+		s.opts.Metrics.MessagesOut(1, len(b))
+		c.pc.CloseWith(b, drop)
+		c.pc.Close()
+	case code >= 4000 && !c.echo:
 		b = append(b, errorFrame(int(code), reason)...)
 		s.opts.Metrics.MessagesOut(1, len(b))
+		fallthrough
+	default:
+		c.pc.CloseWith(frame.AppendClose(b, code, reason), drop)
 	}
-	b = frame.AppendClose(b, code, reason)
 	deadline := s.now() + int64(s.opts.CloseTimeout)
 	c.closeBy.Store(deadline)
-	c.pc.CloseWith(b, drop)
 	s.wheel(c).Add(c, unixTime(deadline))
 }

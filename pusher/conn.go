@@ -31,8 +31,9 @@ type conn struct {
 	id    uint64 // socket id: node in the high 32 bits, sequence in the low
 	phase atomic.Uint32
 	echo  bool
-	// upgraded is set once the 101 is sent.
-	upgraded bool
+	// transport is decided when the request is answered: WebSocket once
+	// the 101 is sent; none while in handshake or after an HTTP error.
+	transport transport
 	// deflBits is 0 without permessage-deflate; with it, the LZ77 window
 	// in bits (8-15) of the frames compressed for this client (the
 	// server_max_window_bits it asked for, else 15).

@@ -10,6 +10,12 @@
 //	    │                 │                                                                ▲
 //	    └── HTTP error ───┴── peer's close frame: answer it, poller.Conn.Close ────────────┘
 //
+// A connection's transport is decided when its request is answered:
+// WebSocket (the 101), or an event stream (GET /app/{key}/sse answered
+// 200, see sse.go), which takes the same path with its own encoding of
+// events (made once per delivery), comment-line heartbeats and no close
+// handshake: a last pusher:error event, then FIN, then closing as above.
+//
 // The poller's loop goroutine owns reads and the final close (OnClose);
 // any goroutine may start a close by sending the close frame
 // (conn.closeWith), and the heartbeat wheel enforces the deadline by
@@ -54,6 +60,13 @@
 // one worker per channel at a time (which keeps the channel's order). A
 // flooded channel occupies at most one worker and delays the others in
 // line by at most one pass over its subscribers.
+//
+// An event stream whose token is checked on the pool joins its channels
+// there while the connection is still verifying (OnClose leaves only open
+// connections): whoever fails to turn it open undoes the joins. A stream
+// request that reaches net/http on a kept-alive connection is handed back
+// to a loop (poller.Adopt) and answered by OnOpen; the handler goroutine
+// does not stay.
 //
 // Recovery (channels with history): the loop goroutine registers a
 // connection's recovery before it joins the channel; delivery workers

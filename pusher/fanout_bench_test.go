@@ -27,7 +27,7 @@ func BenchmarkPublish10kSubscribers(b *testing.B) {
 	conns := waitConns(b, s, subscribers)
 	for _, c := range conns { // as if each had upgraded and subscribed
 		c.app = app
-		c.upgraded = true
+		c.transport = transportWebSocket
 		c.dec.Init(frame.DecoderOptions{})
 		c.phase.Store(phaseOpen)
 		s.join(c, "bench")

@@ -22,8 +22,15 @@ const maxGoroutines = 100
 // process (server, test framework and all) to run fewer than 100
 // goroutines.
 func TestIdleConnectionsFewGoroutines(t *testing.T) {
+	fewGoroutines(t, idleClients{})
+}
+
+// fewGoroutines holds idleConns idle connections of clients (addr set
+// here) and requires fewer than maxGoroutines in this process.
+func fewGoroutines(t *testing.T, clients idleClients) {
 	n := fantest.Start(t, fantest.Config(), nil)
-	startIdleClients(t, n.Addr(), idleConns, 0) // returns once every one is subscribed
+	clients.addr = n.Addr()
+	clients.start(t, idleConns, 0) // returns once every one is subscribed
 	waitConns(t, n, idleConns)
 	// Pool workers that served the handshakes expire after their idle
 	// time; wait for the count to settle, bounded by the hang guard.

@@ -18,6 +18,9 @@ func (s *Server) OnOpen(pc *poller.Conn) {
 		pc.SetCodec(s.opts.TLS.NewSession(pc, unixTime(deadline)))
 	}
 	s.wheel(c).Add(c, unixTime(deadline))
+	if req, ok := s.returning.take(pc.Fd()); ok { // an event stream net/http handed back
+		s.OnData(pc, req)
+	}
 }
 
 // OnData implements poller.Handler.
@@ -38,7 +41,7 @@ func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 		}
 		return s.OnData(pc, data) // decided meanwhile
 	case phaseOpen, phaseClosing:
-		if !c.upgraded { // refused with an HTTP error: wait for the peer to go
+		if c.transport != transportWebSocket { // an HTTP error, or an event stream, which reads nothing
 			return len(data)
 		}
 		return s.frames(c, data)
@@ -70,5 +73,8 @@ func (s *Server) OnClose(pc *poller.Conn, err error) {
 	s.conns.Add(-1)
 	c.app.conns.Add(-1)
 	s.opts.Metrics.ConnClosed(c.app.ID, int(c.closeCode()))
+	if to, ok := s.opts.Metrics.(TransportObserver); ok {
+		to.TransportClosed(c.transport.String())
+	}
 	s.debug("connection closed", c, "code", c.closeCode(), "err", err)
 }

@@ -55,6 +55,10 @@ func (s *Server) handshake(c *conn, data []byte) int {
 			s.refuse(c, http.StatusForbidden, "client certificate required", "unauthorized")
 			return len(data)
 		}
+		if key, ok := sseKey(&head); ok {
+			s.sseOpen(c, head, key)
+			return len(data)
+		}
 		s.handOff(c, data)
 		return len(data)
 	}
@@ -216,6 +220,9 @@ func (s *Server) unadmit(c *conn) {
 // entry fires, the log line.
 func (s *Server) welcome(c *conn) {
 	s.opts.Metrics.ConnOpened(c.app.ID)
+	if to, ok := s.opts.Metrics.(TransportObserver); ok {
+		to.TransportOpened(c.transport.String())
+	}
 	// The entry OnOpen added for the upgrade deadline fires (no later than
 	// now+UpgradeTimeout), finds the connection open and moves on to its
 	// heartbeat: one entry per connection, unless a deadline comes sooner.
@@ -240,7 +247,7 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, a *admissi
 		c.deflBits = uint8(cmp.Or(o.DeflateWindowBits, frame.FullWindowBits))
 	}
 	c.dec.Init(frame.DecoderOptions{MaxMessageSize: s.opts.MaxMessageSize, Deflate: o.Deflate})
-	c.upgraded = true
+	c.transport = transportWebSocket
 	established := 0 // bytes of connection_established, a message like any other
 	if a != nil {
 		s.admit(c, a)

@@ -66,6 +66,10 @@ func (s *Server) heartbeat(c *conn, now int64) {
 		s.closeWith(c, CodeUnauthorized, "unauthorized", false)
 		return
 	}
+	if c.transport.sse() {
+		s.sseHeartbeat(c, now)
+		return
+	}
 	last, ping := c.lastSeen.Load(), c.pingSent.Load()
 	if ping != 0 && last >= ping { // answered: any frame counts
 		c.pingSent.CompareAndSwap(ping, 0)

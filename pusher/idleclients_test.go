@@ -64,6 +64,7 @@ type idleClients struct {
 	addr          string
 	authed        bool
 	presenceEvery int // 0: none
+	sse           bool // event streams instead of WebSockets
 	caFile        string
 	tls           *tls.Config // made from caFile in the child
 }
@@ -77,7 +78,7 @@ func (ic idleClients) start(t *testing.T, count, first int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperIdleClients$", "-test.v=false")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d %t %d %s", ic.addr, count, first, ic.authed, ic.presenceEvery, cmp.Or(ic.caFile, "-")))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("FANOUT_IDLE_CLIENTS=%s %d %d %t %d %t %s", ic.addr, count, first, ic.authed, ic.presenceEvery, ic.sse, cmp.Or(ic.caFile, "-")))
 	stdin, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -114,7 +115,7 @@ func TestHelperIdleClients(t *testing.T) {
 	}
 	var ic idleClients
 	var count, first int
-	if _, err := fmt.Sscan(spec, &ic.addr, &count, &first, &ic.authed, &ic.presenceEvery, &ic.caFile); err != nil {
+	if _, err := fmt.Sscan(spec, &ic.addr, &count, &first, &ic.authed, &ic.presenceEvery, &ic.sse, &ic.caFile); err != nil {
 		fmt.Println("idle-clients: bad spec", spec)
 		os.Exit(2)
 	}
@@ -177,6 +178,9 @@ func (ic idleClients) hold(count, first int) ([]net.Conn, int, error) {
 // (and, for authenticated clients, every presenceEvery-th to presence-idle-<i/presenceEvery%100>).
 func (ic idleClients) dial(i int) (net.Conn, error) {
 	src := net.IPv4(127, 0, 0, byte(2+i/1000))
+	if ic.sse {
+		return dialIdleStream(ic.addr, src, i)
+	}
 	scheme := "ws://"
 	if ic.tls != nil {
 		scheme = "wss://"

@@ -68,7 +68,7 @@ func (s *Server) deliverBatch(b *batch, key shard.Key, ps []broker.Publication) 
 			s.hub.SetCache(key, msg, unixTime(s.now()), cacheTTL)
 		}
 		exclude, _ := parseSocketID(p.SocketID)
-		b.ds = append(b.ds, &delivery{msg: msg, exclude: exclude, channel: p.Channel, pos: p.Position})
+		b.ds = append(b.ds, &delivery{msg: msg, exclude: exclude, channel: p.Channel, pos: p.Position, src: p})
 	}
 	defer clear(b.ds) // hold no frames between batches
 	ch := s.hub.Lookup(key)
@@ -146,6 +146,12 @@ type delivery struct {
 	once    sync.Once
 	packed  []byte
 
+	// src is the event (alive until the batch is written), and its SSE
+	// encodings, made once when the first event-stream recipient needs one.
+	src                    *broker.Publication
+	sseOnce, sseTaggedOnce sync.Once
+	sseMsg, sseTagged      []byte
+
 	smallMu sync.Mutex
 	small   map[uint8][]byte // window bits → frame; nil until needed
 }
@@ -199,10 +205,7 @@ func (s *Server) writeAll(ds []*delivery, subs []*conn, iovp *[][]byte) {
 			if c.id == d.exclude {
 				continue
 			}
-			b := d.msg
-			if c.deflBits != 0 {
-				b = d.compressed(c.deflBits)
-			}
+			b := d.encoded(c)
 			if !d.pos.IsZero() && c.held(d.channel, d.pos, b) {
 				continue // a recovery in progress writes it after the replay
 			}

@@ -146,6 +146,9 @@ func parseRecover(raw json.RawMessage) *broker.Position {
 func (s *Server) subscribed(c *conn, name string, data []byte) {
 	st := c.pendingRecovery(name)
 	if st == nil {
+		if c.transport.sse() { // a stream has no subscription events
+			return
+		}
 		s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, stringData(data), ""))
 		s.replayCache(c, name)
 		return
@@ -177,17 +180,20 @@ func (s *Server) recover(c *conn, name string, st *recovery, data []byte) {
 	r.mu.Lock()
 	if ok {
 		for i := range page.Events {
-			s.send(c, publicationFrame(&page.Events[i]))
+			s.send(c, replayFrame(c, &page.Events[i]))
 		}
 	}
-	s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, stringData(recoveryData(data, ok, page.Position)), ""))
+	if b := recoveredFrame(c, name, data, st.asked, ok, page.Position); b != nil {
+		s.send(c, b)
+	}
+	upTo := replayedUpTo(c, ok, page.Position)
 	for i, b := range st.held {
-		if !replayed(page.Position, st.heldPos[i]) {
+		if !replayed(upTo, st.heldPos[i]) {
 			s.send(c, b)
 		}
 	}
-	st.held, st.heldPos, st.buffering, st.last = nil, nil, false, page.Position
-	if page.Position.IsZero() && r.m[name] == st {
+	st.held, st.heldPos, st.buffering, st.last = nil, nil, false, upTo
+	if upTo.IsZero() && r.m[name] == st {
 		r.del(name)
 	}
 	r.mu.Unlock()

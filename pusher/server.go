@@ -31,12 +31,14 @@ type Server struct {
 	ownPool  bool
 	http     *http.Server
 	handoff  *handoffListener
-	node     uint64
-	seq      atomic.Uint32
-	clock    atomic.Int64 // unix nanoseconds, advanced by the ticker
-	conns    atomic.Int64 // upgraded connections
-	draining atomic.Bool
-	stop     chan struct{}
+	// returning are event-stream requests net/http hands back (sse_return.go).
+	returning returning
+	node      uint64
+	seq       atomic.Uint32
+	clock     atomic.Int64 // unix nanoseconds, advanced by the ticker
+	conns     atomic.Int64 // upgraded connections
+	draining  atomic.Bool
+	stop      chan struct{}
 	// queues are the delivery workers' queues; pending counts events
 	// queued or being written; tasks hands parts of a big channel's
 	// fan-out to the helpers.
@@ -132,6 +134,7 @@ func (s *Server) Listen(addr string) error {
 	}
 	// Plain HTTP (the API) gets bounded reads and writes too: a slow body
 	// must not hold a goroutine for ever.
+	handler = s.sseReturn(handler)
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: s.opts.UpgradeTimeout,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		MaxHeaderBytes: s.opts.MaxRequestSize, IdleTimeout: 60 * time.Second}

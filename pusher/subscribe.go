@@ -201,7 +201,7 @@ func presenceSnapshot(ch *shard.Channel[*conn]) []byte {
 
 // replayCache sends a cache channel's last event, or pusher:cache_miss.
 func (s *Server) replayCache(c *conn, name string) {
-	if !isCache(name) {
+	if !isCache(name) || c.transport.sse() {
 		return
 	}
 	last, first := s.hub.CacheOrMiss(shard.Key{App: c.app.ID, Name: name}, unixTime(s.now()), cacheMissEvery)

@@ -16,6 +16,9 @@ var rejectReasons = map[string]metrics.RejectReason{
 	"forbidden_origin": metrics.RejectForbiddenOrigin, "bad_request": metrics.RejectBadRequest,
 	"too_large": metrics.RejectTooLarge, "timeout": metrics.RejectTimeout,
 	"over_capacity": metrics.RejectOverCapacity, "draining": metrics.RejectDraining,
+	// busy: the token check found no room on the pool; the client was
+	// closed with 4100 like one over capacity.
+	"busy": metrics.RejectOverCapacity,
 }
 
 func (o observer) ConnOpened(app string)           { o.m.ConnectionOpened(app) }
@@ -35,6 +38,12 @@ func (o observer) Publish(app, result string) {
 	}
 	o.m.Published(app, r)
 }
+
+// TransportOpened implements pusher.TransportObserver.
+func (o observer) TransportOpened(t string) { o.m.TransportOpened(t) }
+
+// TransportClosed implements pusher.TransportObserver.
+func (o observer) TransportClosed(t string) { o.m.TransportClosed(t) }
 
 // HistoryAppended implements pusher.HistoryObserver.
 func (o observer) HistoryAppended(app string, n int) { o.m.HistoryAppended(app, n) }
