@@ -1,8 +1,6 @@
-package sse
+package interop
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,9 +18,6 @@ import (
 	"github.com/fanout/fanout/internal/fantest"
 )
 
-// interopDir is where the scripts and their npm packages are.
-const interopDir = ".."
-
 // needPackages fails the test unless node and the npm packages are there.
 func needPackages(t *testing.T, pkgs ...string) {
 	t.Helper()
@@ -30,31 +25,10 @@ func needPackages(t *testing.T, pkgs ...string) {
 		t.Fatal("node not found: install Node.js, then run `make deps-node`")
 	}
 	for _, p := range pkgs {
-		if _, err := os.Stat(filepath.Join(interopDir, "node_modules", p, "package.json")); err != nil {
+		if _, err := os.Stat(filepath.Join("node_modules", p, "package.json")); err != nil {
 			t.Fatalf("npm package %s missing in test/interop: run `make deps-node`", p)
 		}
 	}
-}
-
-// runNode runs a script in test/interop with extra environment; it fails
-// the test unless the script exits 0.
-func runNode(t *testing.T, env []string, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", args...)
-	cmd.Dir = interopDir
-	cmd.Env = append(os.Environ(), env...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node %s: %v\n%s", strings.Join(args, " "), err, out.String())
-	}
-	if testing.Verbose() {
-		t.Logf("node %s:\n%s", strings.Join(args, " "), out.String())
-	}
-	return out.String()
 }
 
 // sseApp requires tokens, allows origins and keeps history on orders-*.
@@ -66,13 +40,13 @@ func sseApp(origins ...string) config.App {
 	return a
 }
 
-func startNode(t *testing.T, a config.App) *fantest.Node {
+func startSSENode(t *testing.T, a config.App) *fantest.Node {
 	cfg := fantest.Config()
 	cfg.Apps = []config.App{a}
 	return fantest.Start(t, cfg, nil)
 }
 
-func mint(t *testing.T, a config.App, sub string, channels ...string) string {
+func sseToken(t *testing.T, a config.App, sub string, channels ...string) string {
 	t.Helper()
 	tok, err := auth.Mint(a.Secret, auth.MintOptions{Subject: sub, Channels: channels, TTL: 10 * time.Minute})
 	if err != nil {
@@ -87,19 +61,11 @@ func mint(t *testing.T, a config.App, sub string, channels ...string) string {
 func TestEventSourceNode(t *testing.T) {
 	needPackages(t, "eventsource", "pusher")
 	a := sseApp()
-	n := startNode(t, a)
+	n := startSSENode(t, a)
 	host, port, _ := net.SplitHostPort(n.Addr())
 	runNode(t, []string{"FANOUT_HOST=" + host, "FANOUT_PORT=" + port, "FANOUT_APP_ID=" + a.ID,
-		"FANOUT_KEY=" + a.Key, "FANOUT_SECRET=" + a.Secret, "SSE_TOKEN=" + mint(t, a, "sse-user", "private-sse-*")},
+		"FANOUT_KEY=" + a.Key, "FANOUT_SECRET=" + a.Secret, "SSE_TOKEN=" + sseToken(t, a, "sse-user", "private-sse-*")},
 		"--test", "sse.mjs")
-}
-
-// pageResult is one line of browser/run.mjs.
-type pageResult struct {
-	URL    string   `json:"url"`
-	OK     bool     `json:"ok"`
-	Detail string   `json:"detail"`
-	Log    []string `json:"log"`
 }
 
 // TestBrowserEventSource: EventSource with withCredentials in headless
@@ -126,10 +92,10 @@ func TestBrowserEventSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := sseApp("http://" + good.Addr().String())
-	n := startNode(t, a)
-	tok := mint(t, a, "browser-user", "private-browser-*")
-	serve(t, good, page(t, n, a, tok, "allowed"))
-	serve(t, bad, page(t, n, a, tok, "refused"))
+	n := startSSENode(t, a)
+	tok := sseToken(t, a, "browser-user", "private-browser-*")
+	servePage(t, good, ssePage(t, n, a, tok, "allowed"))
+	servePage(t, bad, ssePage(t, n, a, tok, "refused"))
 	out := runNode(t, []string{"CHROMIUM=" + chromium}, "browser/run.mjs",
 		"http://"+good.Addr().String()+"/", "http://"+bad.Addr().String()+"/")
 	var results []pageResult
@@ -170,22 +136,22 @@ func TestBrowserEventSource(t *testing.T) {
 	}
 }
 
-func serve(t *testing.T, l net.Listener, h http.Handler) {
+func servePage(t *testing.T, l net.Listener, h http.Handler) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
 }
 
-// page serves browser/sse.html: its response sets the HttpOnly token
+// ssePage serves browser/sse.html: its response sets the HttpOnly token
 // cookie, which the browser sends to the node at the same host (cookies
 // are per host, not per port) when the EventSource asks withCredentials.
-func page(t *testing.T, n *fantest.Node, a config.App, tok, expect string) http.Handler {
+func ssePage(t *testing.T, n *fantest.Node, a config.App, tok, expect string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: auth.DefaultTokenCookie, Value: tok, Path: "/",
 			HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		http.ServeFile(w, r, filepath.Join(interopDir, "browser", "sse.html"))
+		http.ServeFile(w, r, filepath.Join("browser", "sse.html"))
 	})
 	mux.HandleFunc("GET /config.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
