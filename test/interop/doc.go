@@ -18,6 +18,11 @@
 // the script's request, over one node and over two nodes sharing a
 // redis-server the test starts.
 //
+// sse.mjs runs the npm eventsource client against a node's Server-Sent
+// Events endpoint (events the pusher SDK publishes, refusals, resume by
+// Last-Event-ID), and browser/sse.html runs EventSource in headless
+// Chromium with a token cookie from an allowed and a disallowed origin.
+//
 // The package has no code of its own besides this comment.
 //
 // # Concurrency
