@@ -17,13 +17,24 @@ type control struct {
 
 // Publish implements broker.Broker: the publications go out as one
 // pipeline (one round trip for a burst), each to its channel's Redis
-// channel, in order. Any failure returns broker.ErrUnavailable.
+// channel, in order. Any failure returns broker.ErrUnavailable, and so
+// does a publication to a channel whose subscription this node lost (its
+// pub/sub connection failed, or a cluster failover moved the slot) and
+// has not had confirmed again: Redis would take it, and this node's
+// subscribers would never see it.
 func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	if b.isClosed() {
 		return broker.ErrClosed
 	}
 	if len(ps) == 0 {
 		return nil
+	}
+	if b.lost.Load() != 0 {
+		for i := range ps {
+			if b.restoring(b.channelName(ps[i].App, ps[i].Channel)) {
+				return broker.ErrUnavailable
+			}
+		}
 	}
 	cmds := make(rueidis.Commands, 0, len(ps))
 	var kept []int // indexes of ps (and cmds) that keep history
