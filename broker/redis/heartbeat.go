@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/fanout/fanout/broker"
@@ -45,6 +46,9 @@ func (b *Broker) beat() {
 	expiry := time.Now().Add(b.opts.NodeTTL).UnixMilli()
 	cmd := b.client.B().Zadd().Key(b.nodesKey()).ScoreMember().ScoreMember(float64(expiry), b.opts.NodeID).Build()
 	added, err := b.client.Do(ctx, cmd).AsInt64()
+	if err == nil {
+		b.measureSkew(ctx)
+	}
 	was := b.healthy.Swap(err == nil)
 	switch {
 	case err != nil:
@@ -57,6 +61,18 @@ func (b *Broker) beat() {
 		}
 		b.resync()
 	}
+}
+
+// measureSkew sets clockSkew from Redis's TIME, taking the reply to
+// stand for the middle of the round trip.
+func (b *Broker) measureSkew(ctx context.Context) {
+	before := time.Now()
+	t, err := b.client.Do(ctx, b.client.B().Time().Build()).AsIntSlice()
+	if err != nil || len(t) != 2 {
+		return
+	}
+	mid := before.Add(time.Since(before) / 2)
+	b.clockSkew.Store(t[0]*1000 + t[1]/1000 - mid.UnixMilli())
 }
 
 // resync rewrites this node's subscription counts and presence entries

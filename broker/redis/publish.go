@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 
 	"github.com/fanout/fanout/broker"
 	"github.com/redis/rueidis"
@@ -36,13 +37,16 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 			}
 		}
 	}
+	ctx, cancel := b.call(ctx)
+	defer cancel()
+	dl := b.redisDeadline(ctx)
 	cmds := make(rueidis.Commands, 0, len(ps))
 	var kept []int // indexes of ps (and cmds) that keep history
 	for i := range ps {
 		p := &ps[i]
 		if b.policy != nil {
 			if spec, ok := b.policy.HistoryFor(p.App, p.Channel); ok {
-				cmd, err := b.publishKeptCmd(p, spec)
+				cmd, err := b.publishKeptCmd(p, spec, dl)
 				if err != nil {
 					return err
 				}
@@ -55,7 +59,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		if err != nil {
 			return err
 		}
-		cmds = append(cmds, b.publishCmd(b.channelName(p.App, p.Channel), string(msg)))
+		cmds = append(cmds, b.publishCmd(b.channelName(p.App, p.Channel), string(msg), dl))
 	}
 	if kept == nil {
 		return b.send(ctx, cmds)
@@ -66,14 +70,9 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 // sendKept is send for a pipeline with history scripts: it also reads
 // the positions the scripts assigned into ps.
 func (b *Broker) sendKept(ctx context.Context, cmds rueidis.Commands, ps []broker.Publication, kept []int) error {
-	ctx, cancel := b.call(ctx)
-	defer cancel()
 	res := b.client.DoMulti(ctx, cmds...)
-	for _, r := range res {
-		if err := r.Error(); err != nil {
-			b.opts.Logger.Warn("redis publish failed", "err", err)
-			return broker.ErrUnavailable
-		}
+	if err := b.checkSent(res); err != nil {
+		return err
 	}
 	for _, i := range kept {
 		if !setPosition(&ps[i], res[i]) {
@@ -90,26 +89,67 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 		return broker.ErrClosed
 	}
 	msg, _ := json.Marshal(control{Op: "terminate", App: app, User: userID})
-	return b.send(ctx, rueidis.Commands{b.publishCmd(b.controlName(), string(msg))})
-}
-
-func (b *Broker) send(ctx context.Context, cmds rueidis.Commands) error {
 	ctx, cancel := b.call(ctx)
 	defer cancel()
-	for _, r := range b.client.DoMulti(ctx, cmds...) {
+	return b.send(ctx, rueidis.Commands{b.publishCmd(b.controlName(), string(msg), b.redisDeadline(ctx))})
+}
+
+// send runs a pipeline of publish scripts within ctx.
+func (b *Broker) send(ctx context.Context, cmds rueidis.Commands) error {
+	return b.checkSent(b.client.DoMulti(ctx, cmds...))
+}
+
+// checkSent turns a failed command, or a script that found its deadline
+// passed (it answers -1), into broker.ErrUnavailable.
+func (b *Broker) checkSent(res []rueidis.RedisResult) error {
+	for _, r := range res {
 		if err := r.Error(); err != nil {
 			b.opts.Logger.Warn("redis publish failed", "err", err)
+			return broker.ErrUnavailable
+		}
+		if n, err := r.AsInt64(); err == nil && n < 0 {
+			b.opts.Logger.Warn("redis publish ran after its deadline; not sent")
 			return broker.ErrUnavailable
 		}
 	}
 	return nil
 }
 
-func (b *Broker) publishCmd(channel, msg string) rueidis.Completed {
+// expiredSource is the head of every publish script: ARGV[1] is the
+// publication's deadline in Redis's clock (unix ms, see redisDeadline);
+// past it the script does nothing and answers -1. A command that waited
+// in a stalled Redis (SIGSTOP, a long fork) beyond the caller's timeout
+// was answered 503 already, and a later publication of the channel may
+// have gone out through another connection: running it now would send
+// a refused event after an accepted newer one.
+const expiredSource = `local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1]) then return -1 end
+`
+
+// publishSource publishes ARGV[3] on ARGV[2] with command ARGV[4]
+// (PUBLISH or SPUBLISH) before the deadline ARGV[1]; KEYS[1] is the
+// channel's name, so a cluster routes the script to the channel's shard.
+const publishSource = expiredSource + `return redis.call(ARGV[4], ARGV[2], ARGV[3])`
+
+// publishCmd publishes msg on a Redis channel unless Redis runs it after
+// the deadline dl (redisDeadline).
+func (b *Broker) publishCmd(channel, msg, dl string) rueidis.Completed {
+	return b.client.B().Eval().Script(publishSource).Numkeys(1).Key(channel).Arg(dl, channel, msg, b.publishVerb()).Build()
+}
+
+// publishVerb is the publish command of the deployment.
+func (b *Broker) publishVerb() string {
 	if b.opts.Cluster {
-		return b.client.B().Spublish().Channel(channel).Message(msg).Build()
+		return "SPUBLISH"
 	}
-	return b.client.B().Publish().Channel(channel).Message(msg).Build()
+	return "PUBLISH"
+}
+
+// redisDeadline is ctx's deadline in Redis's clock (unix ms), as the
+// heartbeat last measured the offset between the clocks.
+func (b *Broker) redisDeadline(ctx context.Context) string {
+	dl, _ := ctx.Deadline()
+	return strconv.FormatInt(dl.UnixMilli()+b.clockSkew.Load(), 10)
 }
 
 // onMessage hands one Redis message to the handler.
