@@ -2,6 +2,8 @@ package redis_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -82,4 +84,43 @@ func TestFrozenRedisLosesNothing(t *testing.T) {
 	if !sub.Listening("app", "x") {
 		t.Fatal("subscription not confirmed after the freeze")
 	}
+}
+
+// TestLostSubscriptionRefusesPublishes: Redis drops the node's pub/sub
+// connection (CLIENT KILL TYPE pubsub) while the node publishes to its
+// own channel. Until the subscription is confirmed again publishes are
+// refused; every one accepted is delivered.
+func TestLostSubscriptionRefusesPublishes(t *testing.T) {
+	srv := startRedis(t)
+	n, err := redis.New(redis.Options{URL: srv.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	h := &seenHandler{}
+	_ = n.Start(h)
+	n.Subscribe("app", "x")
+	eventually(t, 5*time.Second, "listening", func() bool { return n.Listening("app", "x") })
+	if _, err := srv.do("CLIENT", "KILL", "TYPE", "pubsub"); err != nil {
+		t.Fatal(err)
+	}
+	var accepted []string
+	refused := 0
+	for i := 0; len(accepted) < 20; i++ {
+		d := fmt.Sprint(i)
+		if err := n.Publish(context.Background(), broker.Publication{App: "app", Channel: "x", Event: "e", Data: d}); err == nil {
+			accepted = append(accepted, d)
+		} else {
+			refused++
+		}
+		time.Sleep(time.Millisecond)
+	}
+	eventually(t, 5*time.Second, "every accepted event delivered", func() bool { return len(h.seen()) >= len(accepted) })
+	if got := h.seen(); !slices.Equal(got, accepted) {
+		t.Fatalf("delivered %v, accepted %v", got, accepted)
+	}
+	if refused == 0 {
+		t.Fatal("no publish refused while the subscription was being restored")
+	}
+	t.Logf("%d refused while restoring, %d accepted and delivered", refused, len(accepted))
 }

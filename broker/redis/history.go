@@ -25,8 +25,8 @@ func (b *Broker) historyKeys(app, channel string) []string {
 // publishHistorySource appends one publication and publishes it, in one
 // atomic step: ARGV the deadline (see expiredSource), epoch for a new
 // stream, size, ttl in ms, the publication's JSON without a position,
-// the pub/sub channel, the publish command. It returns {epoch, offset},
-// or -1 past the deadline. The position goes first into the JSON, so
+// the pub/sub channel, the publish command. It returns {epoch, offset,
+// receivers}, or -1 past the deadline. The position goes first into the JSON, so
 // every node decodes it with the rest.
 const publishHistorySource = expiredSource + `
 local e = redis.call('HGET', KEYS[2], 'e')
@@ -40,8 +40,8 @@ local msg = '{"p":{"epoch":"' .. e .. '","offset":' .. o .. '},' .. string.sub(A
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '0-' .. o, 'm', msg)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call(ARGV[7], ARGV[6], msg)
-return {e, o}
+local n = redis.call(ARGV[7], ARGV[6], msg)
+return {e, o, n}
 `
 
 // readHistoryScript reads a stream: ARGV epoch for a new stream, ttl in
@@ -103,10 +103,10 @@ func (b *Broker) publishKeptCmd(p *broker.Publication, spec broker.HistorySpec, 
 	).Build(), nil
 }
 
-// setPosition reads the script's answer {epoch, offset} into p.
+// setPosition reads the script's answer {epoch, offset, receivers} into p.
 func setPosition(p *broker.Publication, r rueidis.RedisResult) bool {
 	vals, err := r.ToArray()
-	if err != nil || len(vals) != 2 {
+	if err != nil || len(vals) != 3 {
 		return false
 	}
 	epoch, _ := vals[0].ToString()

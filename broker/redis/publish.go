@@ -62,7 +62,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		cmds = append(cmds, b.publishCmd(b.channelName(p.App, p.Channel), string(msg), dl))
 	}
 	if kept == nil {
-		return b.send(ctx, cmds)
+		return b.checkSent(b.client.DoMulti(ctx, cmds...), ps)
 	}
 	return b.sendKept(ctx, cmds, ps, kept)
 }
@@ -71,7 +71,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 // the positions the scripts assigned into ps.
 func (b *Broker) sendKept(ctx context.Context, cmds rueidis.Commands, ps []broker.Publication, kept []int) error {
 	res := b.client.DoMulti(ctx, cmds...)
-	if err := b.checkSent(res); err != nil {
+	if err := b.checkSent(res, ps); err != nil {
 		return err
 	}
 	for _, i := range kept {
@@ -91,24 +91,35 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 	msg, _ := json.Marshal(control{Op: "terminate", App: app, User: userID})
 	ctx, cancel := b.call(ctx)
 	defer cancel()
-	return b.send(ctx, rueidis.Commands{b.publishCmd(b.controlName(), string(msg), b.redisDeadline(ctx))})
+	cmd := b.publishCmd(b.controlName(), string(msg), b.redisDeadline(ctx))
+	return b.checkSent(b.client.DoMulti(ctx, cmd), nil)
 }
 
-// send runs a pipeline of publish scripts within ctx.
-func (b *Broker) send(ctx context.Context, cmds rueidis.Commands) error {
-	return b.checkSent(b.client.DoMulti(ctx, cmds...))
-}
-
-// checkSent turns a failed command, or a script that found its deadline
-// passed (it answers -1), into broker.ErrUnavailable.
-func (b *Broker) checkSent(res []rueidis.RedisResult) error {
-	for _, r := range res {
+// checkSent turns into broker.ErrUnavailable a failed command, a script
+// that found its deadline passed (it answers -1), and a publication of
+// ps (nil: no such check) that reached no subscriber although this node
+// holds a subscription to its channel: Redis dropped that subscription
+// and this node has not noticed yet, so its own subscribers missed it.
+func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication) error {
+	for i, r := range res {
 		if err := r.Error(); err != nil {
 			b.opts.Logger.Warn("redis publish failed", "err", err)
 			return broker.ErrUnavailable
 		}
-		if n, err := r.AsInt64(); err == nil && n < 0 {
+		n, err := r.AsInt64()
+		if err != nil { // a history script: {epoch, offset, receivers}
+			vals, _ := r.ToArray()
+			if len(vals) != 3 {
+				continue // setPosition refuses it
+			}
+			n, _ = vals[2].AsInt64()
+		}
+		if n < 0 {
 			b.opts.Logger.Warn("redis publish ran after its deadline; not sent")
+			return broker.ErrUnavailable
+		}
+		if n == 0 && ps != nil && b.holds(b.channelName(ps[i].App, ps[i].Channel)) {
+			b.opts.Logger.Warn("redis publish reached no subscriber while this node is subscribed; refused", "channel", ps[i].Channel)
 			return broker.ErrUnavailable
 		}
 	}

@@ -130,6 +130,15 @@ func (b *Broker) restoring(name string) bool {
 	return in != nil && in.lost
 }
 
+// holds reports whether this node has, or is restoring, a confirmed
+// subscription to the Redis channel name.
+func (b *Broker) holds(name string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	in := b.subs[name]
+	return in != nil && in.refs > 0 && (in.active || in.lost)
+}
+
 // listenWait bounds AwaitListening while Redis cannot confirm (it is
 // down): the client is answered anyway and the subscription is restored
 // when Redis returns.
