@@ -72,8 +72,9 @@
 //     waited in a stalled Redis past the point where its caller was
 //     answered 503 does nothing, so it cannot arrive after a newer
 //     accepted event of its channel sent through another connection.
-//     The script costs Redis CPU: BenchmarkPublishRedis measures about
-//     a third of plain PUBLISH's rate when Redis is the bottleneck.
+//     The script costs Redis CPU: BenchmarkPublishRedis measured a
+//     third to two thirds of plain PUBLISH's rate when Redis is the
+//     bottleneck (channels with history were scripts already).
 //   - When a pub/sub connection is lost anyway (Redis restarted, a
 //     cluster master failed over, a slot moved), each channel whose
 //     confirmed subscription went with it refuses publications
