@@ -15,6 +15,7 @@ import (
 type Broker struct {
 	opts   Options
 	client rueidis.Client
+	psOpts rueidis.ClientOption // for the pub/sub connections (see dedicate)
 	h      broker.Handler
 	policy broker.HistoryPolicy // from h at Start; nil keeps no history
 
@@ -23,6 +24,14 @@ type Broker struct {
 	wg   sync.WaitGroup
 
 	healthy atomic.Bool
+	// clockSkew is Redis's clock minus this node's, in ms, as the
+	// heartbeat last measured it (see redisDeadline).
+	clockSkew atomic.Int64
+	// lost counts the interests whose confirmed subscription a lost
+	// connection or a moved slot took away and that are not confirmed
+	// again yet (interest.lost); Publish looks them up only while it is
+	// not zero. Written under mu.
+	lost atomic.Int64
 
 	mu      sync.Mutex
 	closed  bool
@@ -63,7 +72,10 @@ func New(o Options) (*Broker, error) {
 		o.Logger.Warn("redis unreachable at start; serving local clients, publishes answer 503 until it returns",
 			"addr", redactURL(o.URL), "err", err)
 	}
-	b := &Broker{opts: o, client: c, subs: map[string]*interest{}, conns: map[string]*psConn{},
+	ps := co
+	ps.ForceSingleClient = true // one server per client: Redis or one master
+	ps.ConnWriteTimeout = -1    // no reply timeout, no background PING
+	b := &Broker{opts: o, client: c, psOpts: ps, subs: map[string]*interest{}, conns: map[string]*psConn{},
 		reroute: make(chan struct{}, 1)}
 	b.ctx, b.stop = context.WithCancel(context.Background())
 	b.dir.init()

@@ -56,6 +56,37 @@
 // directory again from its local mirror. A standalone Redis that is down
 // when New is called is the same outage: the broker starts unready.
 //
+// An accepted publication must reach every node subscribed to its
+// channel, and Redis pub/sub neither stores nor replays. Three rules keep
+// the publish path honest about that:
+//
+//   - A stalled Redis (SIGSTOP, a long fork, a slow disk) does not cost
+//     the pub/sub connections: they have clients of their own without
+//     rueidis's reply timeout and background PING (TCP keepalive still
+//     ends them when the peer is gone), so subscriptions, and messages
+//     Redis had queued on them, survive the stall. Subscribe commands on
+//     them wait without a timeout for the same reason.
+//   - Every publication runs as a short script that first compares
+//     Redis's clock (TIME) with the caller's deadline, translated into
+//     Redis's clock by the offset the heartbeat measures: a command that
+//     waited in a stalled Redis past the point where its caller was
+//     answered 503 does nothing, so it cannot arrive after a newer
+//     accepted event of its channel sent through another connection.
+//     The script costs Redis CPU: BenchmarkPublishRedis measured a
+//     third to two thirds of plain PUBLISH's rate when Redis is the
+//     bottleneck (channels with history were scripts already).
+//   - When a pub/sub connection is lost anyway (Redis restarted, a
+//     cluster master failed over, a slot moved), each channel whose
+//     confirmed subscription went with it refuses publications
+//     (ErrUnavailable) until Redis confirms it again, so this node's own
+//     subscribers never miss an accepted event. While nothing is being
+//     restored the check is one atomic load.
+//
+// Not covered: another node's subscribers during the moments that node
+// needs to subscribe again on a newly promoted cluster master (the
+// publishing node cannot see that from here), and messages Redis had
+// queued on a connection that was really lost (a restarted Redis).
+//
 // # Concurrency
 //
 // Every method is safe for concurrent use. Subscribe, Unsubscribe and the

@@ -1,9 +1,11 @@
 package redis
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/redis/rueidis"
 	"time"
 )
 
@@ -43,8 +45,19 @@ func (b *Broker) beat() {
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	expiry := time.Now().Add(b.opts.NodeTTL).UnixMilli()
-	cmd := b.client.B().Zadd().Key(b.nodesKey()).ScoreMember().ScoreMember(float64(expiry), b.opts.NodeID).Build()
-	added, err := b.client.Do(ctx, cmd).AsInt64()
+	before := time.Now()
+	r, err := beatScript.Exec(ctx, b.client, []string{b.nodesKey()},
+		[]string{strconv.FormatInt(expiry, 10), b.opts.NodeID}).AsIntSlice()
+	if err == nil && len(r) != 3 {
+		err = errMalformedBeat
+	}
+	var added int64
+	if err == nil {
+		added = r[0]
+		// The reply stands for the middle of the round trip.
+		mid := before.Add(time.Since(before) / 2)
+		b.clockSkew.Store(r[1]*1000 + r[2]/1000 - mid.UnixMilli())
+	}
 	was := b.healthy.Swap(err == nil)
 	switch {
 	case err != nil:
@@ -58,6 +71,18 @@ func (b *Broker) beat() {
 		b.resync()
 	}
 }
+
+// beatScript sets a node's expiry ARGV[1] (unix ms) in the nodes set
+// KEYS[1] and returns {added, Redis's TIME seconds, microseconds}: the
+// clock is read on the server that holds the set, in the same round trip,
+// for clockSkew (see redisDeadline).
+var beatScript = rueidis.NewLuaScript(`
+local added = redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local t = redis.call('TIME')
+return {added, tonumber(t[1]), tonumber(t[2])}
+`)
+
+var errMalformedBeat = errors.New("redis: malformed heartbeat reply")
 
 // resync rewrites this node's subscription counts and presence entries
 // from the local mirror.

@@ -23,24 +23,25 @@ func (b *Broker) historyKeys(app, channel string) []string {
 }
 
 // publishHistorySource appends one publication and publishes it, in one
-// atomic step: ARGV epoch for a new stream, size, ttl in ms, the
-// publication's JSON without a position, the pub/sub channel, the publish
-// command. It returns {epoch, offset}. The position goes first into the
-// JSON, so every node decodes it with the rest.
-const publishHistorySource = `
+// atomic step: ARGV the deadline (see expiredSource), epoch for a new
+// stream, size, ttl in ms, the publication's JSON without a position,
+// the pub/sub channel, the publish command. It returns {epoch, offset,
+// receivers}, or -1 past the deadline. The position goes first into the JSON, so
+// every node decodes it with the rest.
+const publishHistorySource = expiredSource + `
 local e = redis.call('HGET', KEYS[2], 'e')
 if not e then
-  e = ARGV[1]
+  e = ARGV[2]
   redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[2], 'e', e, 'o', 0)
 end
 local o = redis.call('HINCRBY', KEYS[2], 'o', 1)
-local msg = '{"p":{"epoch":"' .. e .. '","offset":' .. o .. '},' .. string.sub(ARGV[4], 2)
-redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '0-' .. o, 'm', msg)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call(ARGV[6], ARGV[5], msg)
-return {e, o}
+local msg = '{"p":{"epoch":"' .. e .. '","offset":' .. o .. '},' .. string.sub(ARGV[5], 2)
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '0-' .. o, 'm', msg)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+local n = redis.call(ARGV[7], ARGV[6], msg)
+return {e, o, n}
 `
 
 // readHistoryScript reads a stream: ARGV epoch for a new stream, ttl in
@@ -90,26 +91,22 @@ const maxLuaOffset = 1 << 53
 // and publishes it, for the publish pipeline: EVAL with the script's
 // text, so a burst keeps its order in one round trip and Redis needs no
 // prior SCRIPT LOAD (it caches the compiled script itself).
-func (b *Broker) publishKeptCmd(p *broker.Publication, spec broker.HistorySpec) (rueidis.Completed, error) {
+func (b *Broker) publishKeptCmd(p *broker.Publication, spec broker.HistorySpec, dl string) (rueidis.Completed, error) {
 	p.Position = broker.Position{}
 	msg, err := json.Marshal(p)
 	if err != nil {
 		return rueidis.Completed{}, err
 	}
-	cmd := "PUBLISH"
-	if b.opts.Cluster {
-		cmd = "SPUBLISH"
-	}
 	return b.client.B().Eval().Script(publishHistorySource).Numkeys(2).Key(b.historyKeys(p.App, p.Channel)...).Arg(
-		broker.NewEpoch(), strconv.Itoa(spec.Size), strconv.FormatInt(spec.TTL.Milliseconds(), 10),
-		string(msg), b.channelName(p.App, p.Channel), cmd,
+		dl, broker.NewEpoch(), strconv.Itoa(spec.Size), strconv.FormatInt(spec.TTL.Milliseconds(), 10),
+		string(msg), b.channelName(p.App, p.Channel), b.publishVerb(),
 	).Build(), nil
 }
 
-// setPosition reads the script's answer {epoch, offset} into p.
+// setPosition reads the script's answer {epoch, offset, receivers} into p.
 func setPosition(p *broker.Publication, r rueidis.RedisResult) bool {
 	vals, err := r.ToArray()
-	if err != nil || len(vals) != 2 {
+	if err != nil || len(vals) != 3 {
 		return false
 	}
 	epoch, _ := vals[0].ToString()

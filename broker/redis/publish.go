@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 
 	"github.com/fanout/fanout/broker"
 	"github.com/redis/rueidis"
@@ -17,7 +18,11 @@ type control struct {
 
 // Publish implements broker.Broker: the publications go out as one
 // pipeline (one round trip for a burst), each to its channel's Redis
-// channel, in order. Any failure returns broker.ErrUnavailable.
+// channel, in order. Any failure returns broker.ErrUnavailable, and so
+// does a publication to a channel whose subscription this node lost (its
+// pub/sub connection failed, or a cluster failover moved the slot) and
+// has not had confirmed again: Redis would take it, and this node's
+// subscribers would never see it.
 func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	if b.isClosed() {
 		return broker.ErrClosed
@@ -25,13 +30,23 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	if len(ps) == 0 {
 		return nil
 	}
+	if b.lost.Load() != 0 {
+		for i := range ps {
+			if b.restoring(b.channelName(ps[i].App, ps[i].Channel)) {
+				return broker.ErrUnavailable
+			}
+		}
+	}
+	ctx, cancel := b.call(ctx)
+	defer cancel()
+	dl := b.redisDeadline(ctx)
 	cmds := make(rueidis.Commands, 0, len(ps))
 	var kept []int // indexes of ps (and cmds) that keep history
 	for i := range ps {
 		p := &ps[i]
 		if b.policy != nil {
 			if spec, ok := b.policy.HistoryFor(p.App, p.Channel); ok {
-				cmd, err := b.publishKeptCmd(p, spec)
+				cmd, err := b.publishKeptCmd(p, spec, dl)
 				if err != nil {
 					return err
 				}
@@ -44,10 +59,10 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		if err != nil {
 			return err
 		}
-		cmds = append(cmds, b.publishCmd(b.channelName(p.App, p.Channel), string(msg)))
+		cmds = append(cmds, b.publishCmd(b.channelName(p.App, p.Channel), string(msg), dl))
 	}
 	if kept == nil {
-		return b.send(ctx, cmds)
+		return b.checkSent(b.client.DoMulti(ctx, cmds...), ps)
 	}
 	return b.sendKept(ctx, cmds, ps, kept)
 }
@@ -55,14 +70,9 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 // sendKept is send for a pipeline with history scripts: it also reads
 // the positions the scripts assigned into ps.
 func (b *Broker) sendKept(ctx context.Context, cmds rueidis.Commands, ps []broker.Publication, kept []int) error {
-	ctx, cancel := b.call(ctx)
-	defer cancel()
 	res := b.client.DoMulti(ctx, cmds...)
-	for _, r := range res {
-		if err := r.Error(); err != nil {
-			b.opts.Logger.Warn("redis publish failed", "err", err)
-			return broker.ErrUnavailable
-		}
+	if err := b.checkSent(res, ps); err != nil {
+		return err
 	}
 	for _, i := range kept {
 		if !setPosition(&ps[i], res[i]) {
@@ -79,26 +89,78 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 		return broker.ErrClosed
 	}
 	msg, _ := json.Marshal(control{Op: "terminate", App: app, User: userID})
-	return b.send(ctx, rueidis.Commands{b.publishCmd(b.controlName(), string(msg))})
-}
-
-func (b *Broker) send(ctx context.Context, cmds rueidis.Commands) error {
 	ctx, cancel := b.call(ctx)
 	defer cancel()
-	for _, r := range b.client.DoMulti(ctx, cmds...) {
+	cmd := b.publishCmd(b.controlName(), string(msg), b.redisDeadline(ctx))
+	return b.checkSent(b.client.DoMulti(ctx, cmd), nil)
+}
+
+// checkSent turns into broker.ErrUnavailable a failed command, a script
+// that found its deadline passed (it answers -1), and a publication of
+// ps (nil: no such check) that reached no subscriber although this node
+// holds a subscription to its channel: Redis dropped that subscription
+// and this node has not noticed yet, so its own subscribers missed it.
+func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication) error {
+	for i, r := range res {
 		if err := r.Error(); err != nil {
 			b.opts.Logger.Warn("redis publish failed", "err", err)
+			return broker.ErrUnavailable
+		}
+		n, err := r.AsInt64()
+		if err != nil { // a history script: {epoch, offset, receivers}
+			vals, _ := r.ToArray()
+			if len(vals) != 3 {
+				continue // setPosition refuses it
+			}
+			n, _ = vals[2].AsInt64()
+		}
+		if n < 0 {
+			b.opts.Logger.Warn("redis publish ran after its deadline; not sent")
+			return broker.ErrUnavailable
+		}
+		if n == 0 && ps != nil && b.holds(b.channelName(ps[i].App, ps[i].Channel)) {
+			b.opts.Logger.Warn("redis publish reached no subscriber while this node is subscribed; refused", "channel", ps[i].Channel)
 			return broker.ErrUnavailable
 		}
 	}
 	return nil
 }
 
-func (b *Broker) publishCmd(channel, msg string) rueidis.Completed {
+// expiredSource is the head of every publish script: ARGV[1] is the
+// publication's deadline in Redis's clock (unix ms, see redisDeadline);
+// past it the script does nothing and answers -1. A command that waited
+// in a stalled Redis (SIGSTOP, a long fork) beyond the caller's timeout
+// was answered 503 already, and a later publication of the channel may
+// have gone out through another connection: running it now would send
+// a refused event after an accepted newer one.
+const expiredSource = `local t = redis.call('TIME')
+if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1]) then return -1 end
+`
+
+// publishSource publishes ARGV[3] on ARGV[2] with command ARGV[4]
+// (PUBLISH or SPUBLISH) before the deadline ARGV[1]; KEYS[1] is the
+// channel's name, so a cluster routes the script to the channel's shard.
+const publishSource = expiredSource + `return redis.call(ARGV[4], ARGV[2], ARGV[3])`
+
+// publishCmd publishes msg on a Redis channel unless Redis runs it after
+// the deadline dl (redisDeadline).
+func (b *Broker) publishCmd(channel, msg, dl string) rueidis.Completed {
+	return b.client.B().Eval().Script(publishSource).Numkeys(1).Key(channel).Arg(dl, channel, msg, b.publishVerb()).Build()
+}
+
+// publishVerb is the publish command of the deployment.
+func (b *Broker) publishVerb() string {
 	if b.opts.Cluster {
-		return b.client.B().Spublish().Channel(channel).Message(msg).Build()
+		return "SPUBLISH"
 	}
-	return b.client.B().Publish().Channel(channel).Message(msg).Build()
+	return "PUBLISH"
+}
+
+// redisDeadline is ctx's deadline in Redis's clock (unix ms), as the
+// heartbeat last measured the offset between the clocks.
+func (b *Broker) redisDeadline(ctx context.Context) string {
+	dl, _ := ctx.Deadline()
+	return strconv.FormatInt(dl.UnixMilli()+b.clockSkew.Load(), 10)
 }
 
 // onMessage hands one Redis message to the handler.

@@ -67,7 +67,7 @@ func (b *Broker) runPubSub(p *psConn) {
 	defer b.wg.Done()
 	backoff := 50 * time.Millisecond
 	for b.ctx.Err() == nil {
-		dc, err := b.dedicate(p)
+		dc, release, err := b.dedicate(p)
 		if err == nil {
 			hooks := rueidis.PubSubHooks{
 				OnMessage:      b.onMessage,
@@ -80,6 +80,7 @@ func (b *Broker) runPubSub(p *psConn) {
 			dc.Close()
 			for range errs { // hooks are done once it closes
 			}
+			release()
 			if served {
 				backoff = 50 * time.Millisecond
 			}
@@ -98,18 +99,26 @@ func (b *Broker) runPubSub(p *psConn) {
 	}
 }
 
-// dedicate takes a connection of its own from the client (standalone) or
-// from the master's client (cluster).
-func (b *Broker) dedicate(p *psConn) (rueidis.DedicatedClient, error) {
-	c := b.client
+// dedicate opens p's connection: a client of its own to the Redis server
+// (standalone) or to the master (cluster), without rueidis's reply
+// timeout and background PING, so a Redis that stalls (a freeze, a long
+// fork) keeps the connection, its subscriptions and the messages it had
+// queued on it; TCP keepalive still ends it when the peer is gone. release
+// closes the client once the connection is done.
+func (b *Broker) dedicate(p *psConn) (dc rueidis.DedicatedClient, release func(), err error) {
+	co := b.psOpts
 	if b.opts.Cluster {
-		c = b.client.Nodes()[p.addr]
-		if c == nil {
-			return nil, errors.New("redis: cluster node " + p.addr + " unknown")
-		}
+		co.InitAddress = []string{p.addr}
 	}
-	dc, _ := c.Dedicate()
-	return dc, nil
+	c, err := rueidis.NewClient(co)
+	if err != nil {
+		if c != nil {
+			c.Close()
+		}
+		return nil, nil, err
+	}
+	dc, _ = c.Dedicate()
+	return dc, c.Close, nil
 }
 
 // resetConn marks every channel of p as not subscribed: a fresh
@@ -121,7 +130,7 @@ func (b *Broker) resetConn(p *psConn) {
 		if in.ps != p {
 			continue
 		}
-		in.sent, in.inflight, in.active = false, 0, false
+		b.dropLocked(in)
 		if in.refs > 0 {
 			p.dirty[name] = struct{}{}
 		} else if in.idle() {
@@ -201,14 +210,13 @@ func (b *Broker) sendSubs(dc rueidis.DedicatedClient, subs, unsubs []string) err
 	add(subs, true)
 	for len(cmds) > 0 {
 		n := min(len(cmds), subscribeBatch)
-		ctx, cancel := b.call(nil)
-		for _, r := range dc.DoMulti(ctx, cmds[:n]...) {
+		// No timeout: giving up on a stalled Redis would close the
+		// connection and lose what it queued for us (see dedicate).
+		for _, r := range dc.DoMulti(b.ctx, cmds[:n]...) {
 			if err := r.Error(); err != nil {
-				cancel()
 				return err
 			}
 		}
-		cancel()
 		cmds = cmds[n:]
 	}
 	return nil

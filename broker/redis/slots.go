@@ -79,7 +79,8 @@ func (b *Broker) applySlots(slots []string) {
 			if in.ps != nil {
 				delete(in.ps.dirty, name)
 			}
-			in.ps, in.sent, in.inflight, in.active = np, false, 0, false
+			in.ps = np
+			b.dropLocked(in)
 		}
 		if (in.refs > 0) != in.sent {
 			np.dirty[name] = struct{}{}

@@ -15,6 +15,7 @@ type interest struct {
 	sent     bool     // the last command sent for it was SUBSCRIBE
 	inflight int      // commands sent whose confirmation has not come
 	active   bool     // Redis confirmed the subscription
+	lost     bool     // it was confirmed, then its connection or slot was lost; Broker.lost counts these
 	waiters  []func() // AwaitListening callbacks until active
 }
 
@@ -46,6 +47,9 @@ func (b *Broker) adjust(name string, delta int) {
 		b.subs[name] = in
 	}
 	in.refs += delta
+	if in.refs <= 0 {
+		b.setLostLocked(in, false) // no local subscriber left to miss anything
+	}
 	if (in.refs > 0) != in.sent {
 		b.markLocked(name, in)
 	} else if in.idle() {
@@ -66,6 +70,9 @@ func (b *Broker) setActive(p *psConn, name string, subscribed bool) {
 		in.inflight--
 	} else if !subscribed && in.sent {
 		// Unasked: the cluster moved the channel's slot. Route it again.
+		if in.refs > 0 && in.active {
+			b.setLostLocked(in, true)
+		}
 		in.sent = false
 		b.rerouteLocked()
 	}
@@ -73,6 +80,7 @@ func (b *Broker) setActive(p *psConn, name string, subscribed bool) {
 	if in.inflight == 0 {
 		in.active = subscribed && in.sent
 		if in.active {
+			b.setLostLocked(in, false)
 			run, in.waiters = in.waiters, nil
 		}
 	}
@@ -83,6 +91,52 @@ func (b *Broker) setActive(p *psConn, name string, subscribed bool) {
 	for _, fn := range run {
 		fn()
 	}
+}
+
+// dropLocked records that in's subscription is gone (its connection was
+// lost, or its slot moved to another master): if it had been confirmed
+// and local subscribers still want it, publications are refused until it
+// is confirmed again (see Publish). b.mu is held.
+func (b *Broker) dropLocked(in *interest) {
+	if in.refs > 0 && (in.active || in.lost) {
+		b.setLostLocked(in, true)
+	}
+	in.sent, in.inflight, in.active = false, 0, false
+}
+
+func (b *Broker) setLostLocked(in *interest, lost bool) {
+	if in.lost == lost {
+		return
+	}
+	in.lost = lost
+	if lost {
+		b.lost.Add(1)
+	} else {
+		b.lost.Add(-1)
+	}
+}
+
+// restoring reports whether a publication to the Redis channel name
+// would miss this node's own subscribers: their subscription was lost
+// and is not confirmed again yet. It costs one atomic load while nothing
+// is being restored.
+func (b *Broker) restoring(name string) bool {
+	if b.lost.Load() == 0 {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	in := b.subs[name]
+	return in != nil && in.lost
+}
+
+// holds reports whether this node has, or is restoring, a confirmed
+// subscription to the Redis channel name.
+func (b *Broker) holds(name string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	in := b.subs[name]
+	return in != nil && in.refs > 0 && (in.active || in.lost)
 }
 
 // listenWait bounds AwaitListening while Redis cannot confirm (it is
