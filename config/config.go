@@ -46,7 +46,8 @@ type TLS struct {
 // Enabled reports whether TLS is configured.
 func (t TLS) Enabled() bool { return t.Cert != "" || t.Key != "" }
 
-// Heartbeat holds the activity timers of section 6 of the SPEC.
+// Heartbeat holds the activity timers (activity_timeout and pong_timeout, as
+// the Pusher protocol announces them in pusher:connection_established).
 type Heartbeat struct {
 	ActivityTimeout time.Duration `yaml:"activity_timeout"` // silence before pusher:ping; default 120s
 	PongTimeout     time.Duration `yaml:"pong_timeout"`     // wait for the pong, then 4201; default 30s

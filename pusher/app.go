@@ -40,7 +40,7 @@ func (m AuthMode) String() string {
 }
 
 // App is one tenant: its credentials, policies and limits. Zero values of
-// the limits mean the SPEC defaults given on each field.
+// the limits mean the documented defaults given on each field.
 type App struct {
 	ID, Key, Secret string
 	// Disabled apps refuse connections with 4003 and publishes with 403.

@@ -15,7 +15,7 @@ import (
 )
 
 // End-to-end proofs of channel authorization, presence, cache channels,
-// client events and the per-connection limits (SPEC sections 3-5).
+// client events and the per-connection limits.
 
 // dialAs opens a connection of app authenticated by a token for sub with
 // the given channel grants.

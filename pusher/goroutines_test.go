@@ -14,7 +14,7 @@ import (
 // per-process open-file limit.
 const idleConns = 10000
 
-// maxGoroutines is the bound of issue 2: no goroutine per connection.
+// maxGoroutines bounds the process: no goroutine per connection.
 const maxGoroutines = 100
 
 // TestIdleConnectionsFewGoroutines holds 10,000 idle subscribed

@@ -13,7 +13,7 @@ import (
 	"github.com/fanout/fanout/frame"
 )
 
-// Close codes of the Pusher protocol (SPEC section 3).
+// Close codes of the Pusher protocol (https://pusher.com/docs/channels/library_auth_reference/pusher-websockets-protocol/#error-codes).
 const (
 	CodeUnknownApp       frame.StatusCode = 4001
 	CodeAppDisabled      frame.StatusCode = 4003

@@ -29,7 +29,7 @@ func scrape(t *testing.T, n *fantest.Node) map[string]float64 {
 }
 
 // TestMetricsMoveWithRealTraffic drives real connections, publishes and
-// refusals, then checks that every SPEC metric is served and moved.
+// refusals, then checks that every documented metric is served and moved.
 func TestMetricsMoveWithRealTraffic(t *testing.T) {
 	cfg := fantest.Config()
 	n := fantest.Start(t, cfg, nil)
