@@ -128,7 +128,9 @@ func TestWriteBatchIsOneSyscall(t *testing.T) {
 // that bypass the codec show on the wire.
 type bracketCodec struct{}
 
-func (bracketCodec) Open(dst, wire []byte) ([]byte, []byte, error) { return append(dst, wire...), nil, nil }
+func (bracketCodec) Open(dst, wire []byte) ([]byte, []byte, error) {
+	return append(dst, wire...), nil, nil
+}
 func (bracketCodec) Seal(p []byte) ([]byte, error) {
 	return append(append([]byte{'['}, p...), ']'), nil
 }

@@ -63,7 +63,7 @@ func startIdleClients(t *testing.T, addr string, count, first int) {
 type idleClients struct {
 	addr          string
 	authed        bool
-	presenceEvery int // 0: none
+	presenceEvery int  // 0: none
 	sse           bool // event streams instead of WebSockets
 	caFile        string
 	tls           *tls.Config // made from caFile in the child

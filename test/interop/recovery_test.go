@@ -152,4 +152,3 @@ func (p *proxy) cut() {
 func (p *proxy) setDown(d bool) { p.mu.Lock(); p.down = d; p.mu.Unlock() }
 
 func (p *proxy) setTarget(a string) { p.mu.Lock(); p.target = a; p.mu.Unlock() }
-
