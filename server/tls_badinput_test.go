@@ -48,7 +48,9 @@ func TestTLSBadInput(t *testing.T) {
 	pki := fantest.NewPKI(t)
 	cfg := fantest.Config()
 	cfg.Server.TLS.Cert, cfg.Server.TLS.Key = pki.CertFile, pki.KeyFile
-	cfg.Server.UpgradeTimeout = time.Second
+	// Long enough for a good handshake under the race detector on a busy
+	// machine, short enough that a trickled hello is cut well within 5 s.
+	cfg.Server.UpgradeTimeout = 3 * time.Second
 	n := fantest.Start(t, cfg, nil)
 	n.ClientTLS = pki.ClientConfig()
 	hello := clientHello(t, pki.ClientConfig())
