@@ -101,6 +101,15 @@ func TestRedisWebhooksClusterWide(t *testing.T) {
 		clients = append(clients, cl)
 	}
 	eventually(t, 10*time.Second, "channel_occupied", func() bool { return h.count("channel_occupied", "news", "") > 0 })
+	// Occupancy reaches Redis after subscription_succeeded (each node
+	// flushes it in the background): leave only once both nodes are
+	// recorded, or a slow flush is a real vacate and occupy in between.
+	for _, n := range []node{a, b} {
+		eventually(t, 10*time.Second, "occupancy recorded", func() bool {
+			r, err := srv.do("SCARD", "t:no:"+n.b.NodeID())
+			return err == nil && r == ":1"
+		})
+	}
 	for _, cl := range clients {
 		cl.Send("pusher:unsubscribe", map[string]string{"channel": "news"})
 	}
