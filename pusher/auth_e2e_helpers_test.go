@@ -211,7 +211,8 @@ type tokenCarrier struct {
 	hdr   func(tok string) map[string]string
 }
 
-// carriers are the four places the SPEC reads the token from.
+// carriers are the four places a token is read from: Authorization
+// Bearer, Sec-WebSocket-Protocol, the cookie and the token query parameter.
 var carriers = []tokenCarrier{
 	{"authorization", nil, func(tok string) map[string]string { return map[string]string{"Authorization": "Bearer " + tok} }},
 	{"protocol", nil, func(tok string) map[string]string {

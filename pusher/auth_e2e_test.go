@@ -17,7 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// End-to-end proofs of SPEC section 4 at the upgrade: every bad credential
+// End-to-end proofs of upgrade authentication (README, "Authentication"): every bad credential
 // is refused with HTTP 401 before the upgrade, through each of the four
 // places a token may travel, and each has a valid twin that upgrades (so
 // removing a check makes its row fail).

@@ -21,7 +21,7 @@ import (
 const badGuard = 10 * time.Second
 
 // TestBadInput sends each kind of bad input on its own connection and
-// checks the specific answer of the SPEC; after each, a bystander
+// checks its specific answer (close code, HTTP status or pusher:error); after each, a bystander
 // subscribed on another connection still receives a publish.
 func TestBadInput(t *testing.T) {
 	cfg := fantest.Config()

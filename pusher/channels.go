@@ -2,7 +2,8 @@ package pusher
 
 import "strings"
 
-// MaxChannelName is the longest channel name (SPEC section 3).
+// MaxChannelName is the longest channel name, as Pusher limits it
+// (https://pusher.com/docs/channels/using_channels/channels/#channel-naming-conventions).
 const MaxChannelName = 164
 
 // channelKind classifies a channel by its name's prefix.

@@ -181,7 +181,7 @@ func dialSmallBuffer(t *testing.T, url string) *wsClient {
 }
 
 // WebSocket pings from a client that never reads: the pongs fill its
-// queue like any other frame, and it is closed with 4100 (SPEC 5), not
+// queue like any other frame, and it is closed with 4100 (slow consumer), not
 // left open while pongs are dropped.
 func TestPingFloodWithoutReadingIsASlowConsumer(t *testing.T) {
 	rec := closeRecorder{codes: make(chan int, 4)}
