@@ -152,6 +152,22 @@ type pageResult struct {
 	Console []string `json:"console"`
 }
 
+// runPages opens each page URL in headless Chromium (browser/run.mjs,
+// with env) and returns the result line of each page, and the script's
+// whole output for failure messages.
+func runPages(t *testing.T, env []string, urls ...string) ([]pageResult, string) {
+	t.Helper()
+	out := runNode(t, env, append([]string{"browser/run.mjs"}, urls...)...)
+	var results []pageResult
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r pageResult
+		if json.Unmarshal([]byte(line), &r) == nil && r.URL != "" {
+			results = append(results, r)
+		}
+	}
+	return results, out
+}
+
 // browserPage serves browser/page.html and its endpoints for one origin.
 // The page response sets the HttpOnly fanout_token cookie; cookies are per
 // host, not per port, so the browser sends it on the upgrade to the node
@@ -232,15 +248,8 @@ func TestBrowserCookieAuthAndOrigin(t *testing.T) {
 	serveOn(t, bad, browserPage(t, n, a, "refused"))
 
 	before := rejectedOrigins(t, n)
-	out := runNode(t, []string{"CHROMIUM=" + chromiumPath()}, "browser/run.mjs",
+	results, out := runPages(t, []string{"CHROMIUM=" + chromiumPath()},
 		"http://"+good.Addr().String()+"/", "http://"+bad.Addr().String()+"/")
-	var results []pageResult
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var r pageResult
-		if json.Unmarshal([]byte(line), &r) == nil && r.URL != "" {
-			results = append(results, r)
-		}
-	}
 	if len(results) != 2 || !results[0].OK || !results[1].OK {
 		t.Fatalf("browser results: %+v\n%s", results, out)
 	}

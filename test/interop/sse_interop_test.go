@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -94,17 +93,10 @@ func TestBrowserEventSource(t *testing.T) {
 	a := sseApp("http://" + good.Addr().String())
 	n := startSSENode(t, a)
 	tok := sseToken(t, a, "browser-user", "private-browser-*")
-	servePage(t, good, ssePage(t, n, a, tok, "allowed"))
-	servePage(t, bad, ssePage(t, n, a, tok, "refused"))
-	out := runNode(t, []string{"CHROMIUM=" + chromium}, "browser/run.mjs",
+	serveOn(t, good, ssePage(t, n, a, tok, "allowed"))
+	serveOn(t, bad, ssePage(t, n, a, tok, "refused"))
+	results, out := runPages(t, []string{"CHROMIUM=" + chromium},
 		"http://"+good.Addr().String()+"/", "http://"+bad.Addr().String()+"/")
-	var results []pageResult
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		var r pageResult
-		if json.Unmarshal([]byte(line), &r) == nil && r.URL != "" {
-			results = append(results, r)
-		}
-	}
 	if len(results) != 2 || !results[0].OK || !results[1].OK {
 		t.Fatalf("browser results: %+v\n%s", results, out)
 	}
@@ -134,12 +126,6 @@ func TestBrowserEventSource(t *testing.T) {
 			t.Errorf("%s (origin %q): %d %s, want %d", c.url, c.origin, resp.StatusCode, body, c.want)
 		}
 	}
-}
-
-func servePage(t *testing.T, l net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
 }
 
 // ssePage serves browser/sse.html: its response sets the HttpOnly token

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/fanout/fanout/internal/fantest"
@@ -58,13 +57,11 @@ func TestBrowserOverTLS(t *testing.T) {
 	go func() { _ = page.ServeTLS(l, "", "") }()
 	t.Cleanup(func() { _ = page.Close() })
 
-	out := runNode(t, []string{"CHROMIUM=" + chromiumPath(), "SPKI_PINS=" + base64.StdEncoding.EncodeToString(pin[:])},
-		"browser/run.mjs", fmt.Sprintf("https://127.0.0.1:%d/", pagePort))
+	results, out := runPages(t, []string{"CHROMIUM=" + chromiumPath(), "SPKI_PINS=" + base64.StdEncoding.EncodeToString(pin[:])},
+		fmt.Sprintf("https://127.0.0.1:%d/", pagePort))
 	var r pageResult
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-		if json.Unmarshal([]byte(line), &r) == nil && r.URL != "" {
-			break
-		}
+	if len(results) > 0 {
+		r = results[0]
 	}
 	if !r.OK {
 		t.Fatalf("browser over TLS: %+v\n%s", r, out)
