@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fanout/fanout/internal/fantest"
 )
 
 // TestServeProcesses runs several `fanout serve` processes on one Redis
@@ -55,7 +57,7 @@ func runNodes(t *testing.T, bin, node, root, redisURL string, cluster bool, n in
 	}
 	var ports []string
 	for i := range n {
-		port := freePort(t)
+		port := fantest.FreeClusterPort(t)
 		ports = append(ports, strconv.Itoa(port))
 		args := []string{"serve", "--config", cfg, "--addr", "127.0.0.1:" + ports[i], "--metrics-addr", "",
 			"--redis-url", redisURL, "--redis-prefix", "proc" + strconv.Itoa(n), "--log-level", "warn", "--drain", "200ms"}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fanout/fanout/internal/fantest"
 )
 
 // redisServer is a redis-server process the test started on a free
@@ -28,7 +30,7 @@ func startRedis(t testing.TB, extra ...string) *redisServer {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal(installHint)
 	}
-	s := &redisServer{t: t, port: freePort(t)}
+	s := &redisServer{t: t, port: fantest.FreeClusterPort(t)}
 	s.args = append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--protected-mode", "no"}, extra...)
 	s.start()
@@ -78,29 +80,6 @@ func (s *redisServer) do(args ...string) (string, error) {
 	fmt.Fprintf(c, "%s\r\n", strings.Join(args, " "))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	return strings.TrimSpace(line), err
-}
-
-// freePort returns a loopback port that is free, and whose cluster bus
-// port (+10000) is free too.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if port+10000 > 65535 {
-			continue
-		}
-		if bus, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000)); err == nil {
-			bus.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port pair")
-	return 0
 }
 
 // startCluster starts three masters and joins them into a Redis Cluster.

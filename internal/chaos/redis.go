@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fanout/fanout/internal/fantest"
 )
 
 const redisHint = "redis-server not found: install it with `apt-get install -y redis-server` (make deps does)"
@@ -30,7 +32,7 @@ func StartRedis(t testing.TB, extra ...string) *Redis {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal(redisHint)
 	}
-	r := &Redis{Port: FreePort(t), t: t}
+	r := &Redis{Port: fantest.FreeClusterPort(t), t: t}
 	r.args = append([]string{"--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--protected-mode", "no"}, extra...)
 	r.start()
@@ -89,27 +91,4 @@ func (r *Redis) Do(args ...string) (string, error) {
 		return string(buf[:n]), nil
 	}
 	return line, nil
-}
-
-// FreePort returns a free loopback port whose cluster bus port (+10000)
-// is free too.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if port+10000 > 65535 {
-			continue
-		}
-		if bus, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000)); err == nil {
-			bus.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port pair")
-	return 0
 }
