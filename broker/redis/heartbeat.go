@@ -25,9 +25,16 @@ func (b *Broker) heartbeat() {
 	t := time.NewTicker(b.tick())
 	defer t.Stop()
 	reapEvery := max(1, int(b.opts.NodeTTL/3/b.tick()))
+	// While Redis did not answer this node, it did not answer the others
+	// either (a stalled or restarting Redis), so their expiries passed
+	// through no fault of theirs: after an outage, reap only once every
+	// node has had a whole NodeTTL to beat again.
+	var reapFrom time.Time
 	for n := 0; ; n++ {
-		b.beat()
-		if n%reapEvery == 0 && b.healthy.Load() {
+		if b.beat() {
+			reapFrom = time.Now().Add(b.opts.NodeTTL)
+		}
+		if n%reapEvery == 0 && b.healthy.Load() && time.Now().After(reapFrom) {
 			b.reap()
 		}
 		select {
@@ -40,8 +47,9 @@ func (b *Broker) heartbeat() {
 
 // beat refreshes this node's expiry. A node that Redis did not know (first
 // beat, Redis restarted empty, or reaped after a long outage) or that
-// comes back from an outage rewrites its share of the directory.
-func (b *Broker) beat() {
+// comes back from an outage rewrites its share of the directory. It
+// reports whether Redis just came back after not answering.
+func (b *Broker) beat() (recovered bool) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	expiry := time.Now().Add(b.opts.NodeTTL).UnixMilli()
@@ -70,6 +78,7 @@ func (b *Broker) beat() {
 		}
 		b.resync()
 	}
+	return err == nil && !was
 }
 
 // beatScript sets a node's expiry ARGV[1] (unix ms) in the nodes set
