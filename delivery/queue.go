@@ -114,7 +114,11 @@ func (q *queues[E]) take(buf []E) (*lane[E], []E) {
 		buf = append(buf, l.items[i].ev)
 	}
 	clear(l.items[:n])
-	l.items = l.items[n:]
+	if n == len(l.items) {
+		l.items = l.items[:0] // keep the room for the channel's next events
+	} else {
+		l.items = l.items[n:]
+	}
 	l.busy = true
 	q.queued -= n
 	close(q.room)
