@@ -38,6 +38,8 @@
 // Offer, Pending, Wait and Close are safe for concurrent use. Start runs
 // the workers and helpers once; Close stops them after their current
 // batch and waits for them, and after Close, Offer returns ErrClosed.
+// Deliver (benchmarks) writes a batch on its caller's goroutine, beside
+// the workers, so it keeps no order with the queues.
 // The Sink's Encode runs on a delivery worker; Frame, Hold, Live and
 // Write run on workers and helpers at once, for different subscribers of
 // the same batch, so they must be safe for concurrent use.
