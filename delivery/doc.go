@@ -12,19 +12,19 @@
 // (Sink.Write, a writev(2) in fanout's server).
 //
 // Bounds. A channel holds at most LaneRoom(subscribers) queued events:
-// laneLimit, and fewer when the channel is big, so that at most laneWork
-// deliveries (events × subscribers) wait per channel and what is queued
-// is written within a bounded time. All channels together hold at most
-// queueLimit events. An event that finds no room is refused with
-// ErrFull, never queued without bound; Offer may wait for room until
-// its context is done.
+// 64, and fewer when the channel is big, so that at most 2^19 deliveries
+// (events × subscribers) wait per channel and what is queued is written
+// within a bounded time. All channels together hold at most 4,096
+// events. An event that finds no room is refused with ErrFull, never
+// queued without bound; Offer may wait for room until its context is
+// done.
 //
-// Batches. A worker takes up to batchLimit events of one channel, at
-// most batchBytes of them (by the sizes given to Offer, and at least one
-// event), encodes them through the Sink, and writes to each subscriber
-// all of the batch it is to get in one Sink.Write. A channel of more than
-// chunk subscribers is split in parts of chunk: the worker hands parts to
-// idle fan-out helpers and writes the rest itself.
+// Batches. A worker takes up to 64 events of one channel, at most 64 KiB
+// of them by the sizes given to Offer (and at least one event), encodes
+// them through the Sink, and writes to each subscriber all of the batch
+// it is to get in one Sink.Write. A channel of more than 1,024
+// subscribers is split in parts of 1,024: the worker hands parts to idle
+// fan-out helpers and writes the rest itself.
 //
 // Fairness: channels with queued events wait in one round-robin line
 // that every worker serves, and a channel is served by one worker at a
