@@ -38,8 +38,8 @@
 //	Redis reader       ──▶ (nothing: offers, else its own bounded backlog)
 //	HTTP API handler   ──▶ room in a delivery queue (≤ 1 s, then 503)
 //	outbox publisher   ──▶ Redis (≤ 2 s)
-//	delivery worker    ──▶ fan-out helpers, connection write locks
-//	fan-out helper     ──▶ connection write locks
+//	delivery worker    ──▶ fan-out helpers, connection write locks (package delivery)
+//	fan-out helper     ──▶ connection write locks (package delivery)
 //	wheel, ticker      ──▶ connection write locks
 //	connection write lock: held across one non-blocking write(2)/writev(2)
 //

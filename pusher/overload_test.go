@@ -14,6 +14,7 @@ import (
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker"
+	engine "github.com/fanout/fanout/delivery"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 	"github.com/panjf2000/ants/v2"
@@ -60,7 +61,7 @@ func TestClientEventRefusedWith4100WhenTheQueueIsFull(t *testing.T) {
 		t.Fatalf("subscribe: got %q", ev.Event)
 	}
 	msg, _ := json.Marshal(map[string]any{"event": "client-x", "channel": channel, "data": "{}"})
-	room := laneRoom(1)
+	room := engine.LaneRoom(1)
 	for range room + 1 {
 		if err := wsutil.WriteClientText(cl.conn, msg); err != nil {
 			t.Fatal(err)
@@ -104,7 +105,7 @@ func TestPublishWaitsForRoomThenBusy(t *testing.T) {
 	s.poller.Serve() // nothing drains the delivery queues yet
 	t.Cleanup(s.Close)
 	p := broker.Publication{App: "app-id", Channel: "full", Event: "e", Data: `"x"`}
-	for i := range laneRoom(0) {
+	for i := range engine.LaneRoom(0) {
 		if err := s.Offer(doneCtx, p); err != nil {
 			t.Fatalf("offer %d: %v", i, err)
 		}

@@ -8,13 +8,10 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/broker"
+	engine "github.com/fanout/fanout/delivery"
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/shard"
 )
-
-// fanoutChunk is how many recipients one delivery worker or helper writes
-// to; bigger channels are split over the fan-out helpers.
-const fanoutChunk = 1024
 
 // publishWait bounds how long a publish to the local node waits for room
 // in the delivery queues before it is refused with ErrBusy.
@@ -52,15 +49,15 @@ func (s *Server) publish(ctx context.Context, ps ...broker.Publication) error {
 	return err
 }
 
-// deliverBatch encodes each event of one channel once and writes the
-// events to every local subscriber, all of a subscriber's frames in one
-// writev; it returns when every write is queued, so the channel's next
-// batch (on the same delivery worker) comes after it. A channel of more
-// than fanoutChunk subscribers is split over the fan-out helpers, which
-// only ever wait for a connection's write lock.
-func (s *Server) deliverBatch(b *batch, key shard.Key, ps []broker.Publication) {
-	start := time.Now()
-	b.ds = b.ds[:0]
+// sink is the delivery engine's protocol side: it encodes a channel's
+// batch of published events once and writes to connections.
+type sink struct{ s *Server }
+
+// Encode makes one delivery per event: its frame, encoded once for every
+// recipient (and kept as the channel's cache for cache- channels).
+// Delivery worker.
+func (k sink) Encode(key shard.Key, ps []broker.Publication, dst []engine.Message[*conn]) []engine.Message[*conn] {
+	s := k.s
 	for i := range ps {
 		p := &ps[i]
 		msg := publicationFrame(p)
@@ -68,70 +65,28 @@ func (s *Server) deliverBatch(b *batch, key shard.Key, ps []broker.Publication) 
 			s.hub.SetCache(key, msg, unixTime(s.now()), cacheTTL)
 		}
 		exclude, _ := parseSocketID(p.SocketID)
-		b.ds = append(b.ds, &delivery{msg: msg, exclude: exclude, channel: p.Channel, pos: p.Position, src: p})
+		dst = append(dst, &delivery{msg: msg, exclude: exclude, channel: p.Channel, pos: p.Position, src: p})
 	}
-	defer clear(b.ds) // hold no frames between batches
-	ch := s.hub.Lookup(key)
-	if ch == nil {
-		return
-	}
-	subs := ch.Snapshot(b.subs[:0])
-	if len(subs) <= fanoutChunk {
-		s.writeAll(b.ds, subs, &b.iov)
-	} else {
-		var wg sync.WaitGroup
-		for i := fanoutChunk; i < len(subs); i += fanoutChunk {
-			t := fanoutTask{ds: b.ds, subs: subs[i:min(i+fanoutChunk, len(subs))], wg: &wg}
-			wg.Add(1)
-			select {
-			case s.tasks <- t:
-			default: // every helper is busy: write this part here
-				s.writeAll(t.ds, t.subs, &b.iov)
-				wg.Done()
-			}
-		}
-		s.writeAll(b.ds, subs[:fanoutChunk], &b.iov)
-		wg.Wait()
-	}
-	clear(subs)
-	b.subs = subs[:0]
-	s.opts.Metrics.FanoutDuration(time.Since(start))
+	return dst
 }
 
-// deliver is deliverBatch for one event (benchmarks of the fan-out).
+// Live reports whether c is open.
+func (sink) Live(c *conn) bool { return c.phase.Load() == phaseOpen }
+
+// Write writes frames to c in one writev(2); a full send queue makes c a
+// slow consumer.
+func (k sink) Write(c *conn, frames [][]byte) bool { return k.s.writev(c, frames) }
+
+// Delivered counts one batch's frames out and the fan-out's duration.
+func (k sink) Delivered(frames, bytes int, took time.Duration) {
+	k.s.opts.Metrics.MessagesOut(frames, bytes)
+	k.s.opts.Metrics.FanoutDuration(took)
+}
+
+// deliver writes one event to its channel's subscribers past the queues
+// (benchmarks of the fan-out).
 func (s *Server) deliver(p broker.Publication) {
-	var b batch
-	s.deliverBatch(&b, shard.Key{App: p.App, Name: p.Channel}, []broker.Publication{p})
-}
-
-// batch is a delivery worker's scratch space, reused from batch to batch.
-type batch struct {
-	ds   []*delivery
-	subs []*conn
-	iov  [][]byte
-}
-
-// fanoutTask is one part of a big channel's subscribers for a helper.
-type fanoutTask struct {
-	ds   []*delivery
-	subs []*conn
-	wg   *sync.WaitGroup
-}
-
-// runHelper writes fan-out parts until the server stops. A helper waits
-// for nothing but connection write locks, so a delivery worker waiting
-// for its helpers always gets them back.
-func (s *Server) runHelper() {
-	var iov [][]byte
-	for {
-		select {
-		case t := <-s.tasks:
-			s.writeAll(t.ds, t.subs, &iov)
-			t.wg.Done()
-		case <-s.stop:
-			return
-		}
-	}
+	s.engine.Deliver(shard.Key{App: p.App, Name: p.Channel}, []broker.Publication{p})
 }
 
 // delivery is one event on its way to many sockets: the plain frame and,
@@ -190,36 +145,19 @@ func mustHeader(b []byte) frame.Header {
 	return h
 }
 
-// writeAll writes the events of ds to each of subs that is open and did
-// not send the event itself, in one writev per connection.
-func (s *Server) writeAll(ds []*delivery, subs []*conn, iovp *[][]byte) {
-	n, bytes := 0, 0
-	iov := *iovp
-	for _, c := range subs {
-		if c.phase.Load() != phaseOpen {
-			continue
-		}
-		iov = iov[:0]
-		size := 0
-		for _, d := range ds {
-			if c.id == d.exclude {
-				continue
-			}
-			b := d.encoded(c)
-			if !d.pos.IsZero() && c.held(d.channel, d.pos, b) {
-				continue // a recovery in progress writes it after the replay
-			}
-			iov = append(iov, b)
-			size += len(b)
-		}
-		if len(iov) > 0 && s.writev(c, iov) {
-			n += len(iov)
-			bytes += size
-		}
+// Frame is d for c in c's transport's encoding, or nil for the
+// connection that published it.
+func (d *delivery) Frame(c *conn) []byte {
+	if c.id == d.exclude {
+		return nil
 	}
-	clear(iov)
-	*iovp = iov[:0]
-	s.opts.Metrics.MessagesOut(n, bytes)
+	return d.encoded(c)
+}
+
+// Hold reports whether b must wait for (or was already sent by) a
+// recovery in progress on c; only events with a position can be held.
+func (d *delivery) Hold(c *conn, b []byte) bool {
+	return !d.pos.IsZero() && c.held(d.channel, d.pos, b)
 }
 
 // TerminateUser implements broker.Handler: close this node's connections

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker"
+	engine "github.com/fanout/fanout/delivery"
 	"github.com/fanout/fanout/poller"
 	"github.com/fanout/fanout/shard"
 	"github.com/panjf2000/ants/v2"
@@ -39,12 +40,9 @@ type Server struct {
 	conns     atomic.Int64 // upgraded connections
 	draining  atomic.Bool
 	stop      chan struct{}
-	// queues are the delivery workers' queues; pending counts events
-	// queued or being written; tasks hands parts of a big channel's
-	// fan-out to the helpers.
-	queues  *queues
-	pending atomic.Int64
-	tasks   chan fanoutTask
+	// engine queues published events and writes them to subscribers
+	// (delivery.go).
+	engine *engine.Engine[*conn, broker.Publication]
 	// outbox carries client and member events from the loops to a remote
 	// broker (nil with the memory broker, which takes them at once).
 	outbox []chan broker.Publication
@@ -62,7 +60,8 @@ func New(o Options) (*Server, error) {
 		return nil, errors.New("pusher: no apps")
 	}
 	s := &Server{opts: o, apps: map[string]*App{}, appsByID: map[string]*App{},
-		hub: shard.New[*conn](), stop: make(chan struct{}), queues: newQueues(), tasks: make(chan fanoutTask)}
+		hub: shard.New[*conn](), stop: make(chan struct{})}
+	s.engine = newEngine(s)
 	if _, local := o.Broker.(*broker.Memory); !local {
 		s.outbox = newOutbox()
 	}
@@ -222,6 +221,7 @@ func (s *Server) Close() {
 	default:
 		close(s.stop)
 	}
+	s.engine.Close()
 	s.poller.Close()
 	s.handoff.Close()
 	_ = s.http.Close()
