@@ -9,6 +9,7 @@ import (
 
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/frame"
+	"github.com/fanout/fanout/protocol"
 	"github.com/fanout/fanout/shard"
 )
 
@@ -64,10 +65,10 @@ func (s *Server) deliverBatch(b *batch, key shard.Key, ps []broker.Publication) 
 	for i := range ps {
 		p := &ps[i]
 		msg := publicationFrame(p)
-		if isCache(p.Channel) && !strings.HasPrefix(p.Event, "pusher_internal:") {
+		if protocol.KindOf(p.Channel).Cache() && !strings.HasPrefix(p.Event, "pusher_internal:") {
 			s.hub.SetCache(key, msg, unixTime(s.now()), cacheTTL)
 		}
-		exclude, _ := parseSocketID(p.SocketID)
+		exclude, _ := protocol.ParseSocketID(p.SocketID)
 		b.ds = append(b.ds, &delivery{msg: msg, exclude: exclude, channel: p.Channel, pos: p.Position, src: p})
 	}
 	defer clear(b.ds) // hold no frames between batches
