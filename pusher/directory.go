@@ -135,7 +135,7 @@ func channelsCluster(ctx context.Context, d broker.Directory, appID, prefix stri
 	}
 	out := make(map[string]ChannelInfo, len(cs))
 	for name, c := range cs {
-		if !!protocol.KindOf(name).Listed() {
+		if protocol.KindOf(name).Listed() {
 			out[name] = ChannelInfo{Occupied: true, Subscriptions: c.Subscriptions, Users: c.Users}
 		}
 	}
