@@ -15,10 +15,13 @@
 //   - end-to-end encrypted channels: https://pusher.com/docs/channels/using_channels/encrypted-channels/
 //   - the WebSocket protocol, its events and error codes: https://pusher.com/docs/channels/library_auth_reference/pusher-websockets-protocol/
 //
-// On the hot path nothing allocates: [KindOf], [ValidChannelName],
-// [ParseSocketID] and the AppendX encoders (into a buffer with room) are
-// allocation-free, which alloc_test.go checks. Decoding a client message
-// uses encoding/json and allocates; clients send few messages.
+// On the hot path nothing allocates: [KindOf] and its rules,
+// [ValidChannelName], [ValidUserChannel], [ParseSocketID], and
+// [AppendEvent], [AppendError], [AppendJSONString] and [AppendSocketID]
+// into a buffer with room, which alloc_test.go checks. The encoders of
+// once-per-connection or once-per-subscription events (established,
+// subscription error, signin success) and decoding a client message
+// (encoding/json) allocate.
 //
 // # Concurrency
 //
