@@ -6,6 +6,8 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"strings"
+
+	"github.com/fanout/fanout/protocol"
 )
 
 // SignChannel returns the pusher:subscribe auth string "key:hexsig" for a
@@ -17,10 +19,11 @@ func SignChannel(key, secret, socketID, channel, channelData string) string {
 }
 
 // VerifyChannel reports whether auth is the SignChannel string for these
-// values. It compares in constant time. A presence- channel needs
-// channelData; an empty one is refused.
+// values. It compares in constant time. A presence channel
+// (protocol.ChannelKind.Presence) needs channelData; an empty one is
+// refused.
 func VerifyChannel(key, secret, socketID, channel, channelData, auth string) bool {
-	if channelData == "" && strings.HasPrefix(channel, "presence-") {
+	if channelData == "" && protocol.KindOf(channel).Presence() {
 		return false
 	}
 	return verifyKeyed(key, auth, channelMAC(secret, socketID, channel, channelData))

@@ -16,7 +16,7 @@ import (
 
 // Backend is what the API needs from the node (pusher.Server implements it).
 type Backend interface {
-	AppCredentials(id string) (key, secret string, disabled bool, maxData int, ok bool)
+	AppCredentials(id string) (pusher.Credentials, bool)
 	Publish(ctx context.Context, ps ...broker.Publication) error
 	ChannelInfo(ctx context.Context, app, channel string) (pusher.ChannelInfo, error)
 	Channels(ctx context.Context, app, prefix string) (map[string]pusher.ChannelInfo, error)
@@ -92,7 +92,7 @@ type request struct {
 func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		appID := r.PathValue("app")
-		key, secret, disabled, maxData, ok := h.b.AppCredentials(appID)
+		cred, ok := h.b.AppCredentials(appID)
 		if !ok {
 			writeError(w, http.StatusNotFound, "unknown app")
 			return
@@ -111,20 +111,20 @@ func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) 
 			return
 		}
 		q := r.URL.Query()
-		if q.Get("auth_key") != key {
+		if q.Get("auth_key") != cred.Key {
 			writeError(w, http.StatusUnauthorized, "unknown auth_key")
 			return
 		}
 		check := auth.RequestCheck{Method: r.Method, Path: r.URL.Path, Query: q, Body: body, Now: h.o.Now(), MaxSkew: h.o.MaxSkew}
-		if err := auth.VerifyRequest(check, secret); err != nil {
+		if err := auth.VerifyRequest(check, cred.Secret); err != nil {
 			writeError(w, http.StatusUnauthorized, err.Error())
 			return
 		}
-		if disabled {
+		if cred.Disabled {
 			writeError(w, http.StatusForbidden, "app disabled")
 			return
 		}
-		fn(w, r, &request{app: appID, maxData: maxData, body: body})
+		fn(w, r, &request{app: appID, maxData: cred.MaxEventData, body: body})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/fanout/fanout/protocol"
 	"github.com/fanout/fanout/pusher"
 )
 
@@ -15,15 +16,13 @@ func infoFields(info string) map[string]bool {
 	return f
 }
 
-func isPresence(name string) bool { return strings.HasPrefix(name, "presence-") }
-
 // infoMap renders the requested info attributes of a channel.
 func infoMap(ci pusher.ChannelInfo, fields map[string]bool, channel string) map[string]int {
 	m := map[string]int{}
 	if fields["subscription_count"] {
 		m["subscription_count"] = ci.Subscriptions
 	}
-	if fields["user_count"] && isPresence(channel) {
+	if fields["user_count"] && protocol.KindOf(channel).Presence() {
 		m["user_count"] = ci.Users
 	}
 	return m
@@ -33,7 +32,7 @@ func (h *Handler) channels(w http.ResponseWriter, r *http.Request, req *request)
 	q := r.URL.Query()
 	prefix := q.Get("filter_by_prefix")
 	fields := infoFields(q.Get("info"))
-	if fields["user_count"] && !isPresence(prefix) {
+	if fields["user_count"] && !protocol.KindOf(prefix).Presence() {
 		writeError(w, http.StatusBadRequest, "info=user_count needs filter_by_prefix=presence-")
 		return
 	}
@@ -51,12 +50,12 @@ func (h *Handler) channels(w http.ResponseWriter, r *http.Request, req *request)
 
 func (h *Handler) channel(w http.ResponseWriter, r *http.Request, req *request) {
 	name := r.PathValue("channel")
-	if !pusher.ValidChannelName(name) {
+	if !protocol.ValidChannelName(name) {
 		writeError(w, http.StatusBadRequest, "invalid channel name")
 		return
 	}
 	fields := infoFields(r.URL.Query().Get("info"))
-	if fields["user_count"] && !isPresence(name) {
+	if fields["user_count"] && !protocol.KindOf(name).Presence() {
 		writeError(w, http.StatusBadRequest, "user_count is only available for presence channels")
 		return
 	}
@@ -74,7 +73,7 @@ func (h *Handler) channel(w http.ResponseWriter, r *http.Request, req *request) 
 
 func (h *Handler) users(w http.ResponseWriter, r *http.Request, req *request) {
 	name := r.PathValue("channel")
-	if !isPresence(name) || !pusher.ValidChannelName(name) {
+	if !protocol.KindOf(name).Presence() || !protocol.ValidChannelName(name) {
 		writeError(w, http.StatusBadRequest, "users are only available for presence channels")
 		return
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker"
-	"github.com/fanout/fanout/pusher"
+	"github.com/fanout/fanout/protocol"
 )
 
 // Limits of the Pusher HTTP API.
@@ -56,7 +56,7 @@ func (e *eventBody) publications(app string, maxData int) ([]broker.Publication,
 	data, _ := json.Marshal(*e.Data)
 	out := make([]broker.Publication, 0, len(chans))
 	for _, ch := range chans {
-		if !pusher.ValidChannelName(ch) && !pusher.IsUserChannel(ch) { // sendToUser publishes to #server-to-user-<id>
+		if !protocol.ValidChannelName(ch) && !protocol.ValidUserChannel(ch) { // sendToUser publishes to #server-to-user-<id>
 			return nil, statusError{400, "invalid channel name " + fmt.Sprintf("%q", ch)}
 		}
 		out = append(out, broker.Publication{App: app, Channel: ch, Event: e.Name, Data: string(data), SocketID: e.SocketID})

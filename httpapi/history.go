@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/protocol"
 	"github.com/fanout/fanout/pusher"
 )
 
@@ -27,7 +28,7 @@ type historyEvent struct {
 // string for HTTP API events).
 func (h *Handler) history(w http.ResponseWriter, r *http.Request, req *request) {
 	name := r.PathValue("channel")
-	if !pusher.ValidChannelName(name) {
+	if !protocol.ValidChannelName(name) {
 		writeError(w, http.StatusBadRequest, "invalid channel name")
 		return
 	}

@@ -7,6 +7,16 @@ import (
 	"github.com/fanout/fanout/auth"
 )
 
+// Credentials are what the HTTP API needs of an app to check a request
+// (Server.AppCredentials).
+type Credentials struct {
+	Key, Secret string
+	// Disabled apps are refused with 403 once the signature checks out.
+	Disabled bool
+	// MaxEventData bounds a published event's data, in bytes.
+	MaxEventData int
+}
+
 // AuthMode says whether an app's connections must authenticate.
 type AuthMode uint8
 

@@ -5,29 +5,30 @@ import (
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/protocol"
 	"github.com/fanout/fanout/shard"
 )
 
 // clientEvent relays a client-* event to the channel's other subscribers
 // on every node (never back to the sender).
-func (s *Server) clientEvent(c *conn, ev *inbound, size int) {
+func (s *Server) clientEvent(c *conn, ev *protocol.Inbound, size int) {
 	app := c.app
-	kind := kindOf(ev.Channel)
+	kind := protocol.KindOf(ev.Channel)
 	switch {
 	case !app.ClientEvents:
-		s.send(c, errorFrame(errNotAllowed, "client events are not enabled for this app"))
+		s.send(c, errorFrame(protocol.CodeNotAllowed, "client events are not enabled for this app"))
 		return
-	case kind != kindPrivate && kind != kindPresence:
-		s.send(c, errorFrame(errNotAllowed, "client events are only allowed on private and presence channels"))
+	case !kind.ClientEvents():
+		s.send(c, errorFrame(protocol.CodeNotAllowed, "client events are only allowed on private and presence channels"))
 		return
 	}
 	ch := c.findChannel(ev.Channel)
 	if ch == nil {
-		s.send(c, errorFrame(errNotAllowed, "client event on a channel this connection has not subscribed to"))
+		s.send(c, errorFrame(protocol.CodeNotAllowed, "client event on a channel this connection has not subscribed to"))
 		return
 	}
 	if len(ev.Data) > app.MaxEventData {
-		s.send(c, errorFrame(errDataTooLarge, "event data too large"))
+		s.send(c, errorFrame(protocol.CodeDataTooLarge, "event data too large"))
 		return
 	}
 	if !c.allowClientEvent(s.now(), app.ClientEventRate) {
@@ -39,12 +40,12 @@ func (s *Server) clientEvent(c *conn, ev *inbound, size int) {
 		data = "null"
 	}
 	p := broker.Publication{App: app.ID, Channel: ev.Channel, Event: ev.Event, Data: data, SocketID: c.socketID()}
-	if kind == kindPresence {
+	if kind.Presence() {
 		p.UserID = c.memberID(ch)
 	}
 	if s.publishFromLoop(p) != nil {
 		s.opts.Metrics.Refused(RefusedClientEvent)
-		s.send(c, errorFrame(int(CodeOverCapacity), "server busy: client event refused, retry later"))
+		s.send(c, errorFrame(protocol.CodeOverCapacity, "server busy: client event refused, retry later"))
 		return
 	}
 	app.webhook(WebhookEvent{Name: "client_event", Channel: ev.Channel, Event: ev.Event, Data: data,
@@ -60,38 +61,23 @@ func (c *conn) memberID(ch *shard.Channel[*conn]) string {
 	return ""
 }
 
-type signinData struct {
-	Auth     string `json:"auth"`
-	UserData string `json:"user_data"`
-}
-
-type userData struct {
-	ID json.RawMessage `json:"id"`
-}
-
 // signin authenticates a connection with HMAC-signed user_data, as
 // pusher-js sends it; it also refreshes an expiring token's deadline.
 func (s *Server) signin(c *conn, raw json.RawMessage) {
-	var d signinData
-	var u userData
-	if unmarshalData(raw, &d) != nil || json.Unmarshal([]byte(d.UserData), &u) != nil || userIDString(u.ID) == "" {
-		s.send(c, errorFrame(int(CodeUnauthorized), "signin: user_data must be a JSON object with an id"))
+	var d protocol.Signin
+	var u protocol.UserData
+	if protocol.UnmarshalData(raw, &d) != nil || json.Unmarshal([]byte(d.UserData), &u) != nil || protocol.UserIDString(u.ID) == "" {
+		s.send(c, errorFrame(protocol.CodeUnauthorized, "signin: user_data must be a JSON object with an id"))
 		return
 	}
 	if !auth.VerifyUser(c.app.Key, c.app.Secret, c.socketID(), d.UserData, d.Auth) {
-		s.send(c, errorFrame(int(CodeUnauthorized), "signin: invalid signature"))
+		s.send(c, errorFrame(protocol.CodeUnauthorized, "signin: invalid signature"))
 		return
 	}
 	c.authed = true
 	c.authUntil.Store(0)
-	s.setUser(c, userIDString(u.ID))
-	s.send(c, eventFrame("pusher:signin_success", "", stringData(appendSigninSuccess(d.UserData)), ""))
-}
-
-func appendSigninSuccess(userData string) []byte {
-	b := []byte(`{"user_data":`)
-	b = appendJSONString(b, userData)
-	return append(b, '}')
+	s.setUser(c, protocol.UserIDString(u.ID))
+	s.send(c, textFrame(protocol.AppendSigninSuccess(newEventBuf(2*len(d.UserData)+64), d.UserData)))
 }
 
 // setUser records c as a connection of user id (for terminate_connections).

@@ -3,6 +3,7 @@ package pusher
 import (
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/poller"
+	"github.com/fanout/fanout/protocol"
 )
 
 // send writes b to c; a full queue makes c a slow consumer.
@@ -67,7 +68,7 @@ func (s *Server) closeWith(c *conn, code frame.StatusCode, reason string, drop b
 		c.pc.CloseWith(b, drop)
 		c.pc.Close()
 	case code >= 4000 && !c.echo:
-		b = append(b, errorFrame(int(code), reason)...)
+		b = append(b, errorFrame(protocol.ErrorCode(code), reason)...)
 		s.opts.Metrics.MessagesOut(1, len(b))
 		fallthrough
 	default:

@@ -1,12 +1,12 @@
 package pusher
 
 import (
-	"strconv"
 	"sync/atomic"
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/poller"
+	"github.com/fanout/fanout/protocol"
 	"github.com/fanout/fanout/shard"
 	"github.com/fanout/fanout/tlsconn"
 )
@@ -72,30 +72,11 @@ func (c *conn) closeCode() uint32 {
 	return 1006 // abnormal: no close frame either way
 }
 
-// socketID formats the Pusher socket id "node.sequence".
+// socketID formats the Pusher socket id "node.sequence"
+// (protocol.AppendSocketID).
 func (c *conn) socketID() string {
 	var b [24]byte
-	s := strconv.AppendUint(b[:0], c.id>>32, 10)
-	s = append(s, '.')
-	s = strconv.AppendUint(s, c.id&0xffffffff, 10)
-	return string(s)
-}
-
-// parseSocketID is the inverse of socketID; ok is false for ids this
-// format cannot produce.
-func parseSocketID(s string) (uint64, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] != '.' {
-			continue
-		}
-		hi, err1 := strconv.ParseUint(s[:i], 10, 32)
-		lo, err2 := strconv.ParseUint(s[i+1:], 10, 32)
-		if err1 != nil || err2 != nil {
-			return 0, false
-		}
-		return hi<<32 | lo, true
-	}
-	return 0, false
+	return string(protocol.AppendSocketID(b[:0], c.id))
 }
 
 func (c *conn) subscribed(ch *shard.Channel[*conn]) int {

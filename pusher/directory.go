@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/protocol"
 )
 
 // directory is the broker's cluster-wide directory, or nil for a single
@@ -64,7 +65,7 @@ func (s *Server) channelVacated(app *App, name string) {
 // first or last). Apps without a webhook skip the round trip; user
 // channels are no webhook's business.
 func (s *Server) channelWebhook(app *App, name, event string, cluster func(app, channel string, done func(bool))) {
-	if app.Webhook == nil || IsUserChannel(name) {
+	if app.Webhook == nil || !protocol.KindOf(name).Listed() {
 		return
 	}
 	ev := WebhookEvent{Name: event, Channel: name}
@@ -105,8 +106,8 @@ func membersSnapshot(ms []broker.Member) []byte {
 			ids = append(ids, ',')
 			hash = append(hash, ',')
 		}
-		ids = appendJSONString(ids, m.ID)
-		hash = appendJSONString(hash, m.ID)
+		ids = protocol.AppendJSONString(ids, m.ID)
+		hash = protocol.AppendJSONString(hash, m.ID)
 		hash = append(hash, ':')
 		if len(m.Info) == 0 {
 			hash = append(hash, "null"...)
@@ -134,7 +135,7 @@ func channelsCluster(ctx context.Context, d broker.Directory, appID, prefix stri
 	}
 	out := make(map[string]ChannelInfo, len(cs))
 	for name, c := range cs {
-		if !IsUserChannel(name) {
+		if protocol.KindOf(name).Listed() {
 			out[name] = ChannelInfo{Occupied: true, Subscriptions: c.Subscriptions, Users: c.Users}
 		}
 	}

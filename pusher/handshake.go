@@ -11,23 +11,25 @@ import (
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/frame"
+	"github.com/fanout/fanout/protocol"
 )
 
-// Close codes of the Pusher protocol (https://pusher.com/docs/channels/library_auth_reference/pusher-websockets-protocol/#error-codes).
+// Close codes of the Pusher protocol, as close frame statuses (see
+// protocol.ErrorCode).
 const (
-	CodeUnknownApp       frame.StatusCode = 4001
-	CodeAppDisabled      frame.StatusCode = 4003
-	CodeOverQuota        frame.StatusCode = 4004
-	CodePathNotFound     frame.StatusCode = 4005
-	CodeBadProtocol      frame.StatusCode = 4006
-	CodeUnsupported      frame.StatusCode = 4007
-	CodeNoProtocol       frame.StatusCode = 4008
-	CodeUnauthorized     frame.StatusCode = 4009
-	CodeOverCapacity     frame.StatusCode = 4100
-	CodeGoingAway        frame.StatusCode = 4200
-	CodePongTimeout      frame.StatusCode = 4201
-	CodeInactive         frame.StatusCode = 4202
-	CodeClientEventLimit frame.StatusCode = 4301
+	CodeUnknownApp       = frame.StatusCode(protocol.CodeUnknownApp)
+	CodeAppDisabled      = frame.StatusCode(protocol.CodeAppDisabled)
+	CodeOverQuota        = frame.StatusCode(protocol.CodeOverQuota)
+	CodePathNotFound     = frame.StatusCode(protocol.CodePathNotFound)
+	CodeBadProtocol      = frame.StatusCode(protocol.CodeBadProtocol)
+	CodeUnsupported      = frame.StatusCode(protocol.CodeUnsupported)
+	CodeNoProtocol       = frame.StatusCode(protocol.CodeNoProtocol)
+	CodeUnauthorized     = frame.StatusCode(protocol.CodeUnauthorized)
+	CodeOverCapacity     = frame.StatusCode(protocol.CodeOverCapacity)
+	CodeGoingAway        = frame.StatusCode(protocol.CodeGoingAway)
+	CodePongTimeout      = frame.StatusCode(protocol.CodePongTimeout)
+	CodeInactive         = frame.StatusCode(protocol.CodeInactive)
+	CodeClientEventLimit = frame.StatusCode(protocol.CodeClientEventLimit)
 )
 
 // ProtocolVersion is the Pusher protocol this server speaks.

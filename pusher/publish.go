@@ -10,6 +10,7 @@ import (
 	"github.com/fanout/fanout/broker"
 	engine "github.com/fanout/fanout/delivery"
 	"github.com/fanout/fanout/frame"
+	"github.com/fanout/fanout/protocol"
 	"github.com/fanout/fanout/shard"
 )
 
@@ -61,10 +62,10 @@ func (k sink) Encode(key shard.Key, ps []broker.Publication, dst []engine.Messag
 	for i := range ps {
 		p := &ps[i]
 		msg := publicationFrame(p)
-		if isCache(p.Channel) && !strings.HasPrefix(p.Event, "pusher_internal:") {
+		if protocol.KindOf(p.Channel).Cache() && !strings.HasPrefix(p.Event, "pusher_internal:") {
 			s.hub.SetCache(key, msg, unixTime(s.now()), cacheTTL)
 		}
-		exclude, _ := parseSocketID(p.SocketID)
+		exclude, _ := protocol.ParseSocketID(p.SocketID)
 		dst = append(dst, &delivery{msg: msg, exclude: exclude, channel: p.Channel, pos: p.Position, src: p})
 	}
 	return dst

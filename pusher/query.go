@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/fanout/fanout/protocol"
 	"github.com/fanout/fanout/shard"
 )
 
@@ -37,7 +38,7 @@ func (s *Server) Channels(ctx context.Context, appID, prefix string) (map[string
 	s.hub.EachChannel(appID, func(ch *shard.Channel[*conn]) {
 		// A user's own channel is the server's business, not the
 		// app's: it is not listed, as it cannot be queried.
-		if !strings.HasPrefix(ch.Key.Name, prefix) || IsUserChannel(ch.Key.Name) {
+		if !strings.HasPrefix(ch.Key.Name, prefix) || !protocol.KindOf(ch.Key.Name).Listed() {
 			return
 		}
 		if n := ch.Len(); n > 0 {
@@ -66,11 +67,12 @@ func (s *Server) Terminate(ctx context.Context, appID, userID string) error {
 	return s.opts.Broker.TerminateUser(ctx, appID, userID)
 }
 
-// AppCredentials returns what the HTTP API needs to check a request.
-func (s *Server) AppCredentials(id string) (key, secret string, disabled bool, maxData int, ok bool) {
+// AppCredentials returns what the HTTP API needs to check a request to
+// app id; ok is false for an unknown app.
+func (s *Server) AppCredentials(id string) (c Credentials, ok bool) {
 	a := s.appsByID[id]
 	if a == nil {
-		return "", "", false, 0, false
+		return Credentials{}, false
 	}
-	return a.Key, a.Secret, a.Disabled, a.MaxEventData, true
+	return Credentials{Key: a.Key, Secret: a.Secret, Disabled: a.Disabled, MaxEventData: a.MaxEventData}, true
 }

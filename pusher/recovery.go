@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/protocol"
 )
 
 // Recovery on subscribe. A subscription to a channel with history
@@ -149,7 +150,7 @@ func (s *Server) subscribed(c *conn, name string, data []byte) {
 		if c.transport.sse() { // a stream has no subscription events
 			return
 		}
-		s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, stringData(data), ""))
+		s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, protocol.StringData(data), ""))
 		s.replayCache(c, name)
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/frame"
+	"github.com/fanout/fanout/protocol"
 )
 
 // Server-Sent Events (WHATWG HTML, "Server-sent events"): a read-only
@@ -147,7 +148,7 @@ func (s *Server) sseParse(r *sseRequest) (int, string) {
 	}
 	history := 0
 	for i, name := range r.channels {
-		if !ValidChannelName(name) {
+		if !protocol.ValidChannelName(name) {
 			return http.StatusBadRequest, "invalid channel name"
 		}
 		for _, prev := range r.channels[:i] {
@@ -230,7 +231,7 @@ func (s *Server) sseStart(c *conn, r *sseRequest) {
 			c.startRecovery(name, rec, spec)
 		}
 		ch := s.join(c, name)
-		if kindOf(name) == kindPresence {
+		if protocol.KindOf(name).Presence() {
 			s.joinPresence(c, ch, c.user, claims.UserInfo)
 		}
 	}
@@ -244,7 +245,7 @@ func (s *Server) sseStart(c *conn, r *sseRequest) {
 	c.closeBy.Store(0)
 	s.welcome(c)
 	for _, name := range r.channels {
-		if kindOf(name) != kindPresence { // joinPresence answered it
+		if !protocol.KindOf(name).Presence() { // joinPresence answered it
 			s.whenListening(app.ID, name, func() { s.subscribed(c, name, []byte("{}")) })
 		}
 	}
@@ -264,14 +265,14 @@ func (s *Server) sseAllowed(app *App, r *sseRequest, claims *auth.Claims) (statu
 	}
 	grants := auth.NewGrants(claims.Subject, claims.Channels)
 	for _, name := range r.channels {
-		kind := kindOf(name)
+		kind := protocol.KindOf(name)
 		switch {
-		case kind == kindPublic:
+		case !kind.NeedsAuth():
 		case r.token == "":
 			return http.StatusUnauthorized, "token required for " + name, "unauthorized"
 		case grants.Empty() || !grants.Match(claims.Subject, name):
 			return http.StatusForbidden, "channel not granted: " + name, "unauthorized"
-		case kind == kindPresence && claims.Subject == "":
+		case kind.Presence() && claims.Subject == "":
 			return http.StatusForbidden, "presence needs the token's sub", "unauthorized"
 		}
 	}
@@ -288,7 +289,7 @@ func (s *Server) sseAllowed(app *App, r *sseRequest, claims *auth.Claims) (statu
 // is {"error": msg}; with the app known and the origin allowed, with the
 // CORS headers, so that a cross-origin page may read it.
 func (s *Server) sseRefuse(c *conn, app *App, origin string, status int, msg, reason string) {
-	body := appendJSONString([]byte(`{"error":`), msg)
+	body := protocol.AppendJSONString([]byte(`{"error":`), msg)
 	body = append(body, '}')
 	b := make([]byte, 0, 256+len(body))
 	b = append(b, "HTTP/1.1 "...)
@@ -359,7 +360,7 @@ func appendSSE(dst []byte, event, channel, data, userID string, pos broker.Posit
 	body := append(make([]byte, 0, len(channel)+len(data)+len(userID)+32), '{')
 	if channel != "" {
 		body = append(body, `"channel":`...)
-		body = appendJSONString(body, channel)
+		body = protocol.AppendJSONString(body, channel)
 	}
 	if data != "" {
 		if channel != "" {
@@ -370,7 +371,7 @@ func appendSSE(dst []byte, event, channel, data, userID string, pos broker.Posit
 	}
 	if userID != "" {
 		body = append(body, `,"user_id":`...)
-		body = appendJSONString(body, userID)
+		body = protocol.AppendJSONString(body, userID)
 	}
 	body = append(body, '}')
 	dst = appendSSELine(dst, string(body), 0)
@@ -452,12 +453,12 @@ func replayFrame(c *conn, p *broker.Publication) []byte {
 // position, so that the client's next Last-Event-ID starts from there.
 func recoveredFrame(c *conn, name string, data []byte, asked, ok bool, pos broker.Position) []byte {
 	if !c.transport.sse() {
-		return eventFrame("pusher_internal:subscription_succeeded", name, stringData(recoveryData(data, ok, pos)), "")
+		return eventFrame("pusher_internal:subscription_succeeded", name, protocol.StringData(recoveryData(data, ok, pos)), "")
 	}
 	if ok || !asked {
 		return nil
 	}
-	return appendSSE(nil, "fanout:recovery_failed", name, stringData(recoveryData([]byte("{}"), false, pos)), "", pos, c.transport.tagged())
+	return appendSSE(nil, "fanout:recovery_failed", name, protocol.StringData(recoveryData([]byte("{}"), false, pos)), "", pos, c.transport.tagged())
 }
 
 // replayedUpTo is the position up to which c has the channel's events
@@ -477,7 +478,7 @@ func replayedUpTo(c *conn, ok bool, pos broker.Position) broker.Position {
 // before its close frame.
 func sseClose(code frame.StatusCode, reason string) []byte {
 	d := strconv.AppendInt([]byte(`{"code":`), int64(code), 10)
-	d = appendJSONString(append(d, `,"message":`...), reason)
+	d = protocol.AppendJSONString(append(d, `,"message":`...), reason)
 	d = append(d, '}')
-	return appendSSE(nil, "pusher:error", "", stringData(d), "", broker.Position{}, false)
+	return appendSSE(nil, "pusher:error", "", protocol.StringData(d), "", broker.Position{}, false)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/protocol"
 	"github.com/fanout/fanout/shard"
 )
 
@@ -146,7 +147,7 @@ func (ev sseEvent) payload(t testing.TB) (channel, data string) {
 // publish publishes one event with string data on the test server.
 func publish(t testing.TB, s *Server, app, channel, event, data string) {
 	t.Helper()
-	p := broker.Publication{App: app, Channel: channel, Event: event, Data: string(appendJSONString(nil, data))}
+	p := broker.Publication{App: app, Channel: channel, Event: event, Data: string(protocol.AppendJSONString(nil, data))}
 	if err := s.Publish(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +164,7 @@ func waitSubscribers(t testing.TB, s *Server, channel string, n int) {
 
 // pubOf is a publication of string data to channel of "app-id".
 func pubOf(channel, data string) broker.Publication {
-	return broker.Publication{App: "app-id", Channel: channel, Event: "e", Data: string(appendJSONString(nil, data))}
+	return broker.Publication{App: "app-id", Channel: channel, Event: "e", Data: string(protocol.AppendJSONString(nil, data))}
 }
 
 // ssePath is the stream path of key for the channels, plus extra query.

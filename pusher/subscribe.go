@@ -2,26 +2,16 @@ package pusher
 
 import (
 	"encoding/json"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/protocol"
 	"github.com/fanout/fanout/shard"
 )
 
 // cacheTTL is how long a cache channel remembers its last event.
 const cacheTTL = 30 * time.Minute
-
-type subscribeData struct {
-	Channel     string `json:"channel"`
-	Auth        string `json:"auth"`
-	ChannelData string `json:"channel_data"`
-	// Recover asks for the events after a stream position (channels with
-	// history): {"epoch": "...", "offset": N}.
-	Recover json.RawMessage `json:"recover"`
-}
 
 // presenceData is the channel_data of a presence subscription.
 type presenceData struct {
@@ -30,13 +20,14 @@ type presenceData struct {
 }
 
 func (s *Server) subscribe(c *conn, raw json.RawMessage) {
-	var d subscribeData
-	err := unmarshalData(raw, &d)
-	if err == nil && strings.HasPrefix(d.Channel, serverToUserPrefix) {
+	var d protocol.Subscribe
+	err := protocol.UnmarshalData(raw, &d)
+	kind := protocol.KindOf(d.Channel)
+	if err == nil && kind.User() {
 		s.subscribeUserChannel(c, d.Channel)
 		return
 	}
-	if err != nil || !ValidChannelName(d.Channel) {
+	if err != nil || !protocol.ValidChannelName(d.Channel) {
 		s.subscriptionError(c, d.Channel, "InvalidChannel", "invalid channel name", 400)
 		return
 	}
@@ -49,21 +40,20 @@ func (s *Server) subscribe(c *conn, raw json.RawMessage) {
 		s.subscriptionError(c, d.Channel, "LimitReached", "too many channels on this connection", 400)
 		return
 	}
-	kind := kindOf(d.Channel)
 	// Before signin in required mode: public channels at most, and only
 	// when the app allows it; a valid channel signature does not stand in
 	// for the connection's own authentication.
-	if app.Auth == AuthRequired && !c.authed && (kind != kindPublic || !app.PublicBeforeSignin) {
+	if app.Auth == AuthRequired && !c.authed && (kind.NeedsAuth() || !app.PublicBeforeSignin) {
 		s.subscriptionError(c, d.Channel, "AuthError", "sign in first", 401)
 		return
 	}
-	if kind != kindPublic && !s.authorized(c, &d, kind) {
+	if kind.NeedsAuth() && !s.authorized(c, &d, kind) {
 		s.subscriptionError(c, d.Channel, "AuthError", "invalid signature", 401)
 		return
 	}
 	var member presenceData
 	var userID string
-	if kind == kindPresence {
+	if kind.Presence() {
 		var ok bool
 		if member, userID, ok = s.presenceMember(c, d.ChannelData); !ok {
 			s.subscriptionError(c, d.Channel, "AuthError", "channel_data must carry a user_id", 400)
@@ -79,7 +69,7 @@ func (s *Server) subscribe(c *conn, raw json.RawMessage) {
 		c.startRecovery(d.Channel, parseRecover(d.Recover), spec)
 	}
 	ch := s.join(c, d.Channel)
-	if kind == kindPresence {
+	if kind.Presence() {
 		s.joinPresence(c, ch, userID, member.UserInfo)
 		return
 	}
@@ -100,12 +90,12 @@ func (s *Server) whenListening(app, channel string, fn func()) {
 
 // authorized checks a private or presence subscription: a token grant or
 // the Pusher HMAC signature.
-func (s *Server) authorized(c *conn, d *subscribeData, kind channelKind) bool {
+func (s *Server) authorized(c *conn, d *protocol.Subscribe, kind protocol.ChannelKind) bool {
 	if !c.grants.Empty() && c.grants.Match(c.user, d.Channel) {
 		return true
 	}
 	data := ""
-	if kind == kindPresence {
+	if kind.Presence() {
 		data = d.ChannelData
 	}
 	return auth.VerifyChannel(c.app.Key, c.app.Secret, c.socketID(), d.Channel, data, d.Auth)
@@ -124,24 +114,11 @@ func (s *Server) presenceMember(c *conn, channelData string) (presenceData, stri
 	if json.Unmarshal([]byte(channelData), &m) != nil {
 		return m, "", false
 	}
-	id := userIDString(m.UserID)
+	id := protocol.UserIDString(m.UserID)
 	if id == c.user {
 		id = c.user // the member entry shares the connection's copy
 	}
 	return m, id, id != ""
-}
-
-// userIDString accepts a user_id given as a JSON string or number.
-func userIDString(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
 }
 
 // join adds c to a channel's subscribers; the first local subscriber
@@ -176,14 +153,14 @@ func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, 
 
 // memberEvent tells every node's subscribers (but c) about a member.
 func (s *Server) memberEvent(c *conn, channel, event string, data []byte) {
-	p := broker.Publication{App: c.app.ID, Channel: channel, Event: event, Data: stringData(data), SocketID: c.socketID()}
+	p := broker.Publication{App: c.app.ID, Channel: channel, Event: event, Data: protocol.StringData(data), SocketID: c.socketID()}
 	if s.publishFromLoop(p) != nil {
 		s.opts.Metrics.Refused(RefusedMemberEvent)
 	}
 }
 
 func memberJSON(userID string, info json.RawMessage) []byte {
-	b := append([]byte(`{"user_id":`), appendJSONString(nil, userID)...)
+	b := append([]byte(`{"user_id":`), protocol.AppendJSONString(nil, userID)...)
 	if len(info) > 0 {
 		b = append(b, `,"user_info":`...)
 		b = append(b, info...)
@@ -201,7 +178,7 @@ func presenceSnapshot(ch *shard.Channel[*conn]) []byte {
 
 // replayCache sends a cache channel's last event, or pusher:cache_miss.
 func (s *Server) replayCache(c *conn, name string) {
-	if !isCache(name) || c.transport.sse() {
+	if !protocol.KindOf(name).Cache() || c.transport.sse() {
 		return
 	}
 	last, first := s.hub.CacheOrMiss(shard.Key{App: c.app.ID, Name: name}, unixTime(s.now()), cacheMissEvery)
@@ -209,7 +186,7 @@ func (s *Server) replayCache(c *conn, name string) {
 		s.send(c, last)
 		return
 	}
-	s.send(c, eventFrame("pusher:cache_miss", name, `"{}"`, ""))
+	s.send(c, eventFrame(protocol.EventCacheMiss, name, `"{}"`, ""))
 	if first {
 		c.app.webhook(WebhookEvent{Name: "cache_miss", Channel: name})
 	}
@@ -221,23 +198,12 @@ func (s *Server) replayCache(c *conn, name string) {
 const cacheMissEvery = 5 * time.Second
 
 func (s *Server) subscriptionError(c *conn, channel, typ, msg string, status int) {
-	d := []byte(`{"type":`)
-	d = appendJSONString(d, typ)
-	d = append(d, `,"error":`...)
-	d = appendJSONString(d, msg)
-	d = append(d, `,"status":`...)
-	d = strconv.AppendInt(d, int64(status), 10)
-	d = append(d, '}')
-	s.send(c, eventFrame("pusher:subscription_error", channel, stringData(d), ""))
-}
-
-type unsubscribeData struct {
-	Channel string `json:"channel"`
+	s.send(c, subscriptionErrorFrame(channel, typ, msg, status))
 }
 
 func (s *Server) unsubscribe(c *conn, raw json.RawMessage) {
-	var d unsubscribeData
-	if unmarshalData(raw, &d) != nil {
+	var d protocol.Unsubscribe
+	if protocol.UnmarshalData(raw, &d) != nil {
 		return
 	}
 	if ch := c.findChannel(d.Channel); ch != nil {
