@@ -25,6 +25,7 @@ type Server struct {
 	apps     map[string]*App // by key
 	appsByID map[string]*App
 	hub      *shard.Hub[*conn]
+	dir      broker.Directory // presence and occupancy (directory.go)
 	wheels   [shard.NumShards]*shard.Wheel[*conn]
 	poller   *poller.Poller
 	pool     *ants.Pool
@@ -63,6 +64,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, apps: map[string]*App{}, appsByID: map[string]*App{},
 		hub: shard.New[*conn](), stop: make(chan struct{}), queues: newQueues(), tasks: make(chan fanoutTask)}
+	s.dir = broker.DirectoryOf(o.Broker, s)
 	if _, local := o.Broker.(*broker.Memory); !local {
 		s.outbox = newOutbox()
 	}
