@@ -167,7 +167,7 @@ func presenceAPI(t *testing.T, n node, ch string) (ids, info, list string) {
 			ID string `json:"id"`
 		} `json:"users"`
 	}
-	_, body := n.API(t, n.app, "GET", "/apps/"+n.app.ID+"/channels/"+ch+"/users", nil, nil)
+	body := users(t, n, ch)
 	if err := json.Unmarshal([]byte(body), &u); err != nil {
 		t.Fatalf("users %q: %v", body, err)
 	}
