@@ -5,34 +5,50 @@ import (
 	"encoding/json"
 )
 
-// Directory is the cluster-wide record of subscriptions and presence
-// members that a multi-node Broker offers; callers find it with a type
-// assertion. Without one (Memory) a node answers from its own tables.
+// Directory is where presence and occupancy live: it turns one node's
+// changes (a presence connection joined or left, the node's first or last
+// subscriber of a channel) into the cluster's (the user's first or last
+// connection anywhere, the channel's first or last node), and answers
+// the HTTP API's channel and user queries for the whole cluster.
 //
-// CountSubscription, JoinPresence, LeavePresence, OccupyChannel and
-// VacateChannel never block: they
-// record the change locally and do the remote work on the broker's
-// goroutines, in call order for one channel. done callbacks run on those
-// goroutines and must not block.
+// The caller keeps its own tables (which connection subscribes to which
+// channel, as which user) and reports each change of them here, in the
+// order they happen for one channel. Two implementations:
+//
+//   - Local, for a single node, where the node is the cluster: every
+//     node-local transition is the cluster's, the queries read the
+//     node's own tables (Node), and every call, done included, runs on
+//     the caller's goroutine before it returns. Memory is a Directory
+//     through Local.
+//   - the Redis broker (package broker/redis), cluster-wide: calls never
+//     block, they record the change in the node's local mirror and do the
+//     remote work on the broker's goroutines, in call order for one
+//     channel; done runs on those goroutines and must not block.
+//
+// DirectoryOf gives a broker's Directory, or Local for a broker without
+// one.
 type Directory interface {
 	// CountSubscription adds delta to this node's subscription count of
 	// a channel.
 	CountSubscription(app, channel string, delta int)
-	// JoinPresence records one presence connection of m.ID on this node.
-	// done learns whether it is the user's first connection to the
-	// channel on any node, and the cluster-wide members after the join
-	// (when the shared layer is down: this node's view).
-	JoinPresence(app, channel string, m Member, done func(first bool, members []Member))
-	// LeavePresence undoes one JoinPresence; done learns whether it was the
-	// user's last connection to the channel on every node.
-	LeavePresence(app, channel, userID string, done func(last bool))
+	// JoinPresence records one presence connection of m.ID on this node;
+	// first says whether it is the user's first connection to the channel
+	// on this node. done learns whether it is the user's first connection
+	// to the channel on any node, and the cluster-wide members after the
+	// join (when a shared layer is down: this node's view).
+	JoinPresence(app, channel string, m Member, first bool, done func(first bool, members []Member))
+	// LeavePresence undoes one JoinPresence; last says whether it was the
+	// user's last connection to the channel on this node. done learns
+	// whether it was the user's last connection to the channel on every
+	// node.
+	LeavePresence(app, channel, userID string, last bool, done func(last bool))
 	// OccupyChannel records that this node has its first local subscriber
 	// of a channel; done learns whether no other node had one, so the
 	// cluster-wide channel_occupied fires once. VacateChannel records
 	// that the last local subscriber left; done learns whether the
 	// channel is now empty on every node (channel_vacated). Calls for a
 	// channel alternate, starting with OccupyChannel; a caller that does
-	// not need the answers may skip both. When the shared layer is down,
+	// not need the answers may skip both. When a shared layer is down,
 	// done gets this node's view (true).
 	OccupyChannel(app, channel string, done func(first bool))
 	VacateChannel(app, channel string, done func(last bool))
@@ -46,6 +62,22 @@ type Directory interface {
 	Members(ctx context.Context, app, channel string) ([]Member, error)
 }
 
+// Node is a node's own tables, read by Local to answer the queries of a
+// single node. A Handler that implements it (found with a type assertion)
+// is what Memory's Directory reads. Its methods may be called from any
+// goroutine.
+type Node interface {
+	// EachChannel calls fn with every channel of app on this node that
+	// has at least one subscriber, and its counts.
+	EachChannel(app string, fn func(channel string, c ChannelCount))
+	// ChannelCount counts one channel's subscriptions and presence users
+	// on this node; zero when the channel has none.
+	ChannelCount(app, channel string) ChannelCount
+	// EachMember calls fn with each presence member of a channel on this
+	// node; fn must not call back into the node.
+	EachMember(app, channel string, fn func(m Member))
+}
+
 // Member is one presence member: the user id and its user_info JSON
 // (nil when none was given).
 type Member struct {
@@ -57,4 +89,13 @@ type Member struct {
 type ChannelCount struct {
 	Subscriptions int
 	Users         int
+}
+
+// DirectoryOf returns b's Directory when b has one (a type assertion),
+// else Local over node.
+func DirectoryOf(b Broker, node Node) Directory {
+	if d, ok := b.(Directory); ok {
+		return d
+	}
+	return Local{Node: node}
 }

@@ -9,6 +9,16 @@
 // the HTTP API). Memory keeps a bounded ring per channel in process,
 // freed by a sweeper once its TTL passes with no new event.
 //
+// Presence and occupancy live behind Directory: the caller reports its
+// node's changes (a presence connection joined or left, its first or last
+// subscriber of a channel) and learns the cluster's (the user's first or
+// last connection anywhere, the channel's first or last node); the
+// directory also answers channel, channel list and member queries. Local
+// is the single-node Directory over the node's own tables (Node): no
+// state, no goroutine, answers on the caller's goroutine; Memory is a
+// Directory through it. The Redis broker implements Directory
+// cluster-wide. DirectoryOf wraps a broker without one in Local.
+//
 // # Concurrency
 //
 // Every Broker method is safe for concurrent use. A broker calls its
@@ -17,4 +27,8 @@
 // called after Close returns. Memory hands a history channel's events to
 // the Handler under that channel's lock, so the Handler must not publish
 // to the same channel from Deliver.
+//
+// Local (and Memory's Directory) runs done on the caller's goroutine
+// before it returns, and reads Node from whatever goroutine calls the
+// queries; the Redis broker's Directory runs done on its own goroutines.
 package broker

@@ -9,8 +9,10 @@ import (
 
 // Memory is the single-node broker: a publication is delivered to the
 // local handler at once. Channels that the handler's HistoryPolicy names
-// keep their last events in process (see History).
+// keep their last events in process (see History). It is a Directory
+// through Local, over its Handler's tables when the Handler is a Node.
 type Memory struct {
+	Local
 	h      Handler
 	policy HistoryPolicy
 	closed atomic.Bool
@@ -32,9 +34,11 @@ func NewMemory() *Memory { return &Memory{now: time.Now} }
 
 // Start implements Broker. When h is a HistoryPolicy, history is kept for
 // the channels it names; from the first kept event on, a goroutine frees
-// expired streams until Close.
+// expired streams until Close. When h is a Node, the Directory answers
+// from it.
 func (m *Memory) Start(h Handler) error {
 	m.h = h
+	m.Local.Node, _ = h.(Node)
 	if p, ok := h.(HistoryPolicy); ok {
 		m.policy = p
 		m.streams = map[streamKey]*stream{}

@@ -1,26 +1,54 @@
 package pusher
 
 import (
-	"context"
 	"encoding/json"
 	"strconv"
 
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/protocol"
+	"github.com/fanout/fanout/shard"
 )
 
-// directory is the broker's cluster-wide directory, or nil for a single
-// node, which answers from its own hub.
-func (s *Server) directory() broker.Directory {
-	d, _ := s.opts.Broker.(broker.Directory)
-	return d
+// The node's own tables, as broker.Node: what a single node's directory
+// (broker.Local, the memory broker's) answers the HTTP API from. Any
+// goroutine.
+
+// EachChannel implements broker.Node.
+func (s *Server) EachChannel(app string, fn func(channel string, c broker.ChannelCount)) {
+	s.hub.EachChannel(app, func(ch *shard.Channel[*conn]) {
+		if n := ch.Len(); n > 0 {
+			fn(ch.Key.Name, broker.ChannelCount{Subscriptions: n, Users: ch.MemberCount()})
+		}
+	})
 }
 
-// joinPresenceCluster is joinPresence over a cluster-wide directory: the
-// Redis round trip runs on the broker's goroutine, never on the loop, and
-// subscription_succeeded carries every node's members.
-func (s *Server) joinPresenceCluster(d broker.Directory, c *conn, name, userID string, info json.RawMessage) {
-	d.JoinPresence(c.app.ID, name, broker.Member{ID: userID, Info: info}, func(first bool, members []broker.Member) {
+// ChannelCount implements broker.Node.
+func (s *Server) ChannelCount(app, channel string) broker.ChannelCount {
+	ch := s.hub.Lookup(shard.Key{App: app, Name: channel})
+	if ch == nil {
+		return broker.ChannelCount{}
+	}
+	return broker.ChannelCount{Subscriptions: ch.Len(), Users: ch.MemberCount()}
+}
+
+// EachMember implements broker.Node.
+func (s *Server) EachMember(app, channel string, fn func(m broker.Member)) {
+	if ch := s.hub.Lookup(shard.Key{App: app, Name: channel}); ch != nil {
+		ch.EachMember(func(id string, info []byte) { fn(broker.Member{ID: id, Info: info}) })
+	}
+}
+
+// joinPresence adds c's user to a presence channel: in this node's table,
+// then in the directory, which says whether this is the user's first
+// connection on any node (member_added) and who the members are
+// (subscription_succeeded). With a remote directory the answer comes on
+// the broker's goroutine, never blocking the loop; with the local one, at
+// once.
+func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, info json.RawMessage) {
+	c.addMembership(ch, userID)
+	first := ch.AddMember(userID, []byte(info))
+	name := ch.Key.Name
+	s.dir.JoinPresence(c.app.ID, name, broker.Member{ID: userID, Info: info}, first, func(first bool, members []broker.Member) {
 		if first {
 			s.memberEvent(c, name, "pusher_internal:member_added", memberJSON(userID, info))
 			c.app.webhook(WebhookEvent{Name: "member_added", Channel: name, UserID: userID})
@@ -29,10 +57,12 @@ func (s *Server) joinPresenceCluster(d broker.Directory, c *conn, name, userID s
 	})
 }
 
-// leavePresenceCluster tells the directory; member_removed goes out when
-// the user's last connection on every node has left.
-func (s *Server) leavePresenceCluster(d broker.Directory, c *conn, name, userID string) {
-	d.LeavePresence(c.app.ID, name, userID, func(last bool) {
+// leavePresence drops one connection of userID from a presence channel;
+// member_removed goes out when the user's last connection on every node
+// has left.
+func (s *Server) leavePresence(c *conn, ch *shard.Channel[*conn], userID string) {
+	name := ch.Key.Name
+	s.dir.LeavePresence(c.app.ID, name, userID, ch.RemoveMember(userID), func(last bool) {
 		if last {
 			s.memberEvent(c, name, "pusher_internal:member_removed", memberJSON(userID, nil))
 			c.app.webhook(WebhookEvent{Name: "member_removed", Channel: name, UserID: userID})
@@ -40,42 +70,17 @@ func (s *Server) leavePresenceCluster(d broker.Directory, c *conn, name, userID 
 	})
 }
 
-// channelOccupied sends channel_occupied: at once for a single node, else
-// when the directory says no other node had the channel.
-func (s *Server) channelOccupied(app *App, name string) {
-	if d := s.directory(); d != nil {
-		s.channelWebhook(app, name, "channel_occupied", d.OccupyChannel)
-		return
-	}
-	s.channelWebhook(app, name, "channel_occupied", nil)
-}
-
-// channelVacated sends channel_vacated once the channel is empty on every
-// node.
-func (s *Server) channelVacated(app *App, name string) {
-	if d := s.directory(); d != nil {
-		s.channelWebhook(app, name, "channel_vacated", d.VacateChannel)
-		return
-	}
-	s.channelWebhook(app, name, "channel_vacated", nil)
-}
-
-// channelWebhook sends a channel event, after the cluster-wide check when
-// there is one (it reports whether this node's change was the cluster's
-// first or last). Apps without a webhook skip the round trip; user
-// channels are no webhook's business.
-func (s *Server) channelWebhook(app *App, name, event string, cluster func(app, channel string, done func(bool))) {
+// channelWebhook sends channel_occupied or channel_vacated once the
+// directory says this node's change (through mark: OccupyChannel or
+// VacateChannel) was the cluster's first or last. Apps without a webhook
+// skip the round trip; user channels are no webhook's business.
+func (s *Server) channelWebhook(app *App, name, event string, mark func(app, channel string, done func(bool))) {
 	if app.Webhook == nil || !protocol.KindOf(name).Listed() {
 		return
 	}
-	ev := WebhookEvent{Name: event, Channel: name}
-	if cluster == nil {
-		app.webhook(ev)
-		return
-	}
-	cluster(app.ID, name, func(transition bool) {
+	mark(app.ID, name, func(transition bool) {
 		if transition {
-			app.webhook(ev)
+			app.webhook(WebhookEvent{Name: event, Channel: name})
 		}
 	})
 }
@@ -119,38 +124,4 @@ func membersSnapshot(ms []broker.Member) []byte {
 	out = append(out, `},"count":`...)
 	out = strconv.AppendInt(out, int64(len(ms)), 10)
 	return append(out, "}}"...)
-}
-
-// channelInfoCluster answers ChannelInfo from the directory.
-func channelInfoCluster(ctx context.Context, d broker.Directory, appID, name string) (ChannelInfo, error) {
-	c, err := d.ChannelInfo(ctx, appID, name)
-	return ChannelInfo{Occupied: c.Subscriptions > 0, Subscriptions: c.Subscriptions, Users: c.Users}, err
-}
-
-// channelsCluster answers Channels from the directory.
-func channelsCluster(ctx context.Context, d broker.Directory, appID, prefix string) (map[string]ChannelInfo, error) {
-	cs, err := d.Channels(ctx, appID, prefix)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]ChannelInfo, len(cs))
-	for name, c := range cs {
-		if protocol.KindOf(name).Listed() {
-			out[name] = ChannelInfo{Occupied: true, Subscriptions: c.Subscriptions, Users: c.Users}
-		}
-	}
-	return out, nil
-}
-
-// usersCluster answers Users from the directory.
-func usersCluster(ctx context.Context, d broker.Directory, appID, name string) ([]string, error) {
-	ms, err := d.Members(ctx, appID, name)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, len(ms))
-	for i, m := range ms {
-		ids[i] = m.ID
-	}
-	return ids, nil
 }

@@ -74,4 +74,19 @@
 // recovery's mutex) until a pool goroutine has read the history and
 // written the replay, subscription_succeeded and the held events. See
 // recovery.go.
+//
+// Presence and occupancy have one path for one node and for a cluster
+// (directory.go): the Server keeps its own tables (the shard hub: who
+// subscribes, which users are members on this node) and reports each
+// change to a broker.Directory, which it always holds: the broker's own
+// (Redis: cluster-wide), else broker.Local over the Server itself (a
+// broker.Node; Memory is a Directory this way). The directory decides
+// member_added (the user's first connection on any node), member_removed
+// (the last), subscription_succeeded's member list and the
+// channel_occupied/channel_vacated webhooks (the cluster's first and last
+// subscriber), and answers the HTTP API's channel, channel list and users
+// queries. The loop calls it without blocking; its answer runs at once on
+// the loop (Local) or later on the broker's goroutine (Redis), and only
+// sends to connections, publishes member events through the outbox and
+// queues webhooks.
 package pusher

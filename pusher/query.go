@@ -2,10 +2,8 @@ package pusher
 
 import (
 	"context"
-	"strings"
 
 	"github.com/fanout/fanout/protocol"
-	"github.com/fanout/fanout/shard"
 )
 
 // ChannelInfo describes one channel for the HTTP API.
@@ -15,50 +13,42 @@ type ChannelInfo struct {
 	Users         int
 }
 
-// ChannelInfo answers GET /apps/{id}/channels/{name}.
+// ChannelInfo answers GET /apps/{id}/channels/{name} from the directory
+// (every node's subscriptions and presence users).
 func (s *Server) ChannelInfo(ctx context.Context, appID, name string) (ChannelInfo, error) {
-	if d := s.directory(); d != nil {
-		return channelInfoCluster(ctx, d, appID, name)
-	}
-	ch := s.hub.Lookup(shard.Key{App: appID, Name: name})
-	if ch == nil {
-		return ChannelInfo{}, nil
-	}
-	n := ch.Len()
-	return ChannelInfo{Occupied: n > 0, Subscriptions: n, Users: ch.MemberCount()}, nil
+	c, err := s.dir.ChannelInfo(ctx, appID, name)
+	return ChannelInfo{Occupied: c.Subscriptions > 0, Subscriptions: c.Subscriptions, Users: c.Users}, err
 }
 
 // Channels answers GET /apps/{id}/channels: occupied channels whose name
-// starts with prefix.
+// starts with prefix, on any node.
 func (s *Server) Channels(ctx context.Context, appID, prefix string) (map[string]ChannelInfo, error) {
-	if d := s.directory(); d != nil {
-		return channelsCluster(ctx, d, appID, prefix)
+	cs, err := s.dir.Channels(ctx, appID, prefix)
+	if err != nil {
+		return nil, err
 	}
-	out := map[string]ChannelInfo{}
-	s.hub.EachChannel(appID, func(ch *shard.Channel[*conn]) {
+	out := make(map[string]ChannelInfo, len(cs))
+	for name, c := range cs {
 		// A user's own channel is the server's business, not the
 		// app's: it is not listed, as it cannot be queried.
-		if !strings.HasPrefix(ch.Key.Name, prefix) || !protocol.KindOf(ch.Key.Name).Listed() {
-			return
+		if c.Subscriptions > 0 && protocol.KindOf(name).Listed() {
+			out[name] = ChannelInfo{Occupied: true, Subscriptions: c.Subscriptions, Users: c.Users}
 		}
-		if n := ch.Len(); n > 0 {
-			out[ch.Key.Name] = ChannelInfo{Occupied: true, Subscriptions: n, Users: ch.MemberCount()}
-		}
-	})
+	}
 	return out, nil
 }
 
-// Users answers GET /apps/{id}/channels/{name}/users: presence member ids.
+// Users answers GET /apps/{id}/channels/{name}/users: presence member ids
+// on any node.
 func (s *Server) Users(ctx context.Context, appID, name string) ([]string, error) {
-	if d := s.directory(); d != nil {
-		return usersCluster(ctx, d, appID, name)
+	ms, err := s.dir.Members(ctx, appID, name)
+	if err != nil {
+		return nil, err
 	}
-	ch := s.hub.Lookup(shard.Key{App: appID, Name: name})
-	if ch == nil {
-		return []string{}, nil
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
 	}
-	ids := []string{}
-	ch.EachMember(func(id string, _ []byte) { ids = append(ids, id) })
 	return ids, nil
 }
 

@@ -26,6 +26,7 @@ type Server struct {
 	apps     map[string]*App // by key
 	appsByID map[string]*App
 	hub      *shard.Hub[*conn]
+	dir      broker.Directory // presence and occupancy (directory.go)
 	wheels   [shard.NumShards]*shard.Wheel[*conn]
 	poller   *poller.Poller
 	pool     *ants.Pool
@@ -62,6 +63,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{opts: o, apps: map[string]*App{}, appsByID: map[string]*App{},
 		hub: shard.New[*conn](), stop: make(chan struct{})}
 	s.engine = newEngine(s)
+	s.dir = broker.DirectoryOf(o.Broker, s)
 	if _, local := o.Broker.(*broker.Memory); !local {
 		s.outbox = newOutbox()
 	}

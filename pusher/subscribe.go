@@ -121,34 +121,19 @@ func (s *Server) presenceMember(c *conn, channelData string) (presenceData, stri
 	return m, id, id != ""
 }
 
-// join adds c to a channel's subscribers; the first local subscriber
-// tells the broker and the webhook (cluster-wide first, with a directory).
+// join adds c to a channel's subscribers and tells the directory; the
+// first local subscriber tells the broker, and the webhook when the
+// directory says it is the cluster's first.
 func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 	ch, _, occupied := s.hub.Subscribe(shard.Key{App: c.app.ID, Name: name}, c)
 	c.channels = append(c.channels, ch)
-	if d := s.directory(); d != nil {
-		d.CountSubscription(c.app.ID, name, 1)
-	}
+	s.dir.CountSubscription(c.app.ID, name, 1)
 	if occupied {
 		s.opts.Metrics.ChannelsDelta(1)
 		s.opts.Broker.Subscribe(c.app.ID, name)
-		s.channelOccupied(c.app, name)
+		s.channelWebhook(c.app, name, "channel_occupied", s.dir.OccupyChannel)
 	}
 	return ch
-}
-
-func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, info json.RawMessage) {
-	c.addMembership(ch, userID)
-	first := ch.AddMember(userID, []byte(info))
-	if d := s.directory(); d != nil {
-		s.joinPresenceCluster(d, c, ch.Key.Name, userID, info)
-		return
-	}
-	s.subscribed(c, ch.Key.Name, presenceSnapshot(ch))
-	if first {
-		s.memberEvent(c, ch.Key.Name, "pusher_internal:member_added", memberJSON(userID, info))
-		c.app.webhook(WebhookEvent{Name: "member_added", Channel: ch.Key.Name, UserID: userID})
-	}
 }
 
 // memberEvent tells every node's subscribers (but c) about a member.
@@ -166,14 +151,6 @@ func memberJSON(userID string, info json.RawMessage) []byte {
 		b = append(b, info...)
 	}
 	return append(b, '}')
-}
-
-// presenceSnapshot is the data of a presence subscription_succeeded from
-// this node's members (single node).
-func presenceSnapshot(ch *shard.Channel[*conn]) []byte {
-	var ms []broker.Member
-	ch.EachMember(func(id string, info []byte) { ms = append(ms, broker.Member{ID: id, Info: info}) })
-	return membersSnapshot(ms)
 }
 
 // replayCache sends a cache channel's last event, or pusher:cache_miss.
@@ -213,8 +190,8 @@ func (s *Server) unsubscribe(c *conn, raw json.RawMessage) {
 }
 
 // leave removes c from ch: presence first, then the subscription; the last
-// local subscriber tells the broker and the webhook (cluster-wide last,
-// with a directory).
+// local subscriber tells the broker, and the webhook when the directory
+// says it is the cluster's last.
 func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
 	if i := c.subscribed(ch); i >= 0 {
 		last := len(c.channels) - 1
@@ -230,21 +207,13 @@ func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
 			continue
 		}
 		c.dropMembership(i)
-		last := ch.RemoveMember(m.user)
-		if d := s.directory(); d != nil {
-			s.leavePresenceCluster(d, c, ch.Key.Name, m.user)
-		} else if last {
-			s.memberEvent(c, ch.Key.Name, "pusher_internal:member_removed", memberJSON(m.user, nil))
-			c.app.webhook(WebhookEvent{Name: "member_removed", Channel: ch.Key.Name, UserID: m.user})
-		}
+		s.leavePresence(c, ch, m.user)
 		break
 	}
-	if d := s.directory(); d != nil {
-		d.CountSubscription(c.app.ID, ch.Key.Name, -1)
-	}
+	s.dir.CountSubscription(c.app.ID, ch.Key.Name, -1)
 	if _, vacated := s.hub.Unsubscribe(ch, c); vacated {
 		s.opts.Metrics.ChannelsDelta(-1)
 		s.opts.Broker.Unsubscribe(c.app.ID, ch.Key.Name)
-		s.channelVacated(c.app, ch.Key.Name)
+		s.channelWebhook(c.app, ch.Key.Name, "channel_vacated", s.dir.VacateChannel)
 	}
 }

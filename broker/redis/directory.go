@@ -72,8 +72,10 @@ func (b *Broker) CountSubscription(app, channel string, delta int) {
 	d.wakeFlusher()
 }
 
-// JoinPresence implements broker.Directory.
-func (b *Broker) JoinPresence(app, channel string, m broker.Member, done func(bool, []broker.Member)) {
+// JoinPresence implements broker.Directory. The caller's view of this
+// node (first) is not used: the node's local mirror, changed in the same
+// order as Redis, answers while Redis is down.
+func (b *Broker) JoinPresence(app, channel string, m broker.Member, _ bool, done func(bool, []broker.Member)) {
 	k := chanKey{app, channel}
 	b.enqueue(k, func() {
 		localFirst, newChannel := b.dir.addLocal(k, m)
@@ -85,8 +87,9 @@ func (b *Broker) JoinPresence(app, channel string, m broker.Member, done func(bo
 	})
 }
 
-// LeavePresence implements broker.Directory.
-func (b *Broker) LeavePresence(app, channel, userID string, done func(bool)) {
+// LeavePresence implements broker.Directory; like JoinPresence it
+// answers from its local mirror while Redis is down, not from last.
+func (b *Broker) LeavePresence(app, channel, userID string, _ bool, done func(bool)) {
 	k := chanKey{app, channel}
 	b.enqueue(k, func() {
 		localLast := b.dir.removeLocal(k, userID)
