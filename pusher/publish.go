@@ -9,6 +9,7 @@ import (
 
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/frame"
+	"github.com/fanout/fanout/session"
 	"github.com/fanout/fanout/shard"
 )
 
@@ -196,7 +197,7 @@ func (s *Server) writeAll(ds []*delivery, subs []*conn, iovp *[][]byte) {
 	n, bytes := 0, 0
 	iov := *iovp
 	for _, c := range subs {
-		if c.phase.Load() != phaseOpen {
+		if c.state.Phase() != session.Open {
 			continue
 		}
 		iov = iov[:0]
@@ -226,6 +227,6 @@ func (s *Server) writeAll(ds []*delivery, subs []*conn, iovp *[][]byte) {
 // of a user.
 func (s *Server) TerminateUser(appID, userID string) {
 	for _, c := range s.hub.UserConns(shard.Key{App: appID, Name: userID}, nil) {
-		s.closeWith(c, CodeUnauthorized, "connection terminated by the server", false)
+		s.closeWith(c, CodeUnauthorized, "connection terminated by the server", session.Terminated, false)
 	}
 }
