@@ -322,6 +322,9 @@ func TestSigninGraceClosesWith4009(t *testing.T) {
 	if code, _ := cl.closeCode(); code != 4009 {
 		t.Fatalf("close code %d, want 4009", code)
 	}
+	if cause, _ := c.state.Ending(); cause != session.AuthExpiry {
+		t.Errorf("closed for %v, want auth_expiry", cause)
+	}
 }
 
 func TestSigninWithinGraceKeepsConnection(t *testing.T) {
