@@ -77,5 +77,8 @@ func (s *Server) OnClose(pc *poller.Conn, err error) {
 		to.TransportClosed(c.transport.String())
 	}
 	cause, _ := c.state.Ending()
+	if eo, ok := s.opts.Metrics.(EndObserver); ok {
+		eo.ConnEnded(cause.By().String(), cause.String())
+	}
 	s.debug("connection closed", c, "code", c.closeCode(), "closed_by", cause.By().String(), "cause", cause.String(), "err", err)
 }

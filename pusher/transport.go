@@ -48,3 +48,11 @@ type TransportObserver interface {
 	TransportOpened(transport string)
 	TransportClosed(transport string)
 }
+
+// EndObserver is an optional extension of Observer, found with a type
+// assertion: an admitted connection ended, by whom (session.Party:
+// "server", "client", "deadline") and why (session.Cause, e.g. "drain",
+// "close_frame"), called beside ConnClosed.
+type EndObserver interface {
+	ConnEnded(by, cause string)
+}
