@@ -80,5 +80,5 @@ func (s *Server) OnClose(pc *poller.Conn, err error) {
 	if eo, ok := s.opts.Metrics.(EndObserver); ok {
 		eo.ConnEnded(cause.By().String(), cause.String())
 	}
-	s.debug("connection closed", c, "code", c.closeCode(), "closed_by", cause.By().String(), "cause", cause.String(), "err", err)
+	s.debug("connection closed", c, "code", c.closeCode(), "closed_by", cause.By(), "cause", cause, "err", err)
 }

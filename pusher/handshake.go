@@ -284,8 +284,12 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, a *admissi
 func (s *Server) upgradeAndClose(c *conn, raw []byte, code frame.StatusCode, msg, reason string) bool {
 	s.opts.Metrics.UpgradeRejected(reason)
 	s.debug("upgrade refused", c, "reason", reason, "code", int(code))
+	cause := session.Rejected // by the app: unknown, disabled, over quota, bad protocol
+	if code == CodeOverCapacity {
+		cause = session.Overload // by the node: full, or no room to check the token
+	}
 	if s.upgrade(c, raw, frame.UpgradeOptions{}, nil) {
-		s.closeWith(c, code, msg, session.Rejected, false)
+		s.closeWith(c, code, msg, cause, false)
 	}
 	return false
 }

@@ -35,8 +35,8 @@ const (
 	SlowConsumer     // its send queue was full: 4100
 	AuthExpiry       // its token expired, or it did not sign in in time: 4009
 	ProtocolError    // it broke RFC 6455 (1002, 1007, 1009)
-	Rejected         // admitted to the socket, refused by the app: unknown app, quota, bad protocol version, bad path (40xx)
-	Overload         // the server had no room for its work: 4100
+	Rejected         // upgraded only to be refused by the app: unknown app, disabled, quota, bad protocol version, bad path (40xx)
+	Overload         // the node had no room: over capacity, or no room to check a token or read history (4100)
 	ClientEventLimit // too many client events: 4301
 	Terminated       // its user was terminated through the HTTP API: 4009
 	Refusal          // answered with an HTTP error (the code is the status)
