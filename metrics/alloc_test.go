@@ -22,6 +22,7 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		"ObserveFanout":    func() { m.ObserveFanout(time.Millisecond) },
 		"ChannelsAdd":      func() { m.ChannelsAdd(1) },
 		"BrokerError":      func() { m.BrokerError("publish") },
+		"ConnectionEnded":  func() { m.ConnectionEnded("server", "drain") },
 	}
 	for name, f := range cases {
 		if n := testing.AllocsPerRun(100, f); n != 0 {

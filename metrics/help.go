@@ -15,6 +15,7 @@ var help = map[string]string{
 	"fanout_transport_connections":                    "Connections open now, by transport (websocket, sse).",
 	"fanout_transport_connections_opened_total":       "Connections admitted, by transport (websocket, sse).",
 	"fanout_connections_closed_total":                 "Connections closed, by WebSocket close code; codes the server does not know count as other.",
+	"fanout_connections_ended_total":                  "Admitted connections that ended, by who ended them (server, client, deadline) and why (cause).",
 	"fanout_upgrades_rejected_total":                  "Upgrades refused before a connection existed, by reason.",
 	"fanout_messages_in_total":                        "WebSocket data messages received from clients.",
 	"fanout_messages_out_total":                       "WebSocket data messages written to clients; a broadcast to k sockets counts k.",

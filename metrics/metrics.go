@@ -28,6 +28,7 @@ type Metrics struct {
 	acceptErrors *family
 	capacity     *vm.Gauge
 	transports   transports
+	ended        ended
 
 	appsMu sync.RWMutex
 	apps   map[string]*appMetrics
@@ -69,6 +70,7 @@ func New() *Metrics {
 	}
 	m.closed = newCloseCodes(s)
 	m.transports = newTransports(s)
+	m.ended = ended{set: s, by: map[endedKey]*vm.Counter{}}
 	m.initCapacity(s)
 	for _, op := range []string{"publish", "subscribe", "presence"} {
 		m.broker.get(op) // served at zero from the start

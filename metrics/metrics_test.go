@@ -62,6 +62,9 @@ func exercise(m *Metrics) {
 	m.ChannelsAdd(-1)
 	m.SlowConsumerDisconnect()
 	m.HeartbeatTimeout()
+	m.ConnectionEnded("server", "drain")
+	m.ConnectionEnded("server", "drain")
+	m.ConnectionEnded("client", "eof")
 	m.BrokerError("publish")
 	m.Webhook(WebhookOK)
 	m.WebhookResultFunc()(false)
@@ -96,6 +99,8 @@ func TestScrapeEveryMetricMoves(t *testing.T) {
 		`fanout_channels`:                                           1,
 		`fanout_slow_consumer_disconnects_total`:                    1,
 		`fanout_heartbeat_timeouts_total`:                           1,
+		`fanout_connections_ended_total{by="server",cause="drain"}`: 2,
+		`fanout_connections_ended_total{by="client",cause="eof"}`:   1,
 		`fanout_broker_errors_total{op="publish"}`:                  1,
 		`fanout_webhooks_total{result="ok"}`:                        1,
 		`fanout_webhooks_total{result="error"}`:                     1,

@@ -6,6 +6,7 @@ import (
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/protocol"
+	"github.com/fanout/fanout/session"
 	"github.com/fanout/fanout/shard"
 )
 
@@ -32,7 +33,7 @@ func (s *Server) clientEvent(c *conn, ev *protocol.Inbound, size int) {
 		return
 	}
 	if !c.allowClientEvent(s.now(), app.ClientEventRate) {
-		s.closeWith(c, CodeClientEventLimit, "client event rate limit exceeded", false)
+		s.closeWith(c, CodeClientEventLimit, "client event rate limit exceeded", session.ClientEventLimit, false)
 		return
 	}
 	data := string(ev.Data)

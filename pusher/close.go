@@ -3,7 +3,7 @@ package pusher
 import (
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/poller"
-	"github.com/fanout/fanout/protocol"
+	"github.com/fanout/fanout/session"
 )
 
 // send writes b to c; a full queue makes c a slow consumer.
@@ -16,12 +16,12 @@ func (s *Server) send(c *conn, b []byte) {
 // write is send without the count (a broadcast counts its recipients once
 // per batch); it reports whether b was taken.
 func (s *Server) write(c *conn, b []byte) bool {
-	return s.taken(c, c.pc.WriteLimit(b, s.limit(c)))
+	return s.taken(c, c.transport.of().Send(c.pc, b, s.limit(c)))
 }
 
 // writev is write for several frames in one writev(2).
 func (s *Server) writev(c *conn, bs [][]byte) bool {
-	return s.taken(c, c.pc.WriteBatch(bs, s.limit(c)))
+	return s.taken(c, c.transport.of().SendBatch(c.pc, bs, s.limit(c)))
 }
 
 // limit is c's bound on queued bytes: its app's, or the largest.
@@ -44,37 +44,30 @@ func (s *Server) taken(c *conn, err error) bool {
 // slowConsumer closes a connection whose send queue is full with 4100:
 // its backlog is dropped so the close frame goes next.
 func (s *Server) slowConsumer(c *conn) {
-	if c.phase.Load() != phaseOpen {
+	if c.state.Phase() != session.Open {
 		return
 	}
 	s.opts.Metrics.SlowConsumer()
-	s.closeWith(c, CodeOverCapacity, "slow consumer: send queue full", true)
+	s.closeWith(c, CodeOverCapacity, "slow consumer: send queue full", session.SlowConsumer, true)
 	c.pc.Close()
 }
 
-// closeWith starts a server-side close from any goroutine: for Pusher
-// codes a pusher:error event first (pusher-js reads it), then the close
-// frame. The peer's close frame, or the CloseTimeout deadline, finishes it.
-func (s *Server) closeWith(c *conn, code frame.StatusCode, reason string, drop bool) {
-	if !c.phase.CompareAndSwap(phaseOpen, phaseClosing) {
-		return
+// closeWith starts a server-side close from any goroutine, for cause:
+// c's transport writes its last words (for Pusher codes a pusher:error
+// event, which pusher-js reads, then the close frame; on an event stream
+// the event, then FIN). The peer's close frame, or the CloseTimeout
+// deadline, finishes it. drop discards what is queued first. It reports
+// whether this call started the close (false: it was not open, or
+// another party closed it first).
+func (s *Server) closeWith(c *conn, code frame.StatusCode, reason string, cause session.Cause, drop bool) bool {
+	if !c.state.StartClose(uint16(code), cause) {
+		return false
 	}
-	c.code.Store(uint32(code))
-	var b []byte
-	switch {
-	case c.transport.sse(): // no close handshake: the event, then FIN
-		b = sseClose(code, reason)
-		s.opts.Metrics.MessagesOut(1, len(b))
-		c.pc.CloseWith(b, drop)
-		c.pc.Close()
-	case code >= 4000 && !c.echo:
-		b = append(b, errorFrame(protocol.ErrorCode(code), reason)...)
-		s.opts.Metrics.MessagesOut(1, len(b))
-		fallthrough
-	default:
-		c.pc.CloseWith(frame.AppendClose(b, code, reason), drop)
+	if n := c.transport.of().Close(c.pc, uint16(code), reason, drop); n > 0 {
+		s.opts.Metrics.MessagesOut(1, n)
 	}
 	deadline := s.now() + int64(s.opts.CloseTimeout)
 	c.closeBy.Store(deadline)
 	s.wheel(c).Add(c, unixTime(deadline))
+	return true
 }

@@ -7,30 +7,26 @@ import (
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/poller"
 	"github.com/fanout/fanout/protocol"
+	"github.com/fanout/fanout/session"
 	"github.com/fanout/fanout/shard"
 	"github.com/fanout/fanout/tlsconn"
 )
 
-// Connection phases; see the package documentation.
-const (
-	phaseHandshake uint32 = iota
-	phaseVerifying        // the upgrade token is checked on the pool
-	phaseOpen
-	phaseClosing
-	phaseClosed
-	phaseAborted // never admitted: its upgrade deadline passed first
-)
-
 // conn is one client connection's state, kept small: an idle,
 // subscribed connection holds this struct and its entries in the shard
-// tables and one timer wheel, nothing else.
+// tables and one timer wheel, nothing else. Its session state machine
+// (phases, transitions, who closed) is written down in package session.
 type conn struct {
-	pc    *poller.Conn
-	app   *App
-	dec   frame.Decoder
-	id    uint64 // socket id: node in the high 32 bits, sequence in the low
-	phase atomic.Uint32
-	echo  bool
+	pc  *poller.Conn
+	app *App
+	dec frame.Decoder
+	id  uint64 // socket id: node in the high 32 bits, sequence in the low
+	// state is the session's phase and, once it ends, who ended it and
+	// the close code; only its methods change it.
+	state session.State
+	// evTokens and evRefill are the client-event token bucket (see
+	// allowClientEvent); evTokens sits beside state to share its word.
+	evTokens float32
 	// transport is decided when the request is answered: WebSocket once
 	// the 101 is sent; none while in handshake or after an HTTP error.
 	transport transport
@@ -42,14 +38,10 @@ type conn struct {
 	authed bool
 	// Deadlines and activity in unix nanoseconds, read by the wheel.
 	lastSeen  atomic.Int64
-	pingSent  atomic.Int64  // 0 when no ping is outstanding
-	authUntil atomic.Int64  // signin grace, then token expiry; 0 = none
-	closeBy   atomic.Int64  // upgrade or close handshake deadline
-	code      atomic.Uint32 // close code sent or received
-	// evTokens and evRefill are the client-event token bucket (see
-	// allowClientEvent); evTokens sits beside code to share its word.
-	evTokens float32
-	user     string
+	pingSent  atomic.Int64 // 0 when no ping is outstanding
+	authUntil atomic.Int64 // signin grace, then token expiry; 0 = none
+	closeBy   atomic.Int64 // upgrade or close handshake deadline
+	user      string
 	// grants is the token's channels claim, relative to user: a pointer
 	// to one copy shared by every user whose grant names its own id the
 	// same way ("private-<sub>.*").
@@ -65,11 +57,13 @@ type conn struct {
 	recov atomic.Pointer[recoveries]
 }
 
+// closeCode is the close code sent or received, else 1006 (RFC 6455
+// section 7.4.1: abnormal, no close frame either way).
 func (c *conn) closeCode() uint32 {
-	if code := c.code.Load(); code != 0 {
-		return code
+	if _, code := c.state.Ending(); code != 0 {
+		return uint32(code)
 	}
-	return 1006 // abnormal: no close frame either way
+	return 1006
 }
 
 // socketID formats the Pusher socket id "node.sequence"

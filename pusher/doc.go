@@ -3,23 +3,19 @@
 // machine, subscriptions, presence, client events, heartbeats and the
 // fan-out of published events to local subscribers.
 //
-// A connection moves through these states, written down here because
-// exactly one party may close it:
-//
-//	handshake ──101──▶ open ──close frame sent──▶ closing ──peer's close or deadline──▶ closed
-//	    │                 │                                                                ▲
-//	    └── HTTP error ───┴── peer's close frame: answer it, poller.Conn.Close ────────────┘
-//
-// A connection's transport is decided when its request is answered:
-// WebSocket (the 101), or an event stream (GET /app/{key}/sse answered
-// 200, see sse.go), which takes the same path with its own encoding of
-// events (made once per delivery), comment-line heartbeats and no close
-// handshake: a last pusher:error event, then FIN, then closing as above.
+// Each connection is a session: its state machine (handshake, verifying,
+// open, closing, closed, aborted, refused), who may move it and who
+// closed it are written down once, in package session. Its transport is
+// decided when its request is answered: WebSocket (the 101, see
+// ws_transport.go), or an event stream (GET /app/{key}/sse answered 200,
+// see sse.go and sse_transport.go), which takes the same path with its
+// own encoding of events (made once per delivery), comment-line
+// heartbeats and no close handshake: a last pusher:error event, then FIN.
 //
 // The poller's loop goroutine owns reads and the final close (OnClose);
-// any goroutine may start a close by sending the close frame
-// (conn.closeWith), and the heartbeat wheel enforces the deadline by
-// aborting the socket.
+// any goroutine may start a close (conn.closeWith: the session's
+// StartClose, then the transport's last words), and the heartbeat wheel
+// enforces the deadlines by aborting the socket.
 //
 // # Concurrency
 //

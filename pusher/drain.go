@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/fanout/fanout/session"
 )
 
 // Drain stops accepting WebSocket connections and turns Ready false, then
@@ -58,7 +60,7 @@ func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 
 // goAway closes c with 4200 once what is queued for it has gone out.
 func (s *Server) goAway(c *conn) {
-	s.closeWith(c, CodeGoingAway, "server going away", false)
+	s.closeWith(c, CodeGoingAway, "server going away", session.Drain, false)
 	c.pc.Close()
 }
 
@@ -68,7 +70,7 @@ func (s *Server) allConns() []*conn {
 	out := make([]*conn, 0, s.Conns())
 	for _, w := range s.wheels {
 		w.Each(func(c *conn) {
-			if _, ok := seen[c]; ok || c.phase.Load() != phaseOpen {
+			if _, ok := seen[c]; ok || c.state.Phase() != session.Open {
 				return
 			}
 			seen[c] = struct{}{}

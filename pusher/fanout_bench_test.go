@@ -29,7 +29,9 @@ func BenchmarkPublish10kSubscribers(b *testing.B) {
 		c.app = app
 		c.transport = transportWebSocket
 		c.dec.Init(frame.DecoderOptions{})
-		c.phase.Store(phaseOpen)
+		if !c.state.Open() {
+			b.Fatal("connection not in handshake")
+		}
 		s.join(c, "bench")
 	}
 	p := broker.Publication{App: app.ID, Channel: "bench", Event: "tick", Data: `"` + strings.Repeat("x", 100) + `"`}

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/fanout/fanout/frame"
+	"github.com/fanout/fanout/session"
 )
 
 // frames decodes every complete frame in data and returns the bytes
@@ -35,7 +36,7 @@ func (s *Server) violation(c *conn, err error) {
 	if errors.As(err, &pe) {
 		code = pe.Code
 	}
-	s.closeWith(c, code, err.Error(), false)
+	s.closeWith(c, code, err.Error(), session.ProtocolError, false)
 	c.pc.Close()
 }
 
@@ -49,10 +50,10 @@ func (s *Server) message(c *conn, m frame.Message) bool {
 		return false
 	case frame.KindData:
 		s.opts.Metrics.MessageIn(len(m.Payload))
-		if c.phase.Load() != phaseOpen {
+		if c.state.Phase() != session.Open {
 			return true // closing: wait for the peer's close frame
 		}
-		if c.echo {
+		if c.transport == transportEcho {
 			s.send(c, echoFrame(c, m))
 			return true
 		}
@@ -64,12 +65,11 @@ func (s *Server) message(c *conn, m frame.Message) bool {
 // peerClosed answers the peer's close frame (echoing its code) unless we
 // started the close, then lets the socket go.
 func (s *Server) peerClosed(c *conn, m frame.Message) {
-	if c.phase.CompareAndSwap(phaseOpen, phaseClosing) {
+	if c.state.StartClose(uint16(m.Code), session.CloseFrame) {
 		code := m.Code
 		if code == frame.StatusNoStatusRcvd {
 			code = 0
 		}
-		c.code.Store(uint32(m.Code))
 		c.pc.CloseWith(frame.AppendClose(nil, code, ""), false)
 	}
 	c.pc.Close()

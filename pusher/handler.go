@@ -2,6 +2,7 @@ package pusher
 
 import (
 	"github.com/fanout/fanout/poller"
+	"github.com/fanout/fanout/session"
 	"github.com/fanout/fanout/shard"
 )
 
@@ -27,21 +28,21 @@ func (s *Server) OnOpen(pc *poller.Conn) {
 func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 	c := pc.Context.(*conn)
 	c.lastSeen.Store(s.now())
-	switch c.phase.Load() {
-	case phaseHandshake:
+	switch c.state.Phase() {
+	case session.Handshake:
 		return s.handshake(c, data)
-	case phaseVerifying:
+	case session.Verifying:
 		// Keep the bytes until the upgrade is decided, but not without
 		// bound: a client has no business sending before its 101.
 		if len(data) <= s.opts.MaxRequestSize {
 			return 0
 		}
-		if s.abortUnopened(c, phaseVerifying, "too_large") {
+		if s.abortUnopened(c, session.Verifying, session.RequestTooLarge, "too_large") {
 			return len(data)
 		}
 		return s.OnData(pc, data) // decided meanwhile
-	case phaseOpen, phaseClosing:
-		if c.transport != transportWebSocket { // an HTTP error, or an event stream, which reads nothing
+	case session.Open, session.Closing:
+		if !c.transport.of().Reads() { // an event stream reads nothing
 			return len(data)
 		}
 		return s.frames(c, data)
@@ -56,8 +57,7 @@ func (s *Server) OnClose(pc *poller.Conn, err error) {
 	if t := c.tlsSession(); t != nil {
 		t.Close()
 	}
-	was := c.phase.Swap(phaseClosed)
-	if was == phaseHandshake || was == phaseVerifying || was == phaseAborted { // never admitted
+	if !c.state.Closed(session.EOF).Admitted() {
 		return
 	}
 	c.dec.Release()
@@ -76,5 +76,9 @@ func (s *Server) OnClose(pc *poller.Conn, err error) {
 	if to, ok := s.opts.Metrics.(TransportObserver); ok {
 		to.TransportClosed(c.transport.String())
 	}
-	s.debug("connection closed", c, "code", c.closeCode(), "err", err)
+	cause, _ := c.state.Ending()
+	if eo, ok := s.opts.Metrics.(EndObserver); ok {
+		eo.ConnEnded(cause.By().String(), cause.String())
+	}
+	s.debug("connection closed", c, "code", c.closeCode(), "closed_by", cause.By(), "cause", cause, "err", err)
 }

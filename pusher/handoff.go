@@ -14,8 +14,10 @@ import (
 // net/http: the socket leaves the poller with the bytes already read (the
 // plaintext, over TLS).
 func (s *Server) handOff(c *conn, data []byte) {
+	if !c.state.HandOff() {
+		return // its upgrade deadline passed: the wheel aborted it
+	}
 	fd := c.pc.Detach()
-	c.phase.Store(phaseClosed)
 	f := os.NewFile(uintptr(fd), "http")
 	nc, err := net.FileConn(f) // dups the descriptor
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/protocol"
+	"github.com/fanout/fanout/session"
 )
 
 // Close codes of the Pusher protocol, as close frame statuses (see
@@ -69,16 +70,16 @@ func (s *Server) handshake(c *conn, data []byte) int {
 		return len(data)
 	}
 	if s.atCapacity() { // before any token check: the cheapest refusal
-		s.refuseWith(c, []byte(overCapacity), "over_capacity")
+		s.refuseWith(c, http.StatusServiceUnavailable, []byte(overCapacity), "over_capacity")
 		return len(data)
 	}
 	raw := data[:n]
 	switch {
 	case s.opts.Echo && head.Path == "/echo":
+		c.transport = transportEcho // before the 101: the wheel may read it from then on
 		if !s.upgrade(c, raw, deflateOptions(head), nil) {
 			return len(data)
 		}
-		c.echo = true
 	case strings.HasPrefix(head.Path, "/app/"):
 		if !s.upgradeApp(c, raw, head) {
 			return len(data)
@@ -86,7 +87,7 @@ func (s *Server) handshake(c *conn, data []byte) int {
 	default:
 		if s.upgrade(c, raw, frame.UpgradeOptions{}, nil) {
 			s.opts.Metrics.UpgradeRejected("bad_path")
-			s.closeWith(c, CodePathNotFound, "path not found", false)
+			s.closeWith(c, CodePathNotFound, "path not found", session.Rejected, false)
 		}
 		return len(data)
 	}
@@ -132,7 +133,7 @@ func (s *Server) upgradeApp(c *conn, raw []byte, head frame.RequestHead) bool {
 	if _, jwks := app.JWT.JWKSStatus(); token != "" && jwks {
 		// An unknown kid may make Verify fetch the key set: never on the
 		// loop goroutine. The loop keeps any bytes that arrive meanwhile.
-		if !c.phase.CompareAndSwap(phaseHandshake, phaseVerifying) {
+		if !c.state.Verify() {
 			return false // its upgrade deadline passed: the wheel aborted it
 		}
 		head := head
@@ -150,7 +151,7 @@ func (s *Server) upgradeApp(c *conn, raw []byte, head frame.RequestHead) bool {
 
 // verifyAndUpgrade checks the token (if any), the app's state and limits,
 // then upgrades. It runs on the loop goroutine, or on the pool while c is
-// in phaseVerifying (then the loop does not touch c).
+// in the verifying phase (then the loop does not touch c).
 func (s *Server) verifyAndUpgrade(c *conn, raw []byte, head frame.RequestHead, app *App, token, echo string) bool {
 	var claims auth.Claims
 	if token != "" {
@@ -241,7 +242,12 @@ func (s *Server) welcome(c *conn) {
 func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, a *admission) bool {
 	resp, err := frame.AppendUpgradeResponse(make([]byte, 0, 512), raw, o)
 	if err != nil {
-		s.refuseWith(c, resp, "bad_request")
+		status := http.StatusBadRequest
+		var he frame.HandshakeError
+		if errors.As(err, &he) {
+			status = he.Status
+		}
+		s.refuseWith(c, status, resp, "bad_request")
 		return false
 	}
 	c.deflBits = 0
@@ -249,7 +255,9 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, a *admissi
 		c.deflBits = uint8(cmp.Or(o.DeflateWindowBits, frame.FullWindowBits))
 	}
 	c.dec.Init(frame.DecoderOptions{MaxMessageSize: s.opts.MaxMessageSize, Deflate: o.Deflate})
-	c.transport = transportWebSocket
+	if c.transport == transportNone { // else /echo's, chosen by the caller
+		c.transport = transportWebSocket
+	}
 	established := 0 // bytes of connection_established, a message like any other
 	if a != nil {
 		s.admit(c, a)
@@ -257,7 +265,7 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, a *admissi
 		resp = appendEstablished(resp, c.socketID(), s.opts.ActivityTimeout)
 		established = len(resp) - n
 	}
-	if !c.phase.CompareAndSwap(phaseHandshake, phaseOpen) && !c.phase.CompareAndSwap(phaseVerifying, phaseOpen) {
+	if !c.state.Open() {
 		if a != nil {
 			s.unadmit(c)
 		}
@@ -278,29 +286,33 @@ func (s *Server) upgrade(c *conn, raw []byte, o frame.UpgradeOptions, a *admissi
 func (s *Server) upgradeAndClose(c *conn, raw []byte, code frame.StatusCode, msg, reason string) bool {
 	s.opts.Metrics.UpgradeRejected(reason)
 	s.debug("upgrade refused", c, "reason", reason, "code", int(code))
+	cause := session.Rejected // by the app: unknown, disabled, over quota, bad protocol
+	if code == CodeOverCapacity {
+		cause = session.Overload // by the node: full, or no room to check the token
+	}
 	if s.upgrade(c, raw, frame.UpgradeOptions{}, nil) {
-		s.closeWith(c, code, msg, false)
+		s.closeWith(c, code, msg, cause, false)
 	}
 	return false
 }
 
 // refuse answers an HTTP error without upgrading and closes.
 func (s *Server) refuse(c *conn, status int, body, reason string) {
-	s.refuseWith(c, frame.AppendHTTPError(nil, status, body), reason)
+	s.refuseWith(c, status, frame.AppendHTTPError(nil, status, body), reason)
 }
 
-// refuseWith sends an HTTP response, then FIN; the wheel aborts a peer
-// that does not close within CloseTimeout.
-func (s *Server) refuseWith(c *conn, resp []byte, reason string) {
+// refuseWith sends resp, an HTTP response with status, then FIN; the
+// wheel aborts a peer that does not close within CloseTimeout.
+func (s *Server) refuseWith(c *conn, status int, resp []byte, reason string) {
 	s.opts.Metrics.UpgradeRejected(reason)
 	s.debug("upgrade refused", c, "reason", reason)
+	deadline := s.now() + int64(s.opts.CloseTimeout)
+	c.closeBy.Store(deadline) // before the phase, which the wheel reads first
+	if !c.state.Refuse(uint16(status)) {
+		return // its upgrade deadline passed: the wheel aborted it
+	}
 	_ = c.pc.Write(resp)
 	c.pc.Close()
-	deadline := s.now() + int64(s.opts.CloseTimeout)
-	c.closeBy.Store(deadline)
-	if !c.phase.CompareAndSwap(phaseHandshake, phaseClosing) && !c.phase.CompareAndSwap(phaseVerifying, phaseClosing) {
-		return // already gone
-	}
 	s.wheel(c).Add(c, unixTime(deadline))
 }
 

@@ -2,6 +2,8 @@ package pusher
 
 import (
 	"time"
+
+	"github.com/fanout/fanout/session"
 )
 
 // nextDeadline is the earliest of: the ping after ActivityTimeout of
@@ -23,37 +25,38 @@ func (s *Server) nextDeadline(c *conn) int64 {
 // connection here, if it really passed, and says when to look again.
 func (s *Server) fire(c *conn, t time.Time) (time.Time, bool) {
 	now := t.UnixNano()
-	switch ph := c.phase.Load(); ph {
-	case phaseHandshake, phaseVerifying:
+	switch ph := c.state.Phase(); ph {
+	case session.Handshake, session.Verifying:
 		if now < c.closeBy.Load() {
 			return unixTime(c.closeBy.Load()), true
 		}
 		// Claim the connection before aborting it: the upgrade may be
 		// turning it open right now (on the loop, or on the pool), and a
 		// client that got its 101 must never see a bare FIN after it.
-		if !s.abortUnopened(c, ph, "timeout") {
+		if !s.abortUnopened(c, ph, session.UpgradeTimeout, "timeout") {
 			return s.fire(c, t) // it moved on meanwhile: judge it as it is now
 		}
 		return t, false
-	case phaseClosing:
+	case session.Closing, session.Refused:
 		if now >= c.closeBy.Load() {
 			c.pc.Abort()
 			return t, false
 		}
 		return unixTime(c.closeBy.Load()), true
-	case phaseOpen:
+	case session.Open:
 		s.heartbeat(c, now)
-		return unixTime(s.nextDeadline(c)), c.phase.Load() == phaseOpen
+		return unixTime(s.nextDeadline(c)), c.state.Phase() == session.Open
 	}
 	return t, false
 }
 
 // abortUnopened drops a connection that has not turned open, if it is
-// still in phase from; it reports whether it did. The compare-and-swap
-// claims it first, so that an upgrade finishing at the same moment (on the
-// loop, or on the pool) gives up instead of sending a 101 before the FIN.
-func (s *Server) abortUnopened(c *conn, from uint32, reason string) bool {
-	if !c.phase.CompareAndSwap(from, phaseAborted) {
+// still in phase from, for cause (reason is the metric label); it reports
+// whether it did. The transition claims it first, so that an upgrade
+// finishing at the same moment (on the loop, or on the pool) gives up
+// instead of sending a 101 before the FIN.
+func (s *Server) abortUnopened(c *conn, from session.Phase, cause session.Cause, reason string) bool {
+	if !c.state.Abort(from, cause) {
 		return false
 	}
 	s.opts.Metrics.UpgradeRejected(reason)
@@ -63,11 +66,15 @@ func (s *Server) abortUnopened(c *conn, from uint32, reason string) bool {
 
 func (s *Server) heartbeat(c *conn, now int64) {
 	if au := c.authUntil.Load(); au != 0 && now >= au {
-		s.closeWith(c, CodeUnauthorized, "unauthorized", false)
+		s.closeWith(c, CodeUnauthorized, "unauthorized", session.AuthExpiry, false)
 		return
 	}
-	if c.transport.sse() {
-		s.sseHeartbeat(c, now)
+	t := c.transport.of()
+	if !t.Pongs() { // a heartbeat every ActivityTimeout, no answer awaited
+		if now >= c.lastSeen.Load()+int64(s.opts.ActivityTimeout) {
+			c.lastSeen.Store(now)
+			s.taken(c, t.Ping(c.pc, s.limit(c)))
+		}
 		return
 	}
 	last, ping := c.lastSeen.Load(), c.pingSent.Load()
@@ -81,7 +88,9 @@ func (s *Server) heartbeat(c *conn, now int64) {
 		s.reapDeaf(c)
 	case ping == 0 && now >= last+int64(s.opts.ActivityTimeout):
 		c.pingSent.Store(now)
-		s.send(c, pingFrame)
+		if s.taken(c, t.Ping(c.pc, s.limit(c))) {
+			s.opts.Metrics.MessagesOut(1, len(pingFrame))
+		}
 	}
 }
 
@@ -90,8 +99,7 @@ func (s *Server) heartbeat(c *conn, now int64) {
 // there is no close handshake to wait for. Its backlog is dropped; the
 // close frame goes to the kernel, which sends it before the FIN.
 func (s *Server) reapDeaf(c *conn) {
-	s.closeWith(c, CodePongTimeout, "pong not received", true)
-	if c.code.Load() == uint32(CodePongTimeout) {
+	if s.closeWith(c, CodePongTimeout, "pong not received", session.PongTimeout, true) {
 		c.pc.Abort()
 	}
 }

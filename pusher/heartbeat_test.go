@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/session"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
 )
@@ -211,7 +212,7 @@ func TestHeartbeatPingsAfterSilenceThenClosesWith4201(t *testing.T) {
 		t.Fatalf("after activity_timeout got %q, want pusher:ping", ev.Event)
 	}
 	h.moveTo(14750 * time.Millisecond)
-	if c.phase.Load() != phaseOpen {
+	if c.state.Phase() != session.Open {
 		t.Fatal("closed before pong_timeout passed")
 	}
 	h.moveTo(15 * time.Second)
@@ -221,6 +222,9 @@ func TestHeartbeatPingsAfterSilenceThenClosesWith4201(t *testing.T) {
 	}
 	if len(events) != 1 || events[0] != "pusher:error" {
 		t.Fatalf("events before the close frame %v, want one pusher:error", events)
+	}
+	if cause, code := c.state.Ending(); cause != session.PongTimeout || cause.By() != session.Deadline || code != 4201 {
+		t.Errorf("closed by %v (%v) with %d, want the deadline (pong_timeout) with 4201", cause.By(), cause, code)
 	}
 }
 
@@ -243,7 +247,7 @@ func TestHeartbeatAnsweredPingKeepsConnectionOpen(t *testing.T) {
 		t.Fatalf("got %q, want pusher:pong", ev.Event)
 	}
 	h.moveTo(15 * time.Second) // the pong deadline of the first ping
-	if c.phase.Load() != phaseOpen {
+	if c.state.Phase() != session.Open {
 		t.Fatal("closed although the ping was answered")
 	}
 	// The next ping comes activity_timeout after the pong, at 22 s.
@@ -311,12 +315,15 @@ func TestSigninGraceClosesWith4009(t *testing.T) {
 	c := h.onlyConn(t)
 
 	h.moveTo(29750 * time.Millisecond)
-	if c.phase.Load() != phaseOpen {
+	if c.state.Phase() != session.Open {
 		t.Fatal("closed before the signin grace ended")
 	}
 	h.moveTo(30 * time.Second)
 	if code, _ := cl.closeCode(); code != 4009 {
 		t.Fatalf("close code %d, want 4009", code)
+	}
+	if cause, _ := c.state.Ending(); cause != session.AuthExpiry {
+		t.Errorf("closed for %v, want auth_expiry", cause)
 	}
 }
 
@@ -334,7 +341,7 @@ func TestSigninWithinGraceKeepsConnection(t *testing.T) {
 		t.Fatalf("got %q, want pusher:signin_success", ev.Event)
 	}
 	h.moveTo(30 * time.Second)
-	if c.phase.Load() != phaseOpen {
+	if c.state.Phase() != session.Open {
 		t.Fatal("signed-in connection closed at the end of the grace")
 	}
 }
@@ -352,7 +359,7 @@ func TestTokenExpiryClosesWith4009(t *testing.T) {
 		t.Fatal("token not accepted")
 	}
 	h.moveTo(19750 * time.Millisecond)
-	if c.phase.Load() != phaseOpen {
+	if c.state.Phase() != session.Open {
 		t.Fatal("closed before the token expired")
 	}
 	h.moveTo(20 * time.Second)

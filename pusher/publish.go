@@ -11,6 +11,7 @@ import (
 	engine "github.com/fanout/fanout/delivery"
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/protocol"
+	"github.com/fanout/fanout/session"
 	"github.com/fanout/fanout/shard"
 )
 
@@ -72,7 +73,7 @@ func (k sink) Encode(key shard.Key, ps []broker.Publication, dst []engine.Messag
 }
 
 // Live reports whether c is open.
-func (sink) Live(c *conn) bool { return c.phase.Load() == phaseOpen }
+func (sink) Live(c *conn) bool { return c.state.Phase() == session.Open }
 
 // Write writes frames to c in one writev(2); a full send queue makes c a
 // slow consumer.
@@ -165,6 +166,6 @@ func (d *delivery) Hold(c *conn, b []byte) bool {
 // of a user.
 func (s *Server) TerminateUser(appID, userID string) {
 	for _, c := range s.hub.UserConns(shard.Key{App: appID, Name: userID}, nil) {
-		s.closeWith(c, CodeUnauthorized, "connection terminated by the server", false)
+		s.closeWith(c, CodeUnauthorized, "connection terminated by the server", session.Terminated, false)
 	}
 }

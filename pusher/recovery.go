@@ -9,6 +9,7 @@ import (
 
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/protocol"
+	"github.com/fanout/fanout/session"
 )
 
 // Recovery on subscribe. A subscription to a channel with history
@@ -158,7 +159,7 @@ func (s *Server) subscribed(c *conn, name string, data []byte) {
 	// later (it recovers again then) rather than anyone waiting for room.
 	if s.pool.Submit(func() { s.recover(c, name, st, data) }) != nil {
 		s.opts.Metrics.Refused(RefusedRecovery)
-		s.closeWith(c, CodeOverCapacity, "server busy, reconnect later", false)
+		s.closeWith(c, CodeOverCapacity, "server busy, reconnect later", session.Overload, false)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/session"
 )
 
 // A subscriber that stops reading fills its bounded send queue and is
@@ -56,7 +57,7 @@ func TestSlowConsumerHonoursAppQueueLimit(t *testing.T) {
 	data := `"` + strings.Repeat("x", slowDataSize) + `"` // Data is JSON
 	c := s.onlyOpenConn(t)
 	peak := 0
-	for i := 0; i < 5000 && c.phase.Load() == phaseOpen; i++ { // at most 20 MiB
+	for i := 0; i < 5000 && c.state.Phase() == session.Open; i++ { // at most 20 MiB
 		s.Deliver(broker.Publication{App: "app-id", Channel: "feed", Event: "tick", Data: data})
 		peak = max(peak, c.pc.Queued())
 	}
@@ -64,6 +65,9 @@ func TestSlowConsumerHonoursAppQueueLimit(t *testing.T) {
 		t.Fatalf("queue reached %d bytes, over the app's 64 KiB limit", peak)
 	}
 	rec.expect(t, 4100, 20*time.Second, "slow consumer over its app's 64 KiB queue limit")
+	if cause, code := c.state.Ending(); cause != session.SlowConsumer || cause.By() != session.Server || code != 4100 {
+		t.Errorf("closed by %v (%v) with %d, want the server (slow_consumer) with 4100", cause.By(), cause, code)
+	}
 }
 
 // slowConsumerRun publishes slowEvents to fastReaders reading clients (and

@@ -28,41 +28,6 @@ import (
 // as heartbeats, and a close writes a final pusher:error event, then FIN.
 // Nothing the client sends after the request is read.
 
-// transport is how a connection's events are written, decided when its
-// request is answered.
-type transport uint8
-
-const (
-	transportNone      transport = iota // not answered yet, or refused
-	transportWebSocket                  // RFC 6455 frames
-	transportSSE                        // text/event-stream
-	// transportSSETagged is a stream of several channels with history:
-	// its ids name their channel.
-	transportSSETagged
-)
-
-// sse reports an event stream.
-func (t transport) sse() bool { return t >= transportSSE }
-
-// tagged reports a stream whose ids name their channel.
-func (t transport) tagged() bool { return t == transportSSETagged }
-
-// String is the transport's metric label (TransportObserver).
-func (t transport) String() string {
-	if t.sse() {
-		return "sse"
-	}
-	return "websocket"
-}
-
-// TransportObserver is an optional extension of Observer, found with a
-// type assertion: connections opened and closed by transport ("websocket"
-// or "sse"), called beside ConnOpened and ConnClosed.
-type TransportObserver interface {
-	TransportOpened(transport string)
-	TransportClosed(transport string)
-}
-
 // sseSuffix ends the path of the event-stream endpoint.
 const sseSuffix = "/sse"
 
@@ -120,7 +85,7 @@ func (s *Server) sseOpen(c *conn, head frame.RequestHead, key string) {
 	}
 	if _, jwks := app.JWT.JWKSStatus(); r.token != "" && jwks {
 		// As for a WebSocket upgrade: a key-set fetch never runs on the loop.
-		if !c.phase.CompareAndSwap(phaseHandshake, phaseVerifying) {
+		if !c.state.Verify() {
 			return
 		}
 		if s.pool.Submit(func() { s.sseStart(c, r) }) != nil {
@@ -199,7 +164,7 @@ func (r *sseRequest) parseResume(query string, history int) string {
 
 // sseStart checks the token and the channels, answers 200 and joins the
 // channels. It runs on the loop goroutine, or on the pool while c is in
-// phaseVerifying (then the loop does not touch c).
+// the verifying phase (then the loop does not touch c).
 func (s *Server) sseStart(c *conn, r *sseRequest) {
 	app, origin := r.app, r.head.Origin
 	var claims auth.Claims
@@ -235,7 +200,7 @@ func (s *Server) sseStart(c *conn, r *sseRequest) {
 			s.joinPresence(c, ch, c.user, claims.UserInfo)
 		}
 	}
-	if !c.phase.CompareAndSwap(phaseHandshake, phaseOpen) && !c.phase.CompareAndSwap(phaseVerifying, phaseOpen) {
+	if !c.state.Open() {
 		for len(c.channels) > 0 {
 			s.leave(c, c.channels[len(c.channels)-1])
 		}
@@ -303,7 +268,7 @@ func (s *Server) sseRefuse(c *conn, app *App, origin string, status int, msg, re
 	b = append(b, "Content-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\n\r\n"...)
-	s.refuseWith(c, append(b, body...), reason)
+	s.refuseWith(c, status, append(b, body...), reason)
 }
 
 // sseHead is the 200 response that starts a stream. It has neither
@@ -328,19 +293,6 @@ func appendCORS(b []byte, origin string) []byte {
 	b = append(b, "Access-Control-Allow-Origin: "...)
 	b = append(b, origin...)
 	return append(b, "\r\nAccess-Control-Allow-Credentials: true\r\n"...)
-}
-
-// ssePing is the heartbeat: a comment line, which EventSource ignores.
-var ssePing = []byte(": ping\n\n")
-
-// sseHeartbeat writes a comment line every ActivityTimeout: an SSE client
-// never answers, so there is no pong to wait for; a dead peer shows as
-// an error or a full queue.
-func (s *Server) sseHeartbeat(c *conn, now int64) {
-	if now >= c.lastSeen.Load()+int64(s.opts.ActivityTimeout) {
-		c.lastSeen.Store(now)
-		s.write(c, ssePing)
-	}
 }
 
 // appendSSE appends one event in the text/event-stream format:
@@ -471,14 +423,4 @@ func replayedUpTo(c *conn, ok bool, pos broker.Position) broker.Position {
 		return broker.Position{}
 	}
 	return pos
-}
-
-// sseClose is the last event of a stream closed by the server: a
-// pusher:error with the Pusher close code, as a WebSocket client gets
-// before its close frame.
-func sseClose(code frame.StatusCode, reason string) []byte {
-	d := strconv.AppendInt([]byte(`{"code":`), int64(code), 10)
-	d = protocol.AppendJSONString(append(d, `,"message":`...), reason)
-	d = append(d, '}')
-	return appendSSE(nil, "pusher:error", "", protocol.StringData(d), "", broker.Position{}, false)
 }

@@ -45,6 +45,9 @@ func (o observer) TransportOpened(t string) { o.m.TransportOpened(t) }
 // TransportClosed implements pusher.TransportObserver.
 func (o observer) TransportClosed(t string) { o.m.TransportClosed(t) }
 
+// ConnEnded implements pusher.EndObserver.
+func (o observer) ConnEnded(by, cause string) { o.m.ConnectionEnded(by, cause) }
+
 // HistoryAppended implements pusher.HistoryObserver.
 func (o observer) HistoryAppended(app string, n int) { o.m.HistoryAppended(app, n) }
 
