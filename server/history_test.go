@@ -173,8 +173,14 @@ func TestRecoveryRaceWithLiveEvents(t *testing.T) {
 				}
 				next++
 			}
-			if !sawSucceeded {
-				errs <- fmt.Errorf("no subscription_succeeded")
+			if sawSucceeded {
+				return
+			}
+			// A replay that reached the last event comes before
+			// subscription_succeeded, which must follow it.
+			ev, err := c.NextErr(10 * time.Second)
+			if err != nil || ev.Event != "pusher_internal:subscription_succeeded" {
+				errs <- fmt.Errorf("after event %d: want subscription_succeeded, got %v %v", total, ev, err)
 			}
 		}()
 	}
