@@ -41,10 +41,11 @@
 // "{<channel's pub/sub name>}:m" (epoch and newest offset). The hash tag
 // is the channel's whole pub/sub name, so in a cluster both keys and the
 // SPUBLISH share one slot, and one Lua script appends the event (XADD
-// with an exact MAXLEN), counts its offset, refreshes the TTL (PEXPIRE on
-// both keys) and publishes it with its position: positions are assigned
-// once per event for the whole cluster, in the order subscribers receive
-// them. Publications of other channels take the plain pipeline.
+// with an approximate MAXLEN ~; reads count only the newest size events
+// as kept), counts its offset, refreshes the TTL (PEXPIRE on both keys)
+// and publishes it with its position: positions are assigned once per
+// event for the whole cluster, in the order subscribers receive them.
+// Publications of other channels take the plain pipeline.
 //
 // # Failure
 //

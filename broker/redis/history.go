@@ -15,6 +15,14 @@ import (
 // all three: a stream of the kept events (entry ids "0-<offset>", field
 // "m" the publication as delivered) and a hash with the epoch "e" and
 // the newest offset "o". Both expire TTL after the last event.
+//
+// The stream is trimmed approximately (XADD MAXLEN ~ size): Redis drops
+// only whole macro nodes of the stream, so it keeps size events plus at
+// most one node's worth (stream-node-max-entries / -bytes), and a trim
+// costs nothing on most appends instead of an in-place delete on every
+// one. Reads never return more than the newest size events: the read
+// script treats offsets at or below newest-size as trimmed.
+// See https://redis.io/docs/latest/commands/xadd/ (capped streams).
 
 // historyKeys are KEYS[1..2] of the history scripts: stream, meta.
 func (b *Broker) historyKeys(app, channel string) []string {
@@ -37,7 +45,7 @@ if not e then
 end
 local o = redis.call('HINCRBY', KEYS[2], 'o', 1)
 local msg = '{"p":{"epoch":"' .. e .. '","offset":' .. o .. '},' .. string.sub(ARGV[5], 2)
-redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '0-' .. o, 'm', msg)
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], '0-' .. o, 'm', msg)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 local n = redis.call(ARGV[7], ARGV[6], msg)
@@ -45,9 +53,11 @@ return {e, o, n}
 `
 
 // readHistoryScript reads a stream: ARGV epoch for a new stream, ttl in
-// ms, since epoch, since offset, limit (0: all), "f" or "b". A missing
-// stream is created empty, so the position returned is one that later
-// events continue. It returns {epoch, offset, oldest kept offset, {msgs}}.
+// ms, since epoch, since offset, limit (0: all), "f" or "b", size. A
+// missing stream is created empty, so the position returned is one that
+// later events continue. Entries at or below offset-size are left over
+// from approximate trimming and count as trimmed. It returns {epoch,
+// offset, oldest kept offset, {msgs}}.
 var readHistoryScript = rueidis.NewLuaScript(`
 local e = redis.call('HGET', KEYS[2], 'e')
 local o = 0
@@ -59,16 +69,17 @@ if not e then
 else
   o = tonumber(redis.call('HGET', KEYS[2], 'o'))
 end
+local floor = math.max(o - tonumber(ARGV[7]), 0)
 local oldest = 0
-local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+local first = redis.call('XRANGE', KEYS[1], '(0-' .. floor, '+', 'COUNT', 1)
 if #first > 0 then oldest = tonumber(string.sub(first[1][1], 3)) end
-local lo, hi = '-', '+'
+local lo, hi = '(0-' .. floor, '+'
 local back = ARGV[6] == 'b'
 if ARGV[3] == e then
   if back then
     if tonumber(ARGV[4]) <= 1 then return {e, o, oldest, {}} end
     hi = '(0-' .. ARGV[4]
-  else
+  elseif tonumber(ARGV[4]) > floor then
     lo = '(0-' .. ARGV[4]
   end
 end
@@ -129,6 +140,7 @@ func (b *Broker) ReadHistory(ctx context.Context, app, channel string, spec brok
 	vals, err := readHistoryScript.Exec(ctx, b.client, b.historyKeys(app, channel), []string{
 		broker.NewEpoch(), strconv.FormatInt(spec.TTL.Milliseconds(), 10), q.Since.Epoch,
 		strconv.FormatUint(min(q.Since.Offset, maxLuaOffset), 10), strconv.Itoa(max(q.Limit, 0)), dir,
+		strconv.Itoa(spec.Size),
 	}).ToArray()
 	if err != nil || len(vals) != 4 {
 		b.opts.Logger.Warn("redis history read failed", "err", err)
