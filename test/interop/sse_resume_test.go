@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fanout/fanout/broker/redis"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
 )
@@ -30,17 +29,9 @@ import (
 func TestBrowserEventSourceResume(t *testing.T) {
 	needChromium(t)
 	single := []*fantest.Node{startSSENode(t, sseApp())}
-	url := startRedisServer(t)
-	var pair []*fantest.Node
-	for range 2 {
-		b, err := redis.New(redis.Options{URL: url, Prefix: "sse-resume"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg := fantest.Config()
-		cfg.Apps = []config.App{sseApp()}
-		pair = append(pair, fantest.Start(t, cfg, b))
-	}
+	cfg := fantest.Config()
+	cfg.Apps = []config.App{sseApp()}
+	pair := startRedisPair(t, cfg, "sse-resume")
 	var urls []string
 	for _, nodes := range [][]*fantest.Node{single, pair} {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
