@@ -12,11 +12,13 @@ import (
 )
 
 // TestCoalescedHistoryPublishes: many concurrent Publish calls (single
-// events and bursts) on channels with history share script calls; every
+// events and bursts) on channels with history share script calls (at
+// most one in flight, so all but the first wait and share); every
 // publication still gets its own position, offsets of each channel run
 // 1..n with no gap or repeat, each call's burst keeps its order, and
 // the stream holds exactly what was published.
 func TestCoalescedHistoryPublishes(t *testing.T) {
+	defer redis.ShareKeptCalls(1)()
 	srv := startRedis(t)
 	b, err := redis.New(redis.Options{URL: srv.URL(), Prefix: "co"})
 	if err != nil {

@@ -114,7 +114,7 @@
 //
 // Publish of history channels on a standalone Redis queues its
 // publications under the coalescing queue's lock; the caller that finds
-// fewer than two script calls in flight sends one with everything queued,
+// fewer than 32 script calls in flight sends one with everything queued,
 // and a short-lived goroutine sends the rest that queued meanwhile,
 // until nothing waits. A caller whose context ends stops waiting; its
 // publications are skipped by the script once their deadline passed.
