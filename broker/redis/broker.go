@@ -43,6 +43,8 @@ type Broker struct {
 	dir directory
 
 	backlog *backlog // publications the handler has no room for yet
+
+	keptQ keptQueue // concurrent publishes of history channels, coalesced
 }
 
 // New connects to Redis. A standalone Redis that cannot be reached now is

@@ -41,10 +41,14 @@
 // "{<channel's pub/sub name>}:m" (epoch and newest offset). The hash tag
 // is the channel's whole pub/sub name, so in a cluster both keys and the
 // SPUBLISH share one slot, and one Lua script appends the event (XADD
-// with an exact MAXLEN), counts its offset, refreshes the TTL (PEXPIRE on
-// both keys) and publishes it with its position: positions are assigned
-// once per event for the whole cluster, in the order subscribers receive
-// them. Publications of other channels take the plain pipeline.
+// with an approximate MAXLEN ~; reads count only the newest size events
+// as kept), counts its offset, refreshes the TTL (PEXPIRE on both keys)
+// and publishes it with its position: positions are assigned once per
+// event for the whole cluster, in the order subscribers receive them.
+// Publications of other channels take the plain pipeline. On a
+// standalone Redis, concurrent publishes of history channels share
+// script calls (coalesce.go); in a cluster each goes alone, since one
+// call must stay on one slot.
 //
 // # Failure
 //
@@ -107,4 +111,11 @@
 // and other channels are not held up. A full backlog drops the
 // publication and reports it to the handler's broker.DropHandler (fanout
 // counts it in fanout_overload_refusals_total{kind="delivery"}).
+//
+// Publish of history channels on a standalone Redis queues its
+// publications under the coalescing queue's lock; the caller that finds
+// fewer than 32 script calls in flight sends one with everything queued,
+// and a short-lived goroutine sends the rest that queued meanwhile,
+// until nothing waits. A caller whose context ends stops waiting; its
+// publications are skipped by the script once their deadline passed.
 package redis

@@ -10,3 +10,11 @@ func (b *Broker) Crash() {
 	b.wg.Wait()
 	b.client.Close()
 }
+
+// ShareKeptCalls lets at most n history script calls be in flight, so
+// that concurrent publishes share calls; it returns the undo.
+func ShareKeptCalls(n int) func() {
+	old := maxKeptCalls
+	maxKeptCalls = n
+	return func() { maxKeptCalls = old }
+}

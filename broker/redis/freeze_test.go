@@ -36,8 +36,15 @@ func (h *seenHandler) seen() []string {
 // the call timeout, then resumed. The subscribing node keeps its pub/sub
 // connection, so an event accepted just before the freeze and one
 // accepted after it are delivered; an event refused during the freeze
-// (its caller timed out) is never delivered, not even late.
+// (its caller timed out) is never delivered, not even late. The same
+// for a channel with history, whose publishes share script calls
+// (coalesce.go): the refused event is not in the history either.
 func TestFrozenRedisLosesNothing(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { frozenRedis(t, &countHandler{}) })
+	t.Run("history", func(t *testing.T) { frozenRedis(t, &historyHandler{}) })
+}
+
+func frozenRedis(t *testing.T, pubHandler broker.Handler) {
 	srv := startRedis(t)
 	o := redis.Options{URL: srv.URL(), Timeout: 500 * time.Millisecond, NodeTTL: 30 * time.Second}
 	sub, err := redis.New(o)
@@ -52,7 +59,7 @@ func TestFrozenRedisLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pub.Close()
-	_ = pub.Start(&countHandler{})
+	_ = pub.Start(pubHandler)
 	sub.Subscribe("app", "x")
 	eventually(t, 5*time.Second, "listening", func() bool { return sub.Listening("app", "x") })
 	publish := func(data string) error {
@@ -83,6 +90,21 @@ func TestFrozenRedisLosesNothing(t *testing.T) {
 	}
 	if !sub.Listening("app", "x") {
 		t.Fatal("subscription not confirmed after the freeze")
+	}
+	if hp, ok := pubHandler.(broker.HistoryPolicy); ok {
+		spec, _ := hp.HistoryFor("app", "x")
+		page, err := pub.ReadHistory(context.Background(), "app", "x", spec, broker.HistoryQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range page.Events {
+			if p.Data == "refused" {
+				t.Fatalf("the event refused during the freeze is in the history: %+v", page.Events)
+			}
+		}
+		if n := len(page.Events); n < 2 || page.Events[0].Data != "before" || page.Events[n-1].Data != "after" {
+			t.Fatalf("history after the freeze: %+v", page.Events)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -15,6 +16,14 @@ import (
 // all three: a stream of the kept events (entry ids "0-<offset>", field
 // "m" the publication as delivered) and a hash with the epoch "e" and
 // the newest offset "o". Both expire TTL after the last event.
+//
+// The stream is trimmed approximately (XADD MAXLEN ~ size): Redis drops
+// only whole macro nodes of the stream, so it keeps size events plus at
+// most one node's worth (stream-node-max-entries / -bytes), and a trim
+// costs nothing on most appends instead of an in-place delete on every
+// one. Reads never return more than the newest size events: the read
+// script treats offsets at or below newest-size as trimmed.
+// See https://redis.io/docs/latest/commands/xadd/ (capped streams).
 
 // historyKeys are KEYS[1..2] of the history scripts: stream, meta.
 func (b *Broker) historyKeys(app, channel string) []string {
@@ -22,32 +31,49 @@ func (b *Broker) historyKeys(app, channel string) []string {
 	return []string{tag + ":h", tag + ":m"}
 }
 
-// publishHistorySource appends one publication and publishes it, in one
-// atomic step: ARGV the deadline (see expiredSource), epoch for a new
-// stream, size, ttl in ms, the publication's JSON without a position,
-// the pub/sub channel, the publish command. It returns {epoch, offset,
-// receivers}, or -1 past the deadline. The position goes first into the JSON, so
-// every node decodes it with the rest.
-const publishHistorySource = expiredSource + `
-local e = redis.call('HGET', KEYS[2], 'e')
-if not e then
-  e = ARGV[2]
-  redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[2], 'e', e, 'o', 0)
+// publishHistorySource appends publications to their channels' streams
+// and publishes them, each in one atomic step (the whole script is one):
+// KEYS are stream, meta for each publication; ARGV[1] the publish
+// command, then six per publication: its deadline (see expiredSource),
+// epoch for a new stream, size, ttl in ms, its JSON without a position,
+// the pub/sub channel. It returns one answer per publication, in order:
+// {epoch, offset, receivers}, or -1 when Redis ran it past the deadline
+// (that publication is not appended, not published). The position goes
+// first into the JSON, so every node decodes it with the rest. One call
+// carries one publication or several (a burst, or concurrent publishes
+// coalesced, see keptQueue): the per-call cost of a script (about as
+// much as the work of one publication) is paid once for all of them.
+const publishHistorySource = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for i = 1, #KEYS / 2 do
+  local h, m, a = KEYS[2 * i - 1], KEYS[2 * i], 6 * i - 4
+  if now > tonumber(ARGV[a]) then
+    out[i] = -1
+  else
+    local e = redis.call('HGET', m, 'e')
+    if not e then
+      e = ARGV[a + 1]
+      redis.call('DEL', h)
+      redis.call('HSET', m, 'e', e, 'o', 0)
+    end
+    local o = redis.call('HINCRBY', m, 'o', 1)
+    local msg = '{"p":{"epoch":"' .. e .. '","offset":' .. o .. '},' .. string.sub(ARGV[a + 4], 2)
+    redis.call('XADD', h, 'MAXLEN', '~', ARGV[a + 2], '0-' .. o, 'm', msg)
+    redis.call('PEXPIRE', h, ARGV[a + 3])
+    redis.call('PEXPIRE', m, ARGV[a + 3])
+    out[i] = {e, o, redis.call(ARGV[1], ARGV[a + 5], msg)}
+  end
 end
-local o = redis.call('HINCRBY', KEYS[2], 'o', 1)
-local msg = '{"p":{"epoch":"' .. e .. '","offset":' .. o .. '},' .. string.sub(ARGV[5], 2)
-redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '0-' .. o, 'm', msg)
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-local n = redis.call(ARGV[7], ARGV[6], msg)
-return {e, o, n}
+return out
 `
 
 // readHistoryScript reads a stream: ARGV epoch for a new stream, ttl in
-// ms, since epoch, since offset, limit (0: all), "f" or "b". A missing
-// stream is created empty, so the position returned is one that later
-// events continue. It returns {epoch, offset, oldest kept offset, {msgs}}.
+// ms, since epoch, since offset, limit (0: all), "f" or "b", size. A
+// missing stream is created empty, so the position returned is one that
+// later events continue. Entries at or below offset-size are left over
+// from approximate trimming and count as trimmed. It returns {epoch,
+// offset, oldest kept offset, {msgs}}.
 var readHistoryScript = rueidis.NewLuaScript(`
 local e = redis.call('HGET', KEYS[2], 'e')
 local o = 0
@@ -59,16 +85,17 @@ if not e then
 else
   o = tonumber(redis.call('HGET', KEYS[2], 'o'))
 end
+local floor = math.max(o - tonumber(ARGV[7]), 0)
 local oldest = 0
-local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+local first = redis.call('XRANGE', KEYS[1], '(0-' .. floor, '+', 'COUNT', 1)
 if #first > 0 then oldest = tonumber(string.sub(first[1][1], 3)) end
-local lo, hi = '-', '+'
+local lo, hi = '(0-' .. floor, '+'
 local back = ARGV[6] == 'b'
 if ARGV[3] == e then
   if back then
     if tonumber(ARGV[4]) <= 1 then return {e, o, oldest, {}} end
     hi = '(0-' .. ARGV[4]
-  else
+  elseif tonumber(ARGV[4]) > floor then
     lo = '(0-' .. ARGV[4]
   end
 end
@@ -87,32 +114,90 @@ return {e, o, oldest, msgs}
 // maxLuaOffset keeps offsets passed to Lua exact (its numbers are doubles).
 const maxLuaOffset = 1 << 53
 
-// publishKeptCmd is the command that appends p to its channel's stream
-// and publishes it, for the publish pipeline: EVAL with the script's
-// text, so a burst keeps its order in one round trip and Redis needs no
-// prior SCRIPT LOAD (it caches the compiled script itself).
-func (b *Broker) publishKeptCmd(p *broker.Publication, spec broker.HistorySpec, dl string) (rueidis.Completed, error) {
+// kept is one publication of a history channel on its way to the
+// publish script: its KEYS and its six ARGV (publishHistorySource).
+type kept struct {
+	p    *broker.Publication
+	keys [2]string
+	args [6]string
+}
+
+// newKept prepares p (its position cleared) for the publish script with
+// deadline dl (redisDeadline).
+func (b *Broker) newKept(p *broker.Publication, spec broker.HistorySpec, dl string) (kept, error) {
 	p.Position = broker.Position{}
 	msg, err := json.Marshal(p)
 	if err != nil {
-		return rueidis.Completed{}, err
+		return kept{}, err
 	}
-	return b.client.B().Eval().Script(publishHistorySource).Numkeys(2).Key(b.historyKeys(p.App, p.Channel)...).Arg(
+	keys := b.historyKeys(p.App, p.Channel)
+	return kept{p: p, keys: [2]string{keys[0], keys[1]}, args: [6]string{
 		dl, broker.NewEpoch(), strconv.Itoa(spec.Size), strconv.FormatInt(spec.TTL.Milliseconds(), 10),
-		string(msg), b.channelName(p.App, p.Channel), b.publishVerb(),
-	).Build(), nil
+		string(msg), b.channelName(p.App, p.Channel),
+	}}, nil
 }
 
-// setPosition reads the script's answer {epoch, offset, receivers} into p.
-func setPosition(p *broker.Publication, r rueidis.RedisResult) bool {
-	vals, err := r.ToArray()
-	if err != nil || len(vals) != 3 {
-		return false
+// publishKeptCmd is one call of the publish script for ks: EVAL with
+// the script's text, so a burst keeps its order in one round trip and
+// Redis needs no prior SCRIPT LOAD (it caches the compiled script
+// itself). In a cluster, ks must share a slot.
+func (b *Broker) publishKeptCmd(ks []kept) rueidis.Completed {
+	keys := make([]string, 0, 2*len(ks))
+	args := make([]string, 1, 1+6*len(ks))
+	args[0] = b.publishVerb()
+	for i := range ks {
+		keys = append(keys, ks[i].keys[:]...)
+		args = append(args, ks[i].args[:]...)
 	}
-	epoch, _ := vals[0].ToString()
-	off, _ := vals[1].AsInt64()
-	p.Position = broker.Position{Epoch: epoch, Offset: uint64(off)}
-	return true
+	return b.client.B().Eval().Script(publishHistorySource).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
+}
+
+// settleKept reads the publish script's answer r for ks: see settle.
+func (b *Broker) settleKept(ks []kept, r rueidis.RedisResult) error {
+	outs, err := b.keptAnswers(r, len(ks))
+	if err != nil {
+		return err
+	}
+	return b.settle(ks, outs)
+}
+
+// keptAnswers is the publish script's answer r as its n answers, one
+// per publication.
+func (b *Broker) keptAnswers(r rueidis.RedisResult, n int) ([]rueidis.RedisMessage, error) {
+	if err := r.Error(); err != nil {
+		b.opts.Logger.Warn("redis publish failed", "err", err)
+		return nil, broker.ErrUnavailable
+	}
+	outs, _ := r.ToArray()
+	if len(outs) != n {
+		b.opts.Logger.Warn("redis publish script: unexpected answer", "answers", len(outs), "want", n)
+		return nil, broker.ErrUnavailable
+	}
+	return outs, nil
+}
+
+// settle gives each publication of ks its position from its answer in
+// outs; the first that did not go out (past its deadline, reached no
+// subscriber while this node holds the channel, a malformed answer)
+// makes the error.
+func (b *Broker) settle(ks []kept, outs []rueidis.RedisMessage) error {
+	var first error
+	for i, m := range outs {
+		n, err := m.AsInt64() // -1: past the deadline
+		if err != nil {
+			vals, _ := m.ToArray()
+			if len(vals) != 3 {
+				first = cmp.Or(first, error(broker.ErrUnavailable))
+				continue
+			}
+			epoch, _ := vals[0].ToString()
+			off, _ := vals[1].AsInt64()
+			ks[i].p.Position = broker.Position{Epoch: epoch, Offset: uint64(off)}
+			n, _ = vals[2].AsInt64()
+		}
+		first = cmp.Or(first, b.sentTo(n, ks[i].p))
+	}
+	return first
 }
 
 // ReadHistory implements broker.History.
@@ -129,6 +214,7 @@ func (b *Broker) ReadHistory(ctx context.Context, app, channel string, spec brok
 	vals, err := readHistoryScript.Exec(ctx, b.client, b.historyKeys(app, channel), []string{
 		broker.NewEpoch(), strconv.FormatInt(spec.TTL.Milliseconds(), 10), q.Since.Epoch,
 		strconv.FormatUint(min(q.Since.Offset, maxLuaOffset), 10), strconv.Itoa(max(q.Limit, 0)), dir,
+		strconv.Itoa(spec.Size),
 	}).ToArray()
 	if err != nil || len(vals) != 4 {
 		b.opts.Logger.Warn("redis history read failed", "err", err)

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -40,46 +41,46 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	ctx, cancel := b.call(ctx)
 	defer cancel()
 	dl := b.redisDeadline(ctx)
-	cmds := make(rueidis.Commands, 0, len(ps))
-	var kept []int // indexes of ps (and cmds) that keep history
+	var ks []kept    // the publications that keep history, in order
+	var keptAt []int // their indexes in ps
 	for i := range ps {
-		p := &ps[i]
-		if b.policy != nil {
-			if spec, ok := b.policy.HistoryFor(p.App, p.Channel); ok {
-				cmd, err := b.publishKeptCmd(p, spec, dl)
-				if err != nil {
-					return err
-				}
-				kept = append(kept, i)
-				cmds = append(cmds, cmd)
-				continue
-			}
+		if b.policy == nil {
+			break
 		}
-		msg, err := json.Marshal(p)
+		if spec, ok := b.policy.HistoryFor(ps[i].App, ps[i].Channel); ok {
+			k, err := b.newKept(&ps[i], spec, dl)
+			if err != nil {
+				return err
+			}
+			ks, keptAt = append(ks, k), append(keptAt, i)
+		}
+	}
+	if len(ks) == len(ps) && !b.opts.Cluster {
+		return b.publishCoalesced(ctx, ks)
+	}
+	// Mixed with other channels (or in a cluster, where one script call
+	// must stay on one slot): one script call per kept publication, all
+	// in one pipeline, in order.
+	cmds := make(rueidis.Commands, 0, len(ps))
+	next := 0
+	for i := range ps {
+		if next < len(keptAt) && keptAt[next] == i {
+			cmds = append(cmds, b.publishKeptCmd(ks[next:next+1]))
+			next++
+			continue
+		}
+		msg, err := json.Marshal(&ps[i])
 		if err != nil {
 			return err
 		}
-		cmds = append(cmds, b.publishCmd(b.channelName(p.App, p.Channel), string(msg), dl))
+		cmds = append(cmds, b.publishCmd(b.channelName(ps[i].App, ps[i].Channel), string(msg), dl))
 	}
-	if kept == nil {
-		return b.checkSent(b.client.DoMulti(ctx, cmds...), ps)
-	}
-	return b.sendKept(ctx, cmds, ps, kept)
-}
-
-// sendKept is send for a pipeline with history scripts: it also reads
-// the positions the scripts assigned into ps.
-func (b *Broker) sendKept(ctx context.Context, cmds rueidis.Commands, ps []broker.Publication, kept []int) error {
 	res := b.client.DoMulti(ctx, cmds...)
-	if err := b.checkSent(res, ps); err != nil {
-		return err
+	err := b.checkSent(res, ps)
+	for j, i := range keptAt {
+		err = cmp.Or(err, b.settleKept(ks[j:j+1], res[i]))
 	}
-	for _, i := range kept {
-		if !setPosition(&ps[i], res[i]) {
-			return broker.ErrUnavailable
-		}
-	}
-	return nil
+	return err
 }
 
 // TerminateUser implements broker.Broker: every node (this one too)
@@ -107,21 +108,32 @@ func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication) e
 			return broker.ErrUnavailable
 		}
 		n, err := r.AsInt64()
-		if err != nil { // a history script: {epoch, offset, receivers}
-			vals, _ := r.ToArray()
-			if len(vals) != 3 {
-				continue // setPosition refuses it
-			}
-			n, _ = vals[2].AsInt64()
+		if err != nil {
+			continue // a history script's answers: settleKept reads them
 		}
-		if n < 0 {
-			b.opts.Logger.Warn("redis publish ran after its deadline; not sent")
-			return broker.ErrUnavailable
+		var p *broker.Publication
+		if ps != nil {
+			p = &ps[i]
 		}
-		if n == 0 && ps != nil && b.holds(b.channelName(ps[i].App, ps[i].Channel)) {
-			b.opts.Logger.Warn("redis publish reached no subscriber while this node is subscribed; refused", "channel", ps[i].Channel)
-			return broker.ErrUnavailable
+		if err := b.sentTo(n, p); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// sentTo checks one publish script's count of receivers n for p (nil:
+// no subscription check): -1 is a publish Redis ran past its deadline,
+// and 0 while this node holds p's channel means Redis dropped that
+// subscription and this node has not noticed yet.
+func (b *Broker) sentTo(n int64, p *broker.Publication) error {
+	if n < 0 {
+		b.opts.Logger.Warn("redis publish ran after its deadline; not sent")
+		return broker.ErrUnavailable
+	}
+	if n == 0 && p != nil && b.holds(b.channelName(p.App, p.Channel)) {
+		b.opts.Logger.Warn("redis publish reached no subscriber while this node is subscribed; refused", "channel", p.Channel)
+		return broker.ErrUnavailable
 	}
 	return nil
 }

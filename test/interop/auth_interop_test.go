@@ -108,7 +108,12 @@ func authApp(id string, origins ...string) config.App {
 // publishTo triggers one event through the node's signed HTTP API.
 func publishTo(n *fantest.Node, a config.App, channel, event, data string) (int, error) {
 	body, _ := json.Marshal(map[string]any{"name": event, "channel": channel, "data": data})
-	path := "/apps/" + a.ID + "/events"
+	return apiPost(n, a, "/apps/"+a.ID+"/events", body)
+}
+
+// apiPost POSTs body to path of n's HTTP API, signed as app a, and
+// returns the status. It needs no *testing.T, so page handlers use it.
+func apiPost(n *fantest.Node, a config.App, path string, body []byte) (int, error) {
 	q := auth.SignRequest("POST", path, nil, body, a.Key, a.Secret, time.Now())
 	resp, err := http.Post(n.HTTPBase()+path+"?"+q.Encode(), "application/json", bytes.NewReader(body))
 	if err != nil {

@@ -20,8 +20,11 @@
 //
 // sse.mjs runs the npm eventsource client against a node's Server-Sent
 // Events endpoint (events the pusher SDK publishes, refusals, resume by
-// Last-Event-ID), and browser/sse.html runs EventSource in headless
-// Chromium with a token cookie from an allowed and a disallowed origin.
+// Last-Event-ID), browser/sse.html runs EventSource in headless
+// Chromium with a token cookie from an allowed and a disallowed origin,
+// and browser/sse-resume.html has Chromium's EventSource resume a
+// history channel by Last-Event-ID after the server ends its stream and
+// after a drain (sse_resume_test.go).
 //
 // The package has no code of its own besides this comment.
 //

@@ -31,16 +31,22 @@ func TestRecoveryHelperSingleNode(t *testing.T) {
 // drain of its node.
 func TestRecoveryHelperRedis(t *testing.T) {
 	needNode(t)
+	runRecovery(t, startRedisPair(t, historyConfig(), "rec"), "redis")
+}
+
+// startRedisPair starts a redis-server and two nodes with cfg sharing it
+// under prefix.
+func startRedisPair(t *testing.T, cfg config.Config, prefix string) []*fantest.Node {
 	url := startRedisServer(t)
 	var nodes []*fantest.Node
 	for range 2 {
-		b, err := redis.New(redis.Options{URL: url, Prefix: "rec"})
+		b, err := redis.New(redis.Options{URL: url, Prefix: prefix})
 		if err != nil {
 			t.Fatal(err)
 		}
-		nodes = append(nodes, fantest.Start(t, historyConfig(), b))
+		nodes = append(nodes, fantest.Start(t, cfg, b))
 	}
-	runRecovery(t, nodes, "redis")
+	return nodes
 }
 
 func historyConfig() config.Config {

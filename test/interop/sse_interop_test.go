@@ -39,6 +39,16 @@ func sseApp(origins ...string) config.App {
 	return a
 }
 
+// needChromium fails the test unless playwright-core and Chromium are
+// installed.
+func needChromium(t *testing.T) {
+	t.Helper()
+	needPackages(t, "playwright-core")
+	if _, err := os.Stat(chromiumPath()); err != nil {
+		t.Fatalf("%s not found: apt-get install chromium (or set CHROMIUM to a Chromium binary)", chromiumPath())
+	}
+}
+
 func startSSENode(t *testing.T, a config.App) *fantest.Node {
 	cfg := fantest.Config()
 	cfg.Apps = []config.App{a}
@@ -74,14 +84,7 @@ func TestEventSourceNode(t *testing.T) {
 // stream (403), and the node's answers to a bad token and an unknown key
 // are 401 and 404.
 func TestBrowserEventSource(t *testing.T) {
-	needPackages(t, "playwright-core")
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("%s not found: apt-get install chromium", chromium)
-	}
+	needChromium(t)
 	good, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +98,7 @@ func TestBrowserEventSource(t *testing.T) {
 	tok := sseToken(t, a, "browser-user", "private-browser-*")
 	serveOn(t, good, ssePage(t, n, a, tok, "allowed"))
 	serveOn(t, bad, ssePage(t, n, a, tok, "refused"))
-	results, out := runPages(t, []string{"CHROMIUM=" + chromium},
+	results, out := runPages(t, []string{"CHROMIUM=" + chromiumPath()},
 		"http://"+good.Addr().String()+"/", "http://"+bad.Addr().String()+"/")
 	if len(results) != 2 || !results[0].OK || !results[1].OK {
 		t.Fatalf("browser results: %+v\n%s", results, out)
