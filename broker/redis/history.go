@@ -26,9 +26,10 @@ func (b *Broker) historyKeys(app, channel string) []string {
 // atomic step: ARGV the deadline (see expiredSource), epoch for a new
 // stream, size, ttl in ms, the publication's JSON without a position,
 // the pub/sub channel, the publish command. It returns {epoch, offset,
-// receivers}, or -1 past the deadline. The position goes first into the JSON, so
-// every node decodes it with the rest.
-const publishHistorySource = expiredSource + `
+// receivers}, or -1 past the deadline, -2 when a node of the listener set
+// KEYS[3] is not subscribed (heardSource). The position goes first into
+// the JSON, so every node decodes it with the rest.
+var publishHistorySource = expiredSource + heardSource(3, 6, 7) + `
 local e = redis.call('HGET', KEYS[2], 'e')
 if not e then
   e = ARGV[2]
@@ -97,7 +98,7 @@ func (b *Broker) publishKeptCmd(p *broker.Publication, spec broker.HistorySpec, 
 	if err != nil {
 		return rueidis.Completed{}, err
 	}
-	return b.client.B().Eval().Script(publishHistorySource).Numkeys(2).Key(b.historyKeys(p.App, p.Channel)...).Arg(
+	return b.client.B().Eval().Script(publishHistorySource).Numkeys(3).Key(append(b.historyKeys(p.App, p.Channel), listenersKey(b.channelName(p.App, p.Channel)))...).Arg(
 		dl, broker.NewEpoch(), strconv.Itoa(spec.Size), strconv.FormatInt(spec.TTL.Milliseconds(), 10),
 		string(msg), b.channelName(p.App, p.Channel), b.publishVerb(),
 	).Build(), nil

@@ -96,7 +96,8 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 }
 
 // checkSent turns into broker.ErrUnavailable a failed command, a script
-// that found its deadline passed (it answers -1), and a publication of
+// that found its deadline passed (it answers -1) or a listening node not
+// subscribed (-2, see listeners.go), and a publication of
 // ps (nil: no such check) that reached no subscriber although this node
 // holds a subscription to its channel: Redis dropped that subscription
 // and this node has not noticed yet, so its own subscribers missed it.
@@ -113,6 +114,10 @@ func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication) e
 				continue // setPosition refuses it
 			}
 			n, _ = vals[2].AsInt64()
+		}
+		if n == -2 {
+			b.opts.Logger.Warn("redis publish refused: a node that listens to the channel is not subscribed to it right now")
+			return broker.ErrUnavailable
 		}
 		if n < 0 {
 			b.opts.Logger.Warn("redis publish ran after its deadline; not sent")
@@ -138,14 +143,16 @@ if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1])
 `
 
 // publishSource publishes ARGV[3] on ARGV[2] with command ARGV[4]
-// (PUBLISH or SPUBLISH) before the deadline ARGV[1]; KEYS[1] is the
-// channel's name, so a cluster routes the script to the channel's shard.
-const publishSource = expiredSource + `return redis.call(ARGV[4], ARGV[2], ARGV[3])`
+// (PUBLISH or SPUBLISH) before the deadline ARGV[1], when every node of
+// the channel's listener set KEYS[1] is subscribed (heardSource); the
+// key shares the channel's slot, so a cluster routes the script to the
+// channel's shard.
+var publishSource = expiredSource + heardSource(1, 2, 4) + `return redis.call(ARGV[4], ARGV[2], ARGV[3])`
 
 // publishCmd publishes msg on a Redis channel unless Redis runs it after
-// the deadline dl (redisDeadline).
+// the deadline dl (redisDeadline) or a listening node is not subscribed.
 func (b *Broker) publishCmd(channel, msg, dl string) rueidis.Completed {
-	return b.client.B().Eval().Script(publishSource).Numkeys(1).Key(channel).Arg(dl, channel, msg, b.publishVerb()).Build()
+	return b.client.B().Eval().Script(publishSource).Numkeys(1).Key(listenersKey(channel)).Arg(dl, channel, msg, b.publishVerb()).Build()
 }
 
 // publishVerb is the publish command of the deployment.
