@@ -36,6 +36,28 @@ func publishData(b *redis.Broker, channel, data string) error {
 	return b.Publish(context.Background(), broker.Publication{App: "app", Channel: channel, Event: "e", Data: data})
 }
 
+// publishUntilAccepted publishes numbered events to channel x through pub,
+// one a millisecond, until 20 are accepted, and checks that h got exactly
+// those, in order; it returns how many were refused.
+func publishUntilAccepted(t *testing.T, pub *redis.Broker, h *seenHandler) (refused int) {
+	t.Helper()
+	var accepted []string
+	for i := 0; len(accepted) < 20; i++ {
+		d := fmt.Sprint(i)
+		if err := publishData(pub, "x", d); err == nil {
+			accepted = append(accepted, d)
+		} else {
+			refused++
+		}
+		time.Sleep(time.Millisecond) // the publishers' pace, not a wait for an outcome
+	}
+	eventually(t, 5*time.Second, "every accepted event delivered", func() bool { return len(h.seen()) >= len(accepted) })
+	if got := h.seen(); !slices.Equal(got, accepted) {
+		t.Fatalf("delivered %v, accepted %v", got, accepted)
+	}
+	return refused
+}
+
 // TestOtherNodeResubscribingRefusesPublishes: Redis drops a subscribing
 // node's pub/sub connection (CLIENT KILL TYPE pubsub) while another node,
 // which does not hold the channel itself, publishes to it. Until the
@@ -51,25 +73,11 @@ func TestOtherNodeResubscribingRefusesPublishes(t *testing.T) {
 	if _, err := srv.do("CLIENT", "KILL", "TYPE", "pubsub"); err != nil {
 		t.Fatal(err)
 	}
-	var accepted []string
-	refused := 0
-	for i := 0; len(accepted) < 20; i++ {
-		d := fmt.Sprint(i)
-		if err := publishData(pub, "x", d); err == nil {
-			accepted = append(accepted, d)
-		} else {
-			refused++
-		}
-		time.Sleep(time.Millisecond)
-	}
-	eventually(t, 5*time.Second, "every accepted event delivered", func() bool { return len(h.seen()) >= len(accepted) })
-	if got := h.seen(); !slices.Equal(got, accepted) {
-		t.Fatalf("delivered %v, accepted %v", got, accepted)
-	}
+	refused := publishUntilAccepted(t, pub, h)
 	if refused == 0 {
 		t.Fatal("no publish refused while the other node was subscribing again")
 	}
-	t.Logf("%d refused while the subscriber was subscribing again, %d accepted and delivered", refused, len(accepted))
+	t.Logf("%d refused while the subscriber was subscribing again, 20 accepted and delivered", refused)
 }
 
 // TestCrashedListenerBlocksUntilReaped: the price of the listener check.
