@@ -24,6 +24,16 @@ import (
 // listenersKey is the listener set of the Redis channel name.
 func listenersKey(name string) string { return "{" + name + "}:l" }
 
+// channelOfListeners is the Redis channel name inside a listenersKey (no
+// allocation: the publish path builds the key and takes the name from
+// it).
+func channelOfListeners(key string) string { return key[1 : len(key)-3] }
+
+// listenersOf is the listener set key of one fanout channel.
+func (b *Broker) listenersOf(app, channel string) string {
+	return "{" + b.opts.Prefix + ":c:" + app + ":" + channel + "}:l"
+}
+
 // listenerIndexKey is a node's set of the Redis channels whose listener
 // sets name it.
 func (b *Broker) listenerIndexKey(node string) string { return b.opts.Prefix + ":nl:" + node }

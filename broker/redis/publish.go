@@ -59,7 +59,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		if err != nil {
 			return err
 		}
-		cmds = append(cmds, b.publishCmd(b.channelName(p.App, p.Channel), string(msg), dl))
+		cmds = append(cmds, b.publishCmd(b.listenersOf(p.App, p.Channel), string(msg), dl))
 	}
 	if kept == nil {
 		return b.checkSent(b.client.DoMulti(ctx, cmds...), ps)
@@ -91,7 +91,7 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 	msg, _ := json.Marshal(control{Op: "terminate", App: app, User: userID})
 	ctx, cancel := b.call(ctx)
 	defer cancel()
-	cmd := b.publishCmd(b.controlName(), string(msg), b.redisDeadline(ctx))
+	cmd := b.publishCmd(listenersKey(b.controlName()), string(msg), b.redisDeadline(ctx))
 	return b.checkSent(b.client.DoMulti(ctx, cmd), nil)
 }
 
@@ -149,10 +149,11 @@ if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1])
 // channel's shard.
 var publishSource = expiredSource + heardSource(1, 2, 4) + `return redis.call(ARGV[4], ARGV[2], ARGV[3])`
 
-// publishCmd publishes msg on a Redis channel unless Redis runs it after
-// the deadline dl (redisDeadline) or a listening node is not subscribed.
-func (b *Broker) publishCmd(channel, msg, dl string) rueidis.Completed {
-	return b.client.B().Eval().Script(publishSource).Numkeys(1).Key(listenersKey(channel)).Arg(dl, channel, msg, b.publishVerb()).Build()
+// publishCmd publishes msg on the Redis channel of the listener set
+// lkey (listenersKey) unless Redis runs it after the deadline dl
+// (redisDeadline) or a listening node is not subscribed.
+func (b *Broker) publishCmd(lkey, msg, dl string) rueidis.Completed {
+	return b.client.B().Eval().Script(publishSource).Numkeys(1).Key(lkey).Arg(dl, channelOfListeners(lkey), msg, b.publishVerb()).Build()
 }
 
 // publishVerb is the publish command of the deployment.
