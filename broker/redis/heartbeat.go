@@ -242,6 +242,9 @@ func (b *Broker) retire() {
 	if b.h == nil {
 		return
 	}
+	b.listMu.Lock()
+	b.retired = true
+	b.listMu.Unlock()
 	ctx, cancel := b.call(nil)
 	b.client.Do(ctx, b.client.B().Zadd().Key(b.nodesKey()).ScoreMember().ScoreMember(0, b.opts.NodeID).Build())
 	cancel()

@@ -68,6 +68,11 @@ const listRetry = 250 * time.Millisecond
 // reports false when Redis did not take all of it; the caller queues the
 // names again.
 func (b *Broker) list(names []string) bool {
+	b.listMu.RLock()
+	defer b.listMu.RUnlock()
+	if b.retired {
+		return true // retire removes this node from every set; add nothing after it
+	}
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	node := b.opts.NodeID

@@ -146,3 +146,26 @@ func TestListenerChurnRefusesNothing(t *testing.T) {
 	}
 	eventually(t, 5*time.Second, "only the steady node listed", func() bool { return listenedBy(t, srv, "x") == ":1" })
 }
+
+// TestClosedListenerLeavesAtOnce: a node that stops gracefully leaves
+// every listener set before Close returns, so its channels do not wait
+// for a reap.
+func TestClosedListenerLeavesAtOnce(t *testing.T) {
+	srv := startRedis(t)
+	o := redis.Options{URL: srv.URL(), NodeTTL: time.Minute}
+	leaving, err := redis.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = leaving.Start(&countHandler{})
+	pub := startBroker(t, o, &countHandler{})
+	leaving.Subscribe("app", "x")
+	eventually(t, 5*time.Second, "listed", func() bool { return listenedBy(t, srv, "x") == ":1" })
+	_ = leaving.Close()
+	if n := listenedBy(t, srv, "x"); n != ":0" {
+		t.Fatalf("listener set after Close: %s, want empty", n)
+	}
+	if err := publishData(pub, "x", "after"); err != nil {
+		t.Fatalf("publish after the listener closed: %v", err)
+	}
+}
