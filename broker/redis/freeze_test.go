@@ -156,8 +156,23 @@ func TestStalledReaderLosesNothing(t *testing.T) {
 	if len(accepted) == 0 {
 		t.Fatal("no publish accepted during the stall")
 	}
-	eventually(t, 5*time.Second, "every accepted event delivered", func() bool { return len(h.seen()) >= len(accepted) })
-	if got := h.seen(); !slices.Equal(got, accepted) {
-		t.Fatalf("delivered %d events, accepted %d; delivered %v", len(got), len(accepted), got)
+	// A publish refused because its caller timed out may still have run
+	// (an ambiguous 503): such extras are allowed, in order; a missing
+	// accepted event is not.
+	last := accepted[len(accepted)-1]
+	eventually(t, 5*time.Second, "the last accepted event delivered", func() bool { return slices.Contains(h.seen(), last) })
+	got := h.seen()
+	prev := -1
+	for _, d := range got {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= prev {
+			t.Fatalf("delivered out of order or twice: %v", got)
+		}
+		prev = n
+	}
+	for _, d := range accepted {
+		if !slices.Contains(got, d) {
+			t.Fatalf("accepted event %s never delivered; delivered %v", d, got)
+		}
 	}
 }
