@@ -80,6 +80,22 @@ func TestOtherNodeResubscribingRefusesPublishes(t *testing.T) {
 	t.Logf("%d refused while the subscriber was subscribing again, 20 accepted and delivered", refused)
 }
 
+// listenerAndPublisher starts two nodes: one listening to channel x
+// (listed in Redis when it returns; the test stops it itself) and one to
+// publish.
+func listenerAndPublisher(t *testing.T, srv *redisServer, o redis.Options) (listener, pub *redis.Broker) {
+	t.Helper()
+	listener, err := redis.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = listener.Start(&countHandler{})
+	pub = startBroker(t, o, &countHandler{})
+	listener.Subscribe("app", "x")
+	eventually(t, 5*time.Second, "listed", func() bool { return listenedBy(t, srv, "x") == ":1" })
+	return listener, pub
+}
+
 // TestCrashedListenerBlocksUntilReaped: the price of the listener check.
 // A node that dies holding a channel (no retirement) stays in the
 // channel's listener set until it is reaped after NodeTTL, and until
@@ -87,14 +103,7 @@ func TestOtherNodeResubscribingRefusesPublishes(t *testing.T) {
 func TestCrashedListenerBlocksUntilReaped(t *testing.T) {
 	srv := startRedis(t)
 	o := redis.Options{URL: srv.URL(), NodeTTL: time.Second}
-	dead, err := redis.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = dead.Start(&countHandler{})
-	pub := startBroker(t, o, &countHandler{})
-	dead.Subscribe("app", "x")
-	eventually(t, 5*time.Second, "listed", func() bool { return listenedBy(t, srv, "x") == ":1" })
+	dead, pub := listenerAndPublisher(t, srv, o)
 	if err := publishData(pub, "x", "before"); err != nil {
 		t.Fatalf("publish while the listener lives: %v", err)
 	}
@@ -153,14 +162,7 @@ func TestListenerChurnRefusesNothing(t *testing.T) {
 func TestClosedListenerLeavesAtOnce(t *testing.T) {
 	srv := startRedis(t)
 	o := redis.Options{URL: srv.URL(), NodeTTL: time.Minute}
-	leaving, err := redis.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = leaving.Start(&countHandler{})
-	pub := startBroker(t, o, &countHandler{})
-	leaving.Subscribe("app", "x")
-	eventually(t, 5*time.Second, "listed", func() bool { return listenedBy(t, srv, "x") == ":1" })
+	leaving, pub := listenerAndPublisher(t, srv, o)
 	_ = leaving.Close()
 	if n := listenedBy(t, srv, "x"); n != ":0" {
 		t.Fatalf("listener set after Close: %s, want empty", n)
