@@ -63,13 +63,29 @@ func BenchmarkPublishRedis(b *testing.B) {
 		name    string
 		burst   int
 		history bool
-	}{{"redis/burst=1", 1, false}, {"redis/history/burst=1", 1, true}, {"redis/burst=10", 10, false}, {"redis/history/burst=10", 10, true}} {
+		heard   bool // another node subscribes to the channel
+	}{{"redis/burst=1", 1, false, false}, {"redis/history/burst=1", 1, true, false}, {"redis/burst=10", 10, false, false},
+		{"redis/history/burst=10", 10, true, false}, {"redis/heard/burst=1", 1, false, true}, {"redis/heard/burst=10", 10, false, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			r, err := redis.New(redis.Options{URL: srv.URL(), Prefix: "bench"})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer r.Close()
+			if c.heard {
+				sub, err := redis.New(redis.Options{URL: srv.URL(), Prefix: "bench"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer sub.Close()
+				_ = sub.Start(&countHandler{})
+				sub.Subscribe(p.App, p.Channel)
+				for deadline := time.Now().Add(10 * time.Second); !sub.Listening(p.App, p.Channel); time.Sleep(10 * time.Millisecond) {
+					if time.Now().After(deadline) {
+						b.Fatal("subscriber not listening within 10s")
+					}
+				}
+			}
 			var h broker.Handler = &countHandler{}
 			if c.history {
 				h = &historyHandler{}

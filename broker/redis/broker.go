@@ -42,6 +42,13 @@ type Broker struct {
 
 	dir directory
 
+	// listMu orders listener set writes with retire: list holds it shared
+	// and writes nothing once retired is set; retire sets it, exclusively,
+	// before it removes this node from every set, so no SADD can land
+	// after that removal and leave a retired node listed for good.
+	listMu  sync.RWMutex
+	retired bool
+
 	backlog *backlog // publications the handler has no room for yet
 
 	keptQ keptQueue // concurrent publishes of history channels, coalesced

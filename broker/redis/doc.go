@@ -61,7 +61,7 @@
 // when New is called is the same outage: the broker starts unready.
 //
 // An accepted publication must reach every node subscribed to its
-// channel, and Redis pub/sub neither stores nor replays. Three rules keep
+// channel, and Redis pub/sub neither stores nor replays. Four rules keep
 // the publish path honest about that:
 //
 //   - A stalled Redis (SIGSTOP, a long fork, a slow disk) does not cost
@@ -70,6 +70,7 @@
 //     ends them when the peer is gone), so subscriptions, and messages
 //     Redis had queued on them, survive the stall. Subscribe commands on
 //     them wait without a timeout for the same reason.
+//
 //   - Every publication runs as a short script that first compares
 //     Redis's clock (TIME) with the caller's deadline, translated into
 //     Redis's clock by the offset the heartbeat measures: a command that
@@ -79,6 +80,7 @@
 //     The script costs Redis CPU: BenchmarkPublishRedis measured a
 //     third to two thirds of plain PUBLISH's rate when Redis is the
 //     bottleneck (channels with history were scripts already).
+//
 //   - When a pub/sub connection is lost anyway (Redis restarted, a
 //     cluster master failed over, a slot moved), each channel whose
 //     confirmed subscription went with it refuses publications
@@ -86,10 +88,24 @@
 //     subscribers never miss an accepted event. While nothing is being
 //     restored the check is one atomic load.
 //
-// Not covered: another node's subscribers during the moments that node
-// needs to subscribe again on a newly promoted cluster master (the
-// publishing node cannot see that from here), and messages Redis had
-// queued on a connection that was really lost (a restarted Redis).
+//   - Other nodes' subscribers are covered by listener sets: each
+//     channel has a set, in its own hash slot, of the nodes with a
+//     confirmed subscription to it (a node enters it after Redis
+//     confirmed SUBSCRIBE/SSUBSCRIBE and leaves it before it
+//     unsubscribes), and the publish script refuses (-2, ErrUnavailable)
+//     when Redis counts fewer subscribers of the channel (PUBSUB NUMSUB,
+//     SHARDNUMSUB in a cluster) than the set names nodes: a node is
+//     restoring its pub/sub connection, or subscribing again on a newly
+//     promoted cluster master. The price: a node that dies holding a
+//     channel stays in its set until it is reaped (Options.NodeTTL after
+//     its last heartbeat), and the channel refuses publications until
+//     then. A graceful stop leaves the sets at once.
+//
+// Not covered: messages Redis had queued on a connection that was really
+// lost (a restarted Redis), entries a cluster master had not yet
+// replicated when it failed (the set is then short, and the check
+// weaker, never stricter), and a foreign client subscribed to a fanout
+// channel (it counts as a subscriber).
 //
 // # Concurrency
 //

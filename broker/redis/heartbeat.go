@@ -76,6 +76,9 @@ func (b *Broker) beat() (recovered bool) {
 		if !was {
 			b.opts.Logger.Info("redis reachable again; restoring this node's state")
 		}
+		if added == 1 {
+			b.relist()
+		}
 		b.resync()
 	}
 	return err == nil && !was
@@ -120,13 +123,41 @@ func (b *Broker) resync() {
 			continue
 		}
 		seen[k] = true
-		b.enqueue(k, func() { b.replaceFromMirror(k) })
+		b.resyncPresence(k, resyncRetryFirst)
 	}
+}
+
+// The pause before another attempt to rewrite a channel's presence share
+// after a failed one doubles from resyncRetryFirst up to resyncRetryMax.
+const (
+	resyncRetryFirst = 100 * time.Millisecond
+	resyncRetryMax   = 5 * time.Second
+)
+
+// resyncPresence rewrites this node's share of k's presence from the
+// local mirror on k's presence goroutine, and tries again after wait
+// (then doubling, bounded) until Redis takes it or the broker closes: a
+// share that failed once (a cluster client still routing to a dead
+// master, a timeout) would otherwise leave the node's members missing
+// from the directory for good.
+func (b *Broker) resyncPresence(k chanKey, wait time.Duration) {
+	b.enqueue(k, func() {
+		err := b.replaceFromMirror(k)
+		if err == nil || b.ctx.Err() != nil {
+			return
+		}
+		b.opts.Logger.Warn("redis: presence resync failed, retrying", "channel", k.channel, "in", wait, "err", err)
+		time.AfterFunc(wait, func() {
+			if b.ctx.Err() == nil {
+				b.resyncPresence(k, min(2*wait, resyncRetryMax))
+			}
+		})
+	})
 }
 
 // replaceFromMirror runs on k's presence goroutine, so no join or leave
 // of k is in flight meanwhile.
-func (b *Broker) replaceFromMirror(k chanKey) {
+func (b *Broker) replaceFromMirror(k chanKey) error {
 	d := &b.dir
 	d.mu.Lock()
 	users := make(map[string]*localMember, len(d.presence[k]))
@@ -136,10 +167,14 @@ func (b *Broker) replaceFromMirror(k chanKey) {
 	d.mu.Unlock()
 	if len(users) > 0 {
 		ctx, cancel := b.call(nil)
-		_ = b.client.Do(ctx, b.client.B().Sadd().Key(b.presenceIndexKey(b.opts.NodeID)).Member(k.field()).Build()).Error()
+		err := b.client.Do(ctx, b.client.B().Sadd().Key(b.presenceIndexKey(b.opts.NodeID)).Member(k.field()).Build()).Error()
 		cancel()
+		if err != nil {
+			return err
+		}
 	}
-	b.replace(k, b.opts.NodeID, users)
+	_, err := b.replace(k, b.opts.NodeID, users)
+	return err
 }
 
 // reap removes the entries of nodes whose expiry passed. ZREM decides
@@ -163,6 +198,9 @@ func (b *Broker) reap() {
 // hears of the members and channels that left with it (for a retiring
 // node: its own, which nobody else would report).
 func (b *Broker) removeNode(node string) {
+	if !b.reapListeners(node) {
+		return // its channels keep refusing publications; the next round tries again
+	}
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	won, err := b.client.Do(ctx, b.client.B().Zrem().Key(b.nodesKey()).Member(node).Build()).AsInt64()
@@ -176,7 +214,11 @@ func (b *Broker) removeNode(node string) {
 		if !ok {
 			continue
 		}
-		for _, u := range b.replace(k, node, nil) {
+		gone, err := b.replace(k, node, nil)
+		if err != nil {
+			b.opts.Logger.Warn("redis: reaping presence failed", "node", node, "channel", k.channel, "err", err)
+		}
+		for _, u := range gone {
 			if rh != nil {
 				rh.MemberReaped(k.app, k.channel, u)
 			}
@@ -200,6 +242,9 @@ func (b *Broker) retire() {
 	if b.h == nil {
 		return
 	}
+	b.listMu.Lock()
+	b.retired = true
+	b.listMu.Unlock()
 	ctx, cancel := b.call(nil)
 	b.client.Do(ctx, b.client.B().Zadd().Key(b.nodesKey()).ScoreMember().ScoreMember(0, b.opts.NodeID).Build())
 	cancel()

@@ -33,23 +33,33 @@ func (b *Broker) historyKeys(app, channel string) []string {
 
 // publishHistorySource appends publications to their channels' streams
 // and publishes them, each in one atomic step (the whole script is one):
-// KEYS are stream, meta for each publication; ARGV[1] the publish
-// command, then six per publication: its deadline (see expiredSource),
-// epoch for a new stream, size, ttl in ms, its JSON without a position,
-// the pub/sub channel. It returns one answer per publication, in order:
-// {epoch, offset, receivers}, or -1 when Redis ran it past the deadline
-// (that publication is not appended, not published). The position goes
+// KEYS are stream, meta and listener set (listenersKey) for each
+// publication; ARGV[1] the publish command, then six per publication:
+// its deadline (see expiredSource), epoch for a new stream, size, ttl in
+// ms, its JSON without a position, the pub/sub channel. It returns one
+// answer per publication, in order: {epoch, offset, receivers}, -1 when
+// Redis ran it past the deadline, or -2 when a node of its listener set
+// is not subscribed to the channel (as heardSource); a refused
+// publication is neither appended nor published. The position goes
 // first into the JSON, so every node decodes it with the rest. One call
 // carries one publication or several (a burst, or concurrent publishes
 // coalesced, see keptQueue): the per-call cost of a script (about as
 // much as the work of one publication) is paid once for all of them.
 const publishHistorySource = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local count = 'NUMSUB'
+if ARGV[1] == 'SPUBLISH' then count = 'SHARDNUMSUB' end
+local function heard(l, ch)
+  local want = redis.call('SCARD', l)
+  return want == 0 or redis.call('PUBSUB', count, ch)[2] >= want
+end
 local out = {}
-for i = 1, #KEYS / 2 do
-  local h, m, a = KEYS[2 * i - 1], KEYS[2 * i], 6 * i - 4
+for i = 1, #KEYS / 3 do
+  local h, m, a = KEYS[3 * i - 2], KEYS[3 * i - 1], 6 * i - 4
   if now > tonumber(ARGV[a]) then
     out[i] = -1
+  elseif not heard(KEYS[3 * i], ARGV[a + 5]) then
+    out[i] = -2
   else
     local e = redis.call('HGET', m, 'e')
     if not e then
@@ -118,7 +128,7 @@ const maxLuaOffset = 1 << 53
 // publish script: its KEYS and its six ARGV (publishHistorySource).
 type kept struct {
 	p    *broker.Publication
-	keys [2]string
+	keys [3]string
 	args [6]string
 }
 
@@ -131,7 +141,7 @@ func (b *Broker) newKept(p *broker.Publication, spec broker.HistorySpec, dl stri
 		return kept{}, err
 	}
 	keys := b.historyKeys(p.App, p.Channel)
-	return kept{p: p, keys: [2]string{keys[0], keys[1]}, args: [6]string{
+	return kept{p: p, keys: [3]string{keys[0], keys[1], b.listenersOf(p.App, p.Channel)}, args: [6]string{
 		dl, broker.NewEpoch(), strconv.Itoa(spec.Size), strconv.FormatInt(spec.TTL.Milliseconds(), 10),
 		string(msg), b.channelName(p.App, p.Channel),
 	}}, nil
@@ -142,7 +152,7 @@ func (b *Broker) newKept(p *broker.Publication, spec broker.HistorySpec, dl stri
 // Redis needs no prior SCRIPT LOAD (it caches the compiled script
 // itself). In a cluster, ks must share a slot.
 func (b *Broker) publishKeptCmd(ks []kept) rueidis.Completed {
-	keys := make([]string, 0, 2*len(ks))
+	keys := make([]string, 0, 3*len(ks))
 	args := make([]string, 1, 1+6*len(ks))
 	args[0] = b.publishVerb()
 	for i := range ks {

@@ -7,8 +7,10 @@ import (
 
 // channelName is the Redis channel of one fanout channel. Pusher channel
 // names never hold ':', so the last ':' always separates app and channel.
+// It is cut out of the channel's listener set key (listenersOf), so the
+// two never disagree.
 func (b *Broker) channelName(app, channel string) string {
-	return b.opts.Prefix + ":c:" + app + ":" + channel
+	return channelOfListeners(b.listenersOf(app, channel))
 }
 
 // controlName is the Redis channel of cluster-wide commands.

@@ -21,7 +21,9 @@ type Options struct {
 	NodeID string
 	// NodeTTL is how long a node that stopped heartbeating keeps its
 	// directory entries before another node reaps them; default 15s.
-	// Heartbeats run every NodeTTL/3.
+	// Heartbeats run every NodeTTL/3. It also bounds how long a crashed
+	// node's channels refuse publications (its listener entries stay
+	// until the reap; see the package doc).
 	NodeTTL time.Duration
 	// Timeout bounds each Redis call; default 2s.
 	Timeout time.Duration

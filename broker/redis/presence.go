@@ -46,8 +46,8 @@ func (b *Broker) redisLeave(k chanKey, user string) (bool, error) {
 
 // replace sets node's share of a channel to users (nil reaps it) and
 // publishes member_removed for the users that are gone everywhere; it
-// returns them.
-func (b *Broker) replace(k chanKey, node string, users map[string]*localMember) []string {
+// returns them, or the error of a share Redis did not take.
+func (b *Broker) replace(k chanKey, node string, users map[string]*localMember) ([]string, error) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	args := []string{nodeField(node)}
@@ -56,13 +56,12 @@ func (b *Broker) replace(k chanKey, node string, users map[string]*localMember) 
 	}
 	gone, err := replaceScript.Exec(ctx, b.client, b.presenceKeys(k), args).AsStrSlice()
 	if err != nil {
-		b.opts.Logger.Warn("redis: presence resync failed", "channel", k.channel, "err", err)
-		return nil
+		return nil, err
 	}
 	for _, u := range gone {
 		_ = b.Publish(ctx, memberRemoved(k, u))
 	}
-	return gone
+	return gone, nil
 }
 
 func (lm *localMember) infoOrNull() []byte {

@@ -73,7 +73,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		if err != nil {
 			return err
 		}
-		cmds = append(cmds, b.publishCmd(b.channelName(ps[i].App, ps[i].Channel), string(msg), dl))
+		cmds = append(cmds, b.publishCmd(b.listenersOf(ps[i].App, ps[i].Channel), string(msg), dl))
 	}
 	res := b.client.DoMulti(ctx, cmds...)
 	err := b.checkSent(res, ps)
@@ -92,12 +92,13 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 	msg, _ := json.Marshal(control{Op: "terminate", App: app, User: userID})
 	ctx, cancel := b.call(ctx)
 	defer cancel()
-	cmd := b.publishCmd(b.controlName(), string(msg), b.redisDeadline(ctx))
+	cmd := b.publishCmd(listenersKey(b.controlName()), string(msg), b.redisDeadline(ctx))
 	return b.checkSent(b.client.DoMulti(ctx, cmd), nil)
 }
 
 // checkSent turns into broker.ErrUnavailable a failed command, a script
-// that found its deadline passed (it answers -1), and a publication of
+// that found its deadline passed (it answers -1) or a listening node not
+// subscribed (-2, see listeners.go), and a publication of
 // ps (nil: no such check) that reached no subscriber although this node
 // holds a subscription to its channel: Redis dropped that subscription
 // and this node has not noticed yet, so its own subscribers missed it.
@@ -124,9 +125,15 @@ func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication) e
 
 // sentTo checks one publish script's count of receivers n for p (nil:
 // no subscription check): -1 is a publish Redis ran past its deadline,
-// and 0 while this node holds p's channel means Redis dropped that
-// subscription and this node has not noticed yet.
+// -2 one refused because a node of the channel's listener set is not
+// subscribed (see listeners.go), and 0 while this node holds p's channel
+// means Redis dropped that subscription and this node has not noticed
+// yet.
 func (b *Broker) sentTo(n int64, p *broker.Publication) error {
+	if n == -2 {
+		b.opts.Logger.Warn("redis publish refused: a node that listens to the channel is not subscribed to it right now")
+		return broker.ErrUnavailable
+	}
 	if n < 0 {
 		b.opts.Logger.Warn("redis publish ran after its deadline; not sent")
 		return broker.ErrUnavailable
@@ -150,14 +157,17 @@ if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1])
 `
 
 // publishSource publishes ARGV[3] on ARGV[2] with command ARGV[4]
-// (PUBLISH or SPUBLISH) before the deadline ARGV[1]; KEYS[1] is the
-// channel's name, so a cluster routes the script to the channel's shard.
-const publishSource = expiredSource + `return redis.call(ARGV[4], ARGV[2], ARGV[3])`
+// (PUBLISH or SPUBLISH) before the deadline ARGV[1], when every node of
+// the channel's listener set KEYS[1] is subscribed (heardSource); the
+// key shares the channel's slot, so a cluster routes the script to the
+// channel's shard.
+var publishSource = expiredSource + heardSource(1, 2, 4) + `return redis.call(ARGV[4], ARGV[2], ARGV[3])`
 
-// publishCmd publishes msg on a Redis channel unless Redis runs it after
-// the deadline dl (redisDeadline).
-func (b *Broker) publishCmd(channel, msg, dl string) rueidis.Completed {
-	return b.client.B().Eval().Script(publishSource).Numkeys(1).Key(channel).Arg(dl, channel, msg, b.publishVerb()).Build()
+// publishCmd publishes msg on the Redis channel of the listener set
+// lkey (listenersKey) unless Redis runs it after the deadline dl
+// (redisDeadline) or a listening node is not subscribed.
+func (b *Broker) publishCmd(lkey, msg, dl string) rueidis.Completed {
+	return b.client.B().Eval().Script(publishSource).Numkeys(1).Key(lkey).Arg(dl, channelOfListeners(lkey), msg, b.publishVerb()).Build()
 }
 
 // publishVerb is the publish command of the deployment.

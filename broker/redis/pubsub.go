@@ -154,17 +154,35 @@ func (b *Broker) servePubSub(p *psConn, dc rueidis.DedicatedClient, errs <-chan 
 		case <-b.ctx.Done():
 			return served, nil
 		}
-		subs, unsubs := b.takeDirty(p)
+		subs, unsubs, list, unlist := b.takeDirty(p)
+		if len(unlist) > 0 { // before their unsubscribe, which takeDirty holds back
+			ok := b.unlist(unlist)
+			b.listed(unlist, false, ok)
+			if !ok {
+				b.sleep(listRetry)
+			}
+		}
 		if err := b.sendSubs(dc, subs, unsubs); err != nil {
 			return served, err
 		}
 		served = served || len(subs) > 0
+		if len(list) > 0 {
+			ok := b.list(list)
+			b.listed(list, true, ok)
+			if !ok {
+				b.sleep(listRetry)
+			}
+		}
 	}
 }
 
 // takeDirty turns p's queued channels into the commands they need and
-// records them as sent.
-func (b *Broker) takeDirty(p *psConn) (subs, unsubs []string) {
+// records them as sent. A channel no longer wanted whose listener entry
+// may exist goes to unlist first, and is unsubscribed on a later round,
+// once it is unlisted; a confirmed subscription not in its listener set
+// yet goes to list (marked listed before the SADD is sent, so nothing
+// can leave an entry behind unnoticed).
+func (b *Broker) takeDirty(p *psConn) (subs, unsubs, list, unlist []string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for name := range p.dirty {
@@ -174,6 +192,15 @@ func (b *Broker) takeDirty(p *psConn) (subs, unsubs []string) {
 			continue
 		}
 		want := in.refs > 0
+		if !want && in.listed {
+			unlist = append(unlist, name)
+			continue
+		}
+		if want && in.sent && in.active && !in.inSet && b.listable(name) {
+			in.listed = true
+			list = append(list, name)
+			continue
+		}
 		if want == in.sent {
 			if in.idle() {
 				delete(b.subs, name)
@@ -189,7 +216,7 @@ func (b *Broker) takeDirty(p *psConn) (subs, unsubs []string) {
 			unsubs = append(unsubs, name)
 		}
 	}
-	return subs, unsubs
+	return subs, unsubs, list, unlist
 }
 
 // sendSubs pipelines the commands in batches. Standalone Redis takes many

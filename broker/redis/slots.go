@@ -82,7 +82,7 @@ func (b *Broker) applySlots(slots []string) {
 			in.ps = np
 			b.dropLocked(in)
 		}
-		if (in.refs > 0) != in.sent {
+		if in.pending() {
 			np.dirty[name] = struct{}{}
 			np.wake()
 		} else if in.idle() {

@@ -16,12 +16,19 @@ type interest struct {
 	inflight int      // commands sent whose confirmation has not come
 	active   bool     // Redis confirmed the subscription
 	lost     bool     // it was confirmed, then its connection or slot was lost; Broker.lost counts these
+	listed   bool     // this node may be in the channel's listener set (set before SADD, cleared after SREM)
+	inSet    bool     // SADD to the listener set succeeded since the last SREM or relist
 	waiters  []func() // AwaitListening callbacks until active
 }
 
 // idle reports whether nothing wants or tracks the channel any more (a
-// negative count is kept: its Subscribe is still on its way).
-func (in *interest) idle() bool { return in.refs == 0 && !in.sent && in.inflight == 0 }
+// negative count is kept: its Subscribe is still on its way; a listed one
+// too, until its listener entry is removed).
+func (in *interest) idle() bool { return in.refs == 0 && !in.sent && in.inflight == 0 && !in.listed }
+
+// pending reports whether the channel's connection goroutine has work
+// for it: a (un)subscribe to send, or a listener entry to remove.
+func (in *interest) pending() bool { return (in.refs > 0) != in.sent || (in.refs <= 0 && in.listed) }
 
 // maxBackoff caps the wait between attempts to restore a subscription,
 // so delivery resumes within about a second of Redis returning.
@@ -50,7 +57,7 @@ func (b *Broker) adjust(name string, delta int) {
 	if in.refs <= 0 {
 		b.setLostLocked(in, false) // no local subscriber left to miss anything
 	}
-	if (in.refs > 0) != in.sent {
+	if in.pending() {
 		b.markLocked(name, in)
 	} else if in.idle() {
 		delete(b.subs, name)
@@ -82,6 +89,10 @@ func (b *Broker) setActive(p *psConn, name string, subscribed bool) {
 		if in.active {
 			b.setLostLocked(in, false)
 			run, in.waiters = in.waiters, nil
+			if !in.inSet && b.listable(name) {
+				p.dirty[name] = struct{}{} // list it (see listeners.go)
+				p.wake()
+			}
 		}
 	}
 	if in.idle() {

@@ -14,6 +14,10 @@
 // Scenarios that fit a few tens of seconds run in `make test`; longer
 // ones, and the longer variants of the short ones, run when FANOUT_CHAOS
 // is set (`make chaos`). `make soak` sets FANOUT_SOAK.
+// FANOUT_LOG_LEVEL (the server's own variable) sets the nodes'
+// --log-level (default info here; debug logs lost pub/sub connections
+// and publications dropped by an overloaded node), FANOUT_CHAOS_LOGS a
+// directory that keeps every process's output.
 //
 // # Concurrency
 //

@@ -127,6 +127,15 @@ func TestNodeKilledPresenceCleanedUp(t *testing.T) {
 			t.Errorf("node %d users: %v %v, want %v", i, users, err, want)
 		}
 	}
+	// The dead node held presence-room, so its entry in the channel's
+	// listener set refuses publishes until it is reaped (node_ttl):
+	// nothing goes out that the dead node's clients could still have
+	// been waiting for on a live connection.
+	if _, ok := Eventually(3*ttl, func() bool { _, ok := l.FirstAcceptedAfter("presence-room", killed); return ok }); !ok {
+		t.Fatalf("no publish accepted within %v of the kill", 3*ttl)
+	}
+	at, _ := l.FirstAcceptedAfter("presence-room", killed)
+	t.Logf("node_ttl %v: publishes to the dead node's channel refused until %v after SIGKILL", ttl, at.Sub(killed).Round(time.Millisecond))
 	cancel()
 	wait()
 	settle(l, 2*time.Second)

@@ -60,7 +60,7 @@ func Serve(t testing.TB, o ServeOptions) *Node {
 		t.Fatal(err)
 	}
 	args := []string{"serve", "--config", cfg, "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0",
-		"--log-level", "info", "--drain", durationOr(o.Drain, 500*time.Millisecond).String()}
+		"--log-level", cmpOr(os.Getenv("FANOUT_LOG_LEVEL"), "info"), "--drain", durationOr(o.Drain, 500*time.Millisecond).String()}
 	if o.RedisURL != "" {
 		args = append(args, "--redis-url", o.RedisURL, "--redis-prefix", cmpOr(o.Prefix, "fanout"))
 		if o.RedisCluster {
