@@ -67,9 +67,12 @@ func (c *client) readLoop(r netpoll.Reader) {
 // closes the client and returns false.
 func (c *client) step(r netpoll.Reader) bool {
 	var reason string
-	if c.state.Load() == stHandshake {
+	switch {
+	case c.state.Load() == stHandshake:
 		reason = c.handshake(r)
-	} else {
+	case c.w.cfg.SSE:
+		reason = skipStream(r)
+	default:
 		reason = c.nextFrame(r)
 	}
 	if reason != "" {
@@ -95,6 +98,15 @@ func (c *client) handshake(r netpoll.Reader) string {
 		}
 		if len(bytes.TrimSpace(line)) > 0 {
 			continue
+		}
+		if c.w.cfg.SSE {
+			if !bytes.HasPrefix(status, []byte("HTTP/1.1 200")) {
+				return "stream refused: " + string(status[:min(len(status), 40)])
+			}
+			if c.state.CompareAndSwap(stHandshake, stSubscribed) {
+				c.w.onSubscribed(c) // the 200 is the subscription
+			}
+			return ""
 		}
 		if !bytes.HasPrefix(status, []byte("HTTP/1.1 101")) {
 			return "upgrade refused: " + string(status[:min(len(status), 40)])
@@ -125,6 +137,16 @@ func (c *client) nextFrame(r netpoll.Reader) string {
 	}
 	c.frame(h, buf[h.hlen:])
 	r.Skip(h.hlen + h.plen)
+	return ""
+}
+
+// skipStream consumes what an event stream sent (heartbeats, events):
+// SSE connections are only held idle.
+func skipStream(r netpoll.Reader) string {
+	if _, err := r.Peek(1); err != nil {
+		return readReason(err)
+	}
+	r.Skip(r.Len())
 	return ""
 }
 
@@ -221,7 +243,9 @@ func (c *client) close() {
 	if prev == stClosed {
 		return
 	}
-	c.write(opClose, []byte{0x03, 0xE8}) // 1000
+	if !c.w.cfg.SSE {
+		c.write(opClose, []byte{0x03, 0xE8}) // 1000
+	}
 	// Reset rather than linger in TIME_WAIT: churn and back-to-back runs
 	// would otherwise exhaust the source ports of 127.0.0.x.
 	switch cc := c.conn.(type) {

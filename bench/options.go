@@ -45,6 +45,10 @@ type Options struct {
 	// Auth: how each connection authenticates; the zero value is none.
 	Auth AuthOptions
 
+	// Transport is "ws" (default) or "sse": each connection is an idle
+	// event stream, GET /app/{key}/sse?channel=NAME (connect only).
+	Transport string
+
 	// TLS: how wss:// and https:// URLs are verified; the zero value
 	// trusts the system's roots.
 	TLS TLSOptions
@@ -96,6 +100,7 @@ func parseOptions(scenario string, args []string, stderr io.Writer) (Options, er
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "hard stop")
 	fs.DurationVar(&o.Settle, "settle", 2*time.Second, "wait before reading RSS")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress output")
+	fs.StringVar(&o.Transport, "transport", "ws", "ws, or sse: hold event streams (GET /app/{key}/sse?channel=...) instead of WebSockets; connect only")
 	fs.StringVar(&o.TLS.CAFile, "ca", "", "wss/https: PEM file of the CA (or self-signed certificate) to trust instead of the system's roots")
 	fs.BoolVar(&o.TLS.Insecure, "insecure", false, "wss/https: do not verify the server's certificate")
 	fs.StringVar(&o.TLS.ServerName, "sni", "", "wss/https: server name to send and verify (default the URL's host)")
@@ -202,6 +207,16 @@ func (o *Options) fill() error {
 	}
 	if o.Scenario == "storm" && o.Senders > o.Conns {
 		return fmt.Errorf("--senders %d: more than --conns %d", o.Senders, o.Conns)
+	}
+	switch o.Transport {
+	case "", "ws":
+		o.Transport = "ws"
+	case "sse":
+		if o.Scenario != "connect" {
+			return fmt.Errorf("--transport sse: only the connect scenario holds event streams")
+		}
+	default:
+		return fmt.Errorf("--transport %q: want ws or sse", o.Transport)
 	}
 	if o.ProbeEvery <= 0 {
 		o.ProbeEvery = time.Second

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/bench/peers/gorillahub"
+	"github.com/fanout/fanout/internal/fantest"
 )
 
 // tlsHub is a gorillahub behind httptest's TLS server (crypto/tls, a
@@ -90,5 +91,28 @@ func TestTLSVerification(t *testing.T) {
 	}
 	if res := run(TLSOptions{Insecure: true}); res.Subscribed != 5 || res.Failed != 0 {
 		t.Fatalf("insecure: subscribed %d failures %v", res.Subscribed, res.Failures)
+	}
+}
+
+// Against a fanout node terminating TLS itself (its event loop and
+// crypto/tls record layer), with a CA file as an operator would give it.
+func TestFanoutOverTLSAgainstFanout(t *testing.T) {
+	pki := fantest.NewPKI(t)
+	cfg := fantest.Config()
+	cfg.Server.TLS.Cert, cfg.Server.TLS.Key = pki.CertFile, pki.KeyFile
+	n := fantest.Start(t, cfg, nil)
+	app := n.Cfg.Apps[0]
+	res, err := Execute(testCtx(t), Options{Scenario: "fanout", URLs: []string{"wss://" + n.Addr()},
+		AppID: app.ID, AppKey: app.Key, AppSecret: app.Secret, Conns: 30, Channels: 3, Workers: 1,
+		Rate: 30, Publishers: 2, Duration: time.Second, Quiet: true, TLS: TLSOptions{CAFile: pki.CAFile}}, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Subscribed != 30 || res.Failed != 0 || res.Published == 0 || res.PublishFailed != 0 {
+		t.Fatalf("subscribed %d failed %d %v; published %d failed %d %v", res.Subscribed, res.Failed,
+			res.Failures, res.Published, res.PublishFailed, res.PublishErrors)
+	}
+	if res.Delivered != res.Published*10 || res.Missed != 0 {
+		t.Fatalf("published %d delivered %d", res.Published, res.Delivered)
 	}
 }

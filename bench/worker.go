@@ -274,10 +274,16 @@ func (w *worker) dialOne(ctx context.Context, i int) {
 			headers = name + ": " + value + "\r\n"
 		}
 	}
-	req := fmt.Sprintf("GET %s/app/%s?protocol=7&client=fanout-bench&version=1.0%s HTTP/1.1\r\n"+
-		"Host: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n%s"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-		pathPrefix(u), w.cfg.Key, query, u.Host, headers)
+	req := ""
+	if w.cfg.SSE {
+		req = fmt.Sprintf("GET %s/app/%s/sse?channel=%s%s HTTP/1.1\r\nHost: %s\r\n%s\r\n",
+			pathPrefix(u), w.cfg.Key, url.QueryEscape(c.channel), query, u.Host, headers)
+	} else {
+		req = fmt.Sprintf("GET %s/app/%s?protocol=7&client=fanout-bench&version=1.0%s HTTP/1.1\r\n"+
+			"Host: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n%s"+
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+			pathPrefix(u), w.cfg.Key, query, u.Host, headers)
+	}
 	c.wmu.Lock()
 	_, err = c.conn.Writer().WriteString(req)
 	if err == nil {
