@@ -15,10 +15,15 @@
 # The certificate is a fresh self-signed ECDSA P-256 one (openssl), which
 # the harness trusts with --ca. nginx gets $NGINX_WORKERS worker processes
 # so that its two sockets per client stay under the 20,000 open files of
-# one process. Every process started here is stopped on exit. Settings
-# (environment): CONNS (18000), LOW (5000), CHANNELS (CONNS/100), RATE
-# (10), SIZE (100), DURATION (10s), ROUNDS (2), NGINX_WORKERS (4), MODES
-# ("memory latency"), OUT (out/tls-compare). Results: $OUT/results.md.
+# one process, and its upstream connections leave from four source
+# addresses (127.0.0.100-103): the harness's own sockets are bound to
+# their ports, and one source address has too few ephemeral ports left
+# for as many upstream connections as clients. Every process started here
+# is stopped on exit. Settings (environment): CONNS (18000), LOW (5000),
+# CHANNELS (CONNS/100), CONN_RATE (connects/s, 2000; lower it on a busy
+# machine, where TLS handshakes queue past fanout's upgrade timeout),
+# RATE (10), SIZE (100), DURATION (10s), ROUNDS (2), NGINX_WORKERS (4),
+# MODES ("memory latency"), OUT (out/tls-compare). Results: $OUT/results.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +31,7 @@ cd "$ROOT"
 CONNS=${CONNS:-18000}
 LOW=${LOW:-5000}
 CHANNELS=${CHANNELS:-$(( CONNS / 100 > 0 ? CONNS / 100 : 1 ))}
+CONN_RATE=${CONN_RATE:-2000}
 RATE=${RATE:-10}
 SIZE=${SIZE:-100}
 DURATION=${DURATION:-10s}
@@ -84,6 +90,9 @@ http {
     uwsgi_temp_path $dir/tmp/uwsgi;
     scgi_temp_path $dir/tmp/scgi;
     map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
+    split_clients "\$remote_port" \$upstream_source {
+        25% 127.0.0.100; 25% 127.0.0.101; 25% 127.0.0.102; * 127.0.0.103;
+    }
     upstream fanout_ws { server 127.0.0.1:$2; }
     upstream fanout_api { server 127.0.0.1:$2; keepalive 64; }
     server {
@@ -92,6 +101,7 @@ http {
         ssl_certificate_key $OUT/key.pem;
         location /app/ {
             proxy_pass http://fanout_ws;
+            proxy_bind \$upstream_source;
             proxy_http_version 1.1;
             proxy_set_header Upgrade \$http_upgrade;
             proxy_set_header Connection \$connection_upgrade;
@@ -122,7 +132,7 @@ CONF
 # bench runs the harness in the background and waits, so that a signal
 # to this script runs the trap at once.
 bench() {
-	timeout 900 "$BIN/fanout-bench" "$@" --timeout 12m --quiet >/dev/null &
+	timeout 900 "$BIN/fanout-bench" "$@" --conn-rate "$CONN_RATE" --timeout 12m --quiet >/dev/null &
 	local pid=$!
 	PIDS+=("$pid")
 	wait "$pid" || echo "tls-compare: a run had failures (see its results.md)" >&2
