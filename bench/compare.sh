@@ -35,15 +35,6 @@ OUT=${OUT:-$ROOT/out/bench-compare}
 BIN=$OUT/bin
 mkdir -p "$BIN"
 
-PIDS=()
-cleanup() {
-	for pid in "${PIDS[@]:-}"; do
-		[ -n "$pid" ] && stop_pid "$pid"
-	done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 

@@ -1,4 +1,14 @@
 # bench/lib.sh — shell helpers shared by the bench scripts (sourced).
+# Every process id a script appends to PIDS is stopped when it exits.
+
+PIDS=()
+cleanup() {
+	for pid in "${PIDS[@]:-}"; do
+		[ -n "$pid" ] && stop_pid "$pid"
+	done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # stop_pid sends TERM, waits up to 15 s (fanout drains over 10 s), then KILLs.
 stop_pid() {

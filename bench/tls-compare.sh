@@ -44,15 +44,6 @@ mkdir -p "$BIN" "$OUT/nginx/tmp"
 
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
-PIDS=()
-cleanup() {
-	for pid in "${PIDS[@]:-}"; do
-		[ -n "$pid" ] && stop_pid "$pid"
-	done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 echo "tls-compare: building" >&2
 timeout 300 go build -o "$BIN/fanout" ./cmd/fanout
 timeout 300 go build -o "$BIN/fanout-bench" ./bench/cmd/fanout-bench
