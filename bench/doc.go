@@ -10,7 +10,9 @@
 // (connect/subscribe/close cycles) and storm (client events among the
 // subscribers of one private channel while a watcher times a newcomer's
 // connect and a publish to another channel). Connections may carry a
-// JWT each and join presence channels (AuthOptions). `report` merges
+// JWT each and join presence channels (AuthOptions), dial wss:// with
+// TLSOptions, and in the connect scenario be idle Server-Sent Events
+// streams instead of WebSockets (Options.Transport). `report` merges
 // result files.
 //
 // The parent process starts worker processes by re-executing its own
