@@ -20,22 +20,30 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// hub is a gorillahub on a free loopback port that records the source
-// addresses of its clients.
+// hub is a gorillahub on a free loopback port that counts its WebSocket
+// clients by key (their source address, or for a TLS hub their SNI).
 type hub struct {
 	*httptest.Server
-	mu  sync.Mutex
-	ips map[string]int
+	mu   sync.Mutex
+	seen map[string]int
 }
 
 func startHub(t *testing.T) *hub {
 	t.Helper()
-	h := &hub{ips: map[string]int{}}
+	return newHub(t, httptest.NewServer, func(r *http.Request) string {
+		ip, _, _ := net.SplitHostPort(r.RemoteAddr)
+		return ip
+	})
+}
+
+func newHub(t *testing.T, serve func(http.Handler) *httptest.Server, key func(*http.Request) string) *hub {
+	t.Helper()
+	h := &hub{seen: map[string]int{}}
 	inner := gorillahub.New(gorillahub.Options{})
-	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil && strings.HasPrefix(r.URL.Path, "/app/") {
+	h.Server = serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/app/") {
 			h.mu.Lock()
-			h.ips[ip]++
+			h.seen[key(r)]++
 			h.mu.Unlock()
 		}
 		inner.ServeHTTP(w, r)
@@ -65,8 +73,8 @@ func TestConnectTwoWorkers(t *testing.T) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.ips["127.0.0.2"] != 100 || h.ips["127.0.0.3"] != 100 {
-		t.Fatalf("source addresses %v, want 100 each from 127.0.0.2 and 127.0.0.3", h.ips)
+	if h.seen["127.0.0.2"] != 100 || h.seen["127.0.0.3"] != 100 {
+		t.Fatalf("source addresses %v, want 100 each from 127.0.0.2 and 127.0.0.3", h.seen)
 	}
 	if len(res.Measures) != 2 || res.Measures[0].N != 100 || res.Measures[1].N != 200 || res.Measures[1].RSS <= 0 {
 		t.Fatalf("measures %+v", res.Measures)
@@ -84,12 +92,7 @@ func TestFanoutDeliversEveryEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Published == 0 || res.PublishFailed != 0 {
-		t.Fatalf("published %d failed %d %v", res.Published, res.PublishFailed, res.PublishErrors)
-	}
-	if res.Expected != res.Published*10 || res.Delivered != res.Expected || res.Missed != 0 {
-		t.Fatalf("published %d expected %d delivered %d", res.Published, res.Expected, res.Delivered)
-	}
+	allDelivered(t, res, 10)
 	l := res.Latency
 	if l == nil || l.P50 <= 0 || l.P50 > l.P99 || l.P99 > l.Max {
 		t.Fatalf("latency %+v", l)
@@ -97,6 +100,18 @@ func TestFanoutDeliversEveryEvent(t *testing.T) {
 	// The gorilla hub writes each delivery with its own write(2).
 	if res.CPUPerDeliveryUs <= 0 || res.WritesPerDelivery < 1 || res.ServerWrites < res.Delivered {
 		t.Fatalf("cpu %.2f µs/delivery, %.3f writes/delivery (%d writes)", res.CPUPerDeliveryUs, res.WritesPerDelivery, res.ServerWrites)
+	}
+}
+
+// allDelivered fails t unless publishes were made, none failed, and each
+// reached its perEvent subscribers.
+func allDelivered(t *testing.T, res *Result, perEvent uint64) {
+	t.Helper()
+	if res.Published == 0 || res.PublishFailed != 0 {
+		t.Fatalf("published %d failed %d %v", res.Published, res.PublishFailed, res.PublishErrors)
+	}
+	if res.Expected != res.Published*perEvent || res.Delivered != res.Expected || res.Missed != 0 {
+		t.Fatalf("published %d expected %d delivered %d", res.Published, res.Expected, res.Delivered)
 	}
 }
 

@@ -29,7 +29,7 @@ const maxMessage = 1 << 20
 type client struct {
 	w       *worker
 	shard   *latShard
-	conn    netpoll.Connection
+	conn    conn // netpoll.Connection, or *tlsConn for wss://
 	channel string
 	g       int // global connection index
 	state   atomic.Int32
@@ -48,18 +48,38 @@ func (c *client) onRequest(_ context.Context, conn netpoll.Connection) error {
 	r := conn.Reader()
 	defer r.Release()
 	for r.Len() > 0 && c.state.Load() != stClosed {
-		var reason string
-		if c.state.Load() == stHandshake {
-			reason = c.handshake(r)
-		} else {
-			reason = c.nextFrame(r)
-		}
-		if reason != "" {
-			c.fail(reason)
+		if !c.step(r) {
 			return nil
 		}
 	}
 	return nil
+}
+
+// readLoop is a wss:// client's reader, on a goroutine of its own: r
+// blocks for bytes, so it runs until the connection closes.
+func (c *client) readLoop(r netpoll.Reader) {
+	for c.state.Load() != stClosed && c.step(r) {
+		r.Release()
+	}
+}
+
+// step consumes the upgrade response or one frame; on a failure it
+// closes the client and returns false.
+func (c *client) step(r netpoll.Reader) bool {
+	var reason string
+	switch {
+	case c.state.Load() == stHandshake:
+		reason = c.handshake(r)
+	case c.w.cfg.SSE:
+		reason = skipStream(r)
+	default:
+		reason = c.nextFrame(r)
+	}
+	if reason != "" {
+		c.fail(reason)
+		return false
+	}
+	return true
 }
 
 // handshake consumes the upgrade response line by line; it returns a
@@ -78,6 +98,15 @@ func (c *client) handshake(r netpoll.Reader) string {
 		}
 		if len(bytes.TrimSpace(line)) > 0 {
 			continue
+		}
+		if c.w.cfg.SSE {
+			if !bytes.HasPrefix(status, []byte("HTTP/1.1 200")) {
+				return "stream refused: " + string(status[:min(len(status), 40)])
+			}
+			if c.state.CompareAndSwap(stHandshake, stSubscribed) {
+				c.w.onSubscribed(c) // the 200 is the subscription
+			}
+			return ""
 		}
 		if !bytes.HasPrefix(status, []byte("HTTP/1.1 101")) {
 			return "upgrade refused: " + string(status[:min(len(status), 40)])
@@ -108,6 +137,16 @@ func (c *client) nextFrame(r netpoll.Reader) string {
 	}
 	c.frame(h, buf[h.hlen:])
 	r.Skip(h.hlen + h.plen)
+	return ""
+}
+
+// skipStream consumes what an event stream sent (heartbeats, events):
+// SSE connections are only held idle.
+func skipStream(r netpoll.Reader) string {
+	if _, err := r.Peek(1); err != nil {
+		return readReason(err)
+	}
+	r.Skip(r.Len())
 	return ""
 }
 
@@ -204,11 +243,16 @@ func (c *client) close() {
 	if prev == stClosed {
 		return
 	}
-	c.write(opClose, []byte{0x03, 0xE8}) // 1000
+	if !c.w.cfg.SSE {
+		c.write(opClose, []byte{0x03, 0xE8}) // 1000
+	}
 	// Reset rather than linger in TIME_WAIT: churn and back-to-back runs
 	// would otherwise exhaust the source ports of 127.0.0.x.
-	if f, ok := c.conn.(interface{ Fd() int }); ok {
-		resetOnClose(f.Fd())
+	switch cc := c.conn.(type) {
+	case interface{ Fd() int }:
+		resetOnClose(cc.Fd())
+	case *tlsConn:
+		cc.resetOnClose()
 	}
 	c.conn.Close()
 	c.w.onClosed(c, prev, "")

@@ -10,7 +10,9 @@
 // (connect/subscribe/close cycles) and storm (client events among the
 // subscribers of one private channel while a watcher times a newcomer's
 // connect and a publish to another channel). Connections may carry a
-// JWT each and join presence channels (AuthOptions). `report` merges
+// JWT each and join presence channels (AuthOptions), dial wss:// with
+// TLSOptions, and in the connect scenario be idle Server-Sent Events
+// streams instead of WebSockets (Options.Transport). `report` merges
 // result files.
 //
 // The parent process starts worker processes by re-executing its own
@@ -19,7 +21,9 @@
 // MaxConnsPerWorker sockets, binds them to its own source addresses
 // (127.0.0.2 for worker 0, 127.0.0.3 for worker 1, ...), drives them on
 // cloudwego/netpoll's event loop with one OnRequest callback per
-// connection (no goroutine per socket), and talks to the parent in JSON
+// connection (no goroutine per socket; a wss:// connection, which netpoll
+// cannot carry, is a crypto/tls client read by a goroutine of its own),
+// and talks to the parent in JSON
 // lines: a config line and commands on stdin, progress and results on
 // stdout. Workers die with the parent (Pdeathsig) and on end of input.
 //
@@ -28,7 +32,7 @@
 // Run and Execute may be called from any goroutine; each call owns its
 // workers and stops them before returning, bounded by Options.Timeout.
 // Inside a worker, a client's bytes are consumed only by netpoll's
-// OnRequest for that connection; its writes are serialised by a
+// OnRequest for that connection (for wss://, only by its read goroutine); its writes are serialised by a
 // per-client mutex; its close happens once, by whichever of the worker
 // (stop, churn) or netpoll (peer closed) gets there first. A Histogram is
 // not safe for concurrent use; workers shard theirs behind locks. In

@@ -15,11 +15,11 @@ import (
 // the default written next to it; Run fills them from flags.
 type Options struct {
 	Scenario   string        // "connect", "fanout", "churn" or "storm"
-	URLs       []string      // default ws://127.0.0.1:6001
+	URLs       []string      // default ws://127.0.0.1:6001; wss:// dials TLS (see TLS)
 	AppID      string        // default "app-id"
 	AppKey     string        // default "app-key"
 	AppSecret  string        // default "app-secret"
-	APIURL     string        // default: http:// form of URLs[0]
+	APIURL     string        // default: http:// (https:// for wss://) form of URLs[0]
 	Conns      int           // default 1000
 	Channels   int           // default 1 per 100 conns, at least 1
 	Publishers int           // default 16
@@ -44,6 +44,14 @@ type Options struct {
 
 	// Auth: how each connection authenticates; the zero value is none.
 	Auth AuthOptions
+
+	// Transport is "ws" (default) or "sse": each connection is an idle
+	// event stream, GET /app/{key}/sse?channel=NAME (connect only).
+	Transport string
+
+	// TLS: how wss:// and https:// URLs are verified; the zero value
+	// trusts the system's roots.
+	TLS TLSOptions
 
 	// WorkerCmd is the command that starts a worker (it reads a config
 	// line on stdin); default os.Executable() with args "bench worker".
@@ -92,6 +100,10 @@ func parseOptions(scenario string, args []string, stderr io.Writer) (Options, er
 	fs.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "hard stop")
 	fs.DurationVar(&o.Settle, "settle", 2*time.Second, "wait before reading RSS")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress output")
+	fs.StringVar(&o.Transport, "transport", "ws", "ws, or sse: hold event streams (GET /app/{key}/sse?channel=...) instead of WebSockets; connect only")
+	fs.StringVar(&o.TLS.CAFile, "ca", "", "wss/https: PEM file of the CA (or self-signed certificate) to trust instead of the system's roots")
+	fs.BoolVar(&o.TLS.Insecure, "insecure", false, "wss/https: do not verify the server's certificate")
+	fs.StringVar(&o.TLS.ServerName, "sni", "", "wss/https: server name to send and verify (default the URL's host)")
 	fs.IntVar(&o.Senders, "senders", 0, "storm: connections sending client events (default conns/15, at least 1)")
 	fs.DurationVar(&o.ProbeEvery, "probe-every", time.Second, "storm: interval between watcher probes")
 	a := &o.Auth
@@ -132,13 +144,22 @@ func (o *Options) fill() error {
 	}
 	for _, u := range o.URLs {
 		p, err := url.Parse(u)
-		if err != nil || (p.Scheme != "ws" && p.Scheme != "http") || p.Host == "" {
-			return fmt.Errorf("--url %q: want ws://host:port", u)
+		if err != nil || (p.Scheme != "ws" && p.Scheme != "http" && !isTLSURL(p)) || p.Host == "" {
+			return fmt.Errorf("--url %q: want ws://host:port or wss://host:port", u)
+		}
+		if isTLSURL(p) {
+			if _, err := o.TLS.config(p.Host); err != nil {
+				return err
+			}
 		}
 	}
 	if o.APIURL == "" {
 		p, _ := url.Parse(o.URLs[0])
-		o.APIURL = "http://" + p.Host + strings.TrimRight(p.Path, "/")
+		scheme := "http://"
+		if isTLSURL(p) {
+			scheme = "https://"
+		}
+		o.APIURL = scheme + p.Host + strings.TrimRight(p.Path, "/")
 	}
 	o.AppID = or(o.AppID, "app-id")
 	o.AppKey = or(o.AppKey, "app-key")
@@ -186,6 +207,16 @@ func (o *Options) fill() error {
 	}
 	if o.Scenario == "storm" && o.Senders > o.Conns {
 		return fmt.Errorf("--senders %d: more than --conns %d", o.Senders, o.Conns)
+	}
+	switch o.Transport {
+	case "", "ws":
+		o.Transport = "ws"
+	case "sse":
+		if o.Scenario != "connect" {
+			return fmt.Errorf("--transport sse: only the connect scenario holds event streams")
+		}
+	default:
+		return fmt.Errorf("--transport %q: want ws or sse", o.Transport)
 	}
 	if o.ProbeEvery <= 0 {
 		o.ProbeEvery = time.Second

@@ -27,7 +27,8 @@ type publisher struct {
 }
 
 func newPublisher(o *Options, subs []int) *publisher {
-	tr := &http.Transport{MaxIdleConnsPerHost: o.Publishers, MaxConnsPerHost: o.Publishers}
+	tr := &http.Transport{MaxIdleConnsPerHost: o.Publishers, MaxConnsPerHost: o.Publishers,
+		TLSClientConfig: o.tlsFor(o.APIURL)}
 	return &publisher{o: o, subs: subs, errs: map[string]int{},
 		client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 }

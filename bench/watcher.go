@@ -45,7 +45,8 @@ type watcher struct {
 
 func newWatcher(ctx context.Context, o *Options) (*watcher, error) {
 	w := &watcher{o: o, got: make(chan uint64, 64), failures: map[string]int{},
-		http: &http.Client{Timeout: ProbeTimeout}, readDone: make(chan struct{})}
+		http:     &http.Client{Timeout: ProbeTimeout, Transport: &http.Transport{TLSClientConfig: o.tlsFor(o.APIURL)}},
+		readDone: make(chan struct{})}
 	if o.Auth.jwt() {
 		s, err := newSigner(o.Auth)
 		if err != nil {
@@ -76,7 +77,7 @@ func newWatcher(ctx context.Context, o *Options) (*watcher, error) {
 // pusher:connection_established; it returns the time that took.
 func (w *watcher) dial(ctx context.Context, sub string) (*websocket.Conn, time.Duration, error) {
 	u := strings.TrimRight(w.o.URLs[0], "/") + "/app/" + w.o.AppKey + "?protocol=7&client=fanout-bench-watcher&version=1.0"
-	d := websocket.Dialer{HandshakeTimeout: ProbeTimeout}
+	d := websocket.Dialer{HandshakeTimeout: ProbeTimeout, TLSClientConfig: w.o.tlsFor(w.o.URLs[0])}
 	h := http.Header{}
 	if w.signer != nil {
 		tok, err := w.signer.token(w.o.Auth.SubPrefix + sub)

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,6 +34,9 @@ type worker struct {
 	delivered, sent, refused atomic.Uint64
 
 	signer *signer // per-connection tokens; nil without JWT
+
+	tmu     sync.Mutex
+	tlsCfgs map[string]*tls.Config // per wss:// host; built on first use
 
 	fmu      sync.Mutex
 	failures map[string]int
@@ -217,33 +221,46 @@ func (w *worker) dialOne(ctx context.Context, i int) {
 	if n := len(w.cfg.SrcIPs); n > 0 {
 		laddr.IP = net.ParseIP(w.cfg.SrcIPs[i%n])
 	}
-	dctx, cancel := context.WithTimeout(ctx, time.Duration(w.cfg.Timeout*float64(time.Second)))
+	timeout := time.Duration(w.cfg.Timeout * float64(time.Second))
+	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	conn, err := netpoll.DialTCP(dctx, "tcp", laddr, &netpoll.TCPAddr{TCPAddr: *raddr})
-	if err != nil {
-		if ctx.Err() != nil {
-			return // the run or the churn period ended mid-dial
+	c := &client{w: w, shard: &w.lat[i%latShards], g: g, channel: w.channelOf(g), started: start}
+	if isTLSURL(u) {
+		tc, reason := w.dialTLS(dctx, laddr.IP, raddr, u.Host)
+		if tc == nil {
+			if ctx.Err() == nil {
+				w.addFailure(reason)
+				w.needRedial()
+			}
+			return
 		}
-		reason := dialReason(err)
-		if isNetpollClosed(err) {
-			reason = probeDialError(ctx, laddr.IP, raddr, time.Duration(w.cfg.Timeout*float64(time.Second)))
+		c.conn = tc
+		w.track(c)
+		go c.readLoop(tc.r)
+	} else {
+		conn, err := netpoll.DialTCP(dctx, "tcp", laddr, &netpoll.TCPAddr{TCPAddr: *raddr})
+		if err != nil {
+			if ctx.Err() != nil {
+				return // the run or the churn period ended mid-dial
+			}
+			reason := dialReason(err)
+			if isNetpollClosed(err) {
+				reason = probeDialError(ctx, laddr.IP, raddr, timeout)
+			}
+			w.addFailure(reason)
+			w.needRedial()
+			return
 		}
-		w.addFailure(reason)
-		w.needRedial()
-		return
+		c.conn = conn
+		w.track(c)
+		conn.SetReadTimeout(readTimeout)
+		conn.SetOnRequest(c.onRequest)
+		conn.AddCloseCallback(func(netpoll.Connection) error {
+			c.finish("closed by server")
+			return nil
+		})
 	}
-	c := &client{w: w, shard: &w.lat[i%latShards], conn: conn, g: g, channel: w.channelOf(g)}
-	c.started = start
-	w.mu.Lock()
-	w.clients[c] = struct{}{}
-	w.mu.Unlock()
-	conn.SetReadTimeout(readTimeout)
-	conn.SetOnRequest(c.onRequest)
-	conn.AddCloseCallback(func(netpoll.Connection) error {
-		c.finish("closed by server")
-		return nil
-	})
 	var query, headers string
 	if w.signer != nil {
 		tok, err := w.signer.token(w.cfg.Auth.sub(g))
@@ -257,19 +274,73 @@ func (w *worker) dialOne(ctx context.Context, i int) {
 			headers = name + ": " + value + "\r\n"
 		}
 	}
-	req := fmt.Sprintf("GET %s/app/%s?protocol=7&client=fanout-bench&version=1.0%s HTTP/1.1\r\n"+
-		"Host: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n%s"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-		pathPrefix(u), w.cfg.Key, query, u.Host, headers)
+	req := ""
+	if w.cfg.SSE {
+		req = fmt.Sprintf("GET %s/app/%s/sse?channel=%s%s HTTP/1.1\r\nHost: %s\r\n%s\r\n",
+			pathPrefix(u), w.cfg.Key, url.QueryEscape(c.channel), query, u.Host, headers)
+	} else {
+		req = fmt.Sprintf("GET %s/app/%s?protocol=7&client=fanout-bench&version=1.0%s HTTP/1.1\r\n"+
+			"Host: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n%s"+
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+			pathPrefix(u), w.cfg.Key, query, u.Host, headers)
+	}
 	c.wmu.Lock()
-	_, err = conn.Writer().WriteString(req)
+	_, err = c.conn.Writer().WriteString(req)
 	if err == nil {
-		err = conn.Writer().Flush()
+		err = c.conn.Writer().Flush()
 	}
 	c.wmu.Unlock()
 	if err != nil {
 		c.fail("write upgrade")
 	}
+}
+
+// track adds c to the clients stop closes.
+func (w *worker) track(c *client) {
+	w.mu.Lock()
+	w.clients[c] = struct{}{}
+	w.mu.Unlock()
+}
+
+// dialTLS connects from ip to raddr and completes a TLS handshake for
+// host within ctx; on failure it returns nil and the reason to count.
+func (w *worker) dialTLS(ctx context.Context, ip net.IP, raddr *net.TCPAddr, host string) (*tlsConn, string) {
+	cfg, err := w.tlsConfig(host)
+	if err != nil {
+		return nil, "tls config"
+	}
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
+	nc, err := d.DialContext(ctx, "tcp", raddr.String())
+	if err != nil {
+		return nil, dialReason(err)
+	}
+	tc := tls.Client(nc, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		if tcp, ok := nc.(*net.TCPConn); ok {
+			tcp.SetLinger(0)
+		}
+		nc.Close()
+		return nil, tlsReason(err)
+	}
+	return newTLSConn(tc), ""
+}
+
+// tlsConfig is the client configuration for host, built once per host.
+func (w *worker) tlsConfig(host string) (*tls.Config, error) {
+	w.tmu.Lock()
+	defer w.tmu.Unlock()
+	if cfg := w.tlsCfgs[host]; cfg != nil {
+		return cfg, nil
+	}
+	cfg, err := w.cfg.TLS.config(host)
+	if err != nil {
+		return nil, err
+	}
+	if w.tlsCfgs == nil {
+		w.tlsCfgs = map[string]*tls.Config{}
+	}
+	w.tlsCfgs[host] = cfg
+	return cfg, nil
 }
 
 // channelOf names the channel global connection g joins: the run's one

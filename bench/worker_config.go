@@ -17,6 +17,8 @@ type workerConfig struct {
 	Secret  string      `json:"secret,omitempty"`  // app secret, for private/presence channel auth
 	Channel string      `json:"channel,omitempty"` // one channel for every connection (storm); "" spreads
 	Auth    AuthOptions `json:"auth"`
+	TLS     TLSOptions  `json:"tls"`           // for wss:// URLs
+	SSE     bool        `json:"sse,omitempty"` // event streams (GET /app/{key}/sse) instead of WebSockets
 }
 
 // command is a later line on a worker's stdin.

@@ -84,7 +84,6 @@ func (s *Server) NewSession(pc *poller.Conn, deadline time.Time) *Session {
 	ss := &Session{srv: s, deadline: deadline}
 	ss.w.pc = pc
 	ss.w.wake = make(chan struct{}, 1)
-	ss.w.done = make(chan struct{})
 	ss.tc = tls.Server(&ss.w, s.cfg)
 	return ss
 }

@@ -77,11 +77,9 @@ func (s *Session) Open(dst, in []byte) (plain, reply []byte, err error) {
 		if err = s.startLocked(); errors.Is(err, ErrNotTLS) && looksLikeHTTP(w.in) {
 			reply = []byte(plainHTTPAnswer)
 		}
+		wake := w.wake
 		w.mu.Unlock()
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
+		poke(wake)
 		if err != nil {
 			err = s.refused(err)
 		}
@@ -185,7 +183,7 @@ func (s *Session) handshake() {
 		err = ErrClosed
 	}
 	if err == nil {
-		w.mode = modeEstablished
+		w.mode, w.wake = modeEstablished, nil
 	}
 	w.mu.Unlock()
 	if cb := s.srv.opts.Handshaked; cb != nil {

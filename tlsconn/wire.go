@@ -36,10 +36,11 @@ type wire struct {
 	in   []byte // read from the socket, not yet taken by crypto/tls
 	out  []byte // records written while established, for Seal and Open
 	pc   *poller.Conn
-	nc   net.Conn      // detached: the socket itself
-	wake chan struct{} // handshake: more input (capacity 1)
-	done chan struct{} // closed by Close
-	once sync.Once
+	nc   net.Conn // detached: the socket itself
+	// wake: more input or Close, for a handshake waiting in Read
+	// (capacity 1); nil once established, so an idle session does not
+	// keep it.
+	wake chan struct{}
 }
 
 func (w *wire) Read(b []byte) (int, error) {
@@ -65,11 +66,9 @@ func (w *wire) Read(b []byte) (int, error) {
 			w.mu.Unlock()
 			return 0, errWouldBlock
 		}
+		wake := w.wake
 		w.mu.Unlock() // the handshake waits for the loop (or Close)
-		select {
-		case <-w.wake:
-		case <-w.done:
-		}
+		<-wake
 		w.mu.Lock()
 	}
 }
@@ -103,12 +102,21 @@ func (w *wire) Close() error {
 	if w.mode != modeDetached {
 		w.mode, w.in = modeClosed, nil
 	}
+	wake := w.wake
 	w.mu.Unlock()
-	w.once.Do(func() { close(w.done) })
+	poke(wake)
 	if nc != nil {
 		return nc.Close()
 	}
 	return nil
+}
+
+// poke wakes a Read waiting on wake, if any; a token already there will.
+func poke(wake chan struct{}) {
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
 }
 
 func (w *wire) LocalAddr() net.Addr {
