@@ -63,7 +63,7 @@ apps:
 YAML
 }
 
-REDIS_PORT=$((20000 + RANDOM % 10000))
+REDIS_PORT=$((10000 + RANDOM % 10000)) # below the ephemeral range, which the clients use
 redis_cpu() { redis-cli -p "$REDIS_PORT" info cpu | awk -F: '/^used_cpu_(user|sys):/ {s += $2} END {printf "%.6f", s}'; }
 start_redis() {
 	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
@@ -75,7 +75,7 @@ start_redis() {
 # run BROKER MODE ROUND: one bench against a fresh node; prints
 # "events/s redis-µs-per-event".
 run() {
-	local broker=$1 mode=$2 round=$3 port=$((30000 + RANDOM % 10000))
+	local broker=$1 mode=$2 round=$3 port=$((20000 + RANDOM % 10000))
 	local label="$broker-$mode-$round" redis=()
 	config "$mode" "$port" >"$OUT/$label.yaml"
 	[ "$broker" = redis ] && redis=(--redis-url "redis://127.0.0.1:$REDIS_PORT")
@@ -101,11 +101,13 @@ run() {
 }
 
 case " $BROKERS " in *" redis "*) start_redis ;; esac
-{
-	echo "| broker | round | off events/s | on events/s | **on / off** | Redis CPU µs/event off | on |"
-	echo "|---|---|---:|---:|---:|---:|---:|"
-} >"$OUT/results.md"
+echo "# history on/off: $CONNS conns, $CHANNELS channels, $PUBLISHERS publishers asking $RATE events/s, $DURATION" >"$OUT/results.md"
 for broker in $BROKERS; do
+	{
+		echo ""
+		echo "| broker | round | off events/s | on events/s | **on / off** | Redis CPU µs/event off | on |"
+		echo "|---|---|---:|---:|---:|---:|---:|"
+	} >>"$OUT/results.md"
 	ratios=()
 	for round in $(seq "$ROUNDS"); do
 		order="off on"
@@ -122,6 +124,5 @@ for broker in $BROKERS; do
 	median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }')
 	echo "" >>"$OUT/results.md"
 	echo "$broker: median on/off $median over $ROUNDS rounds" | tee -a "$OUT/results.md" >&2
-	echo "" >>"$OUT/results.md"
 done
 echo "history-compare: wrote $OUT/results.md" >&2
