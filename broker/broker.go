@@ -43,7 +43,8 @@ type Offerer interface {
 
 // DropHandler is an optional extension of Handler: a broker that had to
 // drop a publication because the handler had no room for it (and its own
-// bounded backlog was full) reports it here, so it can be counted.
+// bounded backlog was full) reports it here, so it can be counted and
+// the channel's subscribers told (the publisher was already answered).
 type DropHandler interface {
 	Dropped(p Publication)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fanout/fanout/broker"
 	engine "github.com/fanout/fanout/delivery"
+	"github.com/fanout/fanout/session"
 	"github.com/fanout/fanout/shard"
 )
 
@@ -47,12 +48,12 @@ func (s *Server) Offer(ctx context.Context, p broker.Publication) error {
 
 // Deliver implements broker.Handler for brokers that do not offer (see
 // broker.Offerer): it waits at most deliverWait for room, then drops the
-// event and counts it.
+// event as Dropped does.
 func (s *Server) Deliver(p broker.Publication) {
 	ctx, cancel := context.WithTimeout(context.Background(), deliverWait)
 	defer cancel()
-	if s.Offer(ctx, p) != nil {
-		s.opts.Metrics.Refused(RefusedDelivery)
+	if err := s.Offer(ctx, p); err != nil && !errors.Is(err, broker.ErrClosed) {
+		s.Dropped(p)
 	}
 }
 
@@ -63,6 +64,20 @@ const deliverWait = time.Second
 // subscribers' queues, or until the deadline.
 func (s *Server) waitDelivered(deadline time.Time) { s.engine.Wait(deadline) }
 
-// Dropped implements broker.DropHandler: it counts a publication a broker
-// dropped because this node had no room for it.
-func (s *Server) Dropped(broker.Publication) { s.opts.Metrics.Refused(RefusedDelivery) }
+// Dropped implements broker.DropHandler: a broker dropped p because this
+// node had no room for it, after its publisher was told it was accepted.
+// The drop is counted, and every local subscriber of p's channel is
+// closed with 4100 (over capacity: pusher-js reconnects after a pause),
+// so none of them goes on with a gap it cannot see; one that recovers
+// on resubscribe (a channel with history) gets the event then. Any
+// goroutine.
+func (s *Server) Dropped(p broker.Publication) {
+	s.opts.Metrics.Refused(RefusedDelivery)
+	ch := s.hub.Lookup(shard.Key{App: p.App, Name: p.Channel})
+	if ch == nil {
+		return
+	}
+	for _, c := range ch.Snapshot(nil) {
+		s.closeWith(c, CodeOverCapacity, "node overloaded, events dropped; reconnect", session.Overload, false)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
 	"github.com/gobwas/ws/wsutil"
@@ -24,9 +25,12 @@ import (
 // two shared cores can deliver. The node must stay responsive (a new
 // connection is established and an event on another channel is delivered,
 // each within probeBound, every probe round) and leave nothing stuck.
+// probeBound tells a stalled node (which never answers) from a slow one;
+// it is wide because the shared test machines run other jobs' builds
+// beside these tests, and the times each round took are logged.
 
 const (
-	probeBound    = 2 * time.Second
+	probeBound    = 10 * time.Second
 	probeInterval = 2 * time.Second
 )
 
@@ -96,8 +100,9 @@ func (p *prober) probe(phase string) {
 		}
 		c.Conn.Close()
 	}
-	if took := time.Since(start); err != nil || took > probeBound {
-		t.Errorf("%s, round %d: new connection: %v after %v", phase, p.round, err, took)
+	connected := time.Since(start)
+	if err != nil || connected > probeBound {
+		t.Errorf("%s, round %d: new connection: %v after %v", phase, p.round, err, connected)
 	}
 	start = time.Now()
 	want := fmt.Sprint(p.round)
@@ -116,9 +121,11 @@ func (p *prober) probe(phase string) {
 			break
 		}
 	}
-	if took := time.Since(start); took > probeBound {
+	took := time.Since(start)
+	if took > probeBound {
 		t.Errorf("%s, round %d: watch event delivered after %v", phase, p.round, took)
 	}
+	t.Logf("%s, round %d: connected in %v, watch event in %v", phase, p.round, connected.Round(time.Millisecond), took.Round(time.Millisecond))
 }
 
 // probeUntil probes every probeInterval until done is closed, then
@@ -468,4 +475,39 @@ func floodSeq(b []byte) (pub, seq int32, ok bool) {
 	}
 	n, err2 := strconv.Atoi(rest[:end])
 	return int32(q), int32(n), err1 == nil && err2 == nil
+}
+
+// TestDroppedEventClosesItsChannelSubscribers: when a broker reports an
+// event it had to drop for want of room on this node (the Redis broker's
+// backlog full), every local subscriber of that channel is closed with
+// 4100 and a pusher:error first, so none of them goes on with a gap it
+// cannot see; subscribers of other channels are untouched.
+func TestDroppedEventClosesItsChannelSubscribers(t *testing.T) {
+	n := fantest.Start(t, fantest.Config(), nil)
+	app := n.Cfg.Apps[0]
+	hit := []*fantest.Client{fantest.Dial(t, n.URL(app.Key), nil), fantest.Dial(t, n.URL(app.Key), nil)}
+	for _, c := range hit {
+		c.Subscribe("hit")
+	}
+	spared := fantest.Dial(t, n.URL(app.Key), nil)
+	spared.Subscribe("spared")
+
+	n.Pusher.Dropped(broker.Publication{App: app.ID, Channel: "hit", Event: "e", Data: "lost"})
+
+	for i, c := range hit {
+		ev := c.Expect("pusher:error")
+		var d struct{ Code int }
+		if err := json.Unmarshal([]byte(ev.DataString()), &d); err != nil || d.Code != 4100 {
+			t.Fatalf("subscriber %d: pusher:error %s, want code 4100", i, ev.Data)
+		}
+		if code, err := c.CloseCode(10 * time.Second); err != nil || code != 4100 {
+			t.Fatalf("subscriber %d: close %d %v, want 4100", i, code, err)
+		}
+	}
+	if st, body := n.Publish(t, app, "spared", "e", "still here"); st != http.StatusOK {
+		t.Fatalf("publish to the other channel: %d %s", st, body)
+	}
+	if ev := spared.Expect("e"); ev.DataString() != "still here" {
+		t.Fatalf("the other channel's subscriber got %q", ev.DataString())
+	}
 }

@@ -126,7 +126,9 @@
 // ones of that channel queue behind them, so each channel keeps its order
 // and other channels are not held up. A full backlog drops the
 // publication and reports it to the handler's broker.DropHandler (fanout
-// counts it in fanout_overload_refusals_total{kind="delivery"}).
+// counts it in fanout_overload_refusals_total{kind="delivery"} and closes
+// the channel's subscribers on the node with 4100, so none of them is
+// left with a gap it cannot see).
 //
 // Publish of history channels on a standalone Redis queues its
 // publications under the coalescing queue's lock; the caller that finds
