@@ -11,10 +11,8 @@
 # other round so that neither always runs first. $CONNS connections over
 # $CHANNELS channels, $PUBLISHERS HTTP publishers asking for $RATE
 # events/s: the publish path, not delivery, is the limit (each publisher
-# waits for its answer). Connections ramp at $CONN_RATE/s: subscribes to
-# history channels go through the node's recovery pool, which refuses
-# some of 200 subscribes arriving within 0.1 s on a 2-core machine, and
-# refused subscribers would make the history runs lighter.
+# waits for its answer). Connections ramp at $CONN_RATE/s, as in the
+# measurements BENCHMARKS.md compares these with.
 #
 # The figure is published_per_s of the harness's results.json; the table
 # gives on/off per round and, for redis, Redis CPU per event

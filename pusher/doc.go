@@ -43,9 +43,11 @@
 // only for helpers and write locks. A client or member event from a loop
 // goes to the delivery queue (memory broker) or to a bounded outbox
 // (remote broker) only if there is room now; a refused client event is
-// answered with pusher:error 4100. A token check is submitted to a
-// non-blocking pool; no room closes that one connection with 4100. The
-// loop never runs another party's work inline. A delivery worker hands a
+// answered with pusher:error 4100. A token check that may fetch a key
+// set, and a recovery's history read, go to a bounded FIFO served by the
+// worker pool (workqueue.go); only a full queue (65,536 waiting) closes
+// that one connection with 4100. The loop never runs another party's
+// work inline. A delivery worker hands a
 // part of a big channel to a helper only when one is idle, else writes it
 // itself. Deliver (brokers without Offer) waits a second for room, then
 // drops the event and counts it. The short locks of the shard tables and

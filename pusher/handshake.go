@@ -138,9 +138,10 @@ func (s *Server) upgradeApp(c *conn, raw []byte, head frame.RequestHead) bool {
 		}
 		head := head
 		raw := append([]byte(nil), raw...)
-		if s.pool.Submit(func() { s.verifyAndUpgrade(c, raw, head, app, token, echo) }) != nil {
-			// No room: this one connection is told to come back later
-			// rather than the loop doing the check (or waiting for room).
+		if s.work.Submit(func() { s.verifyAndUpgrade(c, raw, head, app, token, echo) }) != nil {
+			// The work queue full: this one connection is told to come
+			// back later rather than the loop doing the check (or
+			// waiting for room).
 			s.opts.Metrics.Refused(RefusedUpgrade)
 			s.upgradeAndClose(c, raw, CodeOverCapacity, "server busy, reconnect later", "busy")
 		}

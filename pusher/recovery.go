@@ -155,9 +155,10 @@ func (s *Server) subscribed(c *conn, name string, data []byte) {
 		s.replayCache(c, name)
 		return
 	}
-	// No room on the pool: this one connection is told to come back
-	// later (it recovers again then) rather than anyone waiting for room.
-	if s.pool.Submit(func() { s.recover(c, name, st, data) }) != nil {
+	// The work queue full (a storm beyond its bound): this one connection
+	// is told to come back later (it recovers again then) rather than
+	// anyone waiting for room.
+	if s.work.Submit(func() { s.recover(c, name, st, data) }) != nil {
 		s.opts.Metrics.Refused(RefusedRecovery)
 		s.closeWith(c, CodeOverCapacity, "server busy, reconnect later", session.Overload, false)
 	}

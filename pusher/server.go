@@ -31,6 +31,7 @@ type Server struct {
 	poller   *poller.Poller
 	pool     *ants.Pool
 	ownPool  bool
+	work     workQueue // runs work on pool in order (workqueue.go)
 	http     *http.Server
 	handoff  *handoffListener
 	// returning are event-stream requests net/http hands back (sse_return.go).
@@ -82,6 +83,7 @@ func New(o Options) (*Server, error) {
 		}
 		s.pool, s.ownPool = p, true
 	}
+	s.work.pool = s.pool
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	s.node = uint64(binary.LittleEndian.Uint32(b[:])&0x7fffffff | 1)

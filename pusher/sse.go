@@ -88,7 +88,7 @@ func (s *Server) sseOpen(c *conn, head frame.RequestHead, key string) {
 		if !c.state.Verify() {
 			return
 		}
-		if s.pool.Submit(func() { s.sseStart(c, r) }) != nil {
+		if s.work.Submit(func() { s.sseStart(c, r) }) != nil {
 			s.opts.Metrics.Refused(RefusedUpgrade)
 			s.sseRefuse(c, app, head.Origin, http.StatusServiceUnavailable, "server busy, reconnect later", "over_capacity")
 		}

@@ -171,3 +171,67 @@ func scenarioHistory(t *testing.T, u string, cluster bool) {
 		t.Fatalf("history endpoint, forward from the oldest kept: %d %s", st, body)
 	}
 }
+
+// TestRecoveryBurstIsQueued: a reconnect storm's worth of subscribes with
+// recovery arrives at once (every client sends its subscribe before any
+// is answered), each needing a history read from Redis. They wait their
+// turn for the node's few pool goroutines instead of being refused: every
+// client gets its missed events and recovered true, none is closed.
+func TestRecoveryBurstIsQueued(t *testing.T) {
+	srv := startRedis(t)
+	n := startHistoryNode(t, srv.URL(), false)
+	c0 := fantest.Dial(t, n.URL(n.app.Key), nil)
+	_, s := recoverOn(t, c0, "orders-burst", nil)
+	publishRange(t, n, "orders-burst", 1, 20)
+	expectOffsets(t, c0, s.Position.Epoch, 1, 20)
+
+	const clients = 400
+	from := broker.Position{Epoch: s.Position.Epoch, Offset: 10}
+	cs := make([]*fantest.Client, clients)
+	for i := range cs {
+		cs[i] = fantest.Dial(t, n.URL(n.app.Key), nil)
+	}
+	for _, c := range cs {
+		c.Send("pusher:subscribe", map[string]any{"channel": "orders-burst", "recover": from})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for i, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for want := uint64(11); ; {
+				ev, err := c.NextErr(30 * time.Second)
+				switch {
+				case err != nil:
+					errs <- fmt.Errorf("client %d, waiting for offset %d: %v", i, want, err)
+					return
+				case ev.Event == "pusher:error":
+					errs <- fmt.Errorf("client %d: refused: %s", i, ev.Data)
+					return
+				case ev.Event == "pusher_internal:subscription_succeeded":
+					var got subscribed
+					if json.Unmarshal([]byte(ev.DataString()), &got) != nil || !got.Recovered || want != 21 {
+						errs <- fmt.Errorf("client %d: subscription_succeeded %s after offset %d", i, ev.Data, want-1)
+					}
+					return
+				case ev.Position == nil || ev.Position.Offset != want:
+					errs <- fmt.Errorf("client %d: got %s at %+v, want offset %d", i, ev.Data, ev.Position, want)
+					return
+				}
+				want++
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	for err := range errs {
+		if failed++; failed <= 5 {
+			t.Error(err)
+		}
+	}
+	if failed > 0 {
+		t.Fatalf("%d of %d recovering subscribers failed", failed, clients)
+	}
+}
