@@ -141,15 +141,22 @@ const (
 // master, a timeout) would otherwise leave the node's members missing
 // from the directory for good.
 func (b *Broker) resyncPresence(k chanKey, wait time.Duration) {
+	b.retryOn(k, "presence", wait, func() error { return b.replaceFromMirror(k) })
+}
+
+// retryOn runs fn on k's presence goroutine and, while it fails, again
+// after wait, doubling up to resyncRetryMax, until the broker closes;
+// what names the resync in the log.
+func (b *Broker) retryOn(k chanKey, what string, wait time.Duration, fn func() error) {
 	b.enqueue(k, func() {
-		err := b.replaceFromMirror(k)
+		err := fn()
 		if err == nil || b.ctx.Err() != nil {
 			return
 		}
-		b.opts.Logger.Warn("redis: presence resync failed, retrying", "channel", k.channel, "in", wait, "err", err)
+		b.opts.Logger.Warn("redis: "+what+" resync failed, retrying", "channel", k.channel, "in", wait, "err", err)
 		time.AfterFunc(wait, func() {
 			if b.ctx.Err() == nil {
-				b.resyncPresence(k, min(2*wait, resyncRetryMax))
+				b.retryOn(k, what, min(2*wait, resyncRetryMax), fn)
 			}
 		})
 	})

@@ -55,7 +55,8 @@ func (b *Broker) vacate(k chanKey, node string) (bool, error) {
 
 // resyncOccupancy brings Redis back to the local mirror after an outage
 // or a Redis restart, quietly: webhooks for transitions during the outage
-// went out from this node's own view.
+// went out from this node's own view. Each channel is retried until Redis
+// takes it, as for presence (retryOn).
 func (b *Broker) resyncOccupancy() {
 	ctx, cancel := b.call(nil)
 	old, _ := b.client.Do(ctx, b.client.B().Smembers().Key(b.occupancyIndexKey(b.opts.NodeID)).Build()).AsStrSlice()
@@ -72,15 +73,17 @@ func (b *Broker) resyncOccupancy() {
 	}
 	b.dir.mu.Unlock()
 	for k := range keys {
-		b.enqueue(k, func() {
+		b.retryOn(k, "occupancy", resyncRetryFirst, func() error {
 			b.dir.mu.Lock()
 			_, want := b.dir.occupied[k]
 			b.dir.mu.Unlock()
+			var err error
 			if want {
-				_, _ = b.occupy(k)
+				_, err = b.occupy(k)
 			} else {
-				_, _ = b.vacate(k, b.opts.NodeID)
+				_, err = b.vacate(k, b.opts.NodeID)
 			}
+			return err
 		})
 	}
 }

@@ -43,7 +43,13 @@ func (h *hookLog) count(name, channel, user string) int {
 
 func startHookNode(t *testing.T, srv *redisServer, hookURL string, ttl time.Duration) node {
 	t.Helper()
-	b, err := redis.New(redis.Options{URL: srv.URL(), NodeTTL: ttl, Prefix: "t"})
+	return startHookNodeAt(t, srv.URL(), hookURL, ttl)
+}
+
+// startHookNodeAt is startHookNode for the Redis at redisURL.
+func startHookNodeAt(t *testing.T, redisURL, hookURL string, ttl time.Duration) node {
+	t.Helper()
+	b, err := redis.New(redis.Options{URL: redisURL, NodeTTL: ttl, Prefix: "t"})
 	if err != nil {
 		t.Fatalf("redis.New: %v", err)
 	}
