@@ -126,9 +126,9 @@ func TestPublishWaitsForRoomThenBusy(t *testing.T) {
 }
 
 // TestTokenCheckWithNoRoomClosesWith4100: a token that needs the key-set
-// check, arriving while the pool has no free worker, is not checked on
-// the loop and does not wait: that one connection is upgraded and closed
-// with 4100 (reconnect later), and counted.
+// check, arriving while the work queue in front of the pool is full, is
+// not checked on the loop and does not wait: that one connection is
+// upgraded and closed with 4100 (reconnect later), and counted.
 func TestTokenCheckWithNoRoomClosesWith4100(t *testing.T) {
 	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -144,14 +144,21 @@ func TestTokenCheckWithNoRoomClosesWith4100(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Release)
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
-	if err := pool.Submit(func() { <-release }); err != nil { // the one worker is busy
-		t.Fatal(err)
-	}
 	rec := &refusalCounter{}
 	s := newTestServer(t, Options{Pool: pool, Metrics: rec, Apps: []*App{{ID: "app-id", Key: "app-key",
 		Secret: "app-secret", Auth: AuthOptional, JWT: v}}}, true)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	started := make(chan struct{})
+	if err := s.work.Submit(func() { close(started); <-release }); err != nil { // the one worker is busy
+		t.Fatal(err)
+	}
+	<-started
+	for range workQueueLen { // and the queue behind it is full
+		if err := s.work.Submit(func() {}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	d := ws.Dialer{Timeout: 5 * time.Second, Header: ws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer some.jwt.token"}})}
 	conn, br, _, err := d.Dial(context.Background(), "ws://"+s.Addr().String()+"/app/app-key?protocol=7")
 	if err != nil {
