@@ -34,7 +34,8 @@ type Server struct {
 	work     workQueue // runs work on pool in order (workqueue.go)
 	http     *http.Server
 	handoff  *handoffListener
-	// returning are event-stream requests net/http hands back (sse_return.go).
+	// returning are event-stream and upgrade requests net/http hands back
+	// (loop_return.go).
 	returning returning
 	node      uint64
 	seq       atomic.Uint32
@@ -137,7 +138,7 @@ func (s *Server) Listen(addr string) error {
 	}
 	// Plain HTTP (the API) gets bounded reads and writes too: a slow body
 	// must not hold a goroutine for ever.
-	handler = s.sseReturn(handler)
+	handler = s.loopReturn(handler)
 	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: s.opts.UpgradeTimeout,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		MaxHeaderBytes: s.opts.MaxRequestSize, IdleTimeout: 60 * time.Second}

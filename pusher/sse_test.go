@@ -1,13 +1,10 @@
 package pusher
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
-	"net/http"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -381,38 +378,3 @@ func TestSSECurlReceivesEvent(t *testing.T) {
 	}
 }
 
-// TestSSEOnKeepAliveConnection: a stream asked for on a connection that
-// net/http already serves (an earlier plain request kept it alive) goes
-// back to the loop and streams like one that came first.
-func TestSSEOnKeepAliveConnection(t *testing.T) {
-	s := sseServer(t, sseApp(AuthOff))
-	addr := s.Addr().String()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	r := bufio.NewReader(nc)
-	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(nc, "GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(r, nil)
-	if err != nil || resp.StatusCode != 404 || resp.Close {
-		t.Fatalf("plain request: %v %+v", err, resp)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if _, err := io.WriteString(nc, "GET "+ssePath("app-key", "", "news")+" HTTP/1.1\r\nHost: x\r\nLast-Event-ID: x:1\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	resp, err = http.ReadResponse(r, nil)
-	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("stream on the kept-alive connection: %v %+v", err, resp)
-	}
-	c := &sseClient{t: t, conn: nc, r: r, resp: resp}
-	waitSubscribers(t, s, "news", 1)
-	publish(t, s, "app-id", "news", "hello", "again")
-	if ev := c.next(5 * time.Second); ev.Event != "hello" {
-		t.Fatalf("event %+v", ev)
-	}
-}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/fanout/fanout/frame"
@@ -11,12 +12,12 @@ import (
 )
 
 // A client that keeps its connection alive may send an event-stream
-// request on a connection that net/http already serves (it came with an
-// HTTP API call or a health check first). Such a request goes back to the
-// poller: its handler takes the socket from net/http, gives a duplicate
-// of the descriptor to a loop (poller.Adopt) and leaves the request,
-// written out again, for OnOpen to answer as if it had come first. No
-// goroutine stays with the stream.
+// request, or a WebSocket upgrade, on a connection that net/http already
+// serves (it came with an HTTP API call or a health check first). Such a
+// request goes back to the poller: its handler takes the socket from
+// net/http, gives a duplicate of the descriptor to a loop (poller.Adopt)
+// and leaves the request, written out again, for OnOpen to answer as if
+// it had come first. No goroutine stays with the stream or the socket.
 
 // returning holds, by descriptor, the requests on their way back to a
 // loop; OnOpen takes them.
@@ -31,12 +32,13 @@ func (r *returning) take(fd int) ([]byte, bool) {
 	return v.([]byte), true
 }
 
-// sseReturn wraps the plain HTTP handler: event-stream requests go back to
-// the poller, everything else to next.
-func (s *Server) sseReturn(next http.Handler) http.Handler {
+// loopReturn wraps the plain HTTP handler: event-stream requests and
+// WebSocket upgrades (RFC 6455 section 4.1: an Upgrade header with the
+// "websocket" token) go back to the poller, everything else to next.
+func (s *Server) loopReturn(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		head := frame.RequestHead{Method: r.Method, Path: r.URL.Path}
-		if _, ok := sseKey(&head); !ok {
+		if _, ok := sseKey(&head); !ok && !isUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -44,9 +46,21 @@ func (s *Server) sseReturn(next http.Handler) http.Handler {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"error":"stream not available on this connection: reconnect"}`))
+			_, _ = w.Write([]byte(`{"error":"not available on this connection: open a new one"}`))
 		}
 	})
+}
+
+// isUpgrade reports whether r asks for a WebSocket.
+func isUpgrade(r *http.Request) bool {
+	for _, v := range r.Header.Values("Upgrade") {
+		for _, token := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "websocket") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // returnToLoop moves r's connection to a loop; false when it cannot (not

@@ -1,0 +1,83 @@
+package pusher
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws/wsutil"
+)
+
+// keptAlive opens a connection to s and has net/http serve one plain
+// request on it, which keeps it alive: what follows on it reaches net/http
+// first.
+func keptAlive(t *testing.T, s *Server) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	nc, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	r := bufio.NewReader(nc)
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(nc, "GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != 404 || resp.Close {
+		t.Fatalf("plain request: %v %+v", err, resp)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return nc, r
+}
+
+// TestSSEOnKeepAliveConnection: a stream asked for on a connection that
+// net/http already serves goes back to the loop and streams like one
+// that came first.
+func TestSSEOnKeepAliveConnection(t *testing.T) {
+	s := sseServer(t, sseApp(AuthOff))
+	nc, r := keptAlive(t, s)
+	if _, err := io.WriteString(nc, "GET "+ssePath("app-key", "", "news")+" HTTP/1.1\r\nHost: x\r\nLast-Event-ID: x:1\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("stream on the kept-alive connection: %v %+v", err, resp)
+	}
+	c := &sseClient{t: t, conn: nc, r: r, resp: resp}
+	waitSubscribers(t, s, "news", 1)
+	publish(t, s, "app-id", "news", "hello", "again")
+	if ev := c.next(5 * time.Second); ev.Event != "hello" {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
+// TestUpgradeOnKeepAliveConnection: a WebSocket upgrade on a connection
+// that net/http already serves goes back to the loop too, and becomes a
+// Pusher connection like one that came first (net/http alone would
+// answer 404).
+func TestUpgradeOnKeepAliveConnection(t *testing.T) {
+	s := sseServer(t, sseApp(AuthOff))
+	nc, r := keptAlive(t, s)
+	if _, err := io.WriteString(nc, "GET /app/app-key?protocol=7 HTTP/1.1\r\nHost: x\r\n"+
+		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade on the kept-alive connection: %v %+v", err, resp)
+	}
+	msg, err := wsutil.ReadServerText(struct {
+		io.Reader
+		io.Writer
+	}{r, nc})
+	var ev struct{ Event string }
+	if err != nil || json.Unmarshal(msg, &ev) != nil || ev.Event != "pusher:connection_established" {
+		t.Fatalf("first message %q %v, want pusher:connection_established", msg, err)
+	}
+}
