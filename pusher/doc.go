@@ -62,9 +62,9 @@
 // An event stream whose token is checked on the pool joins its channels
 // there while the connection is still verifying (OnClose leaves only open
 // connections): whoever fails to turn it open undoes the joins. A stream
-// request that reaches net/http on a kept-alive connection is handed back
-// to a loop (poller.Adopt) and answered by OnOpen; the handler goroutine
-// does not stay.
+// request or a WebSocket upgrade that reaches net/http on a kept-alive
+// connection is handed back to a loop (poller.Adopt) and answered by
+// OnOpen; the handler goroutine does not stay.
 //
 // Recovery (channels with history): the loop goroutine registers a
 // connection's recovery before it joins the channel; delivery workers
