@@ -92,10 +92,12 @@ func (b *Broker) JoinPresence(app, channel string, m broker.Member, _ bool, done
 func (b *Broker) LeavePresence(app, channel, userID string, _ bool, done func(bool)) {
 	k := chanKey{app, channel}
 	b.enqueue(k, func() {
-		localLast := b.dir.removeLocal(k, userID)
+		localLast, emptied := b.dir.removeLocal(k, userID)
 		last, err := b.redisLeave(k, userID)
 		if err != nil {
 			last = localLast
+		} else if emptied {
+			b.unindexPresence(k)
 		}
 		done(last)
 	})
@@ -120,22 +122,26 @@ func (d *directory) addLocal(k chanKey, m broker.Member) (first, newChannel bool
 	return lm.conns == 1, newChannel
 }
 
-func (d *directory) removeLocal(k chanKey, user string) (last bool) {
+// removeLocal drops one connection of user from k's local presence: last
+// when it was the user's last on this node, emptied when k has no local
+// member left.
+func (d *directory) removeLocal(k chanKey, user string) (last, emptied bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	users := d.presence[k]
 	lm := users[user]
 	if lm == nil {
-		return false
+		return false, false
 	}
 	if lm.conns--; lm.conns > 0 {
-		return false
+		return false, false
 	}
 	delete(users, user)
 	if len(users) == 0 {
 		delete(d.presence, k)
+		return true, true
 	}
-	return true
+	return true, false
 }
 
 func (d *directory) localMembers(k chanKey) []broker.Member {

@@ -181,6 +181,9 @@ func (b *Broker) replaceFromMirror(k chanKey) error {
 		}
 	}
 	_, err := b.replace(k, b.opts.NodeID, users)
+	if err == nil && len(users) == 0 {
+		b.unindexPresence(k)
+	}
 	return err
 }
 

@@ -247,3 +247,36 @@ func scenarioTerminate(t *testing.T, redisURL string, cluster bool) {
 		t.Fatalf("dave on node B not closed: code %d, %v", got, err)
 	}
 }
+
+// TestPresenceIndexHoldsOnlyCurrentChannels: a node's presence index in
+// Redis (the channels a resync or a reaper walks) lists a channel while
+// the node has a member on it and forgets it when the last one leaves,
+// whether by unsubscribing or by closing; it does not grow with every
+// presence channel the node ever served.
+func TestPresenceIndexHoldsOnlyCurrentChannels(t *testing.T) {
+	srv := startRedis(t)
+	n := startNode(t, srv.URL(), false, 0)
+	index := "t:np:" + n.b.NodeID()
+	indexed := func() string {
+		r, err := srv.do("SCARD", index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	stay := fantest.Dial(t, n.URL("app-key"), nil)
+	joinPresence(t, n, stay, "presence-stay", "ann")
+	for i := range 20 {
+		c := fantest.Dial(t, n.URL("app-key"), nil)
+		ch := fmt.Sprintf("presence-gone-%d", i)
+		joinPresence(t, n, c, ch, "bob")
+		if i%2 == 0 {
+			c.Send("pusher:unsubscribe", map[string]string{"channel": ch})
+		} else {
+			c.Conn.Close()
+		}
+	}
+	eventually(t, 10*time.Second, "only presence-stay indexed", func() bool { return indexed() == ":1" })
+	stay.Conn.Close()
+	eventually(t, 10*time.Second, "nothing indexed once the last member left", func() bool { return indexed() == ":0" })
+}

@@ -36,6 +36,17 @@ func (b *Broker) redisJoin(k chanKey, m broker.Member, newChannel bool) (bool, [
 	return first == 1, membersOf(hash), nil
 }
 
+// unindexPresence removes k from the node's presence index once the node
+// has no member left on it, so that the index (which a resync walks)
+// holds only channels the node is in, not every one it ever was; k's
+// presence goroutine. A failure leaves the entry, which the next resync
+// clears by rewriting an empty share.
+func (b *Broker) unindexPresence(k chanKey) {
+	ctx, cancel := b.call(nil)
+	defer cancel()
+	_ = b.client.Do(ctx, b.client.B().Srem().Key(b.presenceIndexKey(b.opts.NodeID)).Member(k.field()).Build()).Error()
+}
+
 func (b *Broker) redisLeave(k chanKey, user string) (bool, error) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
