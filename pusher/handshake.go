@@ -55,7 +55,7 @@ func (s *Server) handshake(c *conn, data []byte) int {
 		if t := c.tlsSession(); t != nil && strings.HasPrefix(head.Path, "/apps/") && t.ClientCertMissing() {
 			// Mutual TLS guards the HTTP API; health checks and
 			// WebSocket clients (browsers) need no certificate.
-			s.refuse(c, http.StatusForbidden, "client certificate required", "unauthorized")
+			s.refuseJSON(c, nil, "", http.StatusForbidden, "client certificate required", "unauthorized")
 			return len(data)
 		}
 		if key, ok := sseKey(&head); ok {

@@ -63,24 +63,24 @@ type sseRequest struct {
 func (s *Server) sseOpen(c *conn, head frame.RequestHead, key string) {
 	app := s.apps[key]
 	if app == nil {
-		s.sseRefuse(c, nil, "", http.StatusNotFound, "unknown app key", "unknown_app")
+		s.refuseJSON(c, nil, "", http.StatusNotFound, "unknown app key", "unknown_app")
 		return
 	}
 	if !app.Origins.Allow(head.Origin) {
-		s.sseRefuse(c, nil, "", http.StatusForbidden, "origin not allowed", "forbidden_origin")
+		s.refuseJSON(c, nil, "", http.StatusForbidden, "origin not allowed", "forbidden_origin")
 		return
 	}
 	if s.draining.Load() {
-		s.sseRefuse(c, app, head.Origin, http.StatusServiceUnavailable, "draining: connect to another node", "draining")
+		s.refuseJSON(c, app, head.Origin, http.StatusServiceUnavailable, "draining: connect to another node", "draining")
 		return
 	}
 	if s.atCapacity() {
-		s.sseRefuse(c, app, head.Origin, http.StatusServiceUnavailable, "over capacity", "over_capacity")
+		s.refuseJSON(c, app, head.Origin, http.StatusServiceUnavailable, "over capacity", "over_capacity")
 		return
 	}
 	r := &sseRequest{head: head, app: app}
 	if status, msg := s.sseParse(r); status != 0 {
-		s.sseRefuse(c, app, head.Origin, status, msg, "bad_request")
+		s.refuseJSON(c, app, head.Origin, status, msg, "bad_request")
 		return
 	}
 	if _, jwks := app.JWT.JWKSStatus(); r.token != "" && jwks {
@@ -90,7 +90,7 @@ func (s *Server) sseOpen(c *conn, head frame.RequestHead, key string) {
 		}
 		if s.work.Submit(func() { s.sseStart(c, r) }) != nil {
 			s.opts.Metrics.Refused(RefusedUpgrade)
-			s.sseRefuse(c, app, head.Origin, http.StatusServiceUnavailable, "server busy, reconnect later", "over_capacity")
+			s.refuseJSON(c, app, head.Origin, http.StatusServiceUnavailable, "server busy, reconnect later", "over_capacity")
 		}
 		return
 	}
@@ -171,12 +171,12 @@ func (s *Server) sseStart(c *conn, r *sseRequest) {
 	if r.token != "" {
 		var err error
 		if claims, err = app.JWT.Verify(r.token, time.Unix(0, s.now())); err != nil {
-			s.sseRefuse(c, app, origin, http.StatusUnauthorized, "invalid token", "unauthorized")
+			s.refuseJSON(c, app, origin, http.StatusUnauthorized, "invalid token", "unauthorized")
 			return
 		}
 	}
 	if status, msg, reason := s.sseAllowed(app, r, &claims); status != 0 {
-		s.sseRefuse(c, app, origin, status, msg, reason)
+		s.refuseJSON(c, app, origin, status, msg, reason)
 		return
 	}
 	_ = c.pc.Write(sseHead(app, origin))
@@ -250,10 +250,12 @@ func (s *Server) sseAllowed(app *App, r *sseRequest, claims *auth.Claims) (statu
 	return 0, "", ""
 }
 
-// sseRefuse answers an event-stream request with an HTTP error whose body
-// is {"error": msg}; with the app known and the origin allowed, with the
-// CORS headers, so that a cross-origin page may read it.
-func (s *Server) sseRefuse(c *conn, app *App, origin string, status int, msg, reason string) {
+// refuseJSON answers a request the loop serves itself (an event stream,
+// an HTTP API call refused before net/http) with an HTTP error whose body
+// is {"error": msg}, as the HTTP API's errors are; with the app known and
+// the origin allowed, with the CORS headers, so that a cross-origin page
+// may read it.
+func (s *Server) refuseJSON(c *conn, app *App, origin string, status int, msg, reason string) {
 	body := protocol.AppendJSONString([]byte(`{"error":`), msg)
 	body = append(body, '}')
 	b := make([]byte, 0, 256+len(body))

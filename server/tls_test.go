@@ -73,8 +73,8 @@ func TestTLSClientCA(t *testing.T) {
 
 	c := dialTLS(t, n, n.ClientTLS) // a browser has no client certificate
 	c.Subscribe("news")
-	if st, _ := n.Publish(t, cfg.Apps[0], "news", "flash", "x"); st != http.StatusForbidden {
-		t.Fatalf("API without a client certificate: %d, want 403", st)
+	if st, body := n.Publish(t, cfg.Apps[0], "news", "flash", "x"); st != http.StatusForbidden || body != `{"error":"client certificate required"}` {
+		t.Fatalf("API without a client certificate: %d %s, want 403 with a JSON error", st, body)
 	}
 	if resp, err := n.HTTPClient().Get(n.HTTPBase() + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("/healthz without a client certificate: %v %v", resp, err)
