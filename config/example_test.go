@@ -26,10 +26,14 @@ func ExampleLoad() {
 func ExampleConfig_Masked() {
 	c := config.Default()
 	c.Redis.URL = "redis://fanout:hunter2@127.0.0.1:6379/0"
+	c.Apps[0].Webhooks.URL = "https://hooks:pw@example.com/fanout"
+	c.Apps[0].Auth.JWT.JWKSURL = "https://token123@keys.example.com/jwks.json"
 	m := c.Masked()
 	fmt.Println(m.Apps[0].Secret, m.Redis.URL)
+	fmt.Println(m.Apps[0].Webhooks.URL, m.Apps[0].Auth.JWT.JWKSURL)
 	fmt.Println(c.Apps[0].Secret) // the original is untouched
 	// Output:
 	// **** redis://fanout:****@127.0.0.1:6379/0
+	// https://hooks:****@example.com/fanout https://****@keys.example.com/jwks.json
 	// app-secret
 }

@@ -60,7 +60,7 @@ func newFlagSet(w io.Writer) (*flag.FlagSet, map[string]*flagValue, *string, *bo
 // PrintUsage writes the flags of `fanout serve` and their defaults to w.
 func PrintUsage(w io.Writer) {
 	fs, _, _, _ := newFlagSet(w)
-	fmt.Fprintln(w, "Usage: fanout serve [flags]  (each flag also reads FANOUT_<FLAG_NAME>)")
+	fmt.Fprintln(w, "Usage: fanout serve [flags]  (each setting flag also reads FANOUT_<FLAG_NAME>; --print-config does not)")
 	fs.PrintDefaults()
 }
 

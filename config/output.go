@@ -9,8 +9,9 @@ import (
 
 const mask = "****"
 
-// Masked returns a copy of c with app secrets, JWT secrets and the Redis
-// password replaced by "****", for logs and --print-config.
+// Masked returns a copy of c with app secrets, JWT secrets and the
+// credentials in the Redis, webhook and JWKS URLs replaced by "****", for
+// logs and --print-config.
 func (c Config) Masked() Config {
 	apps := make([]App, len(c.Apps))
 	for i, a := range c.Apps {
@@ -20,6 +21,8 @@ func (c Config) Masked() Config {
 		if a.Auth.JWT.Secret != "" {
 			a.Auth.JWT.Secret = mask
 		}
+		a.Webhooks.URL = maskURL(a.Webhooks.URL)
+		a.Auth.JWT.JWKSURL = maskURL(a.Auth.JWT.JWKSURL)
 		apps[i] = a
 	}
 	c.Apps = apps
@@ -27,7 +30,9 @@ func (c Config) Masked() Config {
 	return c
 }
 
-// maskURL hides the password of a URL, if any.
+// maskURL hides the credentials of a URL (RFC 3986 section 3.2.1
+// userinfo): the password of user:password, or a lone user name, which
+// services often use for a token.
 func maskURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
@@ -35,9 +40,10 @@ func maskURL(s string) string {
 	}
 	if _, has := u.User.Password(); has {
 		u.User = url.UserPassword(u.User.Username(), "MASKED")
-		return strings.Replace(u.String(), "MASKED", mask, 1)
+	} else {
+		u.User = url.User("MASKED")
 	}
-	return s
+	return strings.Replace(u.String(), "MASKED", mask, 1)
 }
 
 // YAML returns c as a config file Load would read back (durations as

@@ -58,11 +58,15 @@ func certConfigError(err error) error {
 	return err
 }
 
+// ErrNoTLS is ReloadTLS's answer on a node that serves no TLS.
+var ErrNoTLS = errors.New("TLS is not configured")
+
 // ReloadTLS reads the certificate pair again (on SIGHUP): new handshakes
-// get it, open connections keep theirs. On error the old pair stays.
+// get it, open connections keep theirs. On error the old pair stays;
+// ErrNoTLS when the node has no certificate.
 func (n *Node) ReloadTLS() error {
 	if n.certs == nil {
-		return errors.New("TLS is not configured")
+		return ErrNoTLS
 	}
 	if err := n.certs.Reload(); err != nil {
 		return certConfigError(err)

@@ -79,9 +79,13 @@ func serve(args []string, stdout, stderr io.Writer) int {
 }
 
 // reload answers SIGHUP: the TLS certificate is read again; a bad file
-// is logged and the old certificate stays.
+// is logged and the old certificate stays. Without TLS there is nothing
+// to reload, which is said at info level.
 func reload(node *server.Node, log *slog.Logger) {
-	if err := node.ReloadTLS(); err != nil {
+	switch err := node.ReloadTLS(); {
+	case errors.Is(err, server.ErrNoTLS):
+		log.Info("SIGHUP: nothing to reload (no TLS certificate configured)")
+	case err != nil:
 		log.Error("SIGHUP: reload failed, keeping the current certificate", "err", err)
 	}
 }
