@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,7 @@ func TestPrintConfigMasksSecrets(t *testing.T) {
 }
 
 func TestTokenMintsAVerifiableJWT(t *testing.T) {
-	code, out, stderr := runCmd("token", "--app", "app-id", "--sub", "user-42", "--channels", "private-a.*,presence-b", "--ttl", "10m")
+	code, out, stderr := runCmd("token", "--app", "app-id", "--sub", "user-42", "--channels", "private-a.*, presence-b,", "--ttl", "10m")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -61,11 +62,17 @@ func TestTokenMintsAVerifiableJWT(t *testing.T) {
 	if err != nil {
 		t.Fatalf("minted token refused: %v", err)
 	}
-	if claims.Subject != "user-42" || len(claims.Channels) != 2 || time.Until(claims.ExpiresAt) > 11*time.Minute {
-		t.Fatalf("claims %+v", claims)
+	if claims.Subject != "user-42" || !slices.Equal(claims.Channels, []string{"private-a.*", "presence-b"}) || time.Until(claims.ExpiresAt) > 11*time.Minute {
+		t.Fatalf("claims %+v: want the patterns trimmed, empty ones left out", claims)
 	}
 	if code, _, _ := runCmd("token", "--app", "app-id"); code != 2 {
 		t.Fatal("token without --sub must exit 2")
+	}
+	if code, _, stderr := runCmd("token", "--sub", "u", "--ttl", "-1h"); code != 2 || !strings.Contains(stderr, "--ttl") {
+		t.Fatalf("token with a negative ttl: exit %d %q, want 2 naming --ttl", code, stderr)
+	}
+	if code, _, _ := runCmd("token", "-h"); code != 0 {
+		t.Fatalf("token -h: exit %d, want 0 as serve -h", code)
 	}
 }
 

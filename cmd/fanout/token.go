@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,15 +28,24 @@ func token(args []string, stdout, stderr io.Writer) int {
 	aud := fs.String("aud", "", "audience claim")
 	keyFile := fs.String("key", "", "PEM private key for RS*/ES*/EdDSA (instead of the HMAC secret)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if *sub == "" {
 		fmt.Fprintln(stderr, "fanout token: --sub is required")
 		return 2
 	}
+	if *ttl <= 0 {
+		fmt.Fprintln(stderr, "fanout token: --ttl must be positive (a token that is already expired is refused by every node)")
+		return 2
+	}
 	o := auth.MintOptions{Algorithm: *alg, Subject: *sub, TTL: *ttl, Issuer: *iss, Audience: *aud, Now: time.Now()}
-	if *channels != "" {
-		o.Channels = strings.Split(*channels, ",")
+	for _, pattern := range strings.Split(*channels, ",") {
+		if pattern = strings.TrimSpace(pattern); pattern != "" {
+			o.Channels = append(o.Channels, pattern)
+		}
 	}
 	var tok string
 	var err error
