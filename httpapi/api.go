@@ -111,8 +111,8 @@ func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) 
 			return
 		}
 		q := r.URL.Query()
-		if q.Get("auth_key") != cred.Key {
-			writeError(w, http.StatusUnauthorized, "unknown auth_key")
+		if k := q.Get("auth_key"); k != "" && k != cred.Key { // a missing one: VerifyRequest says so
+			writeError(w, http.StatusUnauthorized, auth.RequestError{Reason: "unknown auth_key"}.Error())
 			return
 		}
 		check := auth.RequestCheck{Method: r.Method, Path: r.URL.Path, Query: q, Body: body, Now: h.o.Now(), MaxSkew: h.o.MaxSkew}

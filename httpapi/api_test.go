@@ -175,3 +175,22 @@ func TestPublishUnavailableCarriesRetryAfter(t *testing.T) {
 			resp.Header.Get("Retry-After"), e.Error)
 	}
 }
+
+// A request without a signature, and one signed with another app's key,
+// are told which: the SDK user sees what to fix.
+func TestUnsignedAndWrongKeyAreTold(t *testing.T) {
+	n := fantest.Start(t, fantest.Config(), nil)
+	resp, err := http.Post(n.HTTPBase()+"/apps/app-id/events", "application/json", strings.NewReader(event("news", "x")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 401 || strings.TrimSpace(string(b)) != `{"error":"auth: request refused: missing auth_key"}` {
+		t.Fatalf("unsigned: %d %s", resp.StatusCode, b)
+	}
+	status, body := do(t, n, call{method: "POST", path: "/apps/app-id/events", body: event("news", "x"), key: "other", secret: "app-secret"})
+	if status != 401 || strings.TrimSpace(body) != `{"error":"auth: request refused: unknown auth_key"}` {
+		t.Fatalf("wrong key: %d %s", status, body)
+	}
+}
