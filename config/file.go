@@ -15,7 +15,7 @@ import (
 func loadFile(c *Config, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return ConfigError{Key: "config", Problem: err.Error()}
+		return ConfigError{Key: "--config", Problem: err.Error()} // "config: --config: open …"
 	}
 	return decodeFile(c, data)
 }

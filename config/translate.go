@@ -20,7 +20,7 @@ var (
 // syntaxError turns a YAML parse error into a ConfigError.
 func syntaxError(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	return ConfigError{Key: "config", Problem: "invalid YAML: " + msg}
+	return ConfigError{Key: "--config", Problem: "invalid YAML: " + msg}
 }
 
 // translate turns the first yaml.v3 decoding error into a ConfigError
