@@ -19,8 +19,8 @@ func (s *Server) OnOpen(pc *poller.Conn) {
 		pc.SetCodec(s.opts.TLS.NewSession(pc, unixTime(deadline)))
 	}
 	s.wheel(c).Add(c, unixTime(deadline))
-	if req, ok := s.returning.take(pc.Fd()); ok { // an event stream net/http handed back
-		s.OnData(pc, req)
+	if req, ok := s.returning.take(pc.Fd()); ok { // a request net/http handed back
+		s.onReturned(c, req)
 	}
 }
 

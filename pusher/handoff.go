@@ -30,16 +30,21 @@ func (s *Server) handOff(c *conn, data []byte) {
 	if err != nil {
 		return
 	}
+	var certMissing bool
 	if t := c.tlsSession(); t != nil { // the same TLS session goes on, now blocking
+		certMissing = t.ClientCertMissing()
 		nc = t.Detach(nc)
 	}
-	s.handoff.push(&prefixConn{Conn: nc, prefix: append([]byte(nil), data...)})
+	s.handoff.push(&prefixConn{Conn: nc, prefix: append([]byte(nil), data...), certMissing: certMissing})
 }
 
 // prefixConn replays the bytes the poller read before the hand-off.
+// certMissing: mutual TLS is on and this client presented no
+// certificate from the client CA (see mutualTLS).
 type prefixConn struct {
 	net.Conn
-	prefix []byte
+	prefix      []byte
+	certMissing bool
 }
 
 func (p *prefixConn) Read(b []byte) (int, error) {

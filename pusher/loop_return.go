@@ -2,8 +2,10 @@ package pusher
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 
@@ -32,17 +34,21 @@ func (r *returning) take(fd int) ([]byte, bool) {
 	return v.([]byte), true
 }
 
-// loopReturn wraps the plain HTTP handler: event-stream requests and
-// WebSocket upgrades (RFC 6455 section 4.1: an Upgrade header with the
-// "websocket" token) go back to the poller, everything else to next.
+// loopReturn wraps the plain HTTP handler: a request the loop serves
+// itself (loopServes: an event stream, a WebSocket upgrade) goes back to
+// the poller, everything else to next. The decision is the loop's own,
+// made on the request as the loop will read it (the raw target, not
+// net/http's decoded path), so a request net/http hands back is never
+// one the loop would hand off again.
 func (s *Server) loopReturn(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		head := frame.RequestHead{Method: r.Method, Path: r.URL.Path}
-		if _, ok := sseKey(&head); !ok && !isUpgrade(r) {
+		raw := requestBytes(r)
+		head, n, err := frame.ParseRequestHead(raw, s.opts.MaxRequestSize)
+		if err != nil || n == 0 || !loopServes(&head) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !s.returnToLoop(w, r) {
+		if !s.returnToLoop(w, r, raw) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Retry-After", "1")
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -51,53 +57,95 @@ func (s *Server) loopReturn(next http.Handler) http.Handler {
 	})
 }
 
-// isUpgrade reports whether r asks for a WebSocket.
-func isUpgrade(r *http.Request) bool {
-	for _, v := range r.Header.Values("Upgrade") {
-		for _, token := range strings.Split(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(token), "websocket") {
-				return true
-			}
-		}
-	}
-	return false
+// loopServes reports whether the loop answers h itself: an event-stream
+// request, or a WebSocket upgrade (RFC 6455 section 4.1).
+func loopServes(h *frame.RequestHead) bool {
+	_, sse := sseKey(h)
+	return sse || h.Upgrade
 }
 
-// returnToLoop moves r's connection to a loop; false when it cannot (not
-// a plain TCP socket, or no descriptor left), with the connection still
-// net/http's.
-func (s *Server) returnToLoop(w http.ResponseWriter, r *http.Request) bool {
+// onReturned answers the request net/http handed back on a connection
+// the loop just adopted. Anything but what loopServes accepts is refused
+// (400): handing it off again would bounce it between the two for ever.
+func (s *Server) onReturned(c *conn, req []byte) {
+	head, n, err := frame.ParseRequestHead(req, s.opts.MaxRequestSize)
+	if err != nil || n == 0 || !loopServes(&head) {
+		s.refuseJSON(c, nil, "", http.StatusBadRequest, "request cannot be served on this connection", "bad_request")
+		return
+	}
+	s.OnData(c.pc, req)
+}
+
+// connKey is the request context key of the connection net/http serves.
+type connKey struct{}
+
+// connContext is http.Server.ConnContext: it keeps the connection, so
+// that a handler can tell a plain socket from a TLS one before it
+// hijacks, and whether mutual TLS refuses the HTTP API to it.
+func connContext(ctx context.Context, nc net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, nc)
+}
+
+// plainTCP is the TCP socket under r's connection, or nil when there is
+// none to give to a loop (TLS: its session state lives in net/http's
+// copy).
+func plainTCP(r *http.Request) *net.TCPConn {
+	pc, _ := r.Context().Value(connKey{}).(*prefixConn)
+	if pc == nil {
+		return nil
+	}
+	tcp, _ := pc.Conn.(*net.TCPConn)
+	return tcp
+}
+
+// mutualTLS wraps the HTTP API: on a TLS connection whose client
+// presented no certificate from the configured client CA, every request
+// for /apps/... (after net/http decoded and cleaned its path, so that
+// neither an absolute target nor percent-encoding gets round it, nor a
+// second request on a kept-alive connection) is refused with 403.
+func mutualTLS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pc, _ := r.Context().Value(connKey{}).(*prefixConn)
+		if p := path.Clean("/" + r.URL.Path); pc != nil && pc.certMissing && (p == "/apps" || strings.HasPrefix(p, "/apps/")) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"error":"client certificate required"}`))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// returnToLoop moves r's connection to a loop, where raw (r written out
+// again) is answered; false when it cannot (not a plain TCP socket, or
+// no descriptor left), with the connection still net/http's.
+func (s *Server) returnToLoop(w http.ResponseWriter, r *http.Request, raw []byte) bool {
 	hj, ok := w.(http.Hijacker)
-	if !ok {
+	tcp := plainTCP(r)
+	if !ok || tcp == nil {
 		return false
 	}
-	var tcp *net.TCPConn
-	nc, _, err := hj.Hijack()
-	if err != nil {
-		return false
-	}
-	defer nc.Close() // the loop keeps its own descriptor
-	if pc, isPC := nc.(*prefixConn); isPC {
-		tcp, _ = pc.Conn.(*net.TCPConn)
-	}
-	if tcp == nil {
-		return false
-	}
-	raw, err := tcp.SyscallConn()
+	sc, err := tcp.SyscallConn()
 	if err != nil {
 		return false
 	}
 	fd := -1
-	_ = raw.Control(func(f uintptr) { fd, err = unix.Dup(int(f)) })
+	_ = sc.Control(func(f uintptr) { fd, err = unix.Dup(int(f)) })
 	if fd < 0 || err != nil {
 		return false
 	}
-	unix.CloseOnExec(fd)
-	if unix.SetNonblock(fd, true) != nil {
+	nc, _, err := hj.Hijack()
+	if err != nil {
 		unix.Close(fd)
 		return false
 	}
-	s.returning.m.Store(fd, requestBytes(r))
+	nc.Close() // the loop keeps its own descriptor
+	unix.CloseOnExec(fd)
+	if unix.SetNonblock(fd, true) != nil {
+		unix.Close(fd) // the hijacked connection is closed: the client sees EOF
+		return false
+	}
+	s.returning.m.Store(fd, raw)
 	s.poller.Adopt(fd)
 	return true
 }

@@ -81,3 +81,34 @@ func TestUpgradeOnKeepAliveConnection(t *testing.T) {
 		t.Fatalf("first message %q %v, want pusher:connection_established", msg, err)
 	}
 }
+
+// TestEncodedStreamPathIsAnsweredOnce: targets that only decode to an
+// event-stream path (percent-encoding, the absolute form) are not streams
+// to the loop, so net/http must answer them too, once, rather than hand
+// them back to a loop that hands them off again (which spun a core and
+// kept the socket for ever).
+func TestEncodedStreamPathIsAnsweredOnce(t *testing.T) {
+	s := sseServer(t, sseApp(AuthOff))
+	for _, target := range []string{
+		"/app/app-key/%73se?channel=news",
+		"/app/app-key%2Fsse?channel=news",
+		"http://x/app/app-key/sse?channel=news",
+	} {
+		nc, err := net.Dial("tcp", s.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(nc, "GET "+target+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+		if err != nil {
+			t.Fatalf("%s: no answer: %v", target, err)
+		}
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d, want net/http's 404", target, resp.StatusCode)
+		}
+		nc.Close()
+	}
+}

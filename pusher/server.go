@@ -138,8 +138,8 @@ func (s *Server) Listen(addr string) error {
 	}
 	// Plain HTTP (the API) gets bounded reads and writes too: a slow body
 	// must not hold a goroutine for ever.
-	handler = s.loopReturn(handler)
-	s.http = &http.Server{Handler: handler, ReadHeaderTimeout: s.opts.UpgradeTimeout,
+	handler = s.loopReturn(mutualTLS(handler))
+	s.http = &http.Server{Handler: handler, ConnContext: connContext, ReadHeaderTimeout: s.opts.UpgradeTimeout,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		MaxHeaderBytes: s.opts.MaxRequestSize, IdleTimeout: 60 * time.Second}
 	return nil

@@ -377,4 +377,3 @@ func TestSSECurlReceivesEvent(t *testing.T) {
 		t.Fatalf("curl got %q, want %q", buf, want)
 	}
 }
-

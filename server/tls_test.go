@@ -1,11 +1,18 @@
 package server_test
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/tls"
+	"io"
 	"net/http"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/internal/fantest"
 )
 
@@ -95,5 +102,84 @@ func TestTLSClientCA(t *testing.T) {
 	}
 	if ev := c.Expect("flash"); ev.DataString() != "with cert" {
 		t.Fatalf("got %q", ev.DataString())
+	}
+}
+
+// rawTLS sends requests, in one write, on one TLS connection without a
+// client certificate, and returns the answers read back in order.
+func rawTLS(t *testing.T, n *fantest.Node, requests ...string) []*http.Response {
+	t.Helper()
+	c, err := tls.Dial("tcp", n.Addr(), n.ClientTLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, strings.Join(requests, "")); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	var out []*http.Response
+	for range requests {
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("answer %d of %d: %v", len(out)+1, len(requests), err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		out = append(out, resp)
+	}
+	return out
+}
+
+// signedPublish is a signed POST of one event as request text, to target
+// (the path as sent) signed for path.
+func signedPublish(target, path string) string {
+	body := `{"name":"flash","channel":"news","data":"no cert"}`
+	q := auth.SignRequest("POST", path, nil, []byte(body), "app-key", "app-secret", time.Now())
+	return "POST " + target + "?" + q.Encode() + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+}
+
+// TestTLSClientCANotBypassed: the client certificate the HTTP API needs
+// under mutual TLS cannot be skipped by sending the API call second on a
+// kept-alive connection, by percent-encoding its path or by the absolute
+// form of its target: each is refused with 403, the event not published.
+func TestTLSClientCANotBypassed(t *testing.T) {
+	pki := fantest.NewPKI(t)
+	cfg := fantest.Config()
+	cfg.Server.TLS.Cert, cfg.Server.TLS.Key, cfg.Server.TLS.ClientCA = pki.CertFile, pki.KeyFile, pki.CAFile
+	n := fantest.Start(t, cfg, nil)
+	n.ClientTLS = pki.ClientConfig()
+	watch := dialTLS(t, n, n.ClientTLS)
+	watch.Subscribe("news")
+	const path = "/apps/app-id/events"
+	for name, reqs := range map[string][]string{
+		"second on a kept-alive connection": {"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", signedPublish(path, path)},
+		"percent-encoded path":              {signedPublish("/%61pps/app-id/events", path)},
+		"absolute form":                     {signedPublish("https://x"+path, path)},
+	} {
+		resps := rawTLS(t, n, reqs...)
+		if last := resps[len(resps)-1]; last.StatusCode != http.StatusForbidden {
+			body, _ := io.ReadAll(last.Body)
+			t.Errorf("%s: %d %s, want 403", name, last.StatusCode, body)
+		}
+	}
+	if _, err := watch.NextErr(500 * time.Millisecond); err == nil {
+		t.Fatal("an event was published without a client certificate")
+	}
+}
+
+// TestTLSStreamOnKeptAliveConnection: an event-stream request after a
+// plain request on one TLS connection cannot go back to the loop (the
+// TLS session lives in net/http's copy of the connection), so it is
+// answered 503 with a JSON error, as documented, not dropped.
+func TestTLSStreamOnKeptAliveConnection(t *testing.T) {
+	n, _ := startTLS(t)
+	resps := rawTLS(t, n, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "GET /app/app-key/sse?channel=news HTTP/1.1\r\nHost: x\r\n\r\n")
+	last := resps[1]
+	body, _ := io.ReadAll(last.Body)
+	if last.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), `"error"`) {
+		t.Fatalf("stream after a plain request over TLS: %d %s, want 503 with a JSON error", last.StatusCode, body)
 	}
 }
