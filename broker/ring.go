@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -13,13 +14,17 @@ type stream struct {
 	mu      sync.Mutex
 	epoch   string
 	top     uint64        // offset of the newest event; 0 when none
-	ring    []Publication // ring[(offset-1) % len(ring)]
+	size    uint64        // events kept at most
+	ring    []Publication // ring[(offset-1) % size]; grows with the events, up to size
 	expires int64         // unix nanoseconds; the stream is gone after it
 	freed   bool          // swept from the map; a holder must look again
 }
 
+// newStream is an empty stream of a fresh epoch. Its ring is allocated
+// as events arrive, not up front: a subscribe creates the stream of a
+// channel that may never get an event, and size can be large.
 func newStream(size int) *stream {
-	return &stream{epoch: NewEpoch(), ring: make([]Publication, max(size, 1))}
+	return &stream{epoch: NewEpoch(), size: uint64(max(size, 1))}
 }
 
 // expired reports whether the TTL passed; mu is held.
@@ -29,6 +34,7 @@ func (s *stream) expired(now int64) bool { return now >= s.expires }
 func (s *stream) reset() {
 	s.epoch, s.top = NewEpoch(), 0
 	clear(s.ring)
+	s.ring = s.ring[:0]
 }
 
 // next is the position the next appended event gets; mu is held.
@@ -37,7 +43,14 @@ func (s *stream) next() Position { return Position{Epoch: s.epoch, Offset: s.top
 // append keeps p, whose Position is next(); mu is held.
 func (s *stream) append(p *Publication, now int64, ttl time.Duration) {
 	s.top++
-	s.ring[(s.top-1)%uint64(len(s.ring))] = *p
+	if i := s.top - 1; i < s.size && i == uint64(len(s.ring)) {
+		if len(s.ring) == cap(s.ring) { // grow by doubling, never past size
+			s.ring = slices.Grow(s.ring, int(min(max(2*uint64(cap(s.ring)), 8), s.size))-len(s.ring))
+		}
+		s.ring = append(s.ring, *p)
+	} else {
+		s.ring[i%s.size] = *p
+	}
 	s.expires = now + int64(ttl)
 }
 
@@ -46,11 +59,10 @@ func (s *stream) oldest() uint64 {
 	if s.top == 0 {
 		return 0
 	}
-	n := uint64(len(s.ring))
-	if s.top <= n {
+	if s.top <= s.size {
 		return 1
 	}
-	return s.top - n + 1
+	return s.top - s.size + 1
 }
 
 // read selects events as HistoryQuery says; mu is held.
@@ -83,7 +95,7 @@ func (s *stream) read(q HistoryQuery) HistoryPage {
 		if q.Backward {
 			off = hi - i
 		}
-		page.Events = append(page.Events, s.ring[(off-1)%uint64(len(s.ring))])
+		page.Events = append(page.Events, s.ring[(off-1)%s.size])
 	}
 	return page
 }

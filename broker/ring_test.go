@@ -190,3 +190,39 @@ func offsets(ps []Publication) string {
 	}
 	return s
 }
+
+// A stream's ring holds what its events need, not its size up front: a
+// subscribe creates the stream of a channel that may never get an event
+// (the size may be large), and a wrapped ring stays at size.
+func TestStreamRingGrowsWithItsEvents(t *testing.T) {
+	s := newStream(1_000_000)
+	if cap(s.ring) != 0 {
+		t.Fatalf("empty stream of size 1,000,000 holds room for %d events", cap(s.ring))
+	}
+	for i := 0; i < 10; i++ {
+		p := Publication{Data: fmt.Sprint(i + 1)}
+		s.append(&p, 0, time.Minute)
+	}
+	if cap(s.ring) > 32 {
+		t.Fatalf("10 events hold room for %d", cap(s.ring))
+	}
+	small := newStream(5)
+	for round := 0; round < 2; round++ { // the second round after a reset
+		for i := 1; i <= 12; i++ {
+			p := Publication{Data: fmt.Sprint(i)}
+			small.append(&p, 0, time.Minute)
+		}
+		if len(small.ring) != 5 || cap(small.ring) >= 10 {
+			t.Fatalf("round %d: ring of size 5 holds %d events, room for %d", round, len(small.ring), cap(small.ring))
+		}
+		page := small.read(HistoryQuery{})
+		var got []string
+		for _, e := range page.Events {
+			got = append(got, e.Data)
+		}
+		if page.Oldest != 8 || fmt.Sprint(got) != "[8 9 10 11 12]" {
+			t.Fatalf("round %d: oldest %d, events %v; want 8 and [8 9 10 11 12]", round, page.Oldest, got)
+		}
+		small.reset()
+	}
+}
