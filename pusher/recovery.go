@@ -134,11 +134,16 @@ func parseRecover(raw json.RawMessage) *broker.Position {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
-	var p broker.Position
-	if json.Unmarshal(raw, &p) != nil {
-		p = broker.Position{}
+	// Both members are required: a missing or null offset is not offset
+	// 0 (which is a real position, before a stream's first event).
+	var f struct {
+		Epoch  *string `json:"epoch"`
+		Offset *uint64 `json:"offset"`
 	}
-	return &p
+	if json.Unmarshal(raw, &f) != nil || f.Epoch == nil || f.Offset == nil {
+		return &broker.Position{}
+	}
+	return &broker.Position{Epoch: *f.Epoch, Offset: *f.Offset}
 }
 
 // subscribed answers a subscription that is in place: at once, as

@@ -275,3 +275,36 @@ func TestHistoryEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// A recover position must carry both members: without its offset (or
+// with a null one) it is malformed and recovery fails, rather than being
+// read as offset 0 and replaying the whole stream as recovered; an
+// explicit offset 0 (before the first event) is a real position.
+func TestRecoverWithoutOffsetFails(t *testing.T) {
+	n, app := historyNode(t)
+	c := fantest.Dial(t, n.URL(app.Key), nil)
+	_, s := subscribeRecover(t, c, "orders-2", nil)
+	epoch := s.Position.Epoch
+	publishN(t, n, app, "orders-2", 1, 3)
+	for name, rec := range map[string]any{
+		"no offset":   map[string]any{"epoch": epoch},
+		"null offset": map[string]any{"epoch": epoch, "offset": nil},
+		"no epoch":    map[string]any{"offset": 0},
+	} {
+		c := fantest.Dial(t, n.URL(app.Key), nil)
+		c.Send("pusher:subscribe", map[string]any{"channel": "orders-2", "recover": rec})
+		var replay int
+		ev := c.Next()
+		for ; ev.Event != "pusher_internal:subscription_succeeded"; ev = c.Next() {
+			replay++
+		}
+		if s := readSucceeded(t, ev); *s.Recovered || replay != 0 {
+			t.Errorf("%s: recovered %v after %d replayed events, want a failed recovery", name, *s.Recovered, replay)
+		}
+	}
+	c = fantest.Dial(t, n.URL(app.Key), nil)
+	replay, s := subscribeRecover(t, c, "orders-2", &broker.Position{Epoch: epoch, Offset: 0})
+	if !*s.Recovered || len(replay) != 3 {
+		t.Fatalf("offset 0: recovered %v with %d events, want true with 3", *s.Recovered, len(replay))
+	}
+}
