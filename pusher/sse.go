@@ -54,6 +54,9 @@ type sseRequest struct {
 	// the position to recover from (zero when it did not parse).
 	resume    string
 	resumePos broker.Position
+	// resumeAll: an id was sent that fits no channel; every channel with
+	// history recovers from the zero position, and so reports failure.
+	resumeAll bool
 	// tagged: the stream has several channels with history, so its ids
 	// name their channel.
 	tagged bool
@@ -156,7 +159,15 @@ func (r *sseRequest) parseResume(query string, history int) string {
 			}
 		}
 	case tagged != r.tagged:
-		return "" // an id of another stream's shape
+		only = "" // an id of another stream's shape
+	}
+	if only == "" {
+		// The client asked to resume, but its id names none of this
+		// stream's channels with history: none can be proven complete,
+		// so each of them says so (fanout:recovery_failed) rather than
+		// going live over a gap the client cannot see.
+		r.resumeAll = true
+		return ""
 	}
 	r.resumePos, _ = broker.ParsePosition(pos) // zero: cannot be proven
 	return only
@@ -190,7 +201,7 @@ func (s *Server) sseStart(c *conn, r *sseRequest) {
 	for _, name := range r.channels {
 		if spec, ok := s.HistoryFor(app.ID, name); ok {
 			var rec *broker.Position
-			if name == r.resume {
+			if name == r.resume || r.resumeAll {
 				rec = &r.resumePos
 			}
 			c.startRecovery(name, rec, spec)

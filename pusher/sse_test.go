@@ -214,7 +214,28 @@ func TestSSESeveralHistoryChannelsTagIDs(t *testing.T) {
 	if _, d := r.next(5 * time.Second).payload(t); d != "a2" {
 		t.Fatalf("resumed with %q", d)
 	}
+	// An id that names none of the stream's channels, or has the shape of
+	// a one-channel stream's, proves nothing: every channel with history
+	// says its recovery failed, none goes live silently.
+	for _, id := range []string{first(ev.ID) + " orders-zzz", first(ev.ID)} {
+		q := dialSSE(t, addr, ssePath("app-key", "", "orders-a", "orders-b"), map[string]string{"Last-Event-ID": id})
+		failed := map[string]bool{}
+		for range 2 {
+			e := q.next(5 * time.Second)
+			if e.Event != "fanout:recovery_failed" {
+				t.Fatalf("id %q: %+v, want fanout:recovery_failed", id, e)
+			}
+			failed[e.ID[strings.IndexByte(e.ID, ' ')+1:]] = true
+		}
+		if !failed["orders-a"] || !failed["orders-b"] {
+			t.Fatalf("id %q: recovery_failed for %v, want both channels", id, failed)
+		}
+		q.conn.Close()
+	}
 }
+
+// first is an SSE id without its channel.
+func first(id string) string { pos, _, _ := strings.Cut(id, " "); return pos }
 
 func TestSSEHeartbeatAndTokenExpiry(t *testing.T) {
 	h := startFakeClockServer(t, Options{Apps: []*App{sseApp(AuthRequired)}, ActivityTimeout: 30 * time.Second})
