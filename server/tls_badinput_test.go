@@ -100,10 +100,18 @@ func TestTLSBadInput(t *testing.T) {
 		}
 	})
 	t.Run("truncated hello", func(t *testing.T) {
+		failed := func() float64 { return scrape(t, n)[`fanout_tls_handshakes_total{result="failed"}`] }
+		before := failed()
 		c := dial()
 		_, _ = c.Write(hello[:len(hello)/2])
 		if !closedWithin(c, 10*time.Second) {
 			t.Fatal("truncated ClientHello kept past the upgrade deadline")
+		}
+		for end := time.Now().Add(5 * time.Second); failed() == before && time.Now().Before(end); {
+			time.Sleep(20 * time.Millisecond) // the close is counted just after the socket ends
+		}
+		if failed() != before+1 {
+			t.Errorf("a ClientHello cut at the deadline counted %v failed handshakes, want 1", failed()-before)
 		}
 		still("after truncated hello")
 	})

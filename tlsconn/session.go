@@ -27,6 +27,9 @@ const (
 	ErrNotEstablished = Error("tlsconn: handshake not complete")
 	// ErrClosed: the session was closed.
 	ErrClosed = Error("tlsconn: session closed")
+	// ErrHelloIncomplete ends a session closed (its deadline, or the
+	// client gone) after part of a first flight and before all of it.
+	ErrHelloIncomplete = Error("tlsconn: closed before the ClientHello was complete")
 )
 
 const (
@@ -109,8 +112,15 @@ func looksLikeHTTP(b []byte) bool {
 }
 
 // refused reports a first flight refused before any handshake started
-// (garbage, too large, pool full) to Options.Handshaked, and returns err.
+// (garbage, too large, pool full, left incomplete) to Options.Handshaked,
+// once, and returns err.
 func (s *Session) refused(err error) error {
+	w := &s.w
+	w.mu.Lock()
+	if w.mode == modeHello {
+		w.mode = modeClosed // reported: Close does not report it again
+	}
+	w.mu.Unlock()
 	if cb := s.srv.opts.Handshaked; cb != nil {
 		cb(tls.ConnectionState{}, err)
 	}
@@ -226,8 +236,21 @@ func (s *Session) Detach(nc net.Conn) net.Conn {
 	return s.tc
 }
 
-// Close ends the session: a handshake waiting for bytes returns.
-func (s *Session) Close() { _ = s.w.Close() }
+// Close ends the session: a handshake waiting for bytes returns. A first
+// flight that had begun and was not complete (a trickled or truncated
+// ClientHello cut by the deadline, or a client that left) is reported to
+// Options.Handshaked as ErrHelloIncomplete; a connection that sent
+// nothing (a load balancer's TCP check) is not a handshake.
+func (s *Session) Close() {
+	w := &s.w
+	w.mu.Lock()
+	partial := w.mode == modeHello && len(w.in) > 0
+	w.mu.Unlock()
+	if partial {
+		s.refused(ErrHelloIncomplete)
+	}
+	_ = w.Close()
+}
 
 // State is the negotiated state (version, cipher suite, ALPN, peer
 // certificates); zero before the handshake completes.
