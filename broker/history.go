@@ -24,9 +24,10 @@ type Position struct {
 // history endpoint's since).
 func (p Position) String() string { return p.Epoch + ":" + strconv.FormatUint(p.Offset, 10) }
 
-// ParsePosition reads the text form "<epoch>:<offset>".
+// ParsePosition reads the text form "<epoch>:<offset>". An epoch (hex,
+// see NewEpoch) has no colon, so "a:5:6" is malformed, not epoch "a:5".
 func ParsePosition(s string) (Position, bool) {
-	i := strings.LastIndexByte(s, ':')
+	i := strings.IndexByte(s, ':')
 	if i <= 0 {
 		return Position{}, false
 	}

@@ -138,10 +138,11 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
-// publishError maps a broker failure: never a silent drop.
-// A 503 carries Retry-After (RFC 9110, section 10.2.3): the node is
-// overloaded or its broker unavailable, and a retry in a second may pass.
-func publishError(w http.ResponseWriter, err error) {
+// brokerError maps a broker failure of op (what the request asked for,
+// named in the message): never a silent drop. A 503 carries Retry-After
+// (RFC 9110, section 10.2.3): the node is overloaded or its broker
+// unavailable, and a retry in a second may pass.
+func brokerError(w http.ResponseWriter, op string, err error) {
 	w.Header().Set("Retry-After", "1")
 	if errors.Is(err, broker.ErrBusy) {
 		writeError(w, http.StatusServiceUnavailable, "server busy, retry later")
@@ -151,7 +152,7 @@ func publishError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusServiceUnavailable, "request canceled")
 		return
 	}
-	writeError(w, http.StatusServiceUnavailable, "publish failed: "+strings.TrimPrefix(err.Error(), "broker: "))
+	writeError(w, http.StatusServiceUnavailable, op+" failed: "+strings.TrimPrefix(err.Error(), "broker: "))
 }
 
 // refusalWriter reports 4xx answers to Options.Refused.

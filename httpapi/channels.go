@@ -38,7 +38,7 @@ func (h *Handler) channels(w http.ResponseWriter, r *http.Request, req *request)
 	}
 	all, err := h.b.Channels(r.Context(), req.app, prefix)
 	if err != nil {
-		publishError(w, err)
+		brokerError(w, "channel query", err)
 		return
 	}
 	out := make(map[string]map[string]int, len(all))
@@ -61,7 +61,7 @@ func (h *Handler) channel(w http.ResponseWriter, r *http.Request, req *request) 
 	}
 	ci, err := h.b.ChannelInfo(r.Context(), req.app, name)
 	if err != nil {
-		publishError(w, err)
+		brokerError(w, "channel query", err)
 		return
 	}
 	out := map[string]any{"occupied": ci.Occupied}
@@ -79,7 +79,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, req *request) {
 	}
 	ids, err := h.b.Users(r.Context(), req.app, name)
 	if err != nil {
-		publishError(w, err)
+		brokerError(w, "users query", err)
 		return
 	}
 	users := make([]map[string]string, len(ids))
@@ -91,7 +91,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, req *request) {
 
 func (h *Handler) terminate(w http.ResponseWriter, r *http.Request, req *request) {
 	if err := h.b.Terminate(r.Context(), req.app, r.PathValue("user")); err != nil {
-		publishError(w, err)
+		brokerError(w, "terminate", err)
 		return
 	}
 	writeJSON(w, 200, struct{}{})

@@ -77,7 +77,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, req *request) {
 		return
 	}
 	if err := h.b.Publish(r.Context(), ps...); err != nil {
-		publishError(w, err)
+		brokerError(w, "publish", err)
 		return
 	}
 	writeJSON(w, 200, h.eventInfo(r, req.app, e.Info, ps))
@@ -129,7 +129,7 @@ func (h *Handler) batchEvents(w http.ResponseWriter, r *http.Request, req *reque
 		all = append(all, ps...)
 	}
 	if err := h.b.Publish(r.Context(), all...); err != nil {
-		publishError(w, err)
+		brokerError(w, "publish", err)
 		return
 	}
 	results := make([]any, len(all))

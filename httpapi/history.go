@@ -43,7 +43,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, req *request) 
 		return
 	}
 	if err != nil {
-		publishError(w, err)
+		brokerError(w, "history read", err)
 		return
 	}
 	out := make([]historyEvent, len(page.Events))

@@ -268,7 +268,7 @@ func TestHistoryEndpoint(t *testing.T) {
 	if st, _ := get("news", nil); st != 404 {
 		t.Errorf("channel without history: %d, want 404", st)
 	}
-	for _, q := range []string{"limit=0", "limit=x", "limit=1001", "since=nope", "since=e:-1", "direction=up"} {
+	for _, q := range []string{"limit=0", "limit=x", "limit=1001", "since=nope", "since=e:-1", "since=e:5:6", "direction=up"} {
 		v, _ := url.ParseQuery(q)
 		if st, _ := get("short-h", v); st != 400 {
 			t.Errorf("%s: %d, want 400", q, st)
