@@ -45,7 +45,7 @@ func (s *Server) handshake(c *conn, data []byte) int {
 		return len(data)
 	}
 	if err != nil {
-		s.refuse(c, http.StatusRequestHeaderFieldsTooLarge, "request too large", "too_large")
+		s.refuseJSON(c, nil, "", http.StatusRequestHeaderFieldsTooLarge, "request too large", "too_large")
 		return len(data)
 	}
 	if n == 0 {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +111,31 @@ func TestEncodedStreamPathIsAnsweredOnce(t *testing.T) {
 			t.Errorf("%s: %d, want net/http's 404", target, resp.StatusCode)
 		}
 		nc.Close()
+	}
+}
+
+// TestOversizedRequestIsAJSONError: a request head over the limit (an
+// event-stream query of a thousand channels, say) is refused with 431
+// and a JSON error body, as every error of the streams and the API is.
+func TestOversizedRequestIsAJSONError(t *testing.T) {
+	s := sseServer(t, sseApp(AuthOff))
+	nc, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
+	q := strings.Repeat("channel=some-channel-name&", 1000)
+	if _, err := io.WriteString(nc, "GET /app/app-key/sse?"+q+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	var e struct{ Error string }
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge || json.Unmarshal(body, &e) != nil || e.Error == "" {
+		t.Fatalf("%d %q, want 431 with {\"error\": ...}", resp.StatusCode, body)
 	}
 }
