@@ -15,6 +15,7 @@ import (
 
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/protocol"
+	"github.com/fanout/fanout/session"
 	"github.com/fanout/fanout/shard"
 )
 
@@ -158,7 +159,18 @@ func waitSubscribers(t testing.TB, s *Server, channel string, n int) {
 	t.Helper()
 	waitFor(t.(*testing.T), channel+" subscribed", func() bool {
 		ch := s.hub.Lookup(shard.Key{App: "app-id", Name: channel})
-		return (ch == nil && n == 0) || (ch != nil && ch.Len() == n)
+		if ch == nil {
+			return n == 0
+		}
+		// A stream joins its channels just before it turns open, and only
+		// open connections are written to: count those.
+		open := 0
+		for _, c := range ch.Snapshot(nil) {
+			if c.state.Phase() == session.Open {
+				open++
+			}
+		}
+		return ch.Len() == n && open == n
 	})
 }
 
