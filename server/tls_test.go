@@ -27,6 +27,18 @@ func startTLS(t *testing.T) (*fantest.Node, *fantest.PKI) {
 	return n, pki
 }
 
+// startMutualTLS is startTLS with the PKI's CA as server.tls.client_ca:
+// the HTTP API then needs a client certificate.
+func startMutualTLS(t *testing.T) (*fantest.Node, *fantest.PKI) {
+	t.Helper()
+	pki := fantest.NewPKI(t)
+	cfg := fantest.Config()
+	cfg.Server.TLS.Cert, cfg.Server.TLS.Key, cfg.Server.TLS.ClientCA = pki.CertFile, pki.KeyFile, pki.CAFile
+	n := fantest.Start(t, cfg, nil)
+	n.ClientTLS = pki.ClientConfig()
+	return n, pki
+}
+
 // dialTLS opens a wss:// connection with cfg and waits for
 // connection_established.
 func dialTLS(t *testing.T, n *fantest.Node, cfg *tls.Config) *fantest.Client {
@@ -72,11 +84,8 @@ func TestTLSEndToEnd(t *testing.T) {
 // client with a certificate from that CA; WebSocket clients and health
 // checks need none.
 func TestTLSClientCA(t *testing.T) {
-	pki := fantest.NewPKI(t)
-	cfg := fantest.Config()
-	cfg.Server.TLS.Cert, cfg.Server.TLS.Key, cfg.Server.TLS.ClientCA = pki.CertFile, pki.KeyFile, pki.CAFile
-	n := fantest.Start(t, cfg, nil)
-	n.ClientTLS = pki.ClientConfig()
+	n, pki := startMutualTLS(t)
+	cfg := n.Cfg
 
 	c := dialTLS(t, n, n.ClientTLS) // a browser has no client certificate
 	c.Subscribe("news")
@@ -146,11 +155,7 @@ func signedPublish(target, path string) string {
 // kept-alive connection, by percent-encoding its path or by the absolute
 // form of its target: each is refused with 403, the event not published.
 func TestTLSClientCANotBypassed(t *testing.T) {
-	pki := fantest.NewPKI(t)
-	cfg := fantest.Config()
-	cfg.Server.TLS.Cert, cfg.Server.TLS.Key, cfg.Server.TLS.ClientCA = pki.CertFile, pki.KeyFile, pki.CAFile
-	n := fantest.Start(t, cfg, nil)
-	n.ClientTLS = pki.ClientConfig()
+	n, _ := startMutualTLS(t)
 	watch := dialTLS(t, n, n.ClientTLS)
 	watch.Subscribe("news")
 	const path = "/apps/app-id/events"
