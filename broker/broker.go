@@ -20,6 +20,11 @@ type Publication struct {
 	// broker's Publish (in the caller's slice too) for channels that keep
 	// history; zero otherwise.
 	Position Position `json:"p,omitzero"`
+	// PresenceVersion is carried by member_added and member_removed: the
+	// channel's presence version after that change (see Directory), so a
+	// node can leave it out for a connection whose member list already
+	// holds it; 0 when there is none (a single node).
+	PresenceVersion uint64 `json:"pv,omitempty"`
 }
 
 // Handler receives what a broker delivers to this node.

@@ -35,13 +35,17 @@ type Directory interface {
 	// first says whether it is the user's first connection to the channel
 	// on this node. done learns whether it is the user's first connection
 	// to the channel on any node, and the cluster-wide members after the
-	// join (when a shared layer is down: this node's view).
-	JoinPresence(app, channel string, m Member, first bool, done func(first bool, members []Member))
+	// join (when a shared layer is down: this node's view), and the
+	// channel's presence version after it: a counter the shared layer
+	// increments on every join and leave, in the order it applies them,
+	// so the members list reflects exactly the changes up to that
+	// version; 0 when there is no shared layer or it is down.
+	JoinPresence(app, channel string, m Member, first bool, done func(first bool, members []Member, version uint64))
 	// LeavePresence undoes one JoinPresence; last says whether it was the
 	// user's last connection to the channel on this node. done learns
 	// whether it was the user's last connection to the channel on every
-	// node.
-	LeavePresence(app, channel, userID string, last bool, done func(last bool))
+	// node, and the presence version after the leave (as JoinPresence).
+	LeavePresence(app, channel, userID string, last bool, done func(last bool, version uint64))
 	// OccupyChannel records that this node has its first local subscriber
 	// of a channel; done learns whether no other node had one, so the
 	// cluster-wide channel_occupied fires once. VacateChannel records

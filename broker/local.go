@@ -19,14 +19,14 @@ func (Local) CountSubscription(app, channel string, delta int) {}
 
 // JoinPresence implements Directory: the node's first connection of the
 // user is the cluster's, and the members are the node's.
-func (l Local) JoinPresence(app, channel string, m Member, first bool, done func(bool, []Member)) {
-	done(first, l.members(app, channel))
+func (l Local) JoinPresence(app, channel string, m Member, first bool, done func(bool, []Member, uint64)) {
+	done(first, l.members(app, channel), 0)
 }
 
 // LeavePresence implements Directory: the node's last connection of the
 // user is the cluster's.
-func (Local) LeavePresence(app, channel, userID string, last bool, done func(bool)) {
-	done(last)
+func (Local) LeavePresence(app, channel, userID string, last bool, done func(bool, uint64)) {
+	done(last, 0)
 }
 
 // OccupyChannel implements Directory: no other node can hold the channel.

@@ -48,9 +48,14 @@ func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, 
 	c.addMembership(ch, userID)
 	first := ch.AddMember(userID, []byte(info))
 	name := ch.Key.Name
-	s.dir.JoinPresence(c.app.ID, name, broker.Member{ID: userID, Info: info}, first, func(first bool, members []broker.Member) {
+	s.dir.JoinPresence(c.app.ID, name, broker.Member{ID: userID, Info: info}, first, func(first bool, members []broker.Member, version uint64) {
+		if version != 0 {
+			// Member events of other nodes that this list already holds
+			// may still be on their way: c must not get them again.
+			c.setPresenceSeen(name, version)
+		}
 		if first {
-			s.memberEvent(c, name, "pusher_internal:member_added", memberJSON(userID, info))
+			s.memberEvent(c, name, "pusher_internal:member_added", memberJSON(userID, info), version)
 			c.app.webhook(WebhookEvent{Name: "member_added", Channel: name, UserID: userID})
 		}
 		s.whenListening(c.app.ID, name, func() { s.subscribed(c, name, membersSnapshot(members)) })
@@ -62,9 +67,10 @@ func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, 
 // has left.
 func (s *Server) leavePresence(c *conn, ch *shard.Channel[*conn], userID string) {
 	name := ch.Key.Name
-	s.dir.LeavePresence(c.app.ID, name, userID, ch.RemoveMember(userID), func(last bool) {
+	c.forgetPresenceSeen(name)
+	s.dir.LeavePresence(c.app.ID, name, userID, ch.RemoveMember(userID), func(last bool, version uint64) {
 		if last {
-			s.memberEvent(c, name, "pusher_internal:member_removed", memberJSON(userID, nil))
+			s.memberEvent(c, name, "pusher_internal:member_removed", memberJSON(userID, nil), version)
 			c.app.webhook(WebhookEvent{Name: "member_removed", Channel: name, UserID: userID})
 		}
 	})

@@ -148,9 +148,10 @@ func mustHeader(b []byte) frame.Header {
 }
 
 // Frame is d for c in c's transport's encoding, or nil for the
-// connection that published it.
+// connection that published it, and for a member event that c's member
+// list already holds (a presence version at or below the list's).
 func (d *delivery) Frame(c *conn) []byte {
-	if c.id == d.exclude {
+	if c.id == d.exclude || d.src.PresenceVersion != 0 && c.presenceSeen(d.channel, d.src.PresenceVersion) {
 		return nil
 	}
 	return d.encoded(c)

@@ -22,12 +22,17 @@ import (
 // first newer one passes, after which the connection is an ordinary
 // subscriber again.
 
-// recoveries are a connection's subscriptions in recovery, by channel.
-// The loop goroutine creates them; delivery workers and the pool use them
-// under mu.
+// recoveries are a connection's subscriptions in recovery, by channel,
+// and the presence versions of its member lists (presenceSeen). The loop
+// goroutine, or a broker goroutine answering a presence join, creates
+// them (conn.filters); delivery workers and the pool use them under mu.
 type recoveries struct {
 	mu sync.Mutex
 	m  map[string]*recovery
+	// seen is, by presence channel, the presence version of the member
+	// list this connection got in its subscription_succeeded (cluster
+	// presence only).
+	seen map[string]uint64
 	// n is len(m), read without mu so that deliveries to a connection with
 	// no recovery in progress skip the lock. A recovery is registered
 	// before the connection joins the channel, so a delivery that finds
@@ -57,13 +62,53 @@ type recovery struct {
 	last      broker.Position   // after buffering: replayed up to here
 }
 
+// filters returns c's recoveries, creating them once; any goroutine.
+func (c *conn) filters() *recoveries {
+	if r := c.recov.Load(); r != nil {
+		return r
+	}
+	c.recov.CompareAndSwap(nil, &recoveries{m: map[string]*recovery{}})
+	return c.recov.Load()
+}
+
+// setPresenceSeen records the presence version of the member list c is
+// sent for channel; any goroutine.
+func (c *conn) setPresenceSeen(channel string, version uint64) {
+	r := c.filters()
+	r.mu.Lock()
+	if r.seen == nil {
+		r.seen = map[string]uint64{}
+	}
+	r.seen[channel] = version
+	r.mu.Unlock()
+}
+
+// forgetPresenceSeen drops channel's version (c left it); loop goroutine.
+func (c *conn) forgetPresenceSeen(channel string) {
+	if r := c.recov.Load(); r != nil {
+		r.mu.Lock()
+		delete(r.seen, channel)
+		r.mu.Unlock()
+	}
+}
+
+// presenceSeen reports whether the member list c got for channel already
+// reflects the member event of presence version v (v at or below the
+// list's version); such an event would announce a member twice.
+func (c *conn) presenceSeen(channel string, v uint64) bool {
+	r := c.recov.Load()
+	if r == nil || v == 0 {
+		return false
+	}
+	r.mu.Lock()
+	seen, ok := r.seen[channel]
+	r.mu.Unlock()
+	return ok && v <= seen
+}
+
 // startRecovery registers a recovery for channel on c; loop goroutine.
 func (c *conn) startRecovery(channel string, rec *broker.Position, spec broker.HistorySpec) {
-	r := c.recov.Load()
-	if r == nil {
-		r = &recoveries{m: map[string]*recovery{}}
-		c.recov.Store(r)
-	}
+	r := c.filters()
 	st := &recovery{spec: spec, buffering: true}
 	if rec != nil {
 		st.since, st.asked = *rec, true

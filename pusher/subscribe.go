@@ -136,9 +136,10 @@ func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 	return ch
 }
 
-// memberEvent tells every node's subscribers (but c) about a member.
-func (s *Server) memberEvent(c *conn, channel, event string, data []byte) {
-	p := broker.Publication{App: c.app.ID, Channel: channel, Event: event, Data: protocol.StringData(data), SocketID: c.socketID()}
+// memberEvent tells every node's subscribers (but c) about a member, with
+// the presence version of the change (0 for a single node).
+func (s *Server) memberEvent(c *conn, channel, event string, data []byte, version uint64) {
+	p := broker.Publication{App: c.app.ID, Channel: channel, Event: event, Data: protocol.StringData(data), SocketID: c.socketID(), PresenceVersion: version}
 	if s.publishFromLoop(p) != nil {
 		s.opts.Metrics.Refused(RefusedMemberEvent)
 	}

@@ -75,31 +75,31 @@ func (b *Broker) CountSubscription(app, channel string, delta int) {
 // JoinPresence implements broker.Directory. The caller's view of this
 // node (first) is not used: the node's local mirror, changed in the same
 // order as Redis, answers while Redis is down.
-func (b *Broker) JoinPresence(app, channel string, m broker.Member, _ bool, done func(bool, []broker.Member)) {
+func (b *Broker) JoinPresence(app, channel string, m broker.Member, _ bool, done func(bool, []broker.Member, uint64)) {
 	k := chanKey{app, channel}
 	b.enqueue(k, func() {
 		localFirst, newChannel := b.dir.addLocal(k, m)
-		first, members, err := b.redisJoin(k, m, newChannel)
+		first, members, version, err := b.redisJoin(k, m, newChannel)
 		if err != nil {
-			first, members = localFirst, b.dir.localMembers(k)
+			first, members, version = localFirst, b.dir.localMembers(k), 0
 		}
-		done(first, members)
+		done(first, members, version)
 	})
 }
 
 // LeavePresence implements broker.Directory; like JoinPresence it
 // answers from its local mirror while Redis is down, not from last.
-func (b *Broker) LeavePresence(app, channel, userID string, _ bool, done func(bool)) {
+func (b *Broker) LeavePresence(app, channel, userID string, _ bool, done func(bool, uint64)) {
 	k := chanKey{app, channel}
 	b.enqueue(k, func() {
 		localLast, emptied := b.dir.removeLocal(k, userID)
-		last, err := b.redisLeave(k, userID)
+		last, version, err := b.redisLeave(k, userID)
 		if err != nil {
-			last = localLast
+			last, version = localLast, 0
 		} else if emptied {
 			b.unindexPresence(k)
 		}
-		done(last)
+		done(last, version)
 	})
 }
 

@@ -25,7 +25,12 @@
 // see Directory) lives in Redis hashes; each node heartbeats its entry in
 // the "{prefix}:nodes" sorted set, and any node reaps the entries of a node
 // that stayed silent for Options.NodeTTL, publishing member_removed for
-// the members that were only on it.
+// the members that were only on it. Each presence channel also has a
+// version, incremented by the join and leave scripts in the order Redis
+// runs them: a join answers with the members and the version they are
+// at, and member events carry the version of their change, so a node
+// can leave out, for a subscriber, an event of another node that arrives
+// after that subscriber's member list already held it.
 //
 // Channel occupancy (for the channel_occupied and channel_vacated
 // webhooks) is a set per channel of the nodes with local subscribers,

@@ -13,10 +13,12 @@ func parseField(f string) (chanKey, bool) {
 	return chanKey{app, ch}, ok
 }
 
-// presenceKeys are KEYS[1..3] of the presence scripts for a channel.
+// presenceKeys are KEYS[1..4] of the presence scripts for a channel:
+// connections per user, info per user, connections per node and user,
+// the presence version.
 func (b *Broker) presenceKeys(k chanKey) []string {
 	tag := b.opts.Prefix + ":p:{" + k.app + "\x00" + k.channel + "}:"
-	return []string{tag + "u", tag + "i", tag + "n"}
+	return []string{tag + "u", tag + "i", tag + "n", tag + "v"}
 }
 
 // nodesKey is the sorted set of live nodes scored by expiry (unix ms).

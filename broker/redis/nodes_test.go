@@ -1,6 +1,7 @@
 package redis_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/broker/redis"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
@@ -279,4 +281,37 @@ func TestPresenceIndexHoldsOnlyCurrentChannels(t *testing.T) {
 	eventually(t, 10*time.Second, "only presence-stay indexed", func() bool { return indexed() == ":1" })
 	stay.Conn.Close()
 	eventually(t, 10*time.Second, "nothing indexed once the last member left", func() bool { return indexed() == ":0" })
+}
+
+// TestLateMemberEventNotRepeated: a user who joined on node B just
+// before another joined on node A is in A's subscription_succeeded list;
+// B's member_added for them, should it reach A only after that list, is
+// not sent to A's subscriber again (pusher-js would fire
+// pusher:member_added for someone it already lists). A member event of a
+// later change still is. The late arrival is produced by publishing B's
+// member_added once more, with the presence version it had.
+func TestLateMemberEventNotRepeated(t *testing.T) {
+	srv := startRedis(t)
+	a := startNode(t, srv.URL(), false, 0)
+	b := startNode(t, srv.URL(), false, 0)
+	ch := "presence-late"
+	cb := fantest.Dial(t, b.URL("app-key"), nil)
+	joinPresence(t, b, cb, ch, "u1")
+	// The channel is new: u1's join is its presence version 1, u2's is 2.
+	const u1Joined, later = 1, 3
+	ca := fantest.Dial(t, a.URL("app-key"), nil)
+	if p := joinPresence(t, a, ca, ch, "u2"); fmt.Sprint(p.Presence.IDs) != "[u1 u2]" {
+		t.Fatalf("u2's member list %v, want [u1 u2]", p.Presence.IDs)
+	}
+	added := func(user string, v uint64) broker.Publication {
+		return broker.Publication{App: "app-id", Channel: ch, Event: "pusher_internal:member_added",
+			Data: `"{\"user_id\":\"` + user + `\"}"`, PresenceVersion: v}
+	}
+	if err := b.b.Publish(context.Background(), added("u1", u1Joined), added("u3", later)); err != nil {
+		t.Fatal(err)
+	}
+	ev := nextEvent(t, ca, "pusher_internal:member_added")
+	if !strings.Contains(ev.DataString(), `"u3"`) {
+		t.Fatalf("u2 got %s, want only the later member u3: u1 is in its list already", ev.DataString())
+	}
 }

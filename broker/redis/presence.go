@@ -10,13 +10,13 @@ import (
 
 // redisJoin runs joinScript; the first join of a channel on this node
 // also records the channel in the node's presence index.
-func (b *Broker) redisJoin(k chanKey, m broker.Member, newChannel bool) (bool, []broker.Member, error) {
+func (b *Broker) redisJoin(k chanKey, m broker.Member, newChannel bool) (bool, []broker.Member, uint64, error) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	if newChannel {
 		cmd := b.client.B().Sadd().Key(b.presenceIndexKey(b.opts.NodeID)).Member(k.field()).Build()
 		if err := b.client.Do(ctx, cmd).Error(); err != nil {
-			return false, nil, err
+			return false, nil, 0, err
 		}
 	}
 	info := string(m.Info)
@@ -25,15 +25,16 @@ func (b *Broker) redisJoin(k chanKey, m broker.Member, newChannel bool) (bool, [
 	}
 	vals, err := joinScript.Exec(ctx, b.client, b.presenceKeys(k),
 		[]string{m.ID, info, nodeField(b.opts.NodeID) + m.ID}).ToArray()
-	if err != nil || len(vals) != 2 {
-		return false, nil, errOr(err)
+	if err != nil || len(vals) != 3 {
+		return false, nil, 0, errOr(err)
 	}
 	first, _ := vals[0].AsInt64()
+	version, _ := vals[2].AsInt64()
 	hash, err := vals[1].AsStrSlice()
 	if err != nil {
-		return false, nil, err
+		return false, nil, 0, err
 	}
-	return first == 1, membersOf(hash), nil
+	return first == 1, membersOf(hash), uint64(version), nil
 }
 
 // unindexPresence removes k from the node's presence index once the node
@@ -47,12 +48,19 @@ func (b *Broker) unindexPresence(k chanKey) {
 	_ = b.client.Do(ctx, b.client.B().Srem().Key(b.presenceIndexKey(b.opts.NodeID)).Member(k.field()).Build()).Error()
 }
 
-func (b *Broker) redisLeave(k chanKey, user string) (bool, error) {
+// redisLeave runs leaveScript: whether it was user's last connection
+// anywhere, and the presence version after it (0 when not).
+func (b *Broker) redisLeave(k chanKey, user string) (bool, uint64, error) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
-	n, err := leaveScript.Exec(ctx, b.client, b.presenceKeys(k),
-		[]string{user, nodeField(b.opts.NodeID) + user}).AsInt64()
-	return n == 1, err
+	vals, err := leaveScript.Exec(ctx, b.client, b.presenceKeys(k),
+		[]string{user, nodeField(b.opts.NodeID) + user}).ToArray()
+	if err != nil || len(vals) != 2 {
+		return false, 0, errOr(err)
+	}
+	last, _ := vals[0].AsInt64()
+	version, _ := vals[1].AsInt64()
+	return last == 1, uint64(version), nil
 }
 
 // replace sets node's share of a channel to users (nil reaps it) and

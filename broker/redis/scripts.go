@@ -7,30 +7,36 @@ import "github.com/redis/rueidis"
 // KEYS[2] user → user_info, KEYS[3] "node:user" → connections on a node.
 
 // joinScript adds one connection: ARGV user, info, node field. It returns
-// {first, members as HGETALL}.
+// {first, members as HGETALL, the channel's presence version after it}.
+// The version (KEYS[4]) counts joins and leaves in the order Redis
+// applied them, so the members returned are exactly those of that
+// version; it goes when the channel has no member left.
 var joinScript = rueidis.NewLuaScript(`
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 local t = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 local first = 0
 if t == 1 then first = 1 end
-return {first, redis.call('HGETALL', KEYS[2])}
+return {first, redis.call('HGETALL', KEYS[2]), redis.call('INCR', KEYS[4])}
 `)
 
-// leaveScript removes one connection: ARGV user, node field. It returns 1
-// when that was the user's last connection anywhere. A node entry that is
-// already gone (reaped, or Redis lost it) changes nothing.
+// leaveScript removes one connection: ARGV user, node field. It returns
+// {1, version} when that was the user's last connection anywhere (the
+// version as joinScript's), else {0, 0}. A node entry that is already
+// gone (reaped, or Redis lost it) changes nothing.
 var leaveScript = rueidis.NewLuaScript(`
 local n = redis.call('HINCRBY', KEYS[3], ARGV[2], -1)
 if n <= 0 then redis.call('HDEL', KEYS[3], ARGV[2]) end
-if n < 0 then return 0 end
+if n < 0 then return {0, 0} end
 local t = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
 if t <= 0 then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[2], ARGV[1])
-  return 1
+  local v = redis.call('INCR', KEYS[4])
+  if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[4]) end
+  return {1, v}
 end
-return 0
+return {0, 0}
 `)
 
 // replaceScript sets a node's whole share of a channel at once: ARGV[1]
@@ -64,6 +70,7 @@ for i = 1, #f, 2 do
     end
   end
 end
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[4]) end
 return gone
 `)
 
