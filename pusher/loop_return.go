@@ -42,6 +42,13 @@ func (r *returning) take(fd int) ([]byte, bool) {
 // one the loop would hand off again.
 func (s *Server) loopReturn(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Only a raw target under /app/ can be a stream, only a request
+		// with an Upgrade header an upgrade: the API's calls skip the
+		// parse.
+		if !strings.HasPrefix(r.RequestURI, "/app/") && len(r.Header.Values("Upgrade")) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
 		raw := requestBytes(r)
 		head, n, err := frame.ParseRequestHead(raw, s.opts.MaxRequestSize)
 		if err != nil || n == 0 || !loopServes(&head) {
