@@ -114,7 +114,7 @@ func (s *Server) sseParse(r *sseRequest) (int, string) {
 	if len(r.channels) > r.app.MaxChannels {
 		return http.StatusBadRequest, "too many channels"
 	}
-	history := 0
+	var history []string // the channels with history
 	for i, name := range r.channels {
 		if !protocol.ValidChannelName(name) {
 			return http.StatusBadRequest, "invalid channel name"
@@ -125,11 +125,11 @@ func (s *Server) sseParse(r *sseRequest) (int, string) {
 			}
 		}
 		if _, ok := s.HistoryFor(r.app.ID, name); ok {
-			history++
-			r.resume = name // the only one, unless history > 1
+			history = append(history, name)
+			r.resume = name // the only one, unless there are more
 		}
 	}
-	r.tagged = history > 1
+	r.tagged = len(history) > 1
 	r.resume = r.parseResume(q.Get("last_event_id"), history)
 	r.token, _, _ = auth.ExtractToken(r.head.Authorization, "", r.head.Cookie, r.head.RawQuery, r.app.TokenCookie)
 	return 0, ""
@@ -138,22 +138,22 @@ func (s *Server) sseParse(r *sseRequest) (int, string) {
 // parseResume reads a Last-Event-ID (the header, else the query's
 // last_event_id): "<epoch>:<offset>" for a stream with one channel with
 // history, "<epoch>:<offset> <channel>" when there are several. It returns
-// the channel to recover ("" for none); only is that channel when history
-// is 1.
-func (r *sseRequest) parseResume(query string, history int) string {
+// the channel to recover ("" for none); history are the stream's channels
+// with history, and r.resume already the only one when there is one.
+func (r *sseRequest) parseResume(query string, history []string) string {
 	id := r.head.LastEventID
 	if id == "" {
 		id = query
 	}
 	only := r.resume
-	if id == "" || history == 0 {
+	if id == "" || len(history) == 0 {
 		return ""
 	}
 	pos, channel, tagged := strings.Cut(id, " ")
 	switch {
 	case tagged && r.tagged:
 		only = ""
-		for _, name := range r.channels {
+		for _, name := range history { // a channel without history has no position
 			if name == channel {
 				only = name
 			}

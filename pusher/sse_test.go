@@ -217,8 +217,8 @@ func TestSSESeveralHistoryChannelsTagIDs(t *testing.T) {
 	// An id that names none of the stream's channels, or has the shape of
 	// a one-channel stream's, proves nothing: every channel with history
 	// says its recovery failed, none goes live silently.
-	for _, id := range []string{first(ev.ID) + " orders-zzz", first(ev.ID)} {
-		q := dialSSE(t, addr, ssePath("app-key", "", "orders-a", "orders-b"), map[string]string{"Last-Event-ID": id})
+	for _, id := range []string{first(ev.ID) + " orders-zzz", first(ev.ID), first(ev.ID) + " plain"} {
+		q := dialSSE(t, addr, ssePath("app-key", "", "orders-a", "orders-b", "plain"), map[string]string{"Last-Event-ID": id})
 		failed := map[string]bool{}
 		for range 2 {
 			e := q.next(5 * time.Second)
