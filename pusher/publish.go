@@ -67,7 +67,8 @@ func (k sink) Encode(key shard.Key, ps []broker.Publication, dst []engine.Messag
 			s.hub.SetCache(key, msg, unixTime(s.now()), cacheTTL)
 		}
 		exclude, _ := protocol.ParseSocketID(p.SocketID)
-		dst = append(dst, &delivery{msg: msg, exclude: exclude, channel: p.Channel, pos: p.Position, src: p})
+		dst = append(dst, &delivery{msg: msg, exclude: exclude, channel: p.Channel, pos: p.Position, src: p,
+			member: strings.HasPrefix(p.Event, "pusher_internal:member_")})
 	}
 	return dst
 }
@@ -100,6 +101,7 @@ type delivery struct {
 	exclude uint64
 	channel string
 	pos     broker.Position // zero for channels without history
+	member  bool            // pusher_internal:member_added or _removed
 	once    sync.Once
 	packed  []byte
 
@@ -160,7 +162,10 @@ func (d *delivery) Frame(c *conn) []byte {
 // Hold reports whether b must wait for (or was already sent by) a
 // recovery in progress on c; only events with a position can be held.
 func (d *delivery) Hold(c *conn, b []byte) bool {
-	return !d.pos.IsZero() && c.held(d.channel, d.pos, b)
+	if !d.pos.IsZero() && c.held(d.channel, d.pos, b) {
+		return true
+	}
+	return d.member && c.heldMember(d.channel, d.src.PresenceVersion, b)
 }
 
 // TerminateUser implements broker.Handler: close this node's connections

@@ -33,6 +33,11 @@ type recoveries struct {
 	// list this connection got in its subscription_succeeded (cluster
 	// presence only).
 	seen map[string]uint64
+	// members holds, by presence channel whose member list is not sent
+	// yet, the member events that came first: pusher-js replaces its
+	// list on subscription_succeeded, so an event before it would be
+	// lost (releaseMembersLocked sends them after it).
+	members map[string]*heldMembers
 	// n is len(m), read without mu so that deliveries to a connection with
 	// no recovery in progress skip the lock. A recovery is registered
 	// before the connection joins the channel, so a delivery that finds
@@ -83,12 +88,80 @@ func (c *conn) setPresenceSeen(channel string, version uint64) {
 	r.mu.Unlock()
 }
 
-// forgetPresenceSeen drops channel's version (c left it); loop goroutine.
+// forgetPresenceSeen drops channel's version and held member events (c
+// left it); loop goroutine.
 func (c *conn) forgetPresenceSeen(channel string) {
 	if r := c.recov.Load(); r != nil {
 		r.mu.Lock()
 		delete(r.seen, channel)
+		delete(r.members, channel)
 		r.mu.Unlock()
+	}
+}
+
+// heldMembers are member events held until a member list is sent, with
+// their presence versions.
+type heldMembers struct {
+	frames   [][]byte
+	versions []uint64
+}
+
+// maxHeldMembers bounds the member events held for one subscription;
+// past it they go out at once (as without the hold).
+const maxHeldMembers = 1024
+
+// holdMembers starts holding channel's member events for c until its
+// member list is sent; loop goroutine, before c joins the channel.
+func (c *conn) holdMembers(channel string) {
+	r := c.filters()
+	r.mu.Lock()
+	if r.members == nil {
+		r.members = map[string]*heldMembers{}
+	}
+	r.members[channel] = &heldMembers{}
+	r.mu.Unlock()
+}
+
+// heldMember reports whether the member event b (presence version v)
+// must not be written to c now: it is held until c's member list is
+// sent, or that list, sent meanwhile, already holds it (a worker may
+// have passed Frame's check before the list's version was known);
+// delivery workers.
+func (c *conn) heldMember(channel string, v uint64, b []byte) bool {
+	r := c.recov.Load()
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.members[channel]
+	if h == nil {
+		seen, ok := r.seen[channel]
+		return ok && v != 0 && v <= seen
+	}
+	if len(h.frames) >= maxHeldMembers {
+		return false
+	}
+	h.frames = append(h.frames, b)
+	h.versions = append(h.versions, v)
+	return true
+}
+
+// releaseMembersLocked sends, after channel's member list, the member
+// events held meanwhile that the list does not already hold, and stops
+// holding; r.mu is held, so no delivery worker writes one in between.
+func (s *Server) releaseMembersLocked(c *conn, r *recoveries, channel string) {
+	h := r.members[channel]
+	if h == nil {
+		return
+	}
+	delete(r.members, channel)
+	seen := r.seen[channel]
+	for i, b := range h.frames {
+		if v := h.versions[i]; v != 0 && v <= seen {
+			continue
+		}
+		s.send(c, b)
 	}
 }
 
@@ -198,11 +271,20 @@ func parseRecover(raw json.RawMessage) *broker.Position {
 func (s *Server) subscribed(c *conn, name string, data []byte) {
 	st := c.pendingRecovery(name)
 	if st == nil {
-		if c.transport.sse() { // a stream has no subscription events
-			return
+		sse := c.transport.sse() // a stream has no subscription events
+		if r := c.recov.Load(); r != nil {
+			r.mu.Lock()
+			if !sse {
+				s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, protocol.StringData(data), ""))
+			}
+			s.releaseMembersLocked(c, r, name)
+			r.mu.Unlock()
+		} else if !sse {
+			s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, protocol.StringData(data), ""))
 		}
-		s.send(c, eventFrame("pusher_internal:subscription_succeeded", name, protocol.StringData(data), ""))
-		s.replayCache(c, name)
+		if !sse {
+			s.replayCache(c, name)
+		}
 		return
 	}
 	// The work queue full (a storm beyond its bound): this one connection
@@ -239,6 +321,7 @@ func (s *Server) recover(c *conn, name string, st *recovery, data []byte) {
 	if b := recoveredFrame(c, name, data, st.asked, ok, page.Position); b != nil {
 		s.send(c, b)
 	}
+	s.releaseMembersLocked(c, r, name)
 	upTo := replayedUpTo(c, ok, page.Position)
 	for i, b := range st.held {
 		if !replayed(upTo, st.heldPos[i]) {

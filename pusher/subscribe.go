@@ -125,6 +125,9 @@ func (s *Server) presenceMember(c *conn, channelData string) (presenceData, stri
 // first local subscriber tells the broker, and the webhook when the
 // directory says it is the cluster's first.
 func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
+	if protocol.KindOf(name).Presence() {
+		c.holdMembers(name) // until its member list is sent (subscribed)
+	}
 	ch, _, occupied := s.hub.Subscribe(shard.Key{App: c.app.ID, Name: name}, c)
 	c.channels = append(c.channels, ch)
 	s.dir.CountSubscription(c.app.ID, name, 1)

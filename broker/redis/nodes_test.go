@@ -315,3 +315,79 @@ func TestLateMemberEventNotRepeated(t *testing.T) {
 		t.Fatalf("u2 got %s, want only the later member u3: u1 is in its list already", ev.DataString())
 	}
 }
+
+// TestPresenceListsConvergeUnderConcurrentJoins: 30 users subscribe to one
+// presence channel at once, half on each of two nodes. Each client keeps
+// its member list as pusher-js does (subscription_succeeded replaces it,
+// then member_added and member_removed apply in order): every list must
+// end with all 30, and no event may add a member already listed. Member
+// events that reached a node before a client's list was sent used to go
+// out first and be wiped by the list (4 runs of 10 in a probe).
+func TestPresenceListsConvergeUnderConcurrentJoins(t *testing.T) {
+	srv := startRedis(t)
+	nodes := []node{startNode(t, srv.URL(), false, 0), startNode(t, srv.URL(), false, 0)}
+	for round := range 3 {
+		ch := fmt.Sprintf("presence-converge-%d", round)
+		const users = 30
+		cs := make([]*fantest.Client, users)
+		for i := range cs {
+			cs[i] = fantest.Dial(t, nodes[i%2].URL("app-key"), nil)
+		}
+		for i, c := range cs {
+			n := nodes[i%2]
+			cd := fmt.Sprintf(`{"user_id":"u%d"}`, i)
+			c.Send("pusher:subscribe", map[string]string{"channel": ch, "channel_data": cd,
+				"auth": auth.SignChannel(n.app.Key, n.app.Secret, c.SocketID, ch, cd)})
+		}
+		errs := make(chan error, users)
+		for i, c := range cs {
+			go func() { errs <- followMembers(c, users) }()
+			_ = i
+		}
+		for range users {
+			if err := <-errs; err != nil {
+				t.Errorf("round %d: %v", round, err)
+			}
+		}
+		for _, c := range cs {
+			c.Conn.Close()
+		}
+	}
+}
+
+// followMembers applies c's presence events as pusher-js does until its
+// list holds want members; it reports an event that adds a listed member
+// or removes an absent one.
+func followMembers(c *fantest.Client, want int) error {
+	var list map[string]bool // nil until subscription_succeeded
+	for len(list) < want {
+		ev, err := c.NextErr(10 * time.Second)
+		if err != nil {
+			return fmt.Errorf("%s: %d members, waiting: %v", c.SocketID, len(list), err)
+		}
+		var d struct {
+			UserID   string `json:"user_id"`
+			Presence struct {
+				IDs []string `json:"ids"`
+			} `json:"presence"`
+		}
+		_ = json.Unmarshal([]byte(ev.DataString()), &d)
+		switch ev.Event {
+		case "pusher_internal:subscription_succeeded":
+			list = map[string]bool{}
+			for _, id := range d.Presence.IDs {
+				list[id] = true
+			}
+		case "pusher_internal:member_added":
+			if list != nil && list[d.UserID] {
+				return fmt.Errorf("%s: member_added %s, already listed", c.SocketID, d.UserID)
+			}
+			if list != nil {
+				list[d.UserID] = true
+			}
+		case "pusher_internal:member_removed":
+			return fmt.Errorf("%s: member_removed %s while nobody leaves", c.SocketID, d.UserID)
+		}
+	}
+	return nil
+}

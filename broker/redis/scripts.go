@@ -10,14 +10,19 @@ import "github.com/redis/rueidis"
 // {first, members as HGETALL, the channel's presence version after it}.
 // The version (KEYS[4]) counts joins and leaves in the order Redis
 // applied them, so the members returned are exactly those of that
-// version; it goes when the channel has no member left.
+// version. When the channel has no member left it expires after ten
+// minutes instead of going at once: a member event of before may still
+// be on its way, and a version started again from 1 would let it
+// through.
 var joinScript = rueidis.NewLuaScript(`
 redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
 local t = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 local first = 0
 if t == 1 then first = 1 end
-return {first, redis.call('HGETALL', KEYS[2]), redis.call('INCR', KEYS[4])}
+local v = redis.call('INCR', KEYS[4])
+redis.call('PERSIST', KEYS[4])
+return {first, redis.call('HGETALL', KEYS[2]), v}
 `)
 
 // leaveScript removes one connection: ARGV user, node field. It returns
@@ -33,7 +38,7 @@ if t <= 0 then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[2], ARGV[1])
   local v = redis.call('INCR', KEYS[4])
-  if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[4]) end
+  if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[4], 600000) end
   return {1, v}
 end
 return {0, 0}
@@ -70,7 +75,7 @@ for i = 1, #f, 2 do
     end
   end
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[4]) end
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('PEXPIRE', KEYS[4], 600000) end
 return gone
 `)
 
