@@ -86,5 +86,10 @@
 // queries. The loop calls it without blocking; its answer runs at once on
 // the loop (Local) or later on the broker's goroutine (Redis), and only
 // sends to connections, publishes member events through the outbox and
-// queues webhooks.
+// queues webhooks. A presence subscriber's member events wait (under its
+// recoveries' mutex, as a recovery's live events do) until its member
+// list is sent, since pusher-js replaces its list on
+// subscription_succeeded; then those the list does not hold go out. With
+// Redis each list and member event carries the channel's presence
+// version, so one the list already holds is left out (recovery.go).
 package pusher
