@@ -141,10 +141,14 @@ func (s *Server) returnToLoop(w http.ResponseWriter, r *http.Request, raw []byte
 	if fd < 0 || err != nil {
 		return false
 	}
-	nc, _, err := hj.Hijack()
+	nc, brw, err := hj.Hijack()
 	if err != nil {
 		unix.Close(fd)
 		return false
+	}
+	if n := brw.Reader.Buffered(); n > 0 { // what the client sent behind the request (pipelined frames)
+		rest, _ := brw.Reader.Peek(n)
+		raw = append(raw[:len(raw):len(raw)], rest...)
 	}
 	nc.Close() // the loop keeps its own descriptor
 	unix.CloseOnExec(fd)
@@ -157,10 +161,10 @@ func (s *Server) returnToLoop(w http.ResponseWriter, r *http.Request, raw []byte
 	return true
 }
 
-// requestBytes writes r's head out again as HTTP/1.1.
+// requestBytes writes r's head out again, in r's protocol version.
 func requestBytes(r *http.Request) []byte {
 	var b bytes.Buffer
-	b.WriteString(r.Method + " " + r.RequestURI + " HTTP/1.1\r\nHost: " + r.Host + "\r\n")
+	b.WriteString(r.Method + " " + r.RequestURI + " " + r.Proto + "\r\nHost: " + r.Host + "\r\n")
 	_ = r.Header.Write(&b)
 	b.WriteString("\r\n")
 	return b.Bytes()

@@ -2,6 +2,7 @@ package pusher
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"net"
@@ -64,9 +65,16 @@ func TestSSEOnKeepAliveConnection(t *testing.T) {
 func TestUpgradeOnKeepAliveConnection(t *testing.T) {
 	s := sseServer(t, sseApp(AuthOff))
 	nc, r := keptAlive(t, s)
-	if _, err := io.WriteString(nc, "GET /app/app-key?protocol=7 HTTP/1.1\r\nHost: x\r\n"+
-		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"+
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"); err != nil {
+	// The upgrade and a subscribe frame behind it in one write: the frame
+	// must not be lost on the way back to the loop.
+	var req bytes.Buffer
+	req.WriteString("GET /app/app-key?protocol=7 HTTP/1.1\r\nHost: x\r\n" +
+		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	if err := wsutil.WriteClientText(&req, []byte(`{"event":"pusher:subscribe","data":{"channel":"news"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nc.Write(req.Bytes()); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(r, nil)
@@ -80,6 +88,13 @@ func TestUpgradeOnKeepAliveConnection(t *testing.T) {
 	var ev struct{ Event string }
 	if err != nil || json.Unmarshal(msg, &ev) != nil || ev.Event != "pusher:connection_established" {
 		t.Fatalf("first message %q %v, want pusher:connection_established", msg, err)
+	}
+	msg, err = wsutil.ReadServerText(struct {
+		io.Reader
+		io.Writer
+	}{r, nc})
+	if err != nil || json.Unmarshal(msg, &ev) != nil || ev.Event != "pusher_internal:subscription_succeeded" {
+		t.Fatalf("second message %q %v, want the pipelined subscribe's subscription_succeeded", msg, err)
 	}
 }
 
