@@ -47,6 +47,9 @@ type recoveries struct {
 
 // set and del change m and n; mu is held.
 func (r *recoveries) set(channel string, st *recovery) {
+	if r.m == nil {
+		r.m = map[string]*recovery{}
+	}
 	r.m[channel] = st
 	r.n.Store(int32(len(r.m)))
 }
@@ -72,7 +75,7 @@ func (c *conn) filters() *recoveries {
 	if r := c.recov.Load(); r != nil {
 		return r
 	}
-	c.recov.CompareAndSwap(nil, &recoveries{m: map[string]*recovery{}})
+	c.recov.CompareAndSwap(nil, &recoveries{}) // maps made when first needed
 	return c.recov.Load()
 }
 
@@ -156,6 +159,9 @@ func (s *Server) releaseMembersLocked(c *conn, r *recoveries, channel string) {
 		return
 	}
 	delete(r.members, channel)
+	if len(r.members) == 0 {
+		r.members = nil // most connections hold one presence channel: keep no map
+	}
 	seen := r.seen[channel]
 	for i, b := range h.frames {
 		if v := h.versions[i]; v != 0 && v <= seen {
