@@ -150,17 +150,17 @@ func mustHeader(b []byte) frame.Header {
 }
 
 // Frame is d for c in c's transport's encoding, or nil for the
-// connection that published it, and for a member event that c's member
-// list already holds (a presence version at or below the list's).
+// connection that published it.
 func (d *delivery) Frame(c *conn) []byte {
-	if c.id == d.exclude || d.src.PresenceVersion != 0 && c.presenceSeen(d.channel, d.src.PresenceVersion) {
+	if c.id == d.exclude {
 		return nil
 	}
 	return d.encoded(c)
 }
 
-// Hold reports whether b must wait for (or was already sent by) a
-// recovery in progress on c; only events with a position can be held.
+// Hold reports whether b must not be written to c now: it waits for (or
+// was already sent by) a recovery in progress, or it is a member event
+// that waits for c's member list or that the list already holds.
 func (d *delivery) Hold(c *conn, b []byte) bool {
 	if !d.pos.IsZero() && c.held(d.channel, d.pos, b) {
 		return true

@@ -171,20 +171,6 @@ func (s *Server) releaseMembersLocked(c *conn, r *recoveries, channel string) {
 	}
 }
 
-// presenceSeen reports whether the member list c got for channel already
-// reflects the member event of presence version v (v at or below the
-// list's version); such an event would announce a member twice.
-func (c *conn) presenceSeen(channel string, v uint64) bool {
-	r := c.recov.Load()
-	if r == nil || v == 0 {
-		return false
-	}
-	r.mu.Lock()
-	seen, ok := r.seen[channel]
-	r.mu.Unlock()
-	return ok && v <= seen
-}
-
 // startRecovery registers a recovery for channel on c; loop goroutine.
 func (c *conn) startRecovery(channel string, rec *broker.Position, spec broker.HistorySpec) {
 	r := c.filters()
