@@ -52,12 +52,9 @@ func (s *Server) handshake(c *conn, data []byte) int {
 		return 0
 	}
 	if !head.Upgrade {
-		if t := c.tlsSession(); t != nil && strings.HasPrefix(head.Path, "/apps/") && t.ClientCertMissing() {
-			// Mutual TLS guards the HTTP API; health checks and
-			// WebSocket clients (browsers) need no certificate.
-			s.refuseJSON(c, nil, "", http.StatusForbidden, "client certificate required", "unauthorized")
-			return len(data)
-		}
+		// Mutual TLS on the HTTP API is checked where every API request
+		// arrives, net/http (mutualTLS), for each request of the
+		// connection.
 		if key, ok := sseKey(&head); ok {
 			s.sseOpen(c, head, key)
 			return len(data)

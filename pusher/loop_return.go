@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/fanout/fanout/frame"
+	"github.com/fanout/fanout/protocol"
 	"golang.org/x/sys/unix"
 )
 
@@ -56,12 +57,18 @@ func (s *Server) loopReturn(next http.Handler) http.Handler {
 			return
 		}
 		if !s.returnToLoop(w, r, raw) {
-			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"error":"not available on this connection: open a new one"}`))
+			writeJSONError(w, http.StatusServiceUnavailable, "not available on this connection: open a new one")
 		}
 	})
+}
+
+// writeJSONError answers {"error": msg} with status, as the HTTP API's
+// errors are.
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(protocol.AppendJSONString([]byte(`{"error":`), msg), '}'))
 }
 
 // loopServes reports whether the loop answers h itself: an event-stream
@@ -114,9 +121,7 @@ func mutualTLS(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pc, _ := r.Context().Value(connKey{}).(*prefixConn)
 		if p := path.Clean("/" + r.URL.Path); pc != nil && pc.certMissing && (p == "/apps" || strings.HasPrefix(p, "/apps/")) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = w.Write([]byte(`{"error":"client certificate required"}`))
+			writeJSONError(w, http.StatusForbidden, "client certificate required")
 			return
 		}
 		next.ServeHTTP(w, r)
