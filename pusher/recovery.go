@@ -23,7 +23,7 @@ import (
 // subscriber again.
 
 // recoveries are a connection's subscriptions in recovery, by channel,
-// and the presence versions of its member lists (presenceSeen). The loop
+// and the presence versions of its member lists (setPresenceSeen, heldMember). The loop
 // goroutine, or a broker goroutine answering a presence join, creates
 // them (conn.filters); delivery workers and the pool use them under mu.
 type recoveries struct {
