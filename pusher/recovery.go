@@ -23,9 +23,10 @@ import (
 // subscriber again.
 
 // recoveries are a connection's subscriptions in recovery, by channel,
-// and the presence versions of its member lists (setPresenceSeen, heldMember). The loop
-// goroutine, or a broker goroutine answering a presence join, creates
-// them (conn.filters); delivery workers and the pool use them under mu.
+// and the presence versions of its member lists (setPresenceSeen,
+// heldMember). The loop goroutine, or a broker goroutine answering a
+// presence join, creates them (conn.filters); delivery workers and the
+// pool use them under mu.
 type recoveries struct {
 	mu sync.Mutex
 	m  map[string]*recovery
