@@ -46,6 +46,7 @@ var help = map[string]string{
 	"fanout_app_messages_out_total":                   "Event messages the fan-out wrote to subscribers, by app id; replies and pings are only in fanout_messages_out_total.",
 	"fanout_app_bytes_out_total":                      "Bytes of the event messages the fan-out wrote to subscribers, frame headers included, by app id.",
 	"fanout_publish_to_socket_seconds":                "Seconds from an event's arrival on this node (HTTP API accepted it, or the broker handed it over) to its write to the last local subscriber.",
+	"fanout_ready":                                    "1 while the node answers /readyz with 200 (not draining, below capacity, broker reachable), else 0.",
 	"fanout_broker_up":                                "1 while the broker's server (Redis) answered its last check, else 0; always 1 for the in-process broker.",
 	"fanout_broker_rtt_seconds":                       "Round trip of the broker's heartbeat call to Redis, in seconds.",
 }

@@ -71,6 +71,7 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 	}
 	n.Pusher = ps
 	n.Metrics.SetCapacity(ps.Capacity())
+	n.Metrics.SetReadiness(func() bool { return ps.Ready() == nil })
 	return n, nil
 }
 
