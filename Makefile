@@ -4,11 +4,13 @@
 GO        ?= go
 BIN       := bin/fanout
 NODE_DIR  := test/interop
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+# The version scheme (tag vX.Y.Z, else VERSION-dev.N+gHASH) is in
+# packaging/version.sh.
+VERSION   ?= $(shell packaging/version.sh)
+COMMIT    ?= $(shell git rev-parse --short=7 HEAD 2>/dev/null)
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build run test vet unit interop deps deps-apt deps-node bench bench-compare fuzz fuzz-long chaos soak clean
+.PHONY: all build run test vet unit interop deps deps-apt deps-node bench bench-compare fuzz fuzz-long chaos soak clean release image
 
 all: build
 
@@ -30,6 +32,18 @@ test: deps build vet
 vet:
 	$(GO) vet ./...
 
+## release: static linux/amd64 and linux/arm64 binaries, their .deb
+## packages, the npm tarball of client/pusher-recovery and SHA256SUMS, in
+## out/release (packaging/release.sh; the version scheme is in
+## packaging/version.sh).
+release:
+	VERSION='$(VERSION)' COMMIT='$(COMMIT)' GO='$(GO)' packaging/release.sh out/release
+
+## image: the container image (packaging/Containerfile) from the release
+## binary for this machine's architecture; IMAGE_TOOL=docker to use docker.
+image: release
+	packaging/image.sh out/release
+
 unit:
 	$(GO) test -race -count=1 -short ./...
 
@@ -46,6 +60,9 @@ deps-apt:
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v prlimit >/dev/null || missing="$$missing util-linux"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v podman >/dev/null || missing="$$missing podman"; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
+	[ -f /etc/ssl/certs/ca-certificates.crt ] || missing="$$missing ca-certificates"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \

@@ -25,6 +25,13 @@ type Publication struct {
 	// node can leave it out for a connection whose member list already
 	// holds it; 0 when there is none (a single node).
 	PresenceVersion uint64 `json:"pv,omitempty"`
+	// Arrived is when the publication reached node Origin, in Unix
+	// nanoseconds: its HTTP API accepting it or, for one that came from
+	// elsewhere, its broker handing it over. Only Origin reads it (for
+	// the publish-to-socket latency); another node restamps it on arrival,
+	// so that no latency mixes two nodes' clocks. 0 when unknown.
+	Arrived int64  `json:"t,omitempty"`
+	Origin  uint64 `json:"o,omitempty"`
 }
 
 // Handler receives what a broker delivers to this node.

@@ -51,9 +51,11 @@ type Sink[S comparable, E any] interface {
 	// write lock, and reports whether s took them. frames is reused once
 	// Write returns.
 	Write(s S, frames [][]byte) bool
-	// Delivered reports one batch written: frames and bytes taken by
-	// subscribers, and how long the fan-out took.
-	Delivered(frames, bytes int, took time.Duration)
+	// Delivered reports one batch of channel key written, after the last
+	// subscriber's Write: its events (valid until Delivered returns),
+	// the frames and bytes taken by subscribers, and how long the fan-out
+	// took.
+	Delivered(key shard.Key, events []E, frames, bytes int, took time.Duration)
 }
 
 // Options configure an Engine; the zero value of each field is the

@@ -70,7 +70,7 @@ func (e *Engine[S, E]) deliverBatch(b *batch[S], key shard.Key, events []E) {
 	}
 	clear(subs)
 	b.subs = subs[:0]
-	e.sink.Delivered(frames, size, time.Since(start))
+	e.sink.Delivered(key, events, frames, size, time.Since(start))
 }
 
 // help is a fan-out helper: it writes parts of big channels until Close.

@@ -118,7 +118,7 @@ func (k *sink) Write(s *sub, frames [][]byte) bool {
 	return true
 }
 
-func (k *sink) Delivered(frames, bytes int, _ time.Duration) {
+func (k *sink) Delivered(_ shard.Key, _ []*msg, frames, bytes int, _ time.Duration) {
 	k.frames.Add(int64(frames))
 	k.bytes.Add(int64(bytes))
 	k.batches.Add(1)

@@ -135,7 +135,7 @@ func TestUnitVerifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.Replace(string(b), "ExecStart=/usr/local/bin/fanout ", "ExecStart=/bin/true ", 1)
+	text := strings.Replace(string(b), "ExecStart=/usr/bin/fanout ", "ExecStart=/bin/true ", 1)
 	path := filepath.Join(t.TempDir(), "fanout.service")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)

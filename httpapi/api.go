@@ -41,6 +41,10 @@ type Options struct {
 	// Refused, when set, is told of each request of a known app that was
 	// refused (bad signature, bad body, limits) — for metrics.
 	Refused func(app string)
+	// Observe, when set, is told of every request once answered: its
+	// endpoint (a fixed route name, see Endpoint), status code and
+	// duration — for metrics.
+	Observe func(endpoint string, code int, took time.Duration)
 }
 
 // Handler serves the HTTP API.
@@ -71,7 +75,13 @@ func New(b Backend, o Options) *Handler {
 	return h
 }
 
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.o.Observe != nil {
+		h.observe(w, r)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 	if err := h.b.Ready(); err != nil {

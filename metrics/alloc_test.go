@@ -23,6 +23,12 @@ func TestHotPathDoesNotAllocate(t *testing.T) {
 		"ChannelsAdd":      func() { m.ChannelsAdd(1) },
 		"BrokerError":      func() { m.BrokerError("publish") },
 		"ConnectionEnded":  func() { m.ConnectionEnded("server", "drain") },
+		"Subscriptions":    func() { m.SubscriptionsDelta("app-1", 1) },
+		"PresenceMembers":  func() { m.PresenceMembersDelta("app-1", 1) },
+		"AppDelivered":     func() { m.AppDelivered("app-1", 3, 300) },
+		"PublishToSocket":  func() { m.PublishToSocket(time.Millisecond) },
+		"HTTPRequest":      func() { m.HTTPRequest("events", 200, time.Millisecond) },
+		"BrokerHealth":     func() { m.BrokerHealth(true, time.Millisecond) },
 	}
 	for name, f := range cases {
 		if n := testing.AllocsPerRun(100, f); n != 0 {

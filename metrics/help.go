@@ -37,6 +37,18 @@ var help = map[string]string{
 	"fanout_tls_certificate_expiry_timestamp_seconds": "NotAfter of the served TLS leaf certificate, in Unix seconds; updated at start and on each SIGHUP reload.",
 	"fanout_tls_ktls_available":                       "1 when the kernel offers TLS offload (TCP_ULP tls), else 0; fanout does not use kernel TLS yet.",
 	"fanout_webhooks_total":                           "Webhook batches delivered (ok) or given up (error), and events dropped on a full queue (dropped).",
+	"fanout_webhook_request_duration_seconds":         "Seconds from sending a webhook request to its response's headers, or its failure.",
+	"fanout_webhook_queued_events":                    "Webhook events waiting in an app's queue, by app id; 0 for apps without webhooks.",
+	"fanout_http_requests_total":                      "HTTP API and probe requests answered, by endpoint (a fixed route name; other for no route) and status code.",
+	"fanout_http_request_duration_seconds":            "Seconds from an HTTP API or probe request reaching the handler to its answer, by endpoint.",
+	"fanout_subscriptions":                            "Channel subscriptions held by this node's connections, by app id.",
+	"fanout_presence_members":                         "Presence channel members on this node (distinct users per presence channel), by app id.",
+	"fanout_app_messages_out_total":                   "Event messages the fan-out wrote to subscribers, by app id; replies and pings are only in fanout_messages_out_total.",
+	"fanout_app_bytes_out_total":                      "Bytes of the event messages the fan-out wrote to subscribers, frame headers included, by app id.",
+	"fanout_publish_to_socket_seconds":                "Seconds from an event's arrival on this node (HTTP API accepted it, or the broker handed it over) to its write to the last local subscriber.",
+	"fanout_ready":                                    "1 while the node answers /readyz with 200 (not draining, below capacity, broker reachable), else 0.",
+	"fanout_broker_up":                                "1 while the broker's server (Redis) answered its last check, else 0; always 1 for the in-process broker.",
+	"fanout_broker_rtt_seconds":                       "Round trip of the broker's heartbeat call to Redis, in seconds.",
 }
 
 var helpPrefix = []byte("# HELP ")

@@ -27,8 +27,14 @@ type Metrics struct {
 
 	acceptErrors *family
 	capacity     *vm.Gauge
-	transports   transports
-	ended        ended
+
+	http            *httpAPI
+	brokerHealth    brokerHealth
+	publishToSocket *vm.PrometheusHistogram
+	webhookDuration *vm.PrometheusHistogram
+	webhookQueues   webhookQueues
+	transports      transports
+	ended           ended
 
 	appsMu sync.RWMutex
 	apps   map[string]*appMetrics
@@ -41,6 +47,7 @@ type appMetrics struct {
 	publishes   [numPublishResults]*vm.Counter
 	// History: events appended, recoveries asked and their outcomes.
 	appends, recoveriesAsked, recovered, recoveryFailed *vm.Counter
+	appState
 }
 
 // FanoutBuckets are the upper bounds, in seconds, of
@@ -72,6 +79,11 @@ func New() *Metrics {
 	m.transports = newTransports(s)
 	m.ended = ended{set: s, by: map[endedKey]*vm.Counter{}}
 	m.initCapacity(s)
+	m.http = newHTTPAPI(s)
+	m.brokerHealth = newBrokerHealth(s)
+	m.publishToSocket = s.NewPrometheusHistogramExt("fanout_publish_to_socket_seconds", FanoutBuckets())
+	m.webhookDuration = s.NewPrometheusHistogramExt("fanout_webhook_request_duration_seconds", WebhookBuckets())
+	m.webhookQueues = webhookQueues{set: s, fns: map[string]func() int{}}
 	for _, op := range []string{"publish", "subscribe", "presence"} {
 		m.broker.get(op) // served at zero from the start
 	}
@@ -117,6 +129,7 @@ func (m *Metrics) newApp(id string) *appMetrics {
 	a.recoveriesAsked = m.set.GetOrCreateCounter(labelled("fanout_history_recoveries_asked_total", "app", id))
 	a.recovered = m.set.GetOrCreateCounter(labelled2("fanout_history_recoveries_total", "app", id, "result", "recovered"))
 	a.recoveryFailed = m.set.GetOrCreateCounter(labelled2("fanout_history_recoveries_total", "app", id, "result", "failed"))
+	a.appState = m.newAppState(id)
 	return a
 }
 

@@ -69,6 +69,18 @@ func exercise(m *Metrics) {
 	m.Webhook(WebhookOK)
 	m.WebhookResultFunc()(false)
 	m.WebhookDropFunc()()
+	m.SubscriptionsDelta("app-1", 3)
+	m.SubscriptionsDelta("app-1", -1)
+	m.PresenceMembersDelta("app-1", 1)
+	m.AppDelivered("app-1", 4, 400)
+	m.PublishToSocket(2 * time.Millisecond)
+	m.HTTPRequest("events", 200, time.Millisecond)
+	m.HTTPRequest("events", 401, time.Millisecond)
+	m.HTTPRequest("/apps/x/../evil", 404, time.Millisecond) // not a route name: other
+	m.BrokerHealth(true, 300*time.Microsecond)
+	m.BrokerHealth(false, 0)
+	m.WebhookRequest(20 * time.Millisecond)
+	m.SetWebhookQueue("app-1", func() int { return 7 })
 }
 
 func TestScrapeEveryMetricMoves(t *testing.T) {
@@ -80,31 +92,45 @@ func TestScrapeEveryMetricMoves(t *testing.T) {
 	exercise(m)
 	got := scrape(t, m.Handler())
 	want := map[string]float64{
-		`fanout_connections{app="app-1"}`:                           1,
-		`fanout_connections{app="we\"ird"}`:                         0,
-		`fanout_connections_opened_total{app="app-1"}`:              2,
-		`fanout_connections_closed_total{code="4201"}`:              1,
-		`fanout_connections_closed_total{code="other"}`:             1,
-		`fanout_upgrades_rejected_total{reason="forbidden_origin"}`: 1,
-		`fanout_upgrades_rejected_total{reason="over_capacity"}`:    0,
-		`fanout_messages_in_total`:                                  2,
-		`fanout_bytes_in_total`:                                     15,
-		`fanout_messages_out_total`:                                 3,
-		`fanout_bytes_out_total`:                                    300,
-		`fanout_publishes_total{app="app-1",result="ok"}`:           1,
-		`fanout_publishes_total{app="app-1",result="unavailable"}`:  1,
-		`fanout_publishes_total{app="app-1",result="error"}`:        0,
-		`fanout_delivery_duration_seconds_count`:                    1,
-		`fanout_delivery_duration_seconds_bucket{le="+Inf"}`:        1,
-		`fanout_channels`:                                           1,
-		`fanout_slow_consumer_disconnects_total`:                    1,
-		`fanout_heartbeat_timeouts_total`:                           1,
-		`fanout_connections_ended_total{by="server",cause="drain"}`: 2,
-		`fanout_connections_ended_total{by="client",cause="eof"}`:   1,
-		`fanout_broker_errors_total{op="publish"}`:                  1,
-		`fanout_webhooks_total{result="ok"}`:                        1,
-		`fanout_webhooks_total{result="error"}`:                     1,
-		`fanout_webhooks_total{result="dropped"}`:                   1,
+		`fanout_connections{app="app-1"}`:                               1,
+		`fanout_connections{app="we\"ird"}`:                             0,
+		`fanout_connections_opened_total{app="app-1"}`:                  2,
+		`fanout_connections_closed_total{code="4201"}`:                  1,
+		`fanout_connections_closed_total{code="other"}`:                 1,
+		`fanout_upgrades_rejected_total{reason="forbidden_origin"}`:     1,
+		`fanout_upgrades_rejected_total{reason="over_capacity"}`:        0,
+		`fanout_messages_in_total`:                                      2,
+		`fanout_bytes_in_total`:                                         15,
+		`fanout_messages_out_total`:                                     3,
+		`fanout_bytes_out_total`:                                        300,
+		`fanout_publishes_total{app="app-1",result="ok"}`:               1,
+		`fanout_publishes_total{app="app-1",result="unavailable"}`:      1,
+		`fanout_publishes_total{app="app-1",result="error"}`:            0,
+		`fanout_delivery_duration_seconds_count`:                        1,
+		`fanout_delivery_duration_seconds_bucket{le="+Inf"}`:            1,
+		`fanout_channels`:                                               1,
+		`fanout_slow_consumer_disconnects_total`:                        1,
+		`fanout_heartbeat_timeouts_total`:                               1,
+		`fanout_connections_ended_total{by="server",cause="drain"}`:     2,
+		`fanout_connections_ended_total{by="client",cause="eof"}`:       1,
+		`fanout_broker_errors_total{op="publish"}`:                      1,
+		`fanout_webhooks_total{result="ok"}`:                            1,
+		`fanout_webhooks_total{result="error"}`:                         1,
+		`fanout_webhooks_total{result="dropped"}`:                       1,
+		`fanout_subscriptions{app="app-1"}`:                             2,
+		`fanout_presence_members{app="app-1"}`:                          1,
+		`fanout_app_messages_out_total{app="app-1"}`:                    4,
+		`fanout_app_bytes_out_total{app="app-1"}`:                       400,
+		`fanout_publish_to_socket_seconds_count`:                        1,
+		`fanout_http_requests_total{endpoint="events",code="200"}`:      1,
+		`fanout_http_requests_total{endpoint="events",code="401"}`:      1,
+		`fanout_http_requests_total{endpoint="other",code="404"}`:       1,
+		`fanout_http_request_duration_seconds_count{endpoint="events"}`: 2,
+		`fanout_http_request_duration_seconds_count{endpoint="other"}`:  1,
+		`fanout_broker_up`:                                              0,
+		`fanout_broker_rtt_seconds_count`:                               1,
+		`fanout_webhook_request_duration_seconds_count`:                 1,
+		`fanout_webhook_queued_events{app="app-1"}`:                     7,
 	}
 	for name, v := range want {
 		g, ok := got[name]

@@ -47,6 +47,9 @@ func (s *Server) EachMember(app, channel string, fn func(m broker.Member)) {
 func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, info json.RawMessage) {
 	c.addMembership(ch, userID)
 	first := ch.AddMember(userID, []byte(info))
+	if first {
+		s.state.PresenceMembersDelta(c.app.ID, 1)
+	}
 	name := ch.Key.Name
 	s.dir.JoinPresence(c.app.ID, name, broker.Member{ID: userID, Info: info}, first, func(first bool, members []broker.Member, version uint64) {
 		if version != 0 {
@@ -68,7 +71,11 @@ func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, 
 func (s *Server) leavePresence(c *conn, ch *shard.Channel[*conn], userID string) {
 	name := ch.Key.Name
 	c.forgetPresenceSeen(name)
-	s.dir.LeavePresence(c.app.ID, name, userID, ch.RemoveMember(userID), func(last bool, version uint64) {
+	gone := ch.RemoveMember(userID)
+	if gone {
+		s.state.PresenceMembersDelta(c.app.ID, -1)
+	}
+	s.dir.LeavePresence(c.app.ID, name, userID, gone, func(last bool, version uint64) {
 		if last {
 			s.memberEvent(c, name, "pusher_internal:member_removed", memberJSON(userID, nil), version)
 			c.app.webhook(WebhookEvent{Name: "member_removed", Channel: name, UserID: userID})

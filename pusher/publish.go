@@ -38,6 +38,7 @@ func (s *Server) Publish(ctx context.Context, ps ...broker.Publication) error {
 
 // publish is Publish without its bound and its refusal count.
 func (s *Server) publish(ctx context.Context, ps ...broker.Publication) error {
+	s.stampArrived(ps)
 	err := s.opts.Broker.Publish(ctx, ps...)
 	result := "ok"
 	if err != nil {
@@ -80,10 +81,15 @@ func (sink) Live(c *conn) bool { return c.state.Phase() == session.Open }
 // slow consumer.
 func (k sink) Write(c *conn, frames [][]byte) bool { return k.s.writev(c, frames) }
 
-// Delivered counts one batch's frames out and the fan-out's duration.
-func (k sink) Delivered(frames, bytes int, took time.Duration) {
+// Delivered counts one batch's frames out (in all and for its app), the
+// fan-out's duration and each event's publish-to-socket latency.
+func (k sink) Delivered(key shard.Key, ps []broker.Publication, frames, bytes int, took time.Duration) {
 	k.s.opts.Metrics.MessagesOut(frames, bytes)
 	k.s.opts.Metrics.FanoutDuration(took)
+	k.s.state.AppDelivered(key.App, frames, bytes)
+	if frames > 0 { // else no socket was written (e.g. the only one is the sender's)
+		k.s.observeArrivals(ps)
+	}
 }
 
 // deliver writes one event to its channel's subscribers past the queues

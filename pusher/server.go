@@ -23,6 +23,7 @@ import (
 // Server is one fanout node's Pusher protocol endpoint.
 type Server struct {
 	opts     Options
+	state    StateObserver   // o.Metrics's extension, or a nop
 	apps     map[string]*App // by key
 	appsByID map[string]*App
 	hub      *shard.Hub[*conn]
@@ -65,6 +66,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{opts: o, apps: map[string]*App{}, appsByID: map[string]*App{},
 		hub: shard.New[*conn](), stop: make(chan struct{})}
 	s.engine = newEngine(s)
+	s.state = stateObserver(o.Metrics)
 	s.dir = broker.DirectoryOf(o.Broker, s)
 	if _, local := o.Broker.(*broker.Memory); !local {
 		s.outbox = newOutbox()

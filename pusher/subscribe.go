@@ -128,7 +128,10 @@ func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 	if protocol.KindOf(name).Presence() {
 		c.holdMembers(name) // until its member list is sent (subscribed)
 	}
-	ch, _, occupied := s.hub.Subscribe(shard.Key{App: c.app.ID, Name: name}, c)
+	ch, added, occupied := s.hub.Subscribe(shard.Key{App: c.app.ID, Name: name}, c)
+	if added {
+		s.state.SubscriptionsDelta(c.app.ID, 1)
+	}
 	c.channels = append(c.channels, ch)
 	s.dir.CountSubscription(c.app.ID, name, 1)
 	if occupied {
@@ -215,7 +218,11 @@ func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
 		break
 	}
 	s.dir.CountSubscription(c.app.ID, ch.Key.Name, -1)
-	if _, vacated := s.hub.Unsubscribe(ch, c); vacated {
+	removed, vacated := s.hub.Unsubscribe(ch, c)
+	if removed {
+		s.state.SubscriptionsDelta(c.app.ID, -1)
+	}
+	if vacated {
 		s.opts.Metrics.ChannelsDelta(-1)
 		s.opts.Broker.Unsubscribe(c.app.ID, ch.Key.Name)
 		s.channelWebhook(c.app, ch.Key.Name, "channel_vacated", s.dir.VacateChannel)

@@ -139,8 +139,13 @@ func TestMetricsExpositionLintsAndMatchesTheDocs(t *testing.T) {
 			t.Errorf("%s is served but not in the table of docs/metrics.md", f)
 		}
 	}
+	// Histograms appear on their first observation; these need Redis or a
+	// webhook, which this node has not. The Prometheus test of the
+	// dashboard (deploy/grafana) scrapes them from a node that has both,
+	// and lints them.
+	elsewhere := map[string]bool{"fanout_broker_rtt_seconds": true, "fanout_webhook_request_duration_seconds": true}
 	for f := range documented {
-		if !families[f] {
+		if !families[f] && !elsewhere[f] {
 			t.Errorf("docs/metrics.md lists %s, which is not served", f)
 		}
 	}

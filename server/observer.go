@@ -53,3 +53,15 @@ func (o observer) HistoryAppended(app string, n int) { o.m.HistoryAppended(app, 
 
 // Recovery implements pusher.HistoryObserver.
 func (o observer) Recovery(app, result string) { o.m.Recovery(app, result == "recovered") }
+
+// SubscriptionsDelta implements pusher.StateObserver.
+func (o observer) SubscriptionsDelta(app string, d int) { o.m.SubscriptionsDelta(app, d) }
+
+// PresenceMembersDelta implements pusher.StateObserver.
+func (o observer) PresenceMembersDelta(app string, d int) { o.m.PresenceMembersDelta(app, d) }
+
+// AppDelivered implements pusher.StateObserver.
+func (o observer) AppDelivered(app string, frames, bytes int) { o.m.AppDelivered(app, frames, bytes) }
+
+// PublishToSocket implements pusher.StateObserver.
+func (o observer) PublishToSocket(d time.Duration) { o.m.PublishToSocket(d) }

@@ -36,6 +36,9 @@ type Node struct {
 func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 	n := &Node{cfg: cfg, log: log, Metrics: metrics.New()}
 	n.accept = &acceptErrors{m: n.Metrics, log: log, interval: logInterval}
+	if hr, ok := b.(broker.HealthReporter); ok {
+		hr.OnHealth(n.Metrics.BrokerHealth)
+	}
 	var apps []*pusher.App
 	for _, ac := range cfg.Apps {
 		a, hook, err := buildApp(ac, n.Metrics)
@@ -68,6 +71,7 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 	}
 	n.Pusher = ps
 	n.Metrics.SetCapacity(ps.Capacity())
+	n.Metrics.SetReadiness(func() bool { return ps.Ready() == nil })
 	return n, nil
 }
 
@@ -75,6 +79,7 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 func (n *Node) Start() error {
 	api := httpapi.New(n.Pusher, httpapi.Options{
 		Refused: func(app string) { n.Metrics.Published(app, metrics.PublishError) },
+		Observe: n.Metrics.HTTPRequest,
 	})
 	n.Pusher.SetHTTP(api)
 	if err := n.Pusher.Listen(n.cfg.Server.Addr); err != nil {

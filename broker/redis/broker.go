@@ -23,7 +23,8 @@ type Broker struct {
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 
-	healthy atomic.Bool
+	healthy  atomic.Bool
+	onHealth atomic.Pointer[healthFunc] // see OnHealth
 	// clockSkew is Redis's clock minus this node's, in ms, as the
 	// heartbeat last measured it (see redisDeadline).
 	clockSkew atomic.Int64

@@ -66,6 +66,7 @@ func (b *Broker) beat() (recovered bool) {
 		mid := before.Add(time.Since(before) / 2)
 		b.clockSkew.Store(r[1]*1000 + r[2]/1000 - mid.UnixMilli())
 	}
+	b.reportHealth(err == nil, time.Since(before))
 	was := b.healthy.Swap(err == nil)
 	switch {
 	case err != nil:

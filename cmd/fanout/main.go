@@ -17,6 +17,7 @@ commands:
   serve     run the server (fanout serve -h for flags)
   bench     the load harness (fanout bench -h)
   token     mint a JWT for an app (fanout token -h)
+  healthcheck  probe a running node's /healthz, exit 0 on 200 (for containers)
   version   print version information
 `
 
@@ -37,6 +38,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return bench.Run(context.Background(), args[1:], stdout, stderr)
 	case "token":
 		return token(args[1:], stdout, stderr)
+	case "healthcheck":
+		return healthcheck(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		printVersion(stdout)
 		return 0
