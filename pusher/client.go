@@ -75,10 +75,11 @@ func (s *Server) signin(c *conn, raw json.RawMessage) {
 		s.send(c, errorFrame(protocol.CodeUnauthorized, "signin: invalid signature"))
 		return
 	}
-	c.authed = true
+	c.authed.Store(true)
 	c.authUntil.Store(0)
 	s.setUser(c, protocol.UserIDString(u.ID))
 	s.send(c, textFrame(protocol.AppendSigninSuccess(newEventBuf(2*len(d.UserData)+64), d.UserData)))
+	s.releaseHold(c) // the commands that came before it, as if they came now
 }
 
 // setUser records c as a connection of user id (for terminate_connections).

@@ -37,12 +37,16 @@ type Server struct {
 	// returning are event-stream and upgrade requests net/http hands back
 	// (loop_return.go).
 	returning returning
-	node      uint64
-	seq       atomic.Uint32
-	clock     atomic.Int64 // unix nanoseconds, advanced by the ticker
-	conns     atomic.Int64 // upgraded connections
-	draining  atomic.Bool
-	stop      chan struct{}
+	// early holds, by *conn, the commands of connections not signed in
+	// yet (signin_hold.go): a *signinHold.
+	early       sync.Map
+	unsignedLog unsignedLog
+	node        uint64
+	seq         atomic.Uint32
+	clock       atomic.Int64 // unix nanoseconds, advanced by the ticker
+	conns       atomic.Int64 // upgraded connections
+	draining    atomic.Bool
+	stop        chan struct{}
 	// engine queues published events and writes them to subscribers
 	// (delivery.go).
 	engine *engine.Engine[*conn, broker.Publication]
@@ -180,6 +184,7 @@ func (s *Server) tickLoop() {
 		case <-t.C:
 			now := s.opts.Now()
 			s.advance(now)
+			s.logUnsigned(now)
 			if purge++; purge%240 == 0 {
 				s.hub.PurgeCache(now)
 			}
