@@ -76,13 +76,19 @@ func (e jsEnv) list() []string {
 		"FANOUT_CHANNELS=" + strings.Join(e.channels, ",")}, e.extra...)
 }
 
-// startJS starts the client; it stops when the test ends (its stdin is
+// startJS starts signin.mjs; it stops when the test ends (its stdin is
 // closed, then it is killed if it lingers).
 func startJS(t *testing.T, l *ledger.Ledger, one bool, e jsEnv) *jsClient {
 	t.Helper()
+	return startScript(t, l, one, "signin.mjs", e.list())
+}
+
+// startScript runs a node script that reports as signin.mjs's drive does.
+func startScript(t *testing.T, l *ledger.Ledger, one bool, script string, env []string) *jsClient {
+	t.Helper()
 	c := &jsClient{t: t, l: l, one: one, recovered: map[string][]bool{}}
-	cmd := exec.Command("node", "signin.mjs")
-	cmd.Env = append(os.Environ(), e.list()...)
+	cmd := exec.Command("node", script)
+	cmd.Env = append(os.Environ(), env...)
 	var err error
 	if c.stdin, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -115,7 +121,7 @@ func startJS(t *testing.T, l *ledger.Ledger, one bool, e jsEnv) *jsClient {
 			<-done
 		}
 		if t.Failed() || testing.Verbose() {
-			t.Logf("signin.mjs reported:\n%s", c.transcript())
+			t.Logf("%s reported:\n%s", script, c.transcript())
 		}
 	})
 	return c
@@ -216,15 +222,15 @@ func (c *jsClient) transcript() string {
 	return strings.Join(c.lines, "\n")
 }
 
-// authEndpoints serves an app backend's two Pusher auth endpoints on a
-// loopback port and returns their base URL: /user-auth (pusher-js
-// userAuthentication, Laravel's /broadcasting/user-auth) signs in user
-// u42 after delay, as a slow backend answers; /channel-auth (private
+// authEndpoints serves an app backend's two Pusher auth endpoints, at
+// Laravel's paths, on a loopback port and returns their base URL:
+// /broadcasting/user-auth (pusher-js userAuthentication) signs in user u42
+// after delay, as a slow backend answers; /broadcasting/auth (private
 // channels) answers at once.
 func authEndpoints(t *testing.T, a config.App, delay time.Duration) string {
 	t.Helper()
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /user-auth", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /broadcasting/user-auth", func(w http.ResponseWriter, r *http.Request) {
 		select { // the backend's latency, part of the scenario
 		case <-time.After(delay):
 		case <-r.Context().Done():
@@ -233,7 +239,7 @@ func authEndpoints(t *testing.T, a config.App, delay time.Duration) string {
 		ud := `{"id":"u42","user_info":{"name":"u42"}}`
 		writeJSON(w, map[string]string{"auth": auth.SignUser(a.Key, a.Secret, r.FormValue("socket_id"), ud), "user_data": ud})
 	})
-	mux.HandleFunc("POST /channel-auth", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST /broadcasting/auth", func(w http.ResponseWriter, r *http.Request) {
 		channelAuth(w, r, a, "u42")
 	})
 	l, _ := listenLoopback(t)
@@ -244,9 +250,10 @@ func authEndpoints(t *testing.T, a config.App, delay time.Duration) string {
 // ledgerPublisher publishes numbered ledger events through a node's
 // signed HTTP API and records each answer.
 type ledgerPublisher struct {
-	l    *ledger.Ledger
-	app  config.App
-	base string // http://host:port of the node published to
+	l      *ledger.Ledger
+	app    config.App
+	base   string       // http://host:port (or https://) of the node published to
+	client *http.Client // nil: http.DefaultClient
 }
 
 // one publishes the next event of channel and returns the HTTP status (0
@@ -255,7 +262,11 @@ func (p ledgerPublisher) one(channel string) int {
 	seq := p.l.Next(channel)
 	body, _ := json.Marshal(map[string]any{"name": "ledger", "channel": channel,
 		"data": ledger.Payload(seq, time.Now())})
-	st, _ := apiPostTo(p.base, p.app, "/apps/"+p.app.ID+"/events", body)
+	client := p.client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	st, _ := apiPostTo(client, p.base, p.app, "/apps/"+p.app.ID+"/events", body)
 	p.l.Record(channel, seq, st)
 	return st
 }
