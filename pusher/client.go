@@ -20,16 +20,16 @@ func (s *Server) clientEvent(c *conn, ev *protocol.Inbound, size int) {
 		s.send(c, errorFrame(protocol.CodeNotAllowed, "client events are not enabled for this app"))
 		return
 	case !kind.ClientEvents():
-		s.send(c, errorFrame(protocol.CodeNotAllowed, "client events are only allowed on private and presence channels"))
+		s.send(c, channelErrorFrame(ev.Channel, protocol.CodeNotAllowed, "client event on "+ev.Channel+" refused: client events are only allowed on private and presence channels"))
 		return
 	}
 	ch := c.findChannel(ev.Channel)
 	if ch == nil {
-		s.send(c, errorFrame(protocol.CodeNotAllowed, "client event on a channel this connection has not subscribed to"))
+		s.send(c, channelErrorFrame(ev.Channel, protocol.CodeNotAllowed, "client event on "+ev.Channel+" refused: this connection has not subscribed to it"))
 		return
 	}
 	if len(ev.Data) > app.MaxEventData {
-		s.send(c, errorFrame(protocol.CodeDataTooLarge, "event data too large"))
+		s.send(c, channelErrorFrame(ev.Channel, protocol.CodeDataTooLarge, "client event on "+ev.Channel+" refused: event data too large"))
 		return
 	}
 	if !c.allowClientEvent(s.now(), app.ClientEventRate) {
