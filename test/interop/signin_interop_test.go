@@ -43,19 +43,26 @@ func requiredApp(id string) config.App {
 // once the signin completes, and the events published afterwards arrive.
 func TestPusherJSSubscribesBeforeSlowSignin(t *testing.T) {
 	needAuthClients(t, false)
-	a := requiredApp("signin")
+	slowSignin(t, "pusher", 20)
+}
+
+// slowSignin runs client (pusher or echo) against an in-process node in
+// required mode whose user-authentication endpoint answers in
+// userAuthDelay: once signed in and subscribed to signinChannels, it must
+// receive each of events published to each channel.
+func slowSignin(t *testing.T, client string, events int) {
+	a := requiredApp("signin-" + client)
 	cfg := fantest.Config()
 	cfg.Apps = []config.App{a}
 	n := fantest.Start(t, cfg, nil)
 	host, port, _ := net.SplitHostPort(n.Addr())
 	l := ledger.New()
-	c := startJS(t, l, false, jsEnv{host: host, port: port, key: a.Key, client: "pusher",
+	c := startJS(t, l, false, jsEnv{host: host, port: port, key: a.Key, client: client,
 		authBase: authEndpoints(t, a, userAuthDelay), signin: true, channels: signinChannels})
 	c.await(30*time.Second, "signed in, both channels subscribed", func() bool {
 		return c.signins >= 1 && c.subscribedOn(1, signinChannels...)
 	})
 	pub := ledgerPublisher{l: l, app: a, base: n.HTTPBase()}
-	const events = 20
 	for range events {
 		pub.round(t, signinChannels)
 	}
@@ -205,26 +212,7 @@ func TestPusherJSSigninDrainThroughNginx(t *testing.T) {
 // before the 4009 close.
 func TestLaravelEchoRequiredMode(t *testing.T) {
 	needAuthClients(t, false)
-	t.Run("userAuthentication", func(t *testing.T) {
-		a := requiredApp("echo-signin")
-		cfg := fantest.Config()
-		cfg.Apps = []config.App{a}
-		n := fantest.Start(t, cfg, nil)
-		host, port, _ := net.SplitHostPort(n.Addr())
-		l := ledger.New()
-		c := startJS(t, l, false, jsEnv{host: host, port: port, key: a.Key, client: "echo",
-			authBase: authEndpoints(t, a, userAuthDelay), signin: true, channels: signinChannels})
-		c.await(30*time.Second, "signed in, both channels subscribed", func() bool {
-			return c.signins >= 1 && c.subscribedOn(1, signinChannels...)
-		})
-		pub := ledgerPublisher{l: l, app: a, base: n.HTTPBase()}
-		const events = 10
-		for range events {
-			pub.round(t, signinChannels)
-		}
-		c.await(30*time.Second, "every event received", func() bool { return c.received(events, signinChannels...) })
-		checkLedger(t, l, events*len(signinChannels))
-	})
+	t.Run("userAuthentication", func(t *testing.T) { slowSignin(t, "echo", 10) })
 	t.Run("without userAuthentication", func(t *testing.T) {
 		a := requiredApp("echo-anon")
 		a.Auth.SigninTimeout = time.Second
