@@ -28,7 +28,9 @@ import (
 // channel's held commands instead of being held itself.
 //
 // The holds live in Server.early, keyed by connection, not in conn: an
-// idle connection pays nothing for them.
+// idle connection pays nothing for them. Only the connection's loop
+// goroutine stores or deletes its entry (beforeSignin, releaseHold,
+// OnClose), so no entry outlives its connection; the wheel only loads it.
 
 // heldBytesPerChannel is the byte budget of the hold per channel of
 // App.MaxChannels: a subscribe with presence channel_data at its 1 KiB
@@ -136,9 +138,13 @@ func (s *Server) beforeSignin(c *conn, ev *protocol.Inbound, payload []byte) boo
 	case !pending: // an unsubscribe or client event with nothing held before it
 		return false
 	}
-	if h == nil { // LoadOrStore: the wheel may have ended the grace meanwhile
-		v, _ := s.early.LoadOrStore(c, &signinHold{})
-		h = v.(*signinHold)
+	if h == nil {
+		if au := c.authUntil.Load(); au != 0 && s.now() >= au {
+			h = &signinHold{over: true} // the grace has ended: the 4009 is on its way
+		} else {
+			h = &signinHold{}
+			s.early.Store(c, h) // only this goroutine stores (and OnClose deletes)
+		}
 		h.mu.Lock()
 		defer h.mu.Unlock()
 	}
@@ -229,9 +235,13 @@ func (s *Server) releaseHold(c *conn) {
 // endHold answers each channel c holds a subscribe for with a
 // subscription_error (401, how to sign in), when the signin grace ended;
 // the caller closes with 4009 next. Later commands are answered the same
-// way at once. Wheel goroutine.
+// way at once (the hold is over, or beforeSignin sees the deadline
+// passed). Wheel goroutine.
 func (s *Server) endHold(c *conn) {
-	v, _ := s.early.LoadOrStore(c, &signinHold{over: true})
+	v, ok := s.early.Load(c)
+	if !ok {
+		return // nothing held; a command from now on sees the grace is over
+	}
 	h := v.(*signinHold)
 	h.mu.Lock()
 	defer h.mu.Unlock()
