@@ -37,16 +37,12 @@ type Server struct {
 	// returning are event-stream and upgrade requests net/http hands back
 	// (loop_return.go).
 	returning returning
-	// early holds, by *conn, the commands of connections not signed in
-	// yet (signin_hold.go): a *signinHold.
-	early       sync.Map
-	unsignedLog unsignedLog
-	node        uint64
-	seq         atomic.Uint32
-	clock       atomic.Int64 // unix nanoseconds, advanced by the ticker
-	conns       atomic.Int64 // upgraded connections
-	draining    atomic.Bool
-	stop        chan struct{}
+	node      uint64
+	seq       atomic.Uint32
+	clock     atomic.Int64 // unix nanoseconds, advanced by the ticker
+	conns     atomic.Int64 // upgraded connections
+	draining  atomic.Bool
+	stop      chan struct{}
 	// engine queues published events and writes them to subscribers
 	// (delivery.go).
 	engine *engine.Engine[*conn, broker.Publication]
@@ -58,6 +54,13 @@ type Server struct {
 	queueLimit int
 	wg         sync.WaitGroup
 	snaps      sync.Pool // *[]*conn for fan-out snapshots
+
+	// early holds, by *conn, the commands of connections not signed in
+	// yet (signin_hold.go): a *signinHold.
+	early sync.Map
+	// unsignedLog rate-limits the summary of connections closed for not
+	// signing in (signin_log.go); the ticker goroutine alone uses it.
+	unsignedLog unsignedLog
 }
 
 // New checks the options and builds a server; Listen and Serve start it.
