@@ -97,6 +97,9 @@ type App struct {
 	Webhook func(WebhookEvent)
 
 	conns atomic.Int64
+	// unsigned counts connections closed at the end of the signin grace
+	// since the last summary (signin_log.go).
+	unsigned atomic.Int64
 }
 
 // WebhookEvent is one lifecycle event for an app's webhook.

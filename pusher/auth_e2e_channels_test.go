@@ -265,9 +265,13 @@ func TestClientEvents(t *testing.T) {
 	want := map[string]int{"data too large": 4302}
 	for _, r := range refused {
 		send(a, r.channel, r.data)
-		code := errorCode(t, a.Next())
+		ev := a.Next()
+		code := errorCode(t, ev)
 		if w := want[r.name]; (w != 0 && code != w) || (w == 0 && code != 4303) {
 			t.Errorf("%s: pusher:error %d", r.name, code)
+		}
+		if ev.Channel != r.channel || !strings.Contains(ev.DataString(), r.channel) { // names its channel
+			t.Errorf("%s: refusal %s %s does not name %s", r.name, ev.Channel, ev.DataString(), r.channel)
 		}
 	}
 	if ev, err := b.NextErr(300 * time.Millisecond); err == nil {

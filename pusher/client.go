@@ -20,16 +20,16 @@ func (s *Server) clientEvent(c *conn, ev *protocol.Inbound, size int) {
 		s.send(c, errorFrame(protocol.CodeNotAllowed, "client events are not enabled for this app"))
 		return
 	case !kind.ClientEvents():
-		s.send(c, errorFrame(protocol.CodeNotAllowed, "client events are only allowed on private and presence channels"))
+		s.send(c, channelErrorFrame(ev.Channel, protocol.CodeNotAllowed, "client event on "+ev.Channel+" refused: client events are only allowed on private and presence channels"))
 		return
 	}
 	ch := c.findChannel(ev.Channel)
 	if ch == nil {
-		s.send(c, errorFrame(protocol.CodeNotAllowed, "client event on a channel this connection has not subscribed to"))
+		s.send(c, channelErrorFrame(ev.Channel, protocol.CodeNotAllowed, "client event on "+ev.Channel+" refused: this connection has not subscribed to it"))
 		return
 	}
 	if len(ev.Data) > app.MaxEventData {
-		s.send(c, errorFrame(protocol.CodeDataTooLarge, "event data too large"))
+		s.send(c, channelErrorFrame(ev.Channel, protocol.CodeDataTooLarge, "client event on "+ev.Channel+" refused: event data too large"))
 		return
 	}
 	if !c.allowClientEvent(s.now(), app.ClientEventRate) {
@@ -75,10 +75,11 @@ func (s *Server) signin(c *conn, raw json.RawMessage) {
 		s.send(c, errorFrame(protocol.CodeUnauthorized, "signin: invalid signature"))
 		return
 	}
-	c.authed = true
+	c.authed.Store(true)
 	c.authUntil.Store(0)
 	s.setUser(c, protocol.UserIDString(u.ID))
 	s.send(c, textFrame(protocol.AppendSigninSuccess(newEventBuf(2*len(d.UserData)+64), d.UserData)))
+	s.releaseHold(c) // the commands that came before it, as if they came now
 }
 
 // setUser records c as a connection of user id (for terminate_connections).

@@ -34,8 +34,10 @@ type conn struct {
 	// in bits (8-15) of the frames compressed for this client (the
 	// server_max_window_bits it asked for, else 15).
 	deflBits uint8
-	// authed is set once the upgrade token or pusher:signin is accepted.
-	authed bool
+	// authed is set once the upgrade token or pusher:signin is accepted;
+	// atomic because the wheel reads it when the signin grace ends (it
+	// fits the padding before lastSeen: conn keeps its size class).
+	authed atomic.Bool
 	// Deadlines and activity in unix nanoseconds, read by the wheel.
 	lastSeen  atomic.Int64
 	pingSent  atomic.Int64 // 0 when no ping is outstanding

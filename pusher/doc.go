@@ -73,6 +73,15 @@
 // written the replay, subscription_succeeded and the held events. See
 // recovery.go.
 //
+// Commands before sign-in (AuthRequired, signin_hold.go): the loop
+// goroutine holds the channel commands of a connection that has not
+// signed in yet in a hold kept in Server.early (keyed by connection, so
+// an idle connection pays nothing), and replays them after
+// signin_success; the wheel goroutine, when the signin grace ends, takes
+// the hold under its mutex, answers each held channel with a
+// subscription_error and closes with 4009. The hold's mutex decides which
+// of the two got the commands; OnClose forgets the hold.
+//
 // Presence and occupancy have one path for one node and for a cluster
 // (directory.go): the Server keeps its own tables (the shard hub: who
 // subscribes, which users are members on this node) and reports each

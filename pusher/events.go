@@ -25,9 +25,8 @@ func (s *Server) event(c *conn, payload []byte) {
 		s.signin(c, ev.Data)
 		return
 	}
-	if c.app.Auth == AuthRequired && !c.authed && !(ev.Event == protocol.EventSubscribe && c.app.PublicBeforeSignin) {
-		s.send(c, errorFrame(protocol.CodeSignInFirst, "sign in first: this app requires authenticated connections"))
-		return
+	if c.app.Auth == AuthRequired && !c.authed.Load() && s.beforeSignin(c, &ev, payload) {
+		return // held until pusher:signin (signin_hold.go), or refused naming its channel
 	}
 	switch {
 	case ev.Event == protocol.EventSubscribe:

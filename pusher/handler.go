@@ -64,6 +64,9 @@ func (s *Server) OnClose(pc *poller.Conn, err error) {
 	if c.app == nil {
 		return
 	}
+	if c.app.Auth == AuthRequired {
+		s.dropHold(c)
+	}
 	for len(c.channels) > 0 {
 		s.leave(c, c.channels[len(c.channels)-1])
 	}

@@ -198,7 +198,7 @@ func (s *Server) admit(c *conn, a *admission) {
 	a.app.conns.Add(1)
 	switch {
 	case a.authed:
-		c.authed = true
+		c.authed.Store(true)
 		s.setUser(c, a.claims.Subject)
 		c.grants = auth.NewGrants(a.claims.Subject, a.claims.Channels)
 		if !a.claims.ExpiresAt.IsZero() {
@@ -230,7 +230,7 @@ func (s *Server) welcome(c *conn) {
 	if next := s.nextDeadline(c); next < s.now()+int64(s.opts.UpgradeTimeout) {
 		s.wheel(c).Add(c, unixTime(next))
 	}
-	s.debug("connection opened", c, "authenticated", c.authed)
+	s.debug("connection opened", c, "authenticated", c.authed.Load())
 }
 
 // upgrade answers 101 and moves c to the open phase; with an admission,

@@ -66,6 +66,10 @@ func (s *Server) abortUnopened(c *conn, from session.Phase, cause session.Cause,
 
 func (s *Server) heartbeat(c *conn, now int64) {
 	if au := c.authUntil.Load(); au != 0 && now >= au {
+		if !c.authed.Load() { // the signin grace, not a token's expiry
+			s.endHold(c)
+			c.app.unsigned.Add(1)
+		}
 		s.closeWith(c, CodeUnauthorized, "unauthorized", session.AuthExpiry, false)
 		return
 	}

@@ -55,6 +55,13 @@ type Server struct {
 	queueLimit int
 	wg         sync.WaitGroup
 	snaps      sync.Pool // *[]*conn for fan-out snapshots
+
+	// early holds, by *conn, the commands of connections not signed in
+	// yet (signin_hold.go): a *signinHold.
+	early sync.Map
+	// unsignedLog rate-limits the summary of connections closed for not
+	// signing in (signin_log.go); the ticker goroutine alone uses it.
+	unsignedLog unsignedLog
 }
 
 // New checks the options and builds a server; Listen and Serve start it.
@@ -182,6 +189,7 @@ func (s *Server) tickLoop() {
 		case <-t.C:
 			now := s.opts.Now()
 			s.advance(now)
+			s.logUnsigned(now)
 			if purge++; purge%240 == 0 {
 				s.hub.PurgeCache(now)
 			}

@@ -43,7 +43,7 @@ func (s *Server) subscribe(c *conn, raw json.RawMessage) {
 	// Before signin in required mode: public channels at most, and only
 	// when the app allows it; a valid channel signature does not stand in
 	// for the connection's own authentication.
-	if app.Auth == AuthRequired && !c.authed && (kind.NeedsAuth() || !app.PublicBeforeSignin) {
+	if app.Auth == AuthRequired && !c.authed.Load() && (kind.NeedsAuth() || !app.PublicBeforeSignin) {
 		s.subscriptionError(c, d.Channel, "AuthError", "sign in first", 401)
 		return
 	}

@@ -114,8 +114,14 @@ func publishTo(n *fantest.Node, a config.App, channel, event, data string) (int,
 // apiPost POSTs body to path of n's HTTP API, signed as app a, and
 // returns the status. It needs no *testing.T, so page handlers use it.
 func apiPost(n *fantest.Node, a config.App, path string, body []byte) (int, error) {
+	return apiPostTo(n.HTTPClient(), n.HTTPBase(), a, path, body)
+}
+
+// apiPostTo is apiPost with client to the node whose HTTP API is at base
+// (http://host:port or https://).
+func apiPostTo(client *http.Client, base string, a config.App, path string, body []byte) (int, error) {
 	q := auth.SignRequest("POST", path, nil, body, a.Key, a.Secret, time.Now())
-	resp, err := http.Post(n.HTTPBase()+path+"?"+q.Encode(), "application/json", bytes.NewReader(body))
+	resp, err := client.Post(base+path+"?"+q.Encode(), "application/json", bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}

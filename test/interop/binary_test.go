@@ -53,7 +53,13 @@ type serveProcess struct {
 // args, and drains it (SIGTERM, exit 0 expected) when the test ends.
 func startServe(t *testing.T, bin string, args ...string) *serveProcess {
 	t.Helper()
-	p := &serveProcess{addr: freeAddr(t), log: new(syncBuffer), exited: make(chan struct{})}
+	return startServeAt(t, bin, freeAddr(t), args...)
+}
+
+// startServeAt is startServe on addr (a node restarted where it was).
+func startServeAt(t *testing.T, bin, addr string, args ...string) *serveProcess {
+	t.Helper()
+	p := &serveProcess{addr: addr, log: new(syncBuffer), exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", p.addr, "--metrics-addr", ""}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
