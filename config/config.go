@@ -140,4 +140,9 @@ type Webhooks struct {
 	BatchWait  time.Duration `yaml:"batch_wait"`  // longest wait to fill a batch; default 1s
 	MaxQueue   int           `yaml:"max_queue"`   // queued events before dropping; default 10000
 	MaxRetries int           `yaml:"max_retries"` // retries on 5xx/network errors; default 5
+	// Grace holds member_removed and channel_vacated this long; a return
+	// of the user or channel within it (on any node) cancels them and the
+	// return's member_added or channel_occupied, as Pusher does. Default
+	// 3s, 0 sends them at once, at most 1m.
+	Grace time.Duration `yaml:"grace"`
 }

@@ -178,6 +178,7 @@ func (w Webhooks) validate(p string) error {
 		positiveDuration(p+".batch_wait", w.BatchWait),
 		positive(p+".max_queue", w.MaxQueue),
 		positive(p+".max_retries", w.MaxRetries),
+		graceRange(p+".grace", w.Grace),
 	)
 	if err != nil {
 		return err
@@ -294,6 +295,13 @@ func notNegative(key string, n int) error {
 func positiveDuration(key string, d time.Duration) error {
 	if d <= 0 {
 		return ConfigError{Key: key, Problem: fmt.Sprintf("%s must be longer than 0s", d)}
+	}
+	return nil
+}
+
+func graceRange(key string, d time.Duration) error {
+	if d < 0 || d > MaxWebhookGrace {
+		return ConfigError{Key: key, Problem: fmt.Sprintf("%s must be between 0s (off) and %s", d, MaxWebhookGrace)}
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, e
 	s := webhook.New(webhook.Options{URL: c.Webhooks.URL, Key: c.Key, Secret: c.Secret, Events: c.Webhooks.Events,
 		BatchMax: c.Webhooks.BatchMax, BatchWait: c.Webhooks.BatchWait, MaxQueue: c.Webhooks.MaxQueue,
 		MaxRetries: c.Webhooks.MaxRetries, OnResult: m.WebhookResultFunc(), OnDrop: m.WebhookDropFunc()})
+	a.WebhookGrace = c.Webhooks.Grace
 	a.Webhook = func(e pusher.WebhookEvent) {
 		s.Send(webhook.Event{Name: e.Name, Channel: e.Channel, UserID: e.UserID, Event: e.Event, Data: e.Data, SocketID: e.SocketID})
 	}
