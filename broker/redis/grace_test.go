@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/broker/redis"
 	"github.com/fanout/fanout/internal/fantest"
 	"github.com/fanout/fanout/webhook"
@@ -193,5 +194,75 @@ func markers(t *testing.T, g *graceLog, round string, nodes ...node) {
 	}
 	for _, ch := range chs {
 		eventually(t, 10*time.Second, "marker "+ch, func() bool { return g.count("channel_vacated", ch, "") == 1 })
+	}
+}
+
+// TestRedisHeldDepartureTokens: over a real Redis, two nodes' directories
+// agree on held departures: a leave on one and a return on the other
+// cancel each other; a later departure of the same user is not taken by
+// the settle of an earlier one; each settles due exactly once.
+func TestRedisHeldDepartureTokens(t *testing.T) {
+	srv := startRedis(t)
+	var dirs [2]*redis.Broker
+	for i := range dirs {
+		b, err := redis.New(redis.Options{URL: srv.URL(), Prefix: "hd"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if err := b.Start(&countHandler{}); err != nil {
+			t.Fatal(err)
+		}
+		dirs[i] = b
+	}
+	a, b := dirs[0], dirs[1]
+	wait := func(op func(done func(broker.Transition))) broker.Transition {
+		got := make(chan broker.Transition, 1)
+		op(func(t broker.Transition) { got <- t })
+		return <-got
+	}
+	join := func(d *redis.Broker) broker.Transition {
+		return wait(func(done func(broker.Transition)) {
+			d.JoinPresence("app", "presence-x", broker.Member{ID: "u"}, true, func(t broker.Transition, _ []broker.Member) { done(t) })
+		})
+	}
+	leave := func(d *redis.Broker) broker.Transition {
+		return wait(func(done func(broker.Transition)) { d.LeavePresence("app", "presence-x", "u", true, true, done) })
+	}
+	if t0 := join(a); !t0.Cluster || t0.Returned {
+		t.Fatalf("first join: %+v", t0)
+	}
+	first := leave(a)
+	if first.Held.IsZero() {
+		t.Fatalf("last leave with hold: %+v", first)
+	}
+	if back := join(b); !back.Cluster || !back.Returned {
+		t.Fatalf("return on the other node within the grace: %+v, want Cluster and Returned", back)
+	}
+	if a.Settle(first.Held) {
+		t.Fatal("settle after a return on another node said due")
+	}
+	second := leave(b)
+	if a.Settle(first.Held) {
+		t.Fatal("the first departure's settle took the second one")
+	}
+	if !b.Settle(second.Held) || a.Settle(second.Held) {
+		t.Fatal("the second departure must settle due exactly once, on any node")
+	}
+
+	occupy := func(d *redis.Broker) broker.Transition {
+		return wait(func(done func(broker.Transition)) { d.OccupyChannel("app", "news", done) })
+	}
+	vacate := func(d *redis.Broker) broker.Transition {
+		return wait(func(done func(broker.Transition)) { d.VacateChannel("app", "news", true, done) })
+	}
+	occupy(a)
+	vac := vacate(a)
+	if back := occupy(b); !back.Cluster || !back.Returned || a.Settle(vac.Held) {
+		t.Fatalf("channel back on the other node within the grace: %+v; its vacancy must not settle due", back)
+	}
+	vac = vacate(b)
+	if !a.Settle(vac.Held) || b.Settle(vac.Held) {
+		t.Fatal("a real vacancy must settle due exactly once")
 	}
 }
