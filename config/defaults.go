@@ -68,6 +68,7 @@ func DefaultApp() App {
 		MaxPresenceMembers:       100,
 		Webhooks: Webhooks{
 			Events:     WebhookEvents(),
+			Endpoints:  []WebhookEndpoint{},
 			BatchMax:   50,
 			BatchWait:  time.Second,
 			MaxQueue:   10000,

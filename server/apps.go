@@ -12,8 +12,8 @@ import (
 )
 
 // buildApp turns one configured app into the protocol's App, with its
-// token verifier and webhook sender.
-func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, error) {
+// token verifier and webhook senders (one per endpoint).
+func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, []*webhook.Sender, error) {
 	mode, ok := pusher.ParseAuthMode(c.Auth.Mode)
 	if !ok {
 		return nil, nil, fmt.Errorf("app %s: bad auth mode %q", c.ID, c.Auth.Mode)
@@ -36,17 +36,39 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, e
 		a.History = append(a.History, pusher.HistoryRule{Pattern: h.Channels, Size: h.Size, TTL: h.TTL})
 	}
 	m.AddApp(c.ID)
-	if c.Webhooks.URL == "" {
+	senders := webhookSenders(c, m)
+	if len(senders) == 0 {
 		return a, nil, nil
 	}
-	s := webhook.New(webhook.Options{URL: c.Webhooks.URL, Key: c.Key, Secret: c.Secret, Events: c.Webhooks.Events,
-		BatchMax: c.Webhooks.BatchMax, BatchWait: c.Webhooks.BatchWait, MaxQueue: c.Webhooks.MaxQueue,
-		MaxRetries: c.Webhooks.MaxRetries, OnResult: m.WebhookResultFunc(), OnDrop: m.WebhookDropFunc()})
 	a.WebhookGrace = c.Webhooks.Grace
 	a.Webhook = func(e pusher.WebhookEvent) {
-		s.Send(webhook.Event{Name: e.Name, Channel: e.Channel, UserID: e.UserID, Event: e.Event, Data: e.Data, SocketID: e.SocketID})
+		ev := webhook.Event{Name: e.Name, Channel: e.Channel, UserID: e.UserID, Event: e.Event, Data: e.Data, SocketID: e.SocketID}
+		for _, s := range senders {
+			s.Send(ev)
+		}
 	}
-	return a, s, nil
+	return a, senders, nil
+}
+
+// webhookSenders starts a sender for webhooks.url and one for each of
+// webhooks.endpoints; each filters and queues on its own, so a slow
+// endpoint holds up no other.
+func webhookSenders(c config.App, m *metrics.Metrics) []*webhook.Sender {
+	w := c.Webhooks
+	base := webhook.Options{Key: c.Key, Secret: c.Secret, BatchMax: w.BatchMax, BatchWait: w.BatchWait,
+		MaxQueue: w.MaxQueue, MaxRetries: w.MaxRetries, OnResult: m.WebhookResultFunc(), OnDrop: m.WebhookDropFunc()}
+	var out []*webhook.Sender
+	if w.URL != "" {
+		o := base
+		o.URL, o.Events = w.URL, w.Events
+		out = append(out, webhook.New(o))
+	}
+	for _, e := range w.Endpoints {
+		o := base
+		o.URL, o.Events, o.Channels, o.Headers = e.URL, e.Events, e.Channels, e.Headers
+		out = append(out, webhook.New(o))
+	}
+	return out
 }
 
 func verifier(c config.App) (*auth.Verifier, error) {

@@ -38,14 +38,12 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 	n.accept = &acceptErrors{m: n.Metrics, log: log, interval: logInterval}
 	var apps []*pusher.App
 	for _, ac := range cfg.Apps {
-		a, hook, err := buildApp(ac, n.Metrics)
+		a, hooks, err := buildApp(ac, n.Metrics)
 		if err != nil {
 			return nil, err
 		}
 		apps = append(apps, a)
-		if hook != nil {
-			n.hooks = append(n.hooks, hook)
-		}
+		n.hooks = append(n.hooks, hooks...)
 	}
 	if cfg.Server.TLS.Enabled() {
 		t, err := n.newTLS(cfg.Server.TLS)

@@ -24,6 +24,13 @@ type Options struct {
 
 	// Events lists the event names to deliver; nil or empty delivers all.
 	Events []string
+	// Channels, when set, is a glob ('*' matches any run of characters)
+	// that an event's channel must match to be delivered; "" delivers
+	// every channel.
+	Channels string
+	// Headers are added to every request. Content-Type, X-Pusher-Key and
+	// X-Pusher-Signature are set by the Sender and win over these.
+	Headers map[string]string
 
 	BatchMax   int           // events per request; default 50
 	BatchWait  time.Duration // longest wait to fill a batch; default 250 ms

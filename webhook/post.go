@@ -56,6 +56,9 @@ func (s *Sender) attempt(body []byte, sig string) (retry, ok bool) {
 	if err != nil {
 		return false, false
 	}
+	for k, v := range s.o.Headers {
+		req.Header.Set(k, v)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Pusher-Key", s.o.Key)
 	req.Header.Set("X-Pusher-Signature", sig)
