@@ -234,6 +234,9 @@ func (s *Server) Close() {
 	s.handoff.Close()
 	_ = s.http.Close()
 	s.wg.Wait()
+	if s.opts.BeforeBrokerClose != nil {
+		s.opts.BeforeBrokerClose()
+	}
 	_ = s.opts.Broker.Close()
 	if s.ownPool {
 		s.pool.Release()

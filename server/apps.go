@@ -1,8 +1,12 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/config"
@@ -13,7 +17,7 @@ import (
 
 // buildApp turns one configured app into the protocol's App, with its
 // token verifier and webhook senders (one per endpoint).
-func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, []*webhook.Sender, error) {
+func buildApp(c config.App, m *metrics.Metrics, store webhook.Store) (*pusher.App, []*webhook.Sender, error) {
 	mode, ok := pusher.ParseAuthMode(c.Auth.Mode)
 	if !ok {
 		return nil, nil, fmt.Errorf("app %s: bad auth mode %q", c.ID, c.Auth.Mode)
@@ -36,7 +40,7 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, []*webhook.Sender,
 		a.History = append(a.History, pusher.HistoryRule{Pattern: h.Channels, Size: h.Size, TTL: h.TTL})
 	}
 	m.AddApp(c.ID)
-	senders := webhookSenders(c, m)
+	senders := webhookSenders(c, m, store)
 	if len(senders) == 0 {
 		return a, nil, nil
 	}
@@ -52,23 +56,44 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, []*webhook.Sender,
 
 // webhookSenders starts a sender for webhooks.url and one for each of
 // webhooks.endpoints; each filters and queues on its own, so a slow
-// endpoint holds up no other.
-func webhookSenders(c config.App, m *metrics.Metrics) []*webhook.Sender {
+// endpoint holds up no other. With a store (Redis) each queue is a
+// durable stream named by the app and the endpoint's URL and filters, the
+// same on every node.
+func webhookSenders(c config.App, m *metrics.Metrics, store webhook.Store) []*webhook.Sender {
 	w := c.Webhooks
 	base := webhook.Options{Key: c.Key, Secret: c.Secret, BatchMax: w.BatchMax, BatchWait: w.BatchWait,
-		MaxQueue: w.MaxQueue, MaxRetries: w.MaxRetries, OnResult: m.WebhookResultFunc(), OnDrop: m.WebhookDropFunc()}
-	var out []*webhook.Sender
+		MaxQueue: w.MaxQueue, MaxRetries: w.MaxRetries, OnResult: m.WebhookResultFunc(), OnDrop: m.WebhookDropFunc(),
+		Store: store}
+	eps := w.Endpoints
 	if w.URL != "" {
-		o := base
-		o.URL, o.Events = w.URL, w.Events
-		out = append(out, webhook.New(o))
+		eps = append([]config.WebhookEndpoint{{URL: w.URL, Events: w.Events}}, eps...)
 	}
-	for _, e := range w.Endpoints {
+	var out []*webhook.Sender
+	seen := map[string]int{}
+	for _, e := range eps {
 		o := base
 		o.URL, o.Events, o.Channels, o.Headers = e.URL, e.Events, e.Channels, e.Headers
+		if store != nil {
+			o.Stream = streamName(c.ID, e, seen)
+		}
 		out = append(out, webhook.New(o))
 	}
 	return out
+}
+
+// streamName names an endpoint's durable queue: the app id and a digest
+// of its URL, channel glob and event names (not its headers, which may
+// carry a token that rotates), and a counter for identical endpoints.
+func streamName(app string, e config.WebhookEndpoint, seen map[string]int) string {
+	h := sha256.New()
+	h.Write([]byte(e.URL + "\x00" + e.Channels + "\x00" + strings.Join(e.Events, ",")))
+	name := app + ":" + hex.EncodeToString(h.Sum(nil))[:16]
+	if n := seen[name]; n > 0 {
+		seen[name] = n + 1
+		return name + ":" + strconv.Itoa(n)
+	}
+	seen[name] = 1
+	return name
 }
 
 func verifier(c config.App) (*auth.Verifier, error) {

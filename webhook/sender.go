@@ -44,7 +44,11 @@ func New(o Options) *Sender {
 		s.chans = []string{o.Channels}
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	go s.run()
+	if o.Store != nil {
+		go s.runDurable()
+	} else {
+		go s.run()
+	}
 	return s
 }
 

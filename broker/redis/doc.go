@@ -43,6 +43,9 @@
 // taken by the first join or occupy script of a return or by Settle's
 // script, whichever runs first (grace.go).
 //
+// The broker is also the webhook package's durable Store: a stream per
+// app endpoint, read by the one node holding its lease (webhooks.go).
+//
 // # History
 //
 // A channel that keeps history (broker.HistoryPolicy) has a stream
