@@ -29,14 +29,14 @@ func TestWebhookQueueSurvivesNodeKill(t *testing.T) {
 	burst(t, a, c, 0, channels)
 	// Every webhook is in the stream, and A is posting them (and failing).
 	if _, ok := Eventually(10*time.Second, func() bool { return queued(rd) == want && hooks.Requests.Load() > 0 }); !ok {
-		t.Fatalf("the queue never held the %d webhooks while A posted them: %d queued, %d requests", want, queued(rd), hooks.Requests.Load())
+		t.Errorf("the queue in Redis never held the %d webhooks while A posted them: %d queued, %d requests", want, queued(rd), hooks.Requests.Load())
 	}
 	c.Close()
 	a.Kill()
 	hooks.Status.Store(200)
 	b := Serve(t, opts)
 	var delivered, repeated int
-	took, ok := Eventually(30*time.Second, func() bool {
+	took, ok := Eventually(Pick(15*time.Second, 60*time.Second), func() bool {
 		delivered, repeated = hooks.Distinct("wh-")
 		return delivered == want && queued(rd) == 0
 	})
@@ -50,7 +50,9 @@ func TestWebhookQueueSurvivesNodeKill(t *testing.T) {
 	if hooks.BadSig.Load() != 0 {
 		t.Errorf("%d requests with a bad signature", hooks.BadSig.Load())
 	}
-	_ = b
+	if b.Exited() {
+		t.Errorf("node B exited:\n%s", b.Output())
+	}
 }
 
 // TestWebhookStopWithoutRedisCounted: without Redis the queue lives in
