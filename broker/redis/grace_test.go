@@ -13,6 +13,7 @@ import (
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/broker/redis"
+	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
 	"github.com/fanout/fanout/webhook"
 )
@@ -94,8 +95,11 @@ func startGraceNode(t *testing.T, redisURL, hookURL string, grace time.Duration)
 // member_removed and both channel_vacated exactly once, no sooner than
 // the grace.
 func TestWebhookGrace(t *testing.T) {
-	const grace = 1500 * time.Millisecond
+	// Pusher's 3 s: the reload (a dial and two subscribes) must fit in
+	// it on a loaded machine under the race detector.
+	const grace = config.DefaultWebhookGrace
 	t.Run("one node", func(t *testing.T) {
+		t.Parallel()
 		g := &graceLog{}
 		hs := httptest.NewServer(g)
 		defer hs.Close()
@@ -103,6 +107,7 @@ func TestWebhookGrace(t *testing.T) {
 		graceScenario(t, g, grace, a, a, func(node) {})
 	})
 	t.Run("two nodes over redis", func(t *testing.T) {
+		t.Parallel()
 		srv := startRedis(t)
 		g := &graceLog{}
 		hs := httptest.NewServer(g)
