@@ -33,29 +33,41 @@ type Directory interface {
 	CountSubscription(app, channel string, delta int)
 	// JoinPresence records one presence connection of m.ID on this node;
 	// first says whether it is the user's first connection to the channel
-	// on this node. done learns whether it is the user's first connection
-	// to the channel on any node, and the cluster-wide members after the
-	// join (when a shared layer is down: this node's view), and the
-	// channel's presence version after it: a counter the shared layer
-	// increments on every join and leave, in the order it applies them,
-	// so the members list reflects exactly the changes up to that
-	// version; 0 when there is no shared layer or it is down.
-	JoinPresence(app, channel string, m Member, first bool, done func(first bool, members []Member, version uint64))
+	// on this node. done learns (Transition.Cluster) whether it is the
+	// user's first connection to the channel on any node, whether that
+	// return cancelled a held departure of the user (Transition.Returned),
+	// the cluster-wide members after the join (when a shared layer is
+	// down: this node's view), and the channel's presence version after
+	// it (Transition.Version): a counter the shared layer increments on
+	// every join and leave, in the order it applies them, so the members
+	// list reflects exactly the changes up to that version; 0 when there
+	// is no shared layer or it is down.
+	JoinPresence(app, channel string, m Member, first bool, done func(t Transition, members []Member))
 	// LeavePresence undoes one JoinPresence; last says whether it was the
 	// user's last connection to the channel on this node. done learns
 	// whether it was the user's last connection to the channel on every
 	// node, and the presence version after the leave (as JoinPresence).
-	LeavePresence(app, channel, userID string, last bool, done func(last bool, version uint64))
+	// With hold set, a last leave is recorded as a held departure
+	// (Transition.Held) that a return of the user cancels until Settle.
+	LeavePresence(app, channel, userID string, last, hold bool, done func(t Transition))
 	// OccupyChannel records that this node has its first local subscriber
 	// of a channel; done learns whether no other node had one, so the
-	// cluster-wide channel_occupied fires once. VacateChannel records
-	// that the last local subscriber left; done learns whether the
-	// channel is now empty on every node (channel_vacated). Calls for a
+	// cluster-wide channel_occupied fires once, and whether that cancelled
+	// a held vacancy. VacateChannel records that the last local subscriber
+	// left; done learns whether the channel is now empty on every node
+	// (channel_vacated), held as a departure when hold is set. Calls for a
 	// channel alternate, starting with OccupyChannel; a caller that does
 	// not need the answers may skip both. When a shared layer is down,
-	// done gets this node's view (true).
-	OccupyChannel(app, channel string, done func(first bool))
-	VacateChannel(app, channel string, done func(last bool))
+	// done gets this node's view (Cluster true), and nothing is held.
+	OccupyChannel(app, channel string, done func(t Transition))
+	VacateChannel(app, channel string, hold bool, done func(t Transition))
+	// Settle ends a held departure's grace: due reports whether it was
+	// still held (no return cancelled it), and then it is settled for the
+	// whole cluster, so exactly one Settle of it says due. It may wait on
+	// the shared layer (bounded by the broker's call timeout), so callers
+	// run it off the event loops; when the shared layer is down it
+	// answers true (this node's view).
+	Settle(d Departure) (due bool)
 	// ChannelInfo counts one channel's subscriptions and presence users
 	// over every live node.
 	ChannelInfo(ctx context.Context, app, channel string) (ChannelCount, error)
@@ -82,6 +94,39 @@ type Node interface {
 	EachMember(app, channel string, fn func(m Member))
 }
 
+// Transition is a Directory's answer to one node's change.
+type Transition struct {
+	// Cluster: the change is the cluster's, the user's first connection
+	// anywhere (JoinPresence) or its last (LeavePresence), the channel's
+	// first node (OccupyChannel) or its last (VacateChannel).
+	Cluster bool
+	// Returned (JoinPresence, OccupyChannel, with Cluster): a held
+	// departure of the same user or channel was still in its grace and
+	// is now cancelled; neither it nor this return is the cluster's news.
+	Returned bool
+	// Held (LeavePresence, VacateChannel, with Cluster and hold): the
+	// departure to Settle once the grace has passed; zero when nothing
+	// was held.
+	Held Departure
+	// Version is the channel's presence version after the change
+	// (presence only; 0 without a shared layer).
+	Version uint64
+}
+
+// Departure names a held departure: a user's last presence connection
+// (User set) or a channel's last subscriber (User empty) left the
+// cluster, and its webhook waits for a grace in which a return cancels
+// it, as Pusher delays member_removed and channel_vacated
+// (https://pusher.com/docs/channels/server_api/webhooks/). Token
+// tells this departure from a later one of the same user or channel.
+type Departure struct {
+	App, Channel, User string
+	Token              string
+}
+
+// IsZero reports whether d names no departure.
+func (d Departure) IsZero() bool { return d.Token == "" }
+
 // Member is one presence member: the user id and its user_info JSON
 // (nil when none was given).
 type Member struct {
@@ -101,5 +146,5 @@ func DirectoryOf(b Broker, node Node) Directory {
 	if d, ok := b.(Directory); ok {
 		return d
 	}
-	return Local{Node: node}
+	return &Local{Node: node}
 }

@@ -15,9 +15,15 @@
 // last connection anywhere, the channel's first or last node); the
 // directory also answers channel, channel list and member queries. Local
 // is the single-node Directory over the node's own tables (Node): no
-// state, no goroutine, answers on the caller's goroutine; Memory is a
-// Directory through it. The Redis broker implements Directory
+// goroutine, answers on the caller's goroutine, and its only state the
+// departures held for a grace; Memory is a Directory through it. The Redis broker implements Directory
 // cluster-wide. DirectoryOf wraps a broker without one in Local.
+//
+// A departure (a user's last presence connection, a channel's last
+// subscriber, anywhere in the cluster) may be held for a grace, as Pusher
+// delays member_removed and channel_vacated webhooks: a return of the same
+// user or channel before Settle cancels it, and Settle after the grace
+// says, once for the whole cluster, whether it still stands.
 //
 // # Concurrency
 //

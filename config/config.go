@@ -132,12 +132,30 @@ type JWT struct {
 	Leeway        time.Duration `yaml:"leeway"`          // clock skew for exp/nbf; default 0s
 }
 
-// Webhooks configures an app's webhook sender; an empty URL disables it.
+// Webhooks configures an app's webhooks: the endpoint of URL (with
+// Events) and those of Endpoints each get the events they ask for; with
+// neither, none are sent. The batch, queue and grace settings apply to
+// every endpoint.
 type Webhooks struct {
-	URL        string        `yaml:"url"`         // http(s) endpoint; default "" = off
-	Events     []string      `yaml:"events"`      // default all six event names
-	BatchMax   int           `yaml:"batch_max"`   // events per request; default 50
-	BatchWait  time.Duration `yaml:"batch_wait"`  // longest wait to fill a batch; default 1s
-	MaxQueue   int           `yaml:"max_queue"`   // queued events before dropping; default 10000
-	MaxRetries int           `yaml:"max_retries"` // retries on 5xx/network errors; default 5
+	URL        string            `yaml:"url"`         // http(s) endpoint; default "" = none
+	Events     []string          `yaml:"events"`      // URL's events; default all six event names
+	Endpoints  []WebhookEndpoint `yaml:"endpoints"`   // more endpoints; default none
+	BatchMax   int               `yaml:"batch_max"`   // events per request; default 50
+	BatchWait  time.Duration     `yaml:"batch_wait"`  // longest wait to fill a batch; default 1s
+	MaxQueue   int               `yaml:"max_queue"`   // queued events before dropping; default 10000
+	MaxRetries int               `yaml:"max_retries"` // retries on 5xx/network errors; default 5
+	// Grace holds member_removed and channel_vacated this long; a return
+	// of the user or channel within it (on any node) cancels them and the
+	// return's member_added or channel_occupied, as Pusher does. Default
+	// 3s, 0 sends them at once, at most 1m.
+	Grace time.Duration `yaml:"grace"`
+}
+
+// WebhookEndpoint is one more receiver of an app's webhooks, with its own
+// event types, channel filter and request headers.
+type WebhookEndpoint struct {
+	URL      string            `yaml:"url"`      // http(s) endpoint; required
+	Events   []string          `yaml:"events"`   // event names; default all six
+	Channels string            `yaml:"channels"` // channel name glob, '*' matches any run; default "" = every channel
+	Headers  map[string]string `yaml:"headers"`  // extra request headers; default none; not X-Pusher-*, Content-Type or Content-Length
 }

@@ -9,6 +9,14 @@ const (
 	DevAppSecret = "app-secret"
 )
 
+// DefaultWebhookGrace is webhooks.grace's default: Pusher's delay of
+// member_removed and channel_vacated.
+const DefaultWebhookGrace = 3 * time.Second
+
+// MaxWebhookGrace bounds webhooks.grace: a departure's webhook that late
+// is no longer the news Pusher's delay is about.
+const MaxWebhookGrace = time.Minute
+
 // WebhookEvents are the event names fanout can send, the default of
 // webhooks.events.
 func WebhookEvents() []string {
@@ -60,10 +68,12 @@ func DefaultApp() App {
 		MaxPresenceMembers:       100,
 		Webhooks: Webhooks{
 			Events:     WebhookEvents(),
+			Endpoints:  []WebhookEndpoint{},
 			BatchMax:   50,
 			BatchWait:  time.Second,
 			MaxQueue:   10000,
 			MaxRetries: 5,
+			Grace:      DefaultWebhookGrace,
 		},
 	}
 }

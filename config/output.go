@@ -22,6 +22,21 @@ func (c Config) Masked() Config {
 			a.Auth.JWT.Secret = mask
 		}
 		a.Webhooks.URL = maskURL(a.Webhooks.URL)
+		eps := make([]WebhookEndpoint, len(a.Webhooks.Endpoints))
+		for j, e := range a.Webhooks.Endpoints {
+			e.URL = maskURL(e.URL)
+			if len(e.Headers) > 0 {
+				h := make(map[string]string, len(e.Headers))
+				for k := range e.Headers {
+					h[k] = mask // header values often carry tokens
+				}
+				e.Headers = h
+			}
+			eps[j] = e
+		}
+		if a.Webhooks.Endpoints != nil {
+			a.Webhooks.Endpoints = eps
+		}
 		a.Auth.JWT.JWKSURL = maskURL(a.Auth.JWT.JWKSURL)
 		apps[i] = a
 	}

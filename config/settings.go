@@ -64,6 +64,15 @@ func settings() []setting {
 			set: str(func(c *Config) *string { return &c.Redis.Prefix })},
 		{flag: "redis-node-ttl", key: "redis.node_ttl", usage: "how long a silent node keeps its presence members and subscriptions before others remove them (default 15s)",
 			set: duration(func(c *Config) *time.Duration { return &c.Redis.NodeTTL })},
+		{flag: "webhook-grace", key: "apps[*].webhooks.grace", usage: "hold member_removed and channel_vacated webhooks this long, for every app; a return within it sends neither (default 3s, 0 = off)",
+			set: func(c *Config, v string) error {
+				for i := range c.Apps {
+					if err := duration(func(c *Config) *time.Duration { return &c.Apps[i].Webhooks.Grace })(c, v); err != nil {
+						return err
+					}
+				}
+				return nil
+			}},
 		{flag: "app-id", key: "apps[0].id", isApp: true, usage: "id of the single app when the config file lists none (default app-id)",
 			set: str(func(c *Config) *string { return &c.Apps[0].ID })},
 		{flag: "app-key", key: "apps[0].key", isApp: true, usage: "key of the single app (default app-key)",

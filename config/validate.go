@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
@@ -178,12 +179,65 @@ func (w Webhooks) validate(p string) error {
 		positiveDuration(p+".batch_wait", w.BatchWait),
 		positive(p+".max_queue", w.MaxQueue),
 		positive(p+".max_retries", w.MaxRetries),
+		graceRange(p+".grace", w.Grace),
 	)
 	if err != nil {
 		return err
 	}
-	for i, e := range w.Events {
-		if err := oneOf(fmt.Sprintf("%s.events[%d]", p, i), e, WebhookEvents()...); err != nil {
+	if err := webhookEvents(p+".events", w.Events); err != nil {
+		return err
+	}
+	for i, e := range w.Endpoints {
+		if err := e.validate(fmt.Sprintf("%s.endpoints[%d]", p, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e WebhookEndpoint) validate(p string) error {
+	if e.URL == "" {
+		return ConfigError{Key: p + ".url", Problem: "required"}
+	}
+	if err := httpURL(p+".url", e.URL); err != nil {
+		return err
+	}
+	if err := webhookEvents(p+".events", e.Events); err != nil {
+		return err
+	}
+	for name := range e.Headers {
+		key := p + ".headers." + name
+		if !isToken(name) {
+			return ConfigError{Key: key, Problem: "not a valid HTTP header name (RFC 9110 section 5.1)"}
+		}
+		switch c := http.CanonicalHeaderKey(name); {
+		case strings.HasPrefix(c, "X-Pusher-"), c == "Content-Type", c == "Content-Length", c == "Host":
+			return ConfigError{Key: key, Problem: "set by fanout (the signature and body headers); choose another name"}
+		}
+		if strings.ContainsFunc(e.Headers[name], func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
+			return ConfigError{Key: key, Problem: "the value holds a character HTTP does not allow (RFC 9110 section 5.5)"}
+		}
+	}
+	return nil
+}
+
+// isToken reports whether s is an RFC 9110 section 5.6.2 token, the
+// syntax of a header field name.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r >= 0x7f || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+func webhookEvents(p string, events []string) error {
+	for i, e := range events {
+		if err := oneOf(fmt.Sprintf("%s[%d]", p, i), e, WebhookEvents()...); err != nil {
 			return err
 		}
 	}
@@ -294,6 +348,13 @@ func notNegative(key string, n int) error {
 func positiveDuration(key string, d time.Duration) error {
 	if d <= 0 {
 		return ConfigError{Key: key, Problem: fmt.Sprintf("%s must be longer than 0s", d)}
+	}
+	return nil
+}
+
+func graceRange(key string, d time.Duration) error {
+	if d < 0 || d > MaxWebhookGrace {
+		return ConfigError{Key: key, Problem: fmt.Sprintf("%s must be between 0s (off) and %s", d, MaxWebhookGrace)}
 	}
 	return nil
 }

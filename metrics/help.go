@@ -36,6 +36,7 @@ var help = map[string]string{
 	"fanout_tls_handshakes_total":                     "TLS handshakes on the WebSocket and HTTP API port, by result (ok, failed).",
 	"fanout_tls_certificate_expiry_timestamp_seconds": "NotAfter of the served TLS leaf certificate, in Unix seconds; updated at start and on each SIGHUP reload.",
 	"fanout_tls_ktls_available":                       "1 when the kernel offers TLS offload (TCP_ULP tls), else 0; fanout does not use kernel TLS yet.",
+	"fanout_webhook_departures_total":                 "member_removed and channel_vacated webhooks held for webhooks.grace (held), sent after it (sent), or cancelled with the member_added/channel_occupied of a return within it (cancelled).",
 	"fanout_webhooks_total":                           "Webhook batches delivered (ok) or given up (error), and events dropped on a full queue (dropped).",
 	"fanout_webhook_request_duration_seconds":         "Seconds from sending a webhook request to its response's headers, or its failure.",
 	"fanout_webhook_queued_events":                    "Webhook events waiting in an app's queue, by app id; 0 for apps without webhooks.",

@@ -24,6 +24,9 @@ type Metrics struct {
 	closed   closeCodes
 	broker   *family
 	refusals *family
+	// departures counts member_removed/channel_vacated webhooks held for
+	// their grace, by outcome.
+	departures *family
 
 	acceptErrors *family
 	capacity     *vm.Gauge
@@ -73,6 +76,7 @@ func New() *Metrics {
 		fanoutDuration:    s.NewPrometheusHistogramExt("fanout_delivery_duration_seconds", FanoutBuckets()),
 		broker:            newFamily(s, "fanout_broker_errors_total", "op"),
 		refusals:          newFamily(s, "fanout_overload_refusals_total", "kind"),
+		departures:        newFamily(s, "fanout_webhook_departures_total", "outcome"),
 		apps:              make(map[string]*appMetrics),
 	}
 	m.closed = newCloseCodes(s)
@@ -92,6 +96,9 @@ func New() *Metrics {
 	}
 	for r := range m.rejected {
 		m.rejected[r] = s.NewCounter(labelled("fanout_upgrades_rejected_total", "reason", RejectReason(r).String()))
+	}
+	for _, o := range []string{"held", "sent", "cancelled"} {
+		m.departures.get(o) // served at zero from the start
 	}
 	for r := range m.webhooks {
 		m.webhooks[r] = s.NewCounter(labelled("fanout_webhooks_total", "result", WebhookResult(r).String()))
@@ -239,6 +246,11 @@ func (m *Metrics) Webhook(r WebhookResult) {
 	}
 	m.webhooks[r].Inc()
 }
+
+// WebhookDeparture counts a member_removed or channel_vacated webhook
+// held for its grace (held), sent after it (sent), or cancelled with its
+// return's webhook because the user or channel came back (cancelled).
+func (m *Metrics) WebhookDeparture(outcome string) { m.departures.get(outcome).Inc() }
 
 // WebhookResultFunc adapts Webhook to a func(ok bool), the shape of
 // webhook.Options.OnResult.

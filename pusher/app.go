@@ -95,6 +95,11 @@ type App struct {
 	History []HistoryRule
 	// Webhook, when set, receives channel and member events.
 	Webhook func(WebhookEvent)
+	// WebhookGrace holds member_removed and channel_vacated for this
+	// long; a return of the user or channel within it, on any node,
+	// cancels them and the member_added or channel_occupied of the
+	// return, as Pusher does. 0 sends them at once.
+	WebhookGrace time.Duration
 
 	conns atomic.Int64
 	// unsigned counts connections closed at the end of the signin grace

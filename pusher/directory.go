@@ -43,7 +43,8 @@ func (s *Server) EachMember(app, channel string, fn func(m broker.Member)) {
 // connection on any node (member_added) and who the members are
 // (subscription_succeeded). With a remote directory the answer comes on
 // the broker's goroutine, never blocking the loop; with the local one, at
-// once.
+// once. A first connection that cancels the user's held departure still
+// tells the members, but sends no webhook (grace.go).
 func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, info json.RawMessage) {
 	c.addMembership(ch, userID)
 	first := ch.AddMember(userID, []byte(info))
@@ -51,49 +52,65 @@ func (s *Server) joinPresence(c *conn, ch *shard.Channel[*conn], userID string, 
 		s.state.PresenceMembersDelta(c.app.ID, 1)
 	}
 	name := ch.Key.Name
-	s.dir.JoinPresence(c.app.ID, name, broker.Member{ID: userID, Info: info}, first, func(first bool, members []broker.Member, version uint64) {
-		if version != 0 {
+	s.dir.JoinPresence(c.app.ID, name, broker.Member{ID: userID, Info: info}, first, func(t broker.Transition, members []broker.Member) {
+		if t.Version != 0 {
 			// Member events of other nodes that this list already holds
 			// may still be on their way: c must not get them again.
-			c.setPresenceSeen(name, version)
+			c.setPresenceSeen(name, t.Version)
 		}
-		if first {
-			s.memberEvent(c, name, "pusher_internal:member_added", memberJSON(userID, info), version)
-			c.app.webhook(WebhookEvent{Name: "member_added", Channel: name, UserID: userID})
+		if t.Cluster {
+			s.memberEvent(c, name, "pusher_internal:member_added", memberJSON(userID, info), t.Version)
+			if s.returned(t) {
+				c.app.webhook(WebhookEvent{Name: "member_added", Channel: name, UserID: userID})
+			}
 		}
 		s.whenListening(c.app.ID, name, func() { s.subscribed(c, name, membersSnapshot(members)) })
 	})
 }
 
 // leavePresence drops one connection of userID from a presence channel;
-// member_removed goes out when the user's last connection on every node
-// has left.
+// member_removed goes out to the members when the user's last connection
+// on every node has left, and to the webhook after the app's grace.
 func (s *Server) leavePresence(c *conn, ch *shard.Channel[*conn], userID string) {
 	name := ch.Key.Name
 	c.forgetPresenceSeen(name)
+	app := c.app
 	gone := ch.RemoveMember(userID)
 	if gone {
-		s.state.PresenceMembersDelta(c.app.ID, -1)
+		s.state.PresenceMembersDelta(app.ID, -1)
 	}
-	s.dir.LeavePresence(c.app.ID, name, userID, gone, func(last bool, version uint64) {
-		if last {
-			s.memberEvent(c, name, "pusher_internal:member_removed", memberJSON(userID, nil), version)
-			c.app.webhook(WebhookEvent{Name: "member_removed", Channel: name, UserID: userID})
+	s.dir.LeavePresence(app.ID, name, userID, gone, s.holding(app), func(t broker.Transition) {
+		if t.Cluster {
+			s.memberEvent(c, name, "pusher_internal:member_removed", memberJSON(userID, nil), t.Version)
+			s.departed(app, "member_removed", t, WebhookEvent{Name: "member_removed", Channel: name, UserID: userID})
 		}
 	})
 }
 
-// channelWebhook sends channel_occupied or channel_vacated once the
-// directory says this node's change (through mark: OccupyChannel or
-// VacateChannel) was the cluster's first or last. Apps without a webhook
-// skip the round trip; user channels are no webhook's business.
-func (s *Server) channelWebhook(app *App, name, event string, mark func(app, channel string, done func(bool))) {
+// occupied sends channel_occupied once the directory says this node's
+// first subscriber is the cluster's, unless it cancels a held vacancy.
+// Apps without a webhook skip the round trip; user channels are no
+// webhook's business.
+func (s *Server) occupied(app *App, name string) {
 	if app.Webhook == nil || !protocol.KindOf(name).Listed() {
 		return
 	}
-	mark(app.ID, name, func(transition bool) {
-		if transition {
-			app.webhook(WebhookEvent{Name: event, Channel: name})
+	s.dir.OccupyChannel(app.ID, name, func(t broker.Transition) {
+		if t.Cluster && s.returned(t) {
+			app.webhook(WebhookEvent{Name: "channel_occupied", Channel: name})
+		}
+	})
+}
+
+// vacated sends channel_vacated, after the app's grace, once the
+// directory says this node's last subscriber was the cluster's.
+func (s *Server) vacated(app *App, name string) {
+	if app.Webhook == nil || !protocol.KindOf(name).Listed() {
+		return
+	}
+	s.dir.VacateChannel(app.ID, name, s.holding(app), func(t broker.Transition) {
+		if t.Cluster {
+			s.departed(app, "channel_vacated", t, WebhookEvent{Name: "channel_vacated", Channel: name})
 		}
 	})
 }

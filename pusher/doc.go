@@ -101,4 +101,12 @@
 // subscription_succeeded; then those the list does not hold go out. With
 // Redis each list and member event carries the channel's presence
 // version, so one the list already holds is left out (recovery.go).
+//
+// The member_removed and channel_vacated webhooks of an app with a grace
+// are held (grace.go): the directory records the departure, a return
+// anywhere cancels it, and one sweeper goroutine per Server, with one
+// timer over a heap of the node's held departures, asks the directory to
+// settle each when its grace ends (Directory.Settle may wait on Redis,
+// which is why the sweeper, not a loop, calls it). Close stops the
+// sweeper after it settled what it held.
 package pusher

@@ -18,6 +18,9 @@ type Observer interface {
 	// Refused counts work refused for want of room (overload): one of
 	// the Refused* kinds.
 	Refused(kind string)
+	// WebhookDeparture counts a departure's webhook: one of the
+	// Departure* outcomes (grace.go).
+	WebhookDeparture(outcome string)
 }
 
 // Kinds of work refused under overload (Observer.Refused).
@@ -52,3 +55,4 @@ func (nopObserver) ChannelsDelta(int)            {}
 func (nopObserver) SlowConsumer()                {}
 func (nopObserver) HeartbeatTimeout()            {}
 func (nopObserver) Refused(string)               {}
+func (nopObserver) WebhookDeparture(string)      {}

@@ -64,6 +64,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now (tests pass a fake one).
 	Now func() time.Time
+	// BeforeBrokerClose, when set, is called once by Close after the
+	// connections are closed and held webhooks settled, and before the
+	// broker closes (a durable webhook queue flushes into it there).
+	BeforeBrokerClose func()
 }
 
 func (o *Options) withDefaults() {

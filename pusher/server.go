@@ -28,6 +28,7 @@ type Server struct {
 	appsByID map[string]*App
 	hub      *shard.Hub[*conn]
 	dir      broker.Directory // presence and occupancy (directory.go)
+	graces   departures       // webhooks held for their grace (grace.go)
 	wheels   [shard.NumShards]*shard.Wheel[*conn]
 	poller   *poller.Poller
 	pool     *ants.Pool
@@ -72,6 +73,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, apps: map[string]*App{}, appsByID: map[string]*App{},
 		hub: shard.New[*conn](), stop: make(chan struct{})}
+	s.graces.wake = make(chan struct{}, 1)
 	s.engine = newEngine(s)
 	s.state = stateObserver(o.Metrics)
 	s.dir = broker.DirectoryOf(o.Broker, s)
@@ -170,8 +172,9 @@ func (s *Server) serve(ticker bool) {
 	s.startDelivery()
 	s.startOutbox()
 	s.poller.Serve()
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() { defer s.wg.Done(); _ = s.http.Serve(s.handoff) }()
+	go func() { defer s.wg.Done(); s.sweepDepartures() }()
 	if ticker {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.tickLoop() }()
@@ -241,6 +244,9 @@ func (s *Server) Close() {
 	s.handoff.Close()
 	_ = s.http.Close()
 	s.wg.Wait()
+	if s.opts.BeforeBrokerClose != nil {
+		s.opts.BeforeBrokerClose()
+	}
 	_ = s.opts.Broker.Close()
 	if s.ownPool {
 		s.pool.Release()

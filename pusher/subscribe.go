@@ -137,7 +137,7 @@ func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 	if occupied {
 		s.opts.Metrics.ChannelsDelta(1)
 		s.opts.Broker.Subscribe(c.app.ID, name)
-		s.channelWebhook(c.app, name, "channel_occupied", s.dir.OccupyChannel)
+		s.occupied(c.app, name)
 	}
 	return ch
 }
@@ -225,6 +225,6 @@ func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
 	if vacated {
 		s.opts.Metrics.ChannelsDelta(-1)
 		s.opts.Broker.Unsubscribe(c.app.ID, ch.Key.Name)
-		s.channelWebhook(c.app, ch.Key.Name, "channel_vacated", s.dir.VacateChannel)
+		s.vacated(c.app, ch.Key.Name)
 	}
 }

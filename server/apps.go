@@ -1,8 +1,12 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/config"
@@ -12,8 +16,8 @@ import (
 )
 
 // buildApp turns one configured app into the protocol's App, with its
-// token verifier and webhook sender.
-func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, error) {
+// token verifier and webhook senders (one per endpoint).
+func buildApp(c config.App, m *metrics.Metrics, store webhook.Store) (*pusher.App, []*webhook.Sender, error) {
 	mode, ok := pusher.ParseAuthMode(c.Auth.Mode)
 	if !ok {
 		return nil, nil, fmt.Errorf("app %s: bad auth mode %q", c.ID, c.Auth.Mode)
@@ -36,19 +40,76 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, e
 		a.History = append(a.History, pusher.HistoryRule{Pattern: h.Channels, Size: h.Size, TTL: h.TTL})
 	}
 	m.AddApp(c.ID)
-	if c.Webhooks.URL == "" {
-		m.SetWebhookQueue(c.ID, nil) // served at 0
+	senders := webhookSenders(c, m, store)
+	m.SetWebhookQueue(c.ID, queuedIn(senders)) // nil without senders: served at 0
+	if len(senders) == 0 {
 		return a, nil, nil
 	}
-	s := webhook.New(webhook.Options{URL: c.Webhooks.URL, Key: c.Key, Secret: c.Secret, Events: c.Webhooks.Events,
-		BatchMax: c.Webhooks.BatchMax, BatchWait: c.Webhooks.BatchWait, MaxQueue: c.Webhooks.MaxQueue,
-		MaxRetries: c.Webhooks.MaxRetries, OnResult: m.WebhookResultFunc(), OnDrop: m.WebhookDropFunc(),
-		Client: webhookClient(m)})
-	m.SetWebhookQueue(c.ID, s.Queued)
+	a.WebhookGrace = c.Webhooks.Grace
 	a.Webhook = func(e pusher.WebhookEvent) {
-		s.Send(webhook.Event{Name: e.Name, Channel: e.Channel, UserID: e.UserID, Event: e.Event, Data: e.Data, SocketID: e.SocketID})
+		ev := webhook.Event{Name: e.Name, Channel: e.Channel, UserID: e.UserID, Event: e.Event, Data: e.Data, SocketID: e.SocketID}
+		for _, s := range senders {
+			s.Send(ev)
+		}
 	}
-	return a, s, nil
+	return a, senders, nil
+}
+
+// queuedIn reports the events waiting in every sender of an app, nil
+// when it has none.
+func queuedIn(senders []*webhook.Sender) func() int {
+	if len(senders) == 0 {
+		return nil
+	}
+	return func() int {
+		n := 0
+		for _, s := range senders {
+			n += s.Queued()
+		}
+		return n
+	}
+}
+
+// webhookSenders starts a sender for webhooks.url and one for each of
+// webhooks.endpoints; each filters and queues on its own, so a slow
+// endpoint holds up no other. With a store (Redis) each queue is a
+// durable stream named by the app and the endpoint's URL and filters, the
+// same on every node.
+func webhookSenders(c config.App, m *metrics.Metrics, store webhook.Store) []*webhook.Sender {
+	w := c.Webhooks
+	base := webhook.Options{Key: c.Key, Secret: c.Secret, BatchMax: w.BatchMax, BatchWait: w.BatchWait,
+		MaxQueue: w.MaxQueue, MaxRetries: w.MaxRetries, OnResult: m.WebhookResultFunc(), OnDrop: m.WebhookDropFunc(),
+		Store: store, Client: webhookClient(m, store)}
+	eps := w.Endpoints
+	if w.URL != "" {
+		eps = append([]config.WebhookEndpoint{{URL: w.URL, Events: w.Events}}, eps...)
+	}
+	var out []*webhook.Sender
+	seen := map[string]int{}
+	for _, e := range eps {
+		o := base
+		o.URL, o.Events, o.Channels, o.Headers = e.URL, e.Events, e.Channels, e.Headers
+		if store != nil {
+			o.Stream = streamName(c.ID, e, seen)
+		}
+		out = append(out, webhook.New(o))
+	}
+	return out
+}
+
+// streamName names an endpoint's durable queue: the app id and a digest
+// of its URL, channel glob and event names (not its headers, which may
+// carry a token that rotates), and a counter for identical endpoints.
+func streamName(app string, e config.WebhookEndpoint, seen map[string]int) string {
+	h := sha256.New()
+	h.Write([]byte(e.URL + "\x00" + e.Channels + "\x00" + strings.Join(e.Events, ",")))
+	name := app + ":" + hex.EncodeToString(h.Sum(nil))[:16]
+	if n := seen[name]; n > 0 {
+		seen[name] = n + 1
+		return name + ":" + strconv.Itoa(n)
+	}
+	seen[name] = 1
+	return name
 }
 
 func verifier(c config.App) (*auth.Verifier, error) {

@@ -31,6 +31,7 @@ func (o observer) ChannelsDelta(d int)             { o.m.ChannelsAdd(d) }
 func (o observer) SlowConsumer()                   { o.m.SlowConsumerDisconnect() }
 func (o observer) HeartbeatTimeout()               { o.m.HeartbeatTimeout() }
 func (o observer) Refused(kind string)             { o.m.Refused(kind) }
+func (o observer) WebhookDeparture(outcome string) { o.m.WebhookDeparture(outcome) }
 func (o observer) Publish(app, result string) {
 	r := metrics.PublishOK
 	if result != "ok" {

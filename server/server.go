@@ -40,15 +40,14 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 		hr.OnHealth(n.Metrics.BrokerHealth)
 	}
 	var apps []*pusher.App
+	store, _ := b.(webhook.Store) // Redis: webhook queues survive a restart
 	for _, ac := range cfg.Apps {
-		a, hook, err := buildApp(ac, n.Metrics)
+		a, hooks, err := buildApp(ac, n.Metrics, store)
 		if err != nil {
 			return nil, err
 		}
 		apps = append(apps, a)
-		if hook != nil {
-			n.hooks = append(n.hooks, hook)
-		}
+		n.hooks = append(n.hooks, hooks...)
 	}
 	if cfg.Server.TLS.Enabled() {
 		t, err := n.newTLS(cfg.Server.TLS)
@@ -64,6 +63,9 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 		EventLoops: cfg.Server.EventLoops, Echo: cfg.Server.Echo, Broker: b, Metrics: observer{n.Metrics}, Logger: log,
 		OnAcceptError: func(err error) { n.accept.report("websocket", err) },
 		TLS:           n.tls,
+		// Webhook queues flush while the broker (a durable queue's
+		// store) still runs.
+		BeforeBrokerClose: n.closeHooks,
 	})
 	if err != nil {
 		n.closeTLS()
@@ -128,12 +130,27 @@ func (n *Node) Close() {
 	if n.metricsS != nil {
 		_ = n.metricsS.Close()
 	}
+}
+
+// closeHooks flushes and stops the webhook senders, within 2 s in all:
+// what is not delivered (or, with Redis, stored) by then is counted as
+// dropped, and logged, since the count goes with the process.
+func (n *Node) closeHooks() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	var lost uint64
 	for _, h := range n.hooks {
+		before := h.Dropped()
 		if err := h.Close(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			n.log.Warn("webhook flush", "err", err)
 		}
+		lost += h.Dropped() - before
+	}
+	switch {
+	case lost > 0 && n.cfg.Redis.URL == "":
+		n.log.Warn("webhook events dropped at stop: the endpoint did not take them within 2s, and without Redis the queue lives in memory", "events", lost)
+	case lost > 0:
+		n.log.Warn("webhook events dropped at stop: neither the endpoint nor Redis took them within 2s", "events", lost)
 	}
 }
 

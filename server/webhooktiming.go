@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/metrics"
+	"github.com/fanout/fanout/webhook"
 )
 
 // timedTransport measures each webhook request, from sending it to the
@@ -23,7 +24,13 @@ func (t timedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // webhookClient is the webhook senders' HTTP client: the webhook
-// package's default (a 10 s timeout) with its requests measured.
-func webhookClient(m *metrics.Metrics) *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, Transport: timedTransport{next: http.DefaultTransport, m: m}}
+// package's default timeout (10 s, and with a durable store at most half
+// its claim time, so an attempt never outlives its claim) with its
+// requests measured.
+func webhookClient(m *metrics.Metrics, store webhook.Store) *http.Client {
+	timeout := 10 * time.Second
+	if store != nil {
+		timeout = min(timeout, store.WebhookClaimAfter()/2)
+	}
+	return &http.Client{Timeout: timeout, Transport: timedTransport{next: http.DefaultTransport, m: m}}
 }

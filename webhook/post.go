@@ -2,11 +2,12 @@ package webhook
 
 import (
 	"bytes"
-	"github.com/fanout/fanout/auth"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"time"
+
+	"github.com/fanout/fanout/auth"
 )
 
 // deliver posts one batch, retrying network errors and 5xx answers, and
@@ -21,7 +22,7 @@ func (s *Sender) deliver(batch []Event) {
 		}
 		return
 	}
-	ok := s.post(batch)
+	ok := s.post(batch, nil)
 	if s.o.OnResult != nil {
 		s.o.OnResult(ok)
 	}
@@ -32,13 +33,18 @@ func (s *Sender) deliver(batch []Event) {
 	}
 }
 
-func (s *Sender) post(batch []Event) bool {
+// post sends one batch with its retries; touch, when set, runs before
+// each attempt (a durable queue's sign that the batch is still in hand).
+func (s *Sender) post(batch []Event, touch func()) bool {
 	body, err := encode(time.Now(), batch)
 	if err != nil {
 		return false
 	}
 	sig := auth.SignWebhook(s.o.Secret, body)
 	for attempt := 0; ; attempt++ {
+		if touch != nil {
+			touch()
+		}
 		retry, ok := s.attempt(body, sig)
 		if ok || !retry || attempt >= s.o.MaxRetries {
 			return ok
@@ -55,6 +61,9 @@ func (s *Sender) attempt(body []byte, sig string) (retry, ok bool) {
 	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.o.URL, bytes.NewReader(body))
 	if err != nil {
 		return false, false
+	}
+	for k, v := range s.o.Headers {
+		req.Header.Set(k, v)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Pusher-Key", s.o.Key)

@@ -2,6 +2,8 @@ package webhook
 
 import (
 	"context"
+
+	"github.com/fanout/fanout/auth"
 	"sync"
 	"sync/atomic"
 )
@@ -10,6 +12,7 @@ import (
 type Sender struct {
 	o      Options
 	filter map[string]bool // nil: deliver every event
+	chans  []string        // Options.Channels as auth.MatchChannel's patterns; nil: every channel
 
 	queue   chan Event
 	stop    chan struct{} // closed by Close
@@ -37,8 +40,15 @@ func New(o Options) *Sender {
 			s.filter[name] = true
 		}
 	}
+	if o.Channels != "" {
+		s.chans = []string{o.Channels}
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	go s.run()
+	if o.Store != nil {
+		go s.runDurable()
+	} else {
+		go s.run()
+	}
 	return s
 }
 
@@ -49,9 +59,10 @@ func (s *Sender) Wants(name string) bool {
 }
 
 // Send queues e without blocking. It drops e, counting it, when the queue
-// is full or the Sender is closing; it ignores events the filter excludes.
+// is full or the Sender is closing; it ignores events the filters
+// (Options.Events, Options.Channels) exclude.
 func (s *Sender) Send(e Event) {
-	if !s.Wants(e.Name) {
+	if !s.Wants(e.Name) || s.chans != nil && !auth.MatchChannel(s.chans, e.Channel) {
 		return
 	}
 	if s.closing.Load() {

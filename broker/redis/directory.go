@@ -3,6 +3,7 @@ package redis
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 
 	"github.com/fanout/fanout/broker"
 )
@@ -21,9 +22,11 @@ type directory struct {
 	full     bool // rewrite the whole subscription hash on the next flush
 	presence map[chanKey]map[string]*localMember
 	occupied map[chanKey]struct{} // channels with local subscribers
-	kick     chan struct{}
-	seed     maphash.Seed
-	shards   [presenceShards]opQueue
+	// vacancies counts the vacancies this node held (grace.go).
+	vacancies atomic.Uint64
+	kick      chan struct{}
+	seed      maphash.Seed
+	shards    [presenceShards]opQueue
 }
 
 type localMember struct {
@@ -75,31 +78,32 @@ func (b *Broker) CountSubscription(app, channel string, delta int) {
 // JoinPresence implements broker.Directory. The caller's view of this
 // node (first) is not used: the node's local mirror, changed in the same
 // order as Redis, answers while Redis is down.
-func (b *Broker) JoinPresence(app, channel string, m broker.Member, _ bool, done func(bool, []broker.Member, uint64)) {
+func (b *Broker) JoinPresence(app, channel string, m broker.Member, _ bool, done func(broker.Transition, []broker.Member)) {
 	k := chanKey{app, channel}
 	b.enqueue(k, func() {
 		localFirst, newChannel := b.dir.addLocal(k, m)
-		first, members, version, err := b.redisJoin(k, m, newChannel)
+		t, members, err := b.redisJoin(k, m, newChannel)
 		if err != nil {
-			first, members, version = localFirst, b.dir.localMembers(k), 0
+			t, members = broker.Transition{Cluster: localFirst}, b.dir.localMembers(k)
 		}
-		done(first, members, version)
+		done(t, members)
 	})
 }
 
 // LeavePresence implements broker.Directory; like JoinPresence it
-// answers from its local mirror while Redis is down, not from last.
-func (b *Broker) LeavePresence(app, channel, userID string, _ bool, done func(bool, uint64)) {
+// answers from its local mirror while Redis is down, not from last, and
+// then holds nothing.
+func (b *Broker) LeavePresence(app, channel, userID string, _, hold bool, done func(broker.Transition)) {
 	k := chanKey{app, channel}
 	b.enqueue(k, func() {
 		localLast, emptied := b.dir.removeLocal(k, userID)
-		last, version, err := b.redisLeave(k, userID)
+		t, err := b.redisLeave(k, userID, hold)
 		if err != nil {
-			last, version = localLast, 0
+			t = broker.Transition{Cluster: localLast}
 		} else if emptied {
 			b.unindexPresence(k)
 		}
-		done(last, version)
+		done(t)
 	})
 }
 

@@ -38,6 +38,13 @@
 // so each transition fires once for the cluster. The reaping node tells
 // its Handler (broker.ReapHandler) of the members and channels a dead
 // node leaves behind, so exactly one node sends their webhooks.
+// A departure held for the webhook grace (broker.Departure) is written
+// by the leave or vacate script itself, next to the channel's keys, and
+// taken by the first join or occupy script of a return or by Settle's
+// script, whichever runs first (grace.go).
+//
+// The broker is also the webhook package's durable Store: a stream per
+// app endpoint, read by the one node holding its lease (webhooks.go).
 //
 // # History
 //

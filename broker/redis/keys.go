@@ -13,12 +13,12 @@ func parseField(f string) (chanKey, bool) {
 	return chanKey{app, ch}, ok
 }
 
-// presenceKeys are KEYS[1..4] of the presence scripts for a channel:
+// presenceKeys are KEYS[1..5] of the presence scripts for a channel:
 // connections per user, info per user, connections per node and user,
-// the presence version.
+// the presence version, held departures.
 func (b *Broker) presenceKeys(k chanKey) []string {
 	tag := b.opts.Prefix + ":p:{" + k.app + "\x00" + k.channel + "}:"
-	return []string{tag + "u", tag + "i", tag + "n", tag + "v"}
+	return []string{tag + "u", tag + "i", tag + "n", tag + "v", tag + "g"}
 }
 
 // nodesKey is the sorted set of live nodes scored by expiry (unix ms).
@@ -37,6 +37,10 @@ func nodeField(node string) string { return node + ":" }
 func (b *Broker) occupancyKey(k chanKey) string {
 	return b.opts.Prefix + ":o:{" + k.app + "\x00" + k.channel + "}"
 }
+
+// vacancyKey holds a channel's held vacancy (its token in the field
+// vacancyField); it shares the occupancy key's hash tag.
+func (b *Broker) vacancyKey(k chanKey) string { return b.occupancyKey(k) + ":g" }
 
 // occupancyIndexKey is a node's set of channels it occupies, so the
 // reaper finds them.

@@ -1,51 +1,65 @@
 package redis
 
+import "github.com/fanout/fanout/broker"
+
 // Cluster-wide occupancy: each channel has a set of the nodes with local
 // subscribers, and each node an index of the channels it occupies (the
 // index is written before the set and cleared after it, so it always
 // covers the set and the reaper finds every entry of a dead node).
 
 // OccupyChannel implements broker.Directory.
-func (b *Broker) OccupyChannel(app, channel string, done func(first bool)) {
+func (b *Broker) OccupyChannel(app, channel string, done func(broker.Transition)) {
 	k := chanKey{app, channel}
 	b.dir.mu.Lock()
 	b.dir.occupied[k] = struct{}{}
 	b.dir.mu.Unlock()
 	b.enqueue(k, func() {
-		first, err := b.occupy(k)
-		done(first || err != nil)
+		n, err := b.occupy(k)
+		done(broker.Transition{Cluster: n > 0 || err != nil, Returned: n == 2 && err == nil})
 	})
 }
 
 // VacateChannel implements broker.Directory.
-func (b *Broker) VacateChannel(app, channel string, done func(last bool)) {
+func (b *Broker) VacateChannel(app, channel string, hold bool, done func(broker.Transition)) {
 	k := chanKey{app, channel}
 	b.dir.mu.Lock()
 	delete(b.dir.occupied, k)
 	b.dir.mu.Unlock()
 	b.enqueue(k, func() {
-		last, err := b.vacate(k, b.opts.NodeID)
-		done(last || err != nil)
+		token := ""
+		if hold {
+			token = b.vacancyToken()
+		}
+		last, err := b.vacate(k, b.opts.NodeID, token)
+		t := broker.Transition{Cluster: last || err != nil}
+		if last && err == nil && token != "" {
+			t.Held = broker.Departure{App: app, Channel: channel, Token: token}
+		}
+		done(t)
 	})
 }
 
-func (b *Broker) occupy(k chanKey) (bool, error) {
+// occupy adds this node to a channel's occupancy: 1 when it is the
+// channel's first node, 2 when it is and that cancelled a held vacancy,
+// else 0.
+func (b *Broker) occupy(k chanKey) (int64, error) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	idx := b.client.B().Sadd().Key(b.occupancyIndexKey(b.opts.NodeID)).Member(k.field()).Build()
 	if err := b.client.Do(ctx, idx).Error(); err != nil {
-		return false, err
+		return 0, err
 	}
-	n, err := occupyScript.Exec(ctx, b.client, []string{b.occupancyKey(k)}, []string{b.opts.NodeID}).AsInt64()
-	return n == 1, err
+	return occupyScript.Exec(ctx, b.client, []string{b.occupancyKey(k), b.vacancyKey(k)}, []string{b.opts.NodeID}).AsInt64()
 }
 
 // vacate removes node from a channel's occupancy; it reports whether the
-// channel is now empty everywhere.
-func (b *Broker) vacate(k chanKey, node string) (bool, error) {
+// channel is now empty everywhere. A token holds that vacancy (see
+// grace.go); "" holds nothing.
+func (b *Broker) vacate(k chanKey, node, token string) (bool, error) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
-	n, err := vacateScript.Exec(ctx, b.client, []string{b.occupancyKey(k)}, []string{node}).AsInt64()
+	n, err := vacateScript.Exec(ctx, b.client, []string{b.occupancyKey(k), b.vacancyKey(k)},
+		[]string{node, token, holdTTL(token != "")}).AsInt64()
 	if err != nil {
 		return false, err
 	}
@@ -81,7 +95,7 @@ func (b *Broker) resyncOccupancy() {
 			if want {
 				_, err = b.occupy(k)
 			} else {
-				_, err = b.vacate(k, b.opts.NodeID)
+				_, err = b.vacate(k, b.opts.NodeID, "")
 			}
 			return err
 		})
@@ -100,7 +114,7 @@ func (b *Broker) reapOccupancy(node string) int {
 		if !ok {
 			continue
 		}
-		if last, err := b.vacate(k, node); err == nil && last && rh != nil {
+		if last, err := b.vacate(k, node, ""); err == nil && last && rh != nil {
 			rh.ChannelReaped(k.app, k.channel)
 		}
 	}

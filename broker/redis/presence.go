@@ -10,13 +10,13 @@ import (
 
 // redisJoin runs joinScript; the first join of a channel on this node
 // also records the channel in the node's presence index.
-func (b *Broker) redisJoin(k chanKey, m broker.Member, newChannel bool) (bool, []broker.Member, uint64, error) {
+func (b *Broker) redisJoin(k chanKey, m broker.Member, newChannel bool) (broker.Transition, []broker.Member, error) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	if newChannel {
 		cmd := b.client.B().Sadd().Key(b.presenceIndexKey(b.opts.NodeID)).Member(k.field()).Build()
 		if err := b.client.Do(ctx, cmd).Error(); err != nil {
-			return false, nil, 0, err
+			return broker.Transition{}, nil, err
 		}
 	}
 	info := string(m.Info)
@@ -25,16 +25,17 @@ func (b *Broker) redisJoin(k chanKey, m broker.Member, newChannel bool) (bool, [
 	}
 	vals, err := joinScript.Exec(ctx, b.client, b.presenceKeys(k),
 		[]string{m.ID, info, nodeField(b.opts.NodeID) + m.ID}).ToArray()
-	if err != nil || len(vals) != 3 {
-		return false, nil, 0, errOr(err)
+	if err != nil || len(vals) != 4 {
+		return broker.Transition{}, nil, errOr(err)
 	}
 	first, _ := vals[0].AsInt64()
 	version, _ := vals[2].AsInt64()
+	back, _ := vals[3].AsInt64()
 	hash, err := vals[1].AsStrSlice()
 	if err != nil {
-		return false, nil, 0, err
+		return broker.Transition{}, nil, err
 	}
-	return first == 1, membersOf(hash), uint64(version), nil
+	return broker.Transition{Cluster: first == 1, Returned: back == 1, Version: uint64(version)}, membersOf(hash), nil
 }
 
 // unindexPresence removes k from the node's presence index once the node
@@ -49,18 +50,23 @@ func (b *Broker) unindexPresence(k chanKey) {
 }
 
 // redisLeave runs leaveScript: whether it was user's last connection
-// anywhere, and the presence version after it (0 when not).
-func (b *Broker) redisLeave(k chanKey, user string) (bool, uint64, error) {
+// anywhere, and the presence version after it (0 when not); with hold, a
+// last leave is held as a departure.
+func (b *Broker) redisLeave(k chanKey, user string, hold bool) (broker.Transition, error) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	vals, err := leaveScript.Exec(ctx, b.client, b.presenceKeys(k),
-		[]string{user, nodeField(b.opts.NodeID) + user}).ToArray()
+		[]string{user, nodeField(b.opts.NodeID) + user, holdTTL(hold)}).ToArray()
 	if err != nil || len(vals) != 2 {
-		return false, 0, errOr(err)
+		return broker.Transition{}, errOr(err)
 	}
 	last, _ := vals[0].AsInt64()
 	version, _ := vals[1].AsInt64()
-	return last == 1, uint64(version), nil
+	t := broker.Transition{Cluster: last == 1, Version: uint64(version)}
+	if t.Cluster && hold {
+		t.Held = broker.Departure{App: k.app, Channel: k.channel, User: user, Token: strconv.FormatInt(version, 10)}
+	}
+	return t, nil
 }
 
 // replace sets node's share of a channel to users (nil reaps it) and

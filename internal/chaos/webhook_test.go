@@ -29,7 +29,9 @@ func webhookOutage(t *testing.T, status int32) {
 	const channels = 150 // two webhooks each: more than the queue holds
 	hooks := StartHooks(t)
 	hooks.Status.Store(status)
-	n := Serve(t, ServeOptions{WebhookURL: hooks.URL, WebhookRetry: retries, WebhookQueue: queue})
+	// No grace: the vacates must fall inside the outage as the occupies do.
+	n := Serve(t, ServeOptions{WebhookURL: hooks.URL, WebhookRetry: retries, WebhookQueue: queue,
+		Args: []string{"--webhook-grace", "0s"}})
 	rssBefore := rssKiB(n.Pid())
 	c, err := Dial(n.URL(), nil, DialOptions{})
 	if err != nil {

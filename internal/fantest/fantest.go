@@ -48,6 +48,9 @@ func Config() config.Config {
 	c.Server.Addr = "127.0.0.1:0"
 	c.Server.MetricsAddr = "127.0.0.1:0"
 	c.Apps[0].Auth.Mode = config.AuthOff
+	// Webhooks go out as soon as the directory decides them, so a test
+	// can count them right after a leave; tests of webhooks.grace set it.
+	c.Apps[0].Webhooks.Grace = 0
 	return c
 }
 
