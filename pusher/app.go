@@ -11,6 +11,9 @@ import (
 // (Server.AppCredentials).
 type Credentials struct {
 	Key, Secret string
+	// PreviousSecret is accepted besides Secret during the grace after a
+	// rotation (Server.ReplaceApps); "" otherwise.
+	PreviousSecret string
 	// Disabled apps are refused with 403 once the signature checks out.
 	Disabled bool
 	// MaxEventData bounds a published event's data, in bytes.
@@ -96,7 +99,10 @@ type App struct {
 	// Webhook, when set, receives channel and member events.
 	Webhook func(WebhookEvent)
 
-	conns atomic.Int64
+	// conns and secrets outlive a reload: ReplaceApps hands them from an
+	// app's old version to its new one (apps_reload.go).
+	conns   *atomic.Int64
+	secrets *secretRing
 }
 
 // WebhookEvent is one lifecycle event for an app's webhook.
@@ -105,6 +111,12 @@ type WebhookEvent struct {
 }
 
 func (a *App) withDefaults() {
+	if a.conns == nil {
+		a.conns = new(atomic.Int64)
+	}
+	if a.secrets == nil {
+		a.secrets = newSecretRing(a.Secret)
+	}
 	if a.SigninTimeout <= 0 {
 		a.SigninTimeout = 30 * time.Second
 	}

@@ -2,11 +2,11 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/fanout/fanout/broker"
@@ -15,16 +15,17 @@ import (
 	"github.com/fanout/fanout/metrics"
 	"github.com/fanout/fanout/pusher"
 	"github.com/fanout/fanout/tlsconn"
-	"github.com/fanout/fanout/webhook"
 )
 
 // Node is one running fanout server.
 type Node struct {
-	cfg      config.Config
-	log      *slog.Logger
-	Pusher   *pusher.Server
-	Metrics  *metrics.Metrics
-	hooks    []*webhook.Sender
+	cfg     config.Config
+	log     *slog.Logger
+	Pusher  *pusher.Server
+	Metrics *metrics.Metrics
+	// apps are the served apps by id, replaced by ReloadApps under appsMu.
+	apps     map[string]*builtApp
+	appsMu   sync.Mutex
 	accept   *acceptErrors
 	metricsS *http.Server
 	metricsL net.Listener
@@ -36,17 +37,11 @@ type Node struct {
 func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 	n := &Node{cfg: cfg, log: log, Metrics: metrics.New()}
 	n.accept = &acceptErrors{m: n.Metrics, log: log, interval: logInterval}
-	var apps []*pusher.App
-	for _, ac := range cfg.Apps {
-		a, hook, err := buildApp(ac, n.Metrics)
-		if err != nil {
-			return nil, err
-		}
-		apps = append(apps, a)
-		if hook != nil {
-			n.hooks = append(n.hooks, hook)
-		}
+	apps, built, err := n.buildApps(cfg.Apps, nil)
+	if err != nil {
+		return nil, err
 	}
+	n.commitApps(built)
 	if cfg.Server.TLS.Enabled() {
 		t, err := n.newTLS(cfg.Server.TLS)
 		if err != nil {
@@ -125,10 +120,10 @@ func (n *Node) Close() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, h := range n.hooks {
-		if err := h.Close(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			n.log.Warn("webhook flush", "err", err)
-		}
+	n.appsMu.Lock()
+	defer n.appsMu.Unlock()
+	for _, b := range n.apps {
+		n.closeSender(ctx, b.hook.Load())
 	}
 }
 
