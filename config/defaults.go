@@ -9,6 +9,9 @@ const (
 	DevAppSecret = "app-secret"
 )
 
+// DefaultSecretGrace is the default of reload.secret_grace.
+const DefaultSecretGrace = 5 * time.Minute
+
 // WebhookEvents are the event names fanout can send, the default of
 // webhooks.events.
 func WebhookEvents() []string {
@@ -32,6 +35,7 @@ func Default() Config {
 		Shutdown:  Shutdown{Drain: 10 * time.Second},
 		Redis:     Redis{Prefix: "fanout", NodeTTL: 15 * time.Second},
 		Apps:      []App{devApp()},
+		Reload:    Reload{SecretGrace: DefaultSecretGrace},
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // Validate checks every setting and returns the first problem as a
 // ConfigError, or nil.
 func (c Config) Validate() error {
-	for _, check := range []func() error{c.Server.validate, c.heartbeat, c.Redis.validate, c.apps} {
+	for _, check := range []func() error{c.Server.validate, c.heartbeat, c.Redis.validate, c.apps, c.reload} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -62,11 +62,18 @@ func (c Config) heartbeat() error {
 	)
 }
 
+func (c Config) reload() error {
+	return notNegativeDuration("reload.secret_grace", c.Reload.SecretGrace)
+}
+
 func (r Redis) validate() error {
 	if r.NodeTTL < time.Second {
 		return ConfigError{Key: "redis.node_ttl", Problem: fmt.Sprintf("%s is shorter than 1s (nodes heartbeat every third of it)", r.NodeTTL)}
 	}
 	if r.URL == "" {
+		if r.Password != "" {
+			return ConfigError{Key: "redis.password", Problem: "needs redis.url"}
+		}
 		return nil
 	}
 	u, err := url.Parse(r.URL)
