@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,7 +34,6 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	log := newLogger(stderr, cfg.Server.LogLevel, cfg.Server.LogFormat)
-	warnDevelopment(log, cfg)
 	b, err := newBroker(cfg, log)
 	var unreachable redis.ConnectError
 	if errors.As(err, &unreachable) { // not a configuration error: a supervisor may retry
@@ -53,11 +53,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fanout:", err)
 		return 1
 	}
+	// Warnings come once the node serves: a fatal error above is then
+	// the only line a failed start prints.
+	startNotes(log, cfg)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	got := <-sig
+	running := cfg
 	for ; got == syscall.SIGHUP; got = <-sig {
-		reload(node, log)
+		reloadTLS(node, log)
+		running = reloadApps(node, log, running, args)
 	}
 	log.Info("signal received, draining", "signal", got.String())
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.Drain+10*time.Second)
@@ -78,13 +83,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// reload answers SIGHUP: the TLS certificate is read again; a bad file
-// is logged and the old certificate stays. Without TLS there is nothing
-// to reload, which is said at info level.
-func reload(node *server.Node, log *slog.Logger) {
+// reloadTLS answers SIGHUP for TLS: the certificate is read again; a bad
+// file is logged and the old certificate stays.
+func reloadTLS(node *server.Node, log *slog.Logger) {
 	switch err := node.ReloadTLS(); {
-	case errors.Is(err, server.ErrNoTLS):
-		log.Info("SIGHUP: nothing to reload (no TLS certificate configured)")
+	case errors.Is(err, server.ErrNoTLS): // nothing to read again
 	case err != nil:
 		log.Error("SIGHUP: reload failed, keeping the current certificate", "err", err)
 	}
@@ -105,6 +108,20 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, o))
 	}
 	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// startNotes logs, once the node serves, the FANOUT_ variables left
+// alone as Kubernetes' or Docker's, the development credentials and every
+// weak secret.
+func startNotes(log *slog.Logger, cfg config.Config) {
+	if len(cfg.IgnoredVariables) > 0 {
+		log.Info("ignored FANOUT_ variables that Kubernetes services or Docker links set (not settings)",
+			"variables", strings.Join(cfg.IgnoredVariables, ","))
+	}
+	warnDevelopment(log, cfg)
+	for _, w := range cfg.Warnings() {
+		log.Warn("weak secret: " + w)
+	}
 }
 
 // warnDevelopment logs one warning when the built-in development secret is

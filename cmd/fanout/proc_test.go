@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fanout/fanout/auth"
+	"github.com/gobwas/ws"
+	"github.com/gobwas/ws/wsutil"
+)
+
+// proc is a real `fanout serve` process whose log lines a test reads.
+type proc struct {
+	cmd   *exec.Cmd
+	addr  string
+	mu    sync.Mutex
+	lines []string
+	more  chan struct{} // closed and replaced when a line arrives
+}
+
+// startProc builds the binary and runs `fanout serve` with env added to
+// this process's environment; it returns once the node serves.
+func startProc(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fanout")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	argv := append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "", "--log-level", "info"}, args...)
+	p := &proc{cmd: exec.CommandContext(ctx, bin, argv...), more: make(chan struct{})}
+	p.cmd.Env = append(os.Environ(), env...)
+	stderr, _ := p.cmd.StderrPipe()
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); _ = p.cmd.Wait() })
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.lines = append(p.lines, sc.Text())
+			close(p.more)
+			p.more = make(chan struct{})
+			p.mu.Unlock()
+		}
+	}()
+	line := p.waitLine(t, 0, "fanout serving")
+	p.addr = regexp.MustCompile(`addr=(\S+)`).FindStringSubmatch(line)[1]
+	return p
+}
+
+// mark is the number of lines logged so far, for waitLine.
+func (p *proc) mark() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.lines)
+}
+
+// waitLine returns the first line logged after the first from lines
+// that contains s; it fails the test after 30 s.
+func (p *proc) waitLine(t *testing.T, from int, s string) string {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		p.mu.Lock()
+		for _, l := range p.lines[from:] {
+			if strings.Contains(l, s) {
+				p.mu.Unlock()
+				return l
+			}
+		}
+		from = len(p.lines)
+		more := p.more
+		p.mu.Unlock()
+		select {
+		case <-more:
+		case <-deadline:
+			t.Fatalf("the server never logged %q", s)
+		}
+	}
+}
+
+// log is everything logged so far.
+func (p *proc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.Join(p.lines, "\n")
+}
+
+// pconn is one Pusher-protocol WebSocket client.
+type pconn struct {
+	*heldConn
+	socketID string
+}
+
+// dialApp opens a connection to the app with this key and waits for
+// pusher:connection_established.
+func dialApp(addr, key string) (*pconn, error) {
+	d := ws.Dialer{Timeout: 30 * time.Second}
+	conn, br, _, err := d.Dial(context.Background(), "ws://"+addr+"/app/"+key+"?protocol=7&client=reload&version=1")
+	if err != nil {
+		return nil, err
+	}
+	h := &heldConn{Conn: conn, r: conn}
+	if br != nil {
+		h.r = br
+	}
+	c := &pconn{heldConn: h}
+	ev, data, err := c.next()
+	if err != nil || ev != "pusher:connection_established" {
+		conn.Close()
+		return nil, fmt.Errorf("first event %q %s: %v", ev, data, err)
+	}
+	var est struct {
+		SocketID string `json:"socket_id"`
+	}
+	_ = json.Unmarshal([]byte(data), &est)
+	c.socketID = est.SocketID
+	return c, nil
+}
+
+// next reads the next Pusher event: its name and data (a JSON string's
+// contents).
+func (c *pconn) next() (string, string, error) {
+	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	b, err := wsutil.ReadServerText(c)
+	if err != nil {
+		return "", "", err
+	}
+	var ev struct {
+		Event string          `json:"event"`
+		Data  json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(b, &ev); err != nil {
+		return "", "", err
+	}
+	var s string
+	if json.Unmarshal(ev.Data, &s) != nil {
+		s = string(ev.Data)
+	}
+	return ev.Event, s, nil
+}
+
+// send writes one Pusher event.
+func (c *pconn) send(event string, data any) error {
+	b, _ := json.Marshal(map[string]any{"event": event, "data": data})
+	return wsutil.WriteClientText(c, b)
+}
+
+// answer sends event and returns the name of the first reply whose name
+// is one of names.
+func (c *pconn) answer(event string, data any, names ...string) (string, error) {
+	if err := c.send(event, data); err != nil {
+		return "", err
+	}
+	for {
+		ev, _, err := c.next()
+		if err != nil {
+			return "", err
+		}
+		for _, n := range names {
+			if ev == n {
+				return ev, nil
+			}
+		}
+	}
+}
+
+// curlPublish publishes one event with curl, signed with secret as a
+// Pusher server SDK signs (https://pusher.com/docs/channels/library_auth_reference/rest-api/),
+// and returns the HTTP status.
+func curlPublish(t *testing.T, addr, appID, key, secret, channel string) int {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"name": "note", "channel": channel, "data": `{"n":1}`})
+	path := "/apps/" + appID + "/events"
+	q := auth.SignRequest("POST", path, nil, body, key, secret, time.Now())
+	out, err := exec.Command("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-m", "10",
+		"-H", "Content-Type: application/json", "--data-binary", string(body),
+		"http://"+addr+path+"?"+q.Encode()).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("curl: %v %s", err, ee.Stderr)
+		}
+		t.Fatalf("curl: %v", err)
+	}
+	var code int
+	fmt.Sscan(string(out), &code)
+	return code
+}
+
+// writeConfig writes body to path (replacing it, as an operator's
+// editor or a config management tool does).
+func writeConfig(t *testing.T, path, body string) {
+	t.Helper()
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/server"
+)
+
+// reloadApps answers SIGHUP for the apps: the configuration is loaded
+// again as at start (the same flags, the file and the environment as
+// they are now) and its apps replace the running ones without dropping a
+// connection of an app that stays (server.Node.ReloadApps). A bad
+// configuration is logged and the running one stays. Settings that only
+// a restart applies are logged as such. It returns the configuration
+// that now runs.
+func reloadApps(node *server.Node, log *slog.Logger, running config.Config, args []string) config.Config {
+	next, err := config.Load("", os.Environ(), args)
+	if err != nil {
+		log.Error("SIGHUP: configuration not reloaded, the running apps stay", "err", err)
+		return running
+	}
+	for _, key := range restartOnly(running, next) {
+		log.Warn("SIGHUP: setting changed; it takes effect after a restart", "key", key)
+	}
+	ch, err := node.ReloadApps(next.Apps, next.Reload.SecretGrace)
+	if err != nil {
+		log.Error("SIGHUP: apps not reloaded, the running apps stay", "err", err)
+		return running
+	}
+	log.Info("SIGHUP: apps reloaded", "apps", len(next.Apps), "added", strings.Join(ch.Added, ","),
+		"removed", strings.Join(ch.Removed, ","), "rekeyed", strings.Join(ch.Rekeyed, ","),
+		"rotated", strings.Join(ch.Rotated, ","), "disabled", strings.Join(ch.Disabled, ","),
+		"secret_grace", next.Reload.SecretGrace, "closed", ch.Closed)
+	for _, n := range ch.Notes {
+		log.Warn("SIGHUP: " + n)
+	}
+	for _, w := range next.Warnings() {
+		log.Warn("weak secret: " + w)
+	}
+	running.Apps, running.Reload = next.Apps, next.Reload
+	return running
+}
+
+// restartOnly lists the YAML keys outside apps and reload whose values
+// differ between a and b: the listeners, limits, timers and broker are
+// built once at start. The TLS files are read again on SIGHUP, but a new
+// path needs a restart too.
+func restartOnly(a, b config.Config) []string {
+	var out []string
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	for i := range va.NumField() {
+		tag := va.Type().Field(i).Tag.Get("yaml")
+		if tag == "" || tag == "-" || tag == "apps" || tag == "reload" {
+			continue
+		}
+		out = diffKeys(out, tag, va.Field(i), vb.Field(i))
+	}
+	return out
+}
+
+func diffKeys(out []string, path string, a, b reflect.Value) []string {
+	if a.Kind() != reflect.Struct {
+		if !reflect.DeepEqual(a.Interface(), b.Interface()) {
+			out = append(out, path)
+		}
+		return out
+	}
+	for i := range a.NumField() {
+		tag := a.Type().Field(i).Tag.Get("yaml")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		out = diffKeys(out, path+"."+tag, a.Field(i), b.Field(i))
+	}
+	return out
+}
