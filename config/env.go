@@ -47,7 +47,8 @@ func serviceLink(k, v string) bool {
 // checkVariables returns a ConfigError for the first (in name order)
 // FANOUT_ variable of envs that names no setting, the way an unknown YAML
 // key is refused: a misspelt variable must not be ignored silently.
-// appVars are the FANOUT_APP_<ID>_SECRET names of the configured apps.
+// appVars are the FANOUT_APP_<ID>_SECRET names of the configured apps
+// and the variables the file references as ${NAME}.
 // The variables Kubernetes and Docker links set are returned, sorted,
 // as ignored.
 func checkVariables(envs map[string]string, appVars []string) (ignored []string, err error) {

@@ -18,14 +18,14 @@ var varRE = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))
 // Lookup finds an environment variable, as os.LookupEnv does.
 type Lookup func(name string) (string, bool)
 
-// expandVars replaces, in every scalar value under root (never in keys),
+// expandVars records in refs the name of every variable referenced and replaces, in every scalar value under root (never in keys),
 // ${NAME} by the variable's value and ${NAME:-default} by its value, or
 // by default when it is unset or empty, as POSIX sh's parameter
 // expansion reads them. A plain scalar whose text changed is typed again
 // from its new text, so "max_connections: ${MAX}" reads an integer. It
 // reports whether anything changed; an unset variable without a default
 // is a ConfigError naming the key, the variable and the file's line.
-func expandVars(root *yaml.Node, lookup Lookup, file string) (bool, error) {
+func expandVars(root *yaml.Node, lookup Lookup, file string, refs *[]string) (bool, error) {
 	changed := false
 	var visit func(n *yaml.Node, path string) error
 	visit = func(n *yaml.Node, path string) error {
@@ -46,7 +46,7 @@ func expandVars(root *yaml.Node, lookup Lookup, file string) (bool, error) {
 			if !strings.Contains(n.Value, "${") {
 				return nil
 			}
-			v, err := expandValue(n.Value, lookup)
+			v, err := expandValue(n.Value, lookup, refs)
 			if err != nil {
 				return ConfigError{Key: path, Problem: fmt.Sprintf("%s (%s line %d)", err, file, n.Line)}
 			}
@@ -63,13 +63,14 @@ func expandVars(root *yaml.Node, lookup Lookup, file string) (bool, error) {
 }
 
 // expandValue expands the references in one value.
-func expandValue(s string, lookup Lookup) (string, error) {
+func expandValue(s string, lookup Lookup, refs *[]string) (string, error) {
 	var err error
 	out := varRE.ReplaceAllStringFunc(s, func(ref string) string {
 		if ref == "$${" {
 			return "${"
 		}
 		m := varRE.FindStringSubmatch(ref)
+		*refs = append(*refs, m[1])
 		v, set := lookup(m[1])
 		if hasDefault := strings.Contains(ref, ":-"); hasDefault && v == "" {
 			return m[2]

@@ -11,24 +11,27 @@ import (
 )
 
 // loadFile reads path and layers it over c, expanding ${VAR} references
-// with lookup. c.Apps becomes the apps the file lists, each starting
-// from DefaultApp (nil when it lists none).
-func loadFile(c *Config, path string, lookup Lookup) error {
+// with lookup; it returns the names of the variables referenced. c.Apps
+// becomes the apps the file lists, each starting from DefaultApp (nil
+// when it lists none).
+func loadFile(c *Config, path string, lookup Lookup) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return ConfigError{Key: "--config", Problem: err.Error()} // "config: --config: open …"
+		return nil, ConfigError{Key: "--config", Problem: err.Error()} // "config: --config: open …"
 	}
-	return decode(c, data, lookup, path)
+	var refs []string
+	return refs, decode(c, data, lookup, path, &refs)
 }
 
 // decodeFile layers the YAML document data over c, with no environment
 // variables set.
 func decodeFile(c *Config, data []byte) error {
-	return decode(c, data, func(string) (string, bool) { return "", false }, "the config file")
+	var refs []string
+	return decode(c, data, func(string) (string, bool) { return "", false }, "the config file", &refs)
 }
 
 // decode layers the YAML document data, read from file, over c.
-func decode(c *Config, data []byte, lookup Lookup, file string) error {
+func decode(c *Config, data []byte, lookup Lookup, file string, refs *[]string) error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return syntaxError(file, err)
@@ -37,7 +40,7 @@ func decode(c *Config, data []byte, lookup Lookup, file string) error {
 		return nil // empty file: nothing to layer
 	}
 	root := doc.Content[0]
-	if changed, err := expandVars(root, lookup, file); err != nil {
+	if changed, err := expandVars(root, lookup, file, refs); err != nil {
 		return err
 	} else if changed {
 		// The strict pass below reads text: give it the expanded document.

@@ -106,10 +106,11 @@ func Load(path string, env []string, args []string) (Config, error) {
 	}
 	c := Default()
 	fileApps := 0
+	var known []string // FANOUT_APP_<ID>_SECRET and the file's ${FANOUT_...}
 	if path != "" {
 		all := envMap(env, "")
 		lookup := func(k string) (string, bool) { v, ok := all[k]; return v, ok }
-		if err := loadFile(&c, path, lookup); err != nil {
+		if known, err = loadFile(&c, path, lookup); err != nil {
 			return Config{}, err
 		}
 		c.File = path
@@ -122,7 +123,7 @@ func Load(path string, env []string, args []string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	if c.IgnoredVariables, err = checkVariables(envs, appVars); err != nil {
+	if c.IgnoredVariables, err = checkVariables(envs, append(known, appVars...)); err != nil {
 		return Config{}, err
 	}
 	if err := readSecretFiles(&c); err != nil {

@@ -166,3 +166,16 @@ func TestSecretGrace(t *testing.T) {
 		t.Fatalf("negative grace: %v", err)
 	}
 }
+
+// A FANOUT_ variable that the file references as ${NAME} is not refused
+// as a misspelt setting.
+func TestReferencedFanoutVariableIsKnown(t *testing.T) {
+	path := writeFile(t, "apps:\n  - {id: a, key: ka, secret: '${FANOUT_CHAT_SECRET}'}\n")
+	c := mustLoad(t, path, []string{"FANOUT_CHAT_SECRET=chat-secret-0123456789abcdef"}, nil)
+	if c.Apps[0].Secret != "chat-secret-0123456789abcdef" {
+		t.Fatalf("secret %q", c.Apps[0].Secret)
+	}
+	if w := (Config{Apps: []App{{ID: "x", Enabled: true, Secret: "change-me-to-a-long-random-string"}}}).Warnings(); len(w) != 1 {
+		t.Fatalf("the example's placeholder is not warned about: %q", w)
+	}
+}

@@ -39,15 +39,22 @@ func appendWeak(out []string, key, secret string) []string {
 	return out
 }
 
-// placeholders are secrets copied from examples as they stand.
-var placeholders = []string{"secret", "changeme", "change-me", "change_me", "replace-me", "replaceme",
-	"your-secret", "your_secret", "yoursecret", "app-secret", "my-secret", "mysecret", "password", "todo", "xxx"}
+// placeholders are secrets copied from examples as they stand;
+// placeholderParts are phrases that mark one inside a longer text.
+var (
+	placeholders     = []string{"secret", "my-secret", "mysecret", "password", "todo", "xxx"}
+	placeholderParts = []string{"change-me", "changeme", "change_me", "replace-me", "replaceme", "replace_me",
+		"your-secret", "your_secret", "yoursecret", "long random", "long-random"}
+)
 
 // placeholder reports whether s looks like text to be replaced rather
-// than a secret: an unexpanded "${...}" or "$(...)", "<...>", or a stock
-// word.
+// than a secret: an unexpanded "${...}" or "$(...)", "<...>", a stock
+// word or a phrase such as "change-me".
 func placeholder(s string) bool {
 	t := strings.ToLower(strings.TrimSpace(s))
-	return strings.Contains(t, "${") || strings.Contains(t, "$(") ||
-		strings.HasPrefix(t, "<") && strings.HasSuffix(t, ">") || slices.Contains(placeholders, t)
+	if strings.Contains(t, "${") || strings.Contains(t, "$(") ||
+		strings.HasPrefix(t, "<") && strings.HasSuffix(t, ">") || slices.Contains(placeholders, t) {
+		return true
+	}
+	return slices.ContainsFunc(placeholderParts, func(p string) bool { return strings.Contains(t, p) })
 }
