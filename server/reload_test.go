@@ -31,34 +31,35 @@ func TestReloadAppsUnderTraffic(t *testing.T) {
 
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { // connections of a come and go
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
+	loop := func(step func() bool) { // runs step until stop or it returns false
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if !step() {
+					return
+				}
 			}
-			if cl, err := fantest.DialErr(t, n.URL("ka"), nil); err == nil {
-				cl.Conn.Close()
-			}
+		}()
+	}
+	loop(func() bool { // connections of a come and go
+		if cl, err := fantest.DialErr(t, n.URL("ka"), nil); err == nil {
+			cl.Conn.Close()
 		}
-	}()
-	go func() { // publishes to a, signed with its first secret: current or previous throughout
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if st, body := n.Publish(t, a, "news", "e", "{}"); st != 200 {
-				t.Errorf("publish during reloads: %d %s", st, body)
-				return
-			}
+		return true
+	})
+	loop(func() bool { // publishes to a, signed with its first secret: current or previous throughout
+		if st, body := n.Publish(t, a, "news", "e", "{}"); st != 200 {
+			t.Errorf("publish during reloads: %d %s", st, body)
+			return false
 		}
-	}()
+		return true
+	})
 	grace := time.Minute
 	for i := range 50 {
 		a2 := a

@@ -214,3 +214,50 @@ func writeConfig(t *testing.T, path, body string) {
 		t.Fatal(err)
 	}
 }
+
+// dialMany opens n connections with dial, 16 at a time, and fails the
+// test on the first error.
+func dialMany[C any](t *testing.T, n int, dial func() (C, error)) []C {
+	t.Helper()
+	open := make([]C, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 16 {
+				c, err := dial()
+				if err != nil {
+					errs <- err
+					return
+				}
+				open[i] = c
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("dial: %v", err)
+	}
+	return open
+}
+
+// unanswered pings every connection (pingPong, which closes it) and
+// returns how many did not answer.
+func unanswered(conns []*heldConn) int {
+	var wg sync.WaitGroup
+	lost := make(chan int, len(conns))
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !pingPong(c) {
+				lost <- i
+			}
+		}()
+	}
+	wg.Wait()
+	return len(lost)
+}

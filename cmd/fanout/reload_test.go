@@ -51,28 +51,13 @@ func TestSIGHUPReloadsApps(t *testing.T) {
 	writeConfig(t, cfgPath, reloadConfig(oldSecret, true, false, ""))
 	p := startProc(t, nil, "--config", cfgPath)
 
-	held := make([]*pconn, kept)
-	var wg sync.WaitGroup
-	errs := make(chan error, kept)
-	for w := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < kept; i += 16 {
-				c, err := dialApp(p.addr, "keep-key")
-				if err != nil {
-					errs <- err
-					return
-				}
-				held[i] = c
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("dial keep: %v", err)
-	}
+	held := dialMany(t, kept, func() (*heldConn, error) {
+		c, err := dialApp(p.addr, "keep-key")
+		if err != nil {
+			return nil, err
+		}
+		return c.heldConn, nil
+	})
 	var gone []*pconn
 	for range 5 {
 		c, err := dialApp(p.addr, "gone-key")
@@ -178,19 +163,7 @@ func TestSIGHUPReloadsApps(t *testing.T) {
 	}
 
 	// Every kept socket is still open and answers.
-	lost := make(chan int, kept)
-	for i, c := range held {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if !pingPong(c.heldConn) {
-				lost <- i
-			}
-		}()
-	}
-	wg.Wait()
-	close(lost)
-	if n := len(lost); n > 0 {
+	if n := unanswered(held); n > 0 {
 		t.Fatalf("%d of %d sockets of the kept app dropped across the reloads", n, kept)
 	}
 }
