@@ -11,6 +11,7 @@ type Config struct {
 	Redis     Redis     `yaml:"redis"`
 	Apps      []App     `yaml:"apps"`
 	Reload    Reload    `yaml:"reload"`
+	AppStore  AppStore  `yaml:"app_store"`
 
 	// File is the config file that was read ("" for none). Not a YAML key.
 	File string `yaml:"-"`
@@ -20,6 +21,27 @@ type Config struct {
 	// Kubernetes or Docker links set them (env.go), for one info line.
 	IgnoredVariables []string `yaml:"-"`
 }
+
+// AppStore reads apps from a PostgreSQL table besides those of the file,
+// into memory: a connection's upgrade never waits for the database. The
+// table is read at start, every Refresh and on SIGHUP (appstore package).
+type AppStore struct {
+	// Postgres is the database, a postgres:// URL (libpq's URI form,
+	// https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS);
+	// default "" (no app store).
+	Postgres     string `yaml:"postgres"`
+	PostgresFile string `yaml:"postgres_file"` // file holding Postgres; default ""
+	// Table holds the apps: id, key, secret, enabled and settings (JSON
+	// with any other app key of this file); schema.table allowed. Default
+	// fanout_apps.
+	Table string `yaml:"table"`
+	// Refresh is how often the table is read again; default 30s, at
+	// least 1s.
+	Refresh time.Duration `yaml:"refresh"`
+}
+
+// Enabled reports whether apps are read from a database.
+func (s AppStore) Enabled() bool { return s.Postgres != "" }
 
 // Reload holds what SIGHUP does besides reading the TLS files again: the
 // apps are read again from the config file.

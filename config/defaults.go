@@ -36,6 +36,7 @@ func Default() Config {
 		Redis:     Redis{Prefix: "fanout", NodeTTL: 15 * time.Second},
 		Apps:      []App{devApp()},
 		Reload:    Reload{SecretGrace: DefaultSecretGrace},
+		AppStore:  AppStore{Table: "fanout_apps", Refresh: 30 * time.Second},
 	}
 }
 

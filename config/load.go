@@ -116,7 +116,7 @@ func Load(path string, env []string, args []string) (Config, error) {
 		c.File = path
 		fileApps = len(c.Apps)
 	}
-	if len(c.Apps) == 0 {
+	if len(c.Apps) == 0 && !c.AppStore.Enabled() {
 		c.Apps = []App{devApp()}
 	}
 	appVars, err := appSecretVariables(c.Apps)
@@ -158,6 +158,9 @@ func Load(path string, env []string, args []string) (Config, error) {
 // lists exactly one (that app's secret is then replaced).
 func apply(c *Config, s setting, v, source string, fileApps int) error {
 	key := s.key + " (" + source + ")"
+	if s.isApp && len(c.Apps) == 0 {
+		return ConfigError{Key: key, Problem: "the apps come from app_store; set them there"}
+	}
 	if s.isApp && fileApps > 0 {
 		switch {
 		case s.flag == "app-secret" && fileApps == 1:

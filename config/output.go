@@ -31,6 +31,7 @@ func (c Config) Masked() Config {
 	if c.Redis.Password != "" {
 		c.Redis.Password = mask
 	}
+	c.AppStore.Postgres = maskURL(c.AppStore.Postgres)
 	return c
 }
 

@@ -9,8 +9,8 @@ import (
 )
 
 // readSecretFiles replaces each *_file setting of c by the content of
-// the file it names: apps[].secret_file, apps[].auth.jwt.secret_file and
-// redis.password_file. Giving both a value and its file is an error, as
+// the file it names: apps[].secret_file, apps[].auth.jwt.secret_file,
+// redis.password_file and app_store.postgres_file. Giving both a value and its file is an error, as
 // is an unreadable or empty file.
 func readSecretFiles(c *Config) error {
 	for i := range c.Apps {
@@ -22,6 +22,9 @@ func readSecretFiles(c *Config) error {
 		if err := fromFile(&a.Auth.JWT.Secret, a.Auth.JWT.SecretFile, p+".auth.jwt.secret"); err != nil {
 			return err
 		}
+	}
+	if err := fromFile(&c.AppStore.Postgres, c.AppStore.PostgresFile, "app_store.postgres"); err != nil {
+		return err
 	}
 	return fromFile(&c.Redis.Password, c.Redis.PasswordFile, "redis.password")
 }
