@@ -46,6 +46,7 @@ deps-apt:
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v prlimit >/dev/null || missing="$$missing util-linux"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \

@@ -52,3 +52,22 @@ func TestPostgresApps(t *testing.T) {
 		t.Fatalf("missing table: %v", err)
 	}
 }
+
+// BenchmarkPostgresApps1000 is the cost of one refresh of 1,000 apps
+// (connect, read, build, close), the store's whole cost: upgrades read
+// the node's memory. go test -run - -bench PostgresApps ./appstore
+func BenchmarkPostgresApps1000(b *testing.B) {
+	url := fantest.Postgres(b)
+	fantest.Exec(b, url, appstore.Schema("fanout_apps"),
+		`INSERT INTO fanout_apps (id, key, secret, settings)
+		 SELECT 'app' || i, 'key' || i, 'secret-0123456789abcdef-' || i, '{"auth": {"mode": "off"}, "max_connections": 1000}'
+		 FROM generate_series(1, 1000) AS i`)
+	store := appstore.Postgres{URL: url, Table: "fanout_apps"}
+	ctx := context.Background()
+	for b.Loop() {
+		apps, err := store.Apps(ctx)
+		if err != nil || len(apps) != 1000 {
+			b.Fatalf("%d apps, %v", len(apps), err)
+		}
+	}
+}

@@ -44,6 +44,9 @@
 // apps, --app-id, --app-key and --auth-mode (and their variables) are
 // refused; --app-secret and FANOUT_APP_SECRET set the secret of the file's
 // app when it lists exactly one, and are refused otherwise.
+// With app_store.postgres set, apps also come from a table (package
+// appstore; [StoreApp] and [Config.WithStoreApps] check them as file
+// apps), and a file without apps builds no development app.
 //
 // # Concurrency
 //

@@ -12,31 +12,41 @@ import (
 
 // reloadApps answers SIGHUP for the apps: the configuration is loaded
 // again as at start (the same flags, the file and the environment as
-// they are now) and its apps replace the running ones without dropping a
-// connection of an app that stays (server.Node.ReloadApps). A bad
-// configuration is logged and the running one stays. Settings that only
-// a restart applies are logged as such. It returns the configuration
-// that now runs.
-func reloadApps(node *server.Node, log *slog.Logger, running config.Config, args []string) config.Config {
-	next, err := config.Load("", os.Environ(), args)
-	if err != nil {
-		log.Error("SIGHUP: configuration not reloaded, the running apps stay", "err", err)
-		return running
+// they are now, then the app store) and its apps replace the running
+// ones without dropping a connection of an app that stays
+// (server.Node.ReloadApps). A bad configuration is logged and the running
+// one stays. Settings that only a restart applies are logged as such.
+// It returns the configuration that now runs and the one loaded (before
+// the app store's apps were added), or running and file unchanged.
+func reloadApps(node *server.Node, log *slog.Logger, running, file config.Config, args []string, src appSource) (config.Config, config.Config) {
+	loaded, err := config.Load("", os.Environ(), args)
+	if err == nil {
+		var next config.Config
+		if next, err = src.merge(loaded); err == nil {
+			return applyApps(node, log, running, next, "SIGHUP"), loaded
+		}
 	}
+	log.Error("SIGHUP: configuration not reloaded, the running apps stay", "err", err)
+	return running, file
+}
+
+// applyApps hands next's apps to the node (why names the cause in the
+// log) and returns the configuration that now runs.
+func applyApps(node *server.Node, log *slog.Logger, running, next config.Config, why string) config.Config {
 	for _, key := range restartOnly(running, next) {
-		log.Warn("SIGHUP: setting changed; it takes effect after a restart", "key", key)
+		log.Warn(why+": setting changed; it takes effect after a restart", "key", key)
 	}
 	ch, err := node.ReloadApps(next.Apps, next.Reload.SecretGrace)
 	if err != nil {
-		log.Error("SIGHUP: apps not reloaded, the running apps stay", "err", err)
+		log.Error(why+": apps not reloaded, the running apps stay", "err", err)
 		return running
 	}
-	log.Info("SIGHUP: apps reloaded", "apps", len(next.Apps), "added", strings.Join(ch.Added, ","),
+	log.Info(why+": apps reloaded", "apps", len(next.Apps), "added", strings.Join(ch.Added, ","),
 		"removed", strings.Join(ch.Removed, ","), "rekeyed", strings.Join(ch.Rekeyed, ","),
 		"rotated", strings.Join(ch.Rotated, ","), "disabled", strings.Join(ch.Disabled, ","),
 		"secret_grace", next.Reload.SecretGrace, "closed", ch.Closed)
 	for _, n := range ch.Notes {
-		log.Warn("SIGHUP: " + n)
+		log.Warn(why + ": " + n)
 	}
 	for _, w := range next.Warnings() {
 		log.Warn("weak secret: " + w)

@@ -34,6 +34,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	log := newLogger(stderr, cfg.Server.LogLevel, cfg.Server.LogFormat)
+	src := newAppSource(cfg)
+	file := cfg
+	if cfg, err = src.merge(cfg); err != nil {
+		fmt.Fprintln(stderr, "fanout:", err)
+		var bad config.ConfigError
+		if errors.As(err, &bad) {
+			return 2
+		}
+		return 1 // the database is not there (yet): a supervisor may retry
+	}
 	b, err := newBroker(cfg, log)
 	var unreachable redis.ConnectError
 	if errors.As(err, &unreachable) { // not a configuration error: a supervisor may retry
@@ -58,12 +68,22 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	startNotes(log, cfg)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	got := <-sig
-	running := cfg
-	for ; got == syscall.SIGHUP; got = <-sig {
-		reloadTLS(node, log)
-		running = reloadApps(node, log, running, args)
+	refresh, stopRefresh := src.ticks(cfg)
+	running, got := cfg, os.Signal(nil)
+	for got == nil {
+		select {
+		case s := <-sig:
+			if s != syscall.SIGHUP {
+				got = s
+				break
+			}
+			reloadTLS(node, log)
+			running, file = reloadApps(node, log, running, file, args, src)
+		case <-refresh:
+			running = refreshApps(node, log, running, file, src)
+		}
 	}
+	stopRefresh()
 	log.Info("signal received, draining", "signal", got.String())
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.Drain+10*time.Second)
 	defer cancel()
