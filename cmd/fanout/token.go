@@ -81,11 +81,15 @@ func token(args []string, stdout, stderr io.Writer) int {
 }
 
 // appSecret is the JWT key of app id in the configuration at path (as
-// `fanout serve --config path` would load it, from this environment);
+// `fanout serve --config path` would load it, from this environment,
+// with the app store's apps);
 // an empty id means the configuration's only app.
 func appSecret(path, id string) (string, error) {
 	cfg, err := config.Load(path, os.Environ(), nil)
 	if err != nil {
+		return "", err
+	}
+	if cfg, err = newAppSource(cfg).merge(cfg); err != nil {
 		return "", err
 	}
 	if id == "" {
