@@ -51,6 +51,9 @@ type Reload struct {
 	// authorization, signin), so backends can move to the new one one by
 	// one; default 5m, 0 switches at once.
 	SecretGrace time.Duration `yaml:"secret_grace"`
+	// Watch reloads as SIGHUP does whenever the config file changes
+	// (written in place or replaced by a rename); default false.
+	Watch bool `yaml:"watch"`
 }
 
 // Server holds the listener, logging and per-process limits.

@@ -82,4 +82,3 @@ app_store:
 		t.Fatalf("a store-only node runs the development app:\n%s", l)
 	}
 }
-

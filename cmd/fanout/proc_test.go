@@ -29,17 +29,50 @@ type proc struct {
 	more  chan struct{} // closed and replaced when a line arrives
 }
 
-// startProc builds the binary and runs `fanout serve` with env added to
-// this process's environment; it returns once the node serves.
+// procBin is the binary startProc runs, built once per test process.
+var procBin struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if procBin.dir != "" {
+		os.RemoveAll(procBin.dir)
+	}
+	os.Exit(code)
+}
+
+// builtBinary builds this command once and returns its path.
+func builtBinary(t *testing.T) string {
+	t.Helper()
+	procBin.once.Do(func() {
+		if procBin.dir, procBin.err = os.MkdirTemp("", "fanout-bin-"); procBin.err != nil {
+			return
+		}
+		out, err := exec.Command("go", "build", "-o", filepath.Join(procBin.dir, "fanout"), ".").CombinedOutput()
+		if err != nil {
+			procBin.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if procBin.err != nil {
+		t.Fatal(procBin.err)
+	}
+	return filepath.Join(procBin.dir, "fanout")
+}
+
+// startProc runs `fanout serve` with env added to this process's
+// environment; it returns once the node serves.
 func startProc(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "fanout")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	argv := append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "", "--log-level", "info"}, args...)
+	// A loaded CI machine may take seconds to answer 16 upgrades at once:
+	// these tests are not about the upgrade timeout.
+	argv := append([]string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", "", "--log-level", "info",
+		"--upgrade-timeout", "30s"}, args...)
 	p := &proc{cmd: exec.CommandContext(ctx, bin, argv...), more: make(chan struct{})}
 	p.cmd.Env = append(os.Environ(), env...)
 	stderr, _ := p.cmd.StderrPipe()
@@ -112,7 +145,7 @@ func dialApp(addr, key string) (*pconn, error) {
 	d := ws.Dialer{Timeout: 30 * time.Second}
 	conn, br, _, err := d.Dial(context.Background(), "ws://"+addr+"/app/"+key+"?protocol=7&client=reload&version=1")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("upgrade: %w", err)
 	}
 	h := &heldConn{Conn: conn, r: conn}
 	if br != nil {

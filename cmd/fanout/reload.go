@@ -4,13 +4,15 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/server"
 )
 
-// reloadApps answers SIGHUP for the apps: the configuration is loaded
+// reloadApps answers SIGHUP (or a change of the watched config file; why
+// says which, for the log) for the apps: the configuration is loaded
 // again as at start (the same flags, the file and the environment as
 // they are now, then the app store) and its apps replace the running
 // ones without dropping a connection of an app that stays
@@ -18,15 +20,15 @@ import (
 // one stays. Settings that only a restart applies are logged as such.
 // It returns the configuration that now runs and the one loaded (before
 // the app store's apps were added), or running and file unchanged.
-func reloadApps(node *server.Node, log *slog.Logger, running, file config.Config, args []string, src appSource) (config.Config, config.Config) {
+func reloadApps(node *server.Node, log *slog.Logger, running, file config.Config, args []string, src appSource, why string) (config.Config, config.Config) {
 	loaded, err := config.Load("", os.Environ(), args)
 	if err == nil {
 		var next config.Config
 		if next, err = src.merge(loaded); err == nil {
-			return applyApps(node, log, running, next, "SIGHUP"), loaded
+			return applyApps(node, log, running, next, why), loaded
 		}
 	}
-	log.Error("SIGHUP: configuration not reloaded, the running apps stay", "err", err)
+	log.Error(why+": configuration not reloaded, the running apps stay", "err", err)
 	return running, file
 }
 
@@ -55,16 +57,19 @@ func applyApps(node *server.Node, log *slog.Logger, running, next config.Config,
 	return running
 }
 
-// restartOnly lists the YAML keys outside apps and reload whose values
-// differ between a and b: the listeners, limits, timers and broker are
-// built once at start. The TLS files are read again on SIGHUP, but a new
-// path needs a restart too.
+// liveKeys are the settings a reload applies.
+var liveKeys = []string{"apps", "reload.secret_grace"}
+
+// restartOnly lists the YAML keys other than liveKeys whose values differ
+// between a and b: the listeners, limits, timers, broker, app store and
+// file watch are set up once at start. The TLS files are read again on
+// reload, but a new path needs a restart too.
 func restartOnly(a, b config.Config) []string {
 	var out []string
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	for i := range va.NumField() {
 		tag := va.Type().Field(i).Tag.Get("yaml")
-		if tag == "" || tag == "-" || tag == "apps" || tag == "reload" {
+		if tag == "" || tag == "-" {
 			continue
 		}
 		out = diffKeys(out, tag, va.Field(i), vb.Field(i))
@@ -73,6 +78,9 @@ func restartOnly(a, b config.Config) []string {
 }
 
 func diffKeys(out []string, path string, a, b reflect.Value) []string {
+	if slices.Contains(liveKeys, path) {
+		return out
+	}
 	if a.Kind() != reflect.Struct {
 		if !reflect.DeepEqual(a.Interface(), b.Interface()) {
 			out = append(out, path)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -200,4 +201,41 @@ func signin(t *testing.T, c *pconn, secret string) bool {
 		t.Fatalf("signin: %v", err)
 	}
 	return ev == "pusher:signin_success"
+}
+
+// With reload.watch, rewriting the config file (replaced by a rename, or
+// written in place) reloads the apps without a signal.
+func TestWatchedConfigFileReloadsApps(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "fanout.yaml")
+	body := "reload: {watch: true}\napps:\n  - {id: one, key: one-key, secret: one-secret-0123456789abcdef, auth: {mode: off}}\n"
+	writeConfig(t, cfgPath, body)
+	p := startProc(t, nil, "--config", cfgPath)
+	held, err := dialApp(p.addr, "one-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := p.mark()
+	body += "  - {id: two, key: two-key, secret: two-secret-0123456789abcdef, auth: {mode: off}}\n"
+	writeConfig(t, cfgPath, body) // replaced by a rename
+	if l := p.waitLine(t, from, "config file changed: apps reloaded"); !strings.Contains(l, "added=two") {
+		t.Fatalf("reload line %q", l)
+	}
+	from = p.mark()
+	body += "  - {id: three, key: three-key, secret: three-secret-0123456789abcdef, auth: {mode: off}}\n"
+	if err := os.WriteFile(cfgPath, []byte(body), 0o600); err != nil { // in place
+		t.Fatal(err)
+	}
+	if l := p.waitLine(t, from, "config file changed: apps reloaded"); !strings.Contains(l, "added=three") {
+		t.Fatalf("reload line %q", l)
+	}
+	for _, k := range []string{"two-key", "three-key"} {
+		c, err := dialApp(p.addr, k)
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		c.Close()
+	}
+	if !pingPong(held.heldConn) {
+		t.Fatal("the socket of the app that stayed dropped")
+	}
 }

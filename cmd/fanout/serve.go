@@ -59,6 +59,17 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fanout:", err)
 		return 2
 	}
+	// Watched from before the node serves: a change made as soon as it
+	// says so is seen.
+	var changed <-chan struct{}
+	if cfg.Reload.Watch {
+		var stopWatch func()
+		if changed, stopWatch, err = watchFile(cfg.File, log); err != nil {
+			log.Warn("reload.watch: cannot watch the config file; reload with SIGHUP", "file", cfg.File, "err", err)
+		} else {
+			defer stopWatch()
+		}
+	}
 	if err := node.Start(); err != nil {
 		fmt.Fprintln(stderr, "fanout:", err)
 		return 1
@@ -69,6 +80,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	refresh, stopRefresh := src.ticks(cfg)
+	defer stopRefresh()
 	running, got := cfg, os.Signal(nil)
 	for got == nil {
 		select {
@@ -78,12 +90,14 @@ func serve(args []string, stdout, stderr io.Writer) int {
 				break
 			}
 			reloadTLS(node, log)
-			running, file = reloadApps(node, log, running, file, args, src)
+			running, file = reloadApps(node, log, running, file, args, src, "SIGHUP")
+		case <-changed:
+			reloadTLS(node, log)
+			running, file = reloadApps(node, log, running, file, args, src, "config file changed")
 		case <-refresh:
 			running = refreshApps(node, log, running, file, src)
 		}
 	}
-	stopRefresh()
 	log.Info("signal received, draining", "signal", got.String())
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.Drain+10*time.Second)
 	defer cancel()
