@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/pusher"
 	"github.com/fanout/fanout/webhook"
@@ -51,7 +52,7 @@ func (n *Node) discard(built []*builtApp) {
 	}
 }
 
-// ReloadApps serves cfg.Apps from now on, keeping every connection of an
+// ReloadApps serves apps from now on, keeping every connection of an
 // app that stays (pusher.Server.ReplaceApps says what changes for whom).
 // A secret that changed stays accepted for grace. Webhook senders of
 // removed or changed apps are flushed and closed, token verifiers no
@@ -69,7 +70,7 @@ func (n *Node) ReloadApps(apps []config.App, grace time.Duration) (pusher.AppCha
 		n.discard(built)
 		return pusher.AppChanges{}, err
 	}
-	kept := map[any]bool{}
+	kept := map[*auth.Verifier]bool{}
 	for _, b := range built {
 		kept[b.app.JWT] = true
 	}
