@@ -37,14 +37,7 @@ app_store:
 	from := p.mark()
 	fantest.Exec(t, url, `INSERT INTO fanout_apps (id, key, secret, settings) VALUES ('pg2', 'pg2-key', 'pg2-secret-0123456789abcdef', '{"auth": {"mode": "off"}}')`)
 	p.waitLine(t, from, "app store refresh: apps reloaded")
-	if c, err := dialApp(p.addr, "pg2-key"); err != nil {
-		t.Fatalf("inserted app: %v", err)
-	} else {
-		c.Close()
-	}
-	if code := curlPublish(t, p.addr, "pg2", "pg2-key", "pg2-secret-0123456789abcdef", "c"); code != 200 {
-		t.Fatalf("publish to the inserted app: %d", code)
-	}
+	mustServe(t, p.addr, "pg2", "pg2-secret-0123456789abcdef")
 
 	from = p.mark()
 	fantest.Exec(t, url, `UPDATE fanout_apps SET secret = 'pg1-secret-new-0123456789abc' WHERE id = 'pg1'`)
@@ -67,9 +60,7 @@ app_store:
 	from = p.mark()
 	fantest.Exec(t, url, `ALTER TABLE fanout_apps RENAME TO gone`)
 	p.waitLine(t, from, "app store: not read, the running apps stay")
-	if code := curlPublish(t, p.addr, "pg2", "pg2-key", "pg2-secret-0123456789abcdef", "c"); code != 200 {
-		t.Fatalf("with the table unreadable, the running app: %d", code)
-	}
+	mustServe(t, p.addr, "pg2", "pg2-secret-0123456789abcdef")
 	// Upgrades never query the store: they succeed while it cannot be read.
 	for range 50 {
 		c, err := dialApp(p.addr, "pg2-key")

@@ -294,3 +294,17 @@ func unanswered(conns []*heldConn) int {
 	wg.Wait()
 	return len(lost)
 }
+
+// mustServe checks that app id (key id+"-key") takes a connection and a
+// publish signed with secret.
+func mustServe(t *testing.T, addr, id, secret string) {
+	t.Helper()
+	c, err := dialApp(addr, id+"-key")
+	if err != nil {
+		t.Fatalf("app %s refuses connections: %v", id, err)
+	}
+	c.Close()
+	if code := curlPublish(t, addr, id, id+"-key", secret, "c"); code != 200 {
+		t.Fatalf("publish to app %s: %d", id, code)
+	}
+}

@@ -93,14 +93,7 @@ func TestSIGHUPReloadsApps(t *testing.T) {
 			t.Fatalf("socket %d of the removed app: code %d, %v; want 4001", i, seen.code, seen.err)
 		}
 	}
-	if c, err := dialApp(p.addr, "added-key"); err != nil {
-		t.Fatalf("added app refuses connections: %v", err)
-	} else {
-		c.Close()
-	}
-	if code := curlPublish(t, p.addr, "added", "added-key", "added-secret-0123456789abcdef", "c"); code != 200 {
-		t.Fatalf("publish to the added app: %d", code)
-	}
+	mustServe(t, p.addr, "added", "added-secret-0123456789abcdef")
 
 	// Within the grace both secrets work, on a socket opened before the
 	// rotation and on one opened after it.
@@ -228,13 +221,8 @@ func TestWatchedConfigFileReloadsApps(t *testing.T) {
 	if l := p.waitLine(t, from, "config file changed: apps reloaded"); !strings.Contains(l, "added=three") {
 		t.Fatalf("reload line %q", l)
 	}
-	for _, k := range []string{"two-key", "three-key"} {
-		c, err := dialApp(p.addr, k)
-		if err != nil {
-			t.Fatalf("%s: %v", k, err)
-		}
-		c.Close()
-	}
+	mustServe(t, p.addr, "two", "two-secret-0123456789abcdef")
+	mustServe(t, p.addr, "three", "three-secret-0123456789abcdef")
 	if !pingPong(held.heldConn) {
 		t.Fatal("the socket of the app that stayed dropped")
 	}
