@@ -47,7 +47,7 @@ func TestBadConfigNamesKey(t *testing.T) {
 		{name: "mapping for string", file: "server:\n  addr:\n    host: x\n",
 			want: `config: server.addr: a mapping is not a string`},
 		{name: "bad yaml", file: "server: [\n",
-			want: `config: --config: invalid YAML: line 1: did not find expected node content`},
+			want: `config: FILE: invalid YAML: line 1: did not find expected node content`},
 		{name: "unreadable file", file: "MISSING",
 			want: `config: --config: open MISSING: no such file or directory`},
 		{name: "bad auth mode", file: goodApps + "  - id: c\n    key: kc\n    secret: sc\n    auth: {mode: maybe}\n",
@@ -115,7 +115,21 @@ func TestBadConfigNamesKey(t *testing.T) {
 		{name: "bad auth-mode flag", args: []string{"--auth-mode", "maybe"},
 			want: `config: apps[0].auth.mode: "maybe" is not one of required, optional, off`},
 		{name: "app flag with file apps", file: goodApps, args: []string{"--app-secret", "x"},
-			want: `config: apps[0].secret (--app-secret): only applies when the config file lists no apps; set it in the file`},
+			want: `config: apps[0].secret (--app-secret): the config file lists 2 apps: set an app's secret with FANOUT_APP_<ID>_SECRET, e.g. FANOUT_APP_A_SECRET`},
+		{name: "app id flag with file apps", file: goodApps, args: []string{"--app-id", "x"},
+			want: `config: apps[0].id (--app-id): only applies when the config file lists no apps; set it in the file`},
+		{name: "unset variable", file: "apps:\n  - id: a\n    key: k\n    secret: ${FANOUT_TEST_UNSET_VAR}\n",
+			want: `config: apps[0].secret: ${FANOUT_TEST_UNSET_VAR} is not set and has no default (write ${FANOUT_TEST_UNSET_VAR:-default} for one) (FILE line 4)`},
+		{name: "secret and secret_file", file: "apps:\n  - {id: a, key: k, secret: s, secret_file: /etc/hostname}\n",
+			want: `config: apps[0].secret_file: give apps[0].secret or apps[0].secret_file, not both`},
+		{name: "missing secret_file", file: "apps:\n  - {id: a, key: k, secret_file: /nonexistent/secret}\n",
+			want: `config: apps[0].secret_file: open /nonexistent/secret: no such file or directory`},
+		{name: "port-like FANOUT_PORT", env: []string{"FANOUT_PORT=6001"},
+			want: `config: FANOUT_PORT: names no setting; see fanout serve --help`},
+		{name: "misspelt addr", env: []string{"FANOUT_ADRR=127.0.0.1:1"},
+			want: `config: FANOUT_ADRR: names no setting (did you mean FANOUT_ADDR?); see fanout serve --help`},
+		{name: "app secret variable of another app", file: goodApps, env: []string{"FANOUT_APP_C_SECRET=x"},
+			want: `config: FANOUT_APP_C_SECRET: names no setting (did you mean FANOUT_APP_A_SECRET?); see fanout serve --help`},
 		{name: "unknown flag", args: []string{"--nope"},
 			want: `config: flags: flag provided but not defined: -nope`},
 		{name: "stray argument", args: []string{"extra"},
@@ -135,8 +149,8 @@ func TestBadConfigNamesKey(t *testing.T) {
 			if ce.Key == "" || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error %q names no key or is not one line", err)
 			}
-			if err.Error() != tc.want {
-				t.Fatalf("got  %s\nwant %s", err, tc.want)
+			if want := strings.ReplaceAll(tc.want, "FILE", path); err.Error() != want {
+				t.Fatalf("got  %s\nwant %s", err, want)
 			}
 		})
 	}

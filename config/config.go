@@ -10,11 +10,50 @@ type Config struct {
 	Shutdown  Shutdown  `yaml:"shutdown"`
 	Redis     Redis     `yaml:"redis"`
 	Apps      []App     `yaml:"apps"`
+	Reload    Reload    `yaml:"reload"`
+	AppStore  AppStore  `yaml:"app_store"`
 
 	// File is the config file that was read ("" for none). Not a YAML key.
 	File string `yaml:"-"`
 	// PrintConfig is set by --print-config: print Masked().YAML() and exit.
 	PrintConfig bool `yaml:"-"`
+	// IgnoredVariables are the FANOUT_ variables Load left alone because
+	// Kubernetes or Docker links set them (env.go), for one info line.
+	IgnoredVariables []string `yaml:"-"`
+}
+
+// AppStore reads apps from a PostgreSQL table besides those of the file,
+// into memory: a connection's upgrade never waits for the database. The
+// table is read at start, every Refresh and on SIGHUP (appstore package).
+type AppStore struct {
+	// Postgres is the database, a postgres:// URL (libpq's URI form,
+	// https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS);
+	// default "" (no app store).
+	Postgres     string `yaml:"postgres"`
+	PostgresFile string `yaml:"postgres_file"` // file holding Postgres; default ""
+	// Table holds the apps: id, key, secret, enabled and settings (JSON
+	// with any other app key of this file); schema.table allowed. Default
+	// fanout_apps.
+	Table string `yaml:"table"`
+	// Refresh is how often the table is read again; default 30s, at
+	// least 1s.
+	Refresh time.Duration `yaml:"refresh"`
+}
+
+// Enabled reports whether apps are read from a database.
+func (s AppStore) Enabled() bool { return s.Postgres != "" }
+
+// Reload holds what SIGHUP does besides reading the TLS files again: the
+// apps are read again from the config file.
+type Reload struct {
+	// SecretGrace is how long an app's previous secret stays accepted
+	// after a reload changed it (HTTP API signatures, channel
+	// authorization, signin), so backends can move to the new one one by
+	// one; default 5m, 0 switches at once.
+	SecretGrace time.Duration `yaml:"secret_grace"`
+	// Watch reloads as SIGHUP does whenever the config file changes
+	// (written in place or replaced by a rename); default false.
+	Watch bool `yaml:"watch"`
 }
 
 // Server holds the listener, logging and per-process limits.
@@ -60,9 +99,13 @@ type Shutdown struct {
 
 // Redis holds the scale-out broker; an empty URL means the in-memory broker.
 type Redis struct {
-	URL     string `yaml:"url"`     // redis://, rediss:// or unix://; default "" (single node)
-	Cluster bool   `yaml:"cluster"` // Redis Cluster, sharded pub/sub; default false
-	Prefix  string `yaml:"prefix"`  // key and channel prefix; default "fanout"
+	URL string `yaml:"url"` // redis://, rediss:// or unix://; default "" (single node)
+	// Password replaces the password of URL (RFC 3986 userinfo), so the
+	// URL can live in the file and the password elsewhere; default "".
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"` // file holding Password; default ""
+	Cluster      bool   `yaml:"cluster"`       // Redis Cluster, sharded pub/sub; default false
+	Prefix       string `yaml:"prefix"`        // key and channel prefix; default "fanout"
 	// NodeTTL is how long a node that stopped heartbeating keeps its
 	// presence members and subscriptions before another node removes them
 	// (and sends member_removed / channel_vacated); default 15s, at least 1s.
@@ -71,10 +114,13 @@ type Redis struct {
 
 // App is one tenant: credentials, auth, limits and webhooks.
 type App struct {
-	ID      string `yaml:"id"`      // required, unique
-	Key     string `yaml:"key"`     // required, unique; the path of /app/{key}
-	Secret  string `yaml:"secret"`  // required
-	Enabled bool   `yaml:"enabled"` // default true
+	ID     string `yaml:"id"`     // required, unique
+	Key    string `yaml:"key"`    // required, unique; the path of /app/{key}
+	Secret string `yaml:"secret"` // required, unless secret_file is given
+	// SecretFile names a file holding the secret (a trailing newline is
+	// dropped), e.g. a mounted Kubernetes Secret; default "".
+	SecretFile string `yaml:"secret_file"`
+	Enabled    bool   `yaml:"enabled"` // default true
 
 	Auth Auth `yaml:"auth"`
 
@@ -125,6 +171,7 @@ type Auth struct {
 type JWT struct {
 	Algorithms    []string      `yaml:"algorithms"`      // allowed algs; default [] = every alg the configured keys support
 	Secret        string        `yaml:"secret"`          // HS* key; default "" = the app secret
+	SecretFile    string        `yaml:"secret_file"`     // file holding Secret; default ""
 	PublicKeyFile string        `yaml:"public_key_file"` // PEM for RS*/ES*/EdDSA; default ""
 	JWKSURL       string        `yaml:"jwks_url"`        // JWKS endpoint; default ""
 	Issuer        string        `yaml:"issuer"`          // required iss when set; default ""

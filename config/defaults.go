@@ -17,6 +17,9 @@ const DefaultWebhookGrace = 3 * time.Second
 // is no longer the news Pusher's delay is about.
 const MaxWebhookGrace = time.Minute
 
+// DefaultSecretGrace is the default of reload.secret_grace.
+const DefaultSecretGrace = 5 * time.Minute
+
 // WebhookEvents are the event names fanout can send, the default of
 // webhooks.events.
 func WebhookEvents() []string {
@@ -40,6 +43,8 @@ func Default() Config {
 		Shutdown:  Shutdown{Drain: 10 * time.Second},
 		Redis:     Redis{Prefix: "fanout", NodeTTL: 15 * time.Second},
 		Apps:      []App{devApp()},
+		Reload:    Reload{SecretGrace: DefaultSecretGrace},
+		AppStore:  AppStore{Table: "fanout_apps", Refresh: 30 * time.Second},
 	}
 }
 

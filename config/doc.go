@@ -18,7 +18,21 @@
 // FANOUT_CONFIG. --print-config has none. Booleans accept what
 // strconv.ParseBool accepts. Any other FANOUT_ variable stops start-up
 // with a ConfigError naming it, as an unknown YAML key does, except the
-// few the project's own tools and tests read (listed in env.go).
+// few the project's own tools and tests read (listed in env.go), the
+// FANOUT_APP_<ID>_SECRET of each app ([AppSecretVariable]), those the
+// file references as ${NAME}, and the shapes Kubernetes services and
+// Docker links inject (FANOUT_PORT=tcp://..., FANOUT_PORT_*,
+// FANOUT_SERVICE_*, FANOUT_NAME, FANOUT_ENV_*), which are left alone and
+// listed in [Config.IgnoredVariables].
+//
+// # Secrets
+//
+// A value in the file may reference environment variables, ${NAME} or
+// ${NAME:-default}, expanded before the value is typed (expand.go).
+// apps[].secret_file, apps[].auth.jwt.secret_file and
+// redis.password_file read a secret from a file (secrets.go).
+// [Config.Warnings] lists secrets shorter than 16 bytes or still holding
+// a placeholder; [Config.Masked] hides every secret.
 //
 // # Apps
 //
@@ -26,8 +40,13 @@
 // (auth.mode required). When the file lists no apps, the single app is
 // built from --app-id, --app-key, --app-secret and --auth-mode, whose
 // defaults are app-id, app-key, app-secret and optional: the development
-// app that [Config.UsesDevCredentials] warns about. Those four flags (and
-// their variables) are refused when the file lists apps.
+// app that [Config.UsesDevCredentials] warns about. When the file lists
+// apps, --app-id, --app-key and --auth-mode (and their variables) are
+// refused; --app-secret and FANOUT_APP_SECRET set the secret of the file's
+// app when it lists exactly one, and are refused otherwise.
+// With app_store.postgres set, apps also come from a table (package
+// appstore; [StoreApp] and [Config.WithStoreApps] check them as file
+// apps), and a file without apps builds no development app.
 //
 // # Concurrency
 //

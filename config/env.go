@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 )
@@ -19,14 +20,43 @@ var nonSettingVariables = []string{"FANOUT_BENCH_WORKER", "FANOUT_HEAPPROFILE",
 	"FANOUT_SOAK_SAMPLE", "FANOUT_SOAK_WORKERS", "FANOUT_STORM_CLIENTS",
 	"FANOUT_DRAIN_INTERVAL"}
 
-// unknownVariable returns a ConfigError for the first (in name order)
+// serviceLinkRE matches the variables that Kubernetes writes into every
+// pod of a namespace holding a Service named "fanout", and that Docker's
+// legacy container links write for a linked container named "fanout":
+// FANOUT_SERVICE_HOST, FANOUT_SERVICE_PORT, FANOUT_SERVICE_PORT_<NAME>,
+// FANOUT_PORT_<n>_<PROTO> and its _ADDR, _PORT and _PROTO, FANOUT_NAME and
+// FANOUT_ENV_<VAR> (https://kubernetes.io/docs/concepts/services-networking/service/#environment-variables,
+// https://docs.docker.com/network/links/#environment-variables).
+// FANOUT_PORT itself is matched by its value (serviceURLRE).
+var serviceLinkRE = regexp.MustCompile(`^FANOUT_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT_[0-9]+_(TCP|UDP|SCTP)(_ADDR|_PORT|_PROTO)?|NAME|ENV_[A-Za-z0-9_]+)$`)
+
+// serviceURLRE is FANOUT_PORT's value as Kubernetes and Docker write it,
+// e.g. tcp://10.96.0.11:6001; another value (a port number someone meant
+// as a setting) is refused like any unknown variable.
+var serviceURLRE = regexp.MustCompile(`^(tcp|udp|sctp)://[^/]+:[0-9]+$`)
+
+// serviceLink reports whether the variable k=v is one Kubernetes or
+// Docker links set, not a setting.
+func serviceLink(k, v string) bool {
+	if k == "FANOUT_PORT" {
+		return serviceURLRE.MatchString(v)
+	}
+	return serviceLinkRE.MatchString(k)
+}
+
+// checkVariables returns a ConfigError for the first (in name order)
 // FANOUT_ variable of envs that names no setting, the way an unknown YAML
 // key is refused: a misspelt variable must not be ignored silently.
-func unknownVariable(envs map[string]string) error {
+// appVars are the FANOUT_APP_<ID>_SECRET names of the configured apps
+// and the variables the file references as ${NAME}.
+// The variables Kubernetes and Docker links set are returned, sorted,
+// as ignored.
+func checkVariables(envs map[string]string, appVars []string) (ignored []string, err error) {
 	known := []string{"FANOUT_CONFIG"}
 	for _, s := range settings() {
 		known = append(known, envName(s.flag))
 	}
+	known = append(known, appVars...)
 	names := make([]string, 0, len(envs))
 	for k := range envs {
 		names = append(names, k)
@@ -36,13 +66,17 @@ func unknownVariable(envs map[string]string) error {
 		if slices.Contains(known, k) || slices.Contains(nonSettingVariables, k) {
 			continue
 		}
+		if serviceLink(k, envs[k]) {
+			ignored = append(ignored, k)
+			continue
+		}
 		problem := "names no setting"
 		if near := nearest(k, known); near != "" {
 			problem += fmt.Sprintf(" (did you mean %s?)", near)
 		}
-		return ConfigError{Key: k, Problem: problem + "; see fanout serve --help"}
+		return nil, ConfigError{Key: k, Problem: problem + "; see fanout serve --help"}
 	}
-	return nil
+	return ignored, nil
 }
 
 // nearest is the candidate within two single-character edits of s, or "".

@@ -14,6 +14,7 @@ func FuzzDecodeFile(f *testing.F) {
 	f.Add([]byte("heartbeat:\n  pong_timeout: 3x\n"))
 	f.Add([]byte("server:\n  - a\n  bogus: [\n"))
 	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("server: {max_connections: ${N:-5}, addr: '${H}:1'}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := Default()
 		err := decodeFile(&c, data)
@@ -27,6 +28,30 @@ func FuzzDecodeFile(f *testing.F) {
 		}
 		if strings.Contains(err.Error(), "\n") {
 			t.Fatalf("error is not one line: %q", err)
+		}
+	})
+}
+
+// FuzzExpandValue: ${...} expansion never panics; with every variable
+// set it never fails, changes nothing in a value without "${", and is one
+// pass: it never leaves more "${" than it was given (a value is not
+// expanded again).
+func FuzzExpandValue(f *testing.F) {
+	for _, s := range []string{"${A}", "${A:-d}", "$${A}", "${use a long random secret}", "x${A}y${B:-}z", "${", "${A:-${B}}", "$$$${A}", "${${A}}"} {
+		f.Add(s)
+	}
+	set := func(string) (string, bool) { return "v", true }
+	f.Fuzz(func(t *testing.T, s string) {
+		var refs []string
+		out, err := expandValue(s, set, &refs)
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if !strings.Contains(s, "${") && out != s {
+			t.Fatalf("%q became %q", s, out)
+		}
+		if strings.Count(out, "${") > strings.Count(s, "${") {
+			t.Fatalf("%q -> %q: more ${ than given", s, out)
 		}
 	})
 }

@@ -87,19 +87,17 @@ func parseArgs(args []string) (parsed, error) {
 }
 
 // Load builds the Config of `fanout serve`: Default, then the file named
-// by --config (or FANOUT_CONFIG), then FANOUT_* variables from env (in
-// os.Environ form, "KEY=value"), then flags from args (without the program
-// or subcommand name). It returns a ConfigError for any bad setting, and
-// flag.ErrHelp for -h or --help (call PrintUsage).
+// by --config (or FANOUT_CONFIG) with its ${VAR} references expanded
+// from env and its *_file secrets read, then FANOUT_* variables from env
+// (in os.Environ form, "KEY=value"), then flags from args (without the
+// program or subcommand name). It returns a ConfigError for any bad
+// setting, and flag.ErrHelp for -h or --help (call PrintUsage).
 func Load(path string, env []string, args []string) (Config, error) {
 	p, err := parseArgs(args)
 	if err != nil {
 		return Config{}, err
 	}
-	envs := envMap(env)
-	if err := unknownVariable(envs); err != nil {
-		return Config{}, err
-	}
+	envs := envMap(env, "FANOUT_")
 	switch {
 	case p.configSet:
 		path = p.config
@@ -107,22 +105,40 @@ func Load(path string, env []string, args []string) (Config, error) {
 		path = envs["FANOUT_CONFIG"]
 	}
 	c := Default()
-	fileApps := false
+	fileApps := 0
+	var known []string // FANOUT_APP_<ID>_SECRET and the file's ${FANOUT_...}
 	if path != "" {
-		if err := loadFile(&c, path); err != nil {
+		all := envMap(env, "")
+		lookup := func(k string) (string, bool) { v, ok := all[k]; return v, ok }
+		if known, err = loadFile(&c, path, lookup); err != nil {
 			return Config{}, err
 		}
 		c.File = path
-		fileApps = len(c.Apps) > 0
+		fileApps = len(c.Apps)
 	}
-	if len(c.Apps) == 0 {
+	if len(c.Apps) == 0 && !c.AppStore.Enabled() {
 		c.Apps = []App{devApp()}
+	}
+	appVars, err := appSecretVariables(c.Apps)
+	if err != nil {
+		return Config{}, err
+	}
+	if c.IgnoredVariables, err = checkVariables(envs, append(known, appVars...)); err != nil {
+		return Config{}, err
+	}
+	if err := readSecretFiles(&c); err != nil {
+		return Config{}, err
 	}
 	for _, s := range settings() {
 		if v, ok := envs[envName(s.flag)]; ok {
 			if err := apply(&c, s, v, envName(s.flag), fileApps); err != nil {
 				return Config{}, err
 			}
+		}
+	}
+	for i, name := range appVars {
+		if v, ok := envs[name]; ok {
+			c.Apps[i].Secret = v
 		}
 	}
 	for _, s := range settings() {
@@ -137,10 +153,22 @@ func Load(path string, env []string, args []string) (Config, error) {
 }
 
 // apply sets one setting from source (a flag or a variable name).
-func apply(c *Config, s setting, v, source string, fileApps bool) error {
+// fileApps is how many apps the config file lists: the single app's
+// settings are refused when it lists any, except the secret when it
+// lists exactly one (that app's secret is then replaced).
+func apply(c *Config, s setting, v, source string, fileApps int) error {
 	key := s.key + " (" + source + ")"
-	if s.isApp && fileApps {
-		return ConfigError{Key: key, Problem: "only applies when the config file lists no apps; set it in the file"}
+	if s.isApp && len(c.Apps) == 0 {
+		return ConfigError{Key: key, Problem: "the apps come from app_store; set them there"}
+	}
+	if s.isApp && fileApps > 0 {
+		switch {
+		case s.flag == "app-secret" && fileApps == 1:
+		case s.flag == "app-secret":
+			return ConfigError{Key: key, Problem: fmt.Sprintf("the config file lists %d apps: set an app's secret with FANOUT_APP_<ID>_SECRET, e.g. %s", fileApps, AppSecretVariable(c.Apps[0].ID))}
+		default:
+			return ConfigError{Key: key, Problem: "only applies when the config file lists no apps; set it in the file"}
+		}
 	}
 	if err := s.set(c, v); err != nil {
 		return withKey(err, key)
@@ -148,12 +176,13 @@ func apply(c *Config, s setting, v, source string, fileApps bool) error {
 	return nil
 }
 
-// envMap keeps the FANOUT_ variables of env; the last one wins.
-func envMap(env []string) map[string]string {
+// envMap keeps the variables of env whose names start with prefix; the
+// last one wins.
+func envMap(env []string, prefix string) map[string]string {
 	m := map[string]string{}
 	for _, kv := range env {
 		k, v, ok := strings.Cut(kv, "=")
-		if ok && strings.HasPrefix(k, "FANOUT_") {
+		if ok && strings.HasPrefix(k, prefix) {
 			m[k] = v
 		}
 	}

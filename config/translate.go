@@ -17,18 +17,19 @@ var (
 	typeRE    = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (.+)$")
 )
 
-// syntaxError turns a YAML parse error into a ConfigError.
-func syntaxError(err error) error {
+// syntaxError turns a YAML parse error in file into a ConfigError
+// naming the file.
+func syntaxError(file string, err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	return ConfigError{Key: "--config", Problem: "invalid YAML: " + msg}
+	return ConfigError{Key: file, Problem: "invalid YAML: " + msg}
 }
 
 // translate turns the first yaml.v3 decoding error into a ConfigError
 // naming the key path, found by the line the error names.
-func translate(err error, root *yaml.Node) error {
+func translate(err error, root *yaml.Node, file string) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) || len(te.Errors) == 0 {
-		return syntaxError(err)
+		return syntaxError(file, err)
 	}
 	m := lineRE.FindStringSubmatch(te.Errors[0])
 	if m == nil {

@@ -18,7 +18,7 @@ import (
 // Validate checks every setting and returns the first problem as a
 // ConfigError, or nil.
 func (c Config) Validate() error {
-	for _, check := range []func() error{c.Server.validate, c.heartbeat, c.Redis.validate, c.apps} {
+	for _, check := range []func() error{c.Server.validate, c.heartbeat, c.Redis.validate, c.apps, c.reload, c.AppStore.validate} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -63,11 +63,38 @@ func (c Config) heartbeat() error {
 	)
 }
 
+// tableRE is a PostgreSQL table name, optionally schema-qualified, of
+// unquoted identifiers.
+var tableRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$`)
+
+func (s AppStore) validate() error {
+	if !s.Enabled() {
+		return nil
+	}
+	if u, err := url.Parse(s.Postgres); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return ConfigError{Key: "app_store.postgres", Problem: fmt.Sprintf("%q is not a postgres:// URL", maskURL(s.Postgres))}
+	}
+	if !tableRE.MatchString(s.Table) {
+		return ConfigError{Key: "app_store.table", Problem: fmt.Sprintf("%q is not a table name (letters, digits, _; schema.table allowed)", s.Table)}
+	}
+	if s.Refresh < time.Second {
+		return ConfigError{Key: "app_store.refresh", Problem: fmt.Sprintf("%s is shorter than 1s", s.Refresh)}
+	}
+	return nil
+}
+
+func (c Config) reload() error {
+	return notNegativeDuration("reload.secret_grace", c.Reload.SecretGrace)
+}
+
 func (r Redis) validate() error {
 	if r.NodeTTL < time.Second {
 		return ConfigError{Key: "redis.node_ttl", Problem: fmt.Sprintf("%s is shorter than 1s (nodes heartbeat every third of it)", r.NodeTTL)}
 	}
 	if r.URL == "" {
+		if r.Password != "" {
+			return ConfigError{Key: "redis.password", Problem: "needs redis.url"}
+		}
 		return nil
 	}
 	u, err := url.Parse(r.URL)
@@ -78,7 +105,7 @@ func (r Redis) validate() error {
 }
 
 func (c Config) apps() error {
-	if len(c.Apps) == 0 {
+	if len(c.Apps) == 0 && !c.AppStore.Enabled() {
 		return ConfigError{Key: "apps", Problem: "at least one app is required"}
 	}
 	ids, keys := map[string]int{}, map[string]int{}

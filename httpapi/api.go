@@ -126,7 +126,11 @@ func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) 
 			return
 		}
 		check := auth.RequestCheck{Method: r.Method, Path: r.URL.Path, Query: q, Body: body, Now: h.o.Now(), MaxSkew: h.o.MaxSkew}
-		if err := auth.VerifyRequest(check, cred.Secret); err != nil {
+		err = auth.VerifyRequest(check, cred.Secret)
+		if err != nil && cred.PreviousSecret != "" && auth.VerifyRequest(check, cred.PreviousSecret) == nil {
+			err = nil // a backend still on the secret being rotated out
+		}
+		if err != nil {
 			writeError(w, http.StatusUnauthorized, err.Error())
 			return
 		}

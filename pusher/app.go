@@ -11,6 +11,9 @@ import (
 // (Server.AppCredentials).
 type Credentials struct {
 	Key, Secret string
+	// PreviousSecret is accepted besides Secret during the grace after a
+	// rotation (Server.ReplaceApps); "" otherwise.
+	PreviousSecret string
 	// Disabled apps are refused with 403 once the signature checks out.
 	Disabled bool
 	// MaxEventData bounds a published event's data, in bytes.
@@ -101,10 +104,14 @@ type App struct {
 	// return, as Pusher does. 0 sends them at once.
 	WebhookGrace time.Duration
 
-	conns atomic.Int64
+	// conns and secrets outlive a reload: ReplaceApps hands them from an
+	// app's old version to its new one (apps_reload.go).
+	conns   *atomic.Int64
+	secrets *secretRing
 	// unsigned counts connections closed at the end of the signin grace
-	// since the last summary (signin_log.go).
-	unsigned atomic.Int64
+	// since the last summary (signin_log.go); shared by an app's versions
+	// like conns.
+	unsigned *atomic.Int64
 }
 
 // WebhookEvent is one lifecycle event for an app's webhook.
@@ -113,6 +120,15 @@ type WebhookEvent struct {
 }
 
 func (a *App) withDefaults() {
+	if a.conns == nil {
+		a.conns = new(atomic.Int64)
+	}
+	if a.unsigned == nil {
+		a.unsigned = new(atomic.Int64)
+	}
+	if a.secrets == nil {
+		a.secrets = newSecretRing(a.Secret)
+	}
 	if a.SigninTimeout <= 0 {
 		a.SigninTimeout = 30 * time.Second
 	}

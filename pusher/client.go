@@ -71,7 +71,7 @@ func (s *Server) signin(c *conn, raw json.RawMessage) {
 		s.send(c, errorFrame(protocol.CodeUnauthorized, "signin: user_data must be a JSON object with an id"))
 		return
 	}
-	if !auth.VerifyUser(c.app.Key, c.app.Secret, c.socketID(), d.UserData, d.Auth) {
+	if !c.app.signedWith(func(secret string) bool { return auth.VerifyUser(c.app.Key, secret, c.socketID(), d.UserData, d.Auth) }) {
 		s.send(c, errorFrame(protocol.CodeUnauthorized, "signin: invalid signature"))
 		return
 	}

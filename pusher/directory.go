@@ -118,7 +118,7 @@ func (s *Server) vacated(app *App, name string) {
 // MemberReaped implements broker.ReapHandler: a dead node's last
 // connection of a member is gone (the broker told the clients).
 func (s *Server) MemberReaped(appID, channel, userID string) {
-	if a := s.appsByID[appID]; a != nil {
+	if a := s.AppByID(appID); a != nil {
 		a.webhook(WebhookEvent{Name: "member_removed", Channel: channel, UserID: userID})
 	}
 }
@@ -126,7 +126,7 @@ func (s *Server) MemberReaped(appID, channel, userID string) {
 // ChannelReaped implements broker.ReapHandler: a dead node held a
 // channel's last subscribers.
 func (s *Server) ChannelReaped(appID, channel string) {
-	if a := s.appsByID[appID]; a != nil {
+	if a := s.AppByID(appID); a != nil {
 		a.webhook(WebhookEvent{Name: "channel_vacated", Channel: channel})
 	}
 }

@@ -82,6 +82,12 @@
 // subscription_error and closes with 4009. The hold's mutex decides which
 // of the two got the commands; OnClose forgets the hold.
 //
+// Apps: the Server holds one generation of apps (by key and by id) in an
+// atomic pointer; ReplaceApps stores a new one from any goroutine (one
+// call at a time) and closes the connections of removed apps afterwards
+// with closeWith, like any other party. An app's connection count and
+// secrets are shared by its versions and atomic (app_secrets.go).
+//
 // Presence and occupancy have one path for one node and for a cluster
 // (directory.go): the Server keeps its own tables (the shard hub: who
 // subscribes, which users are members on this node) and reports each

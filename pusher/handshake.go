@@ -115,7 +115,7 @@ func deflateOptions(h frame.RequestHead) frame.UpgradeOptions {
 // before the 101 (refusals are plain HTTP); app-level refusals after it,
 // as Pusher close codes that pusher-js understands.
 func (s *Server) upgradeApp(c *conn, raw []byte, head frame.RequestHead) bool {
-	app := s.apps[head.Path[len("/app/"):]]
+	app := s.apps.Load().byKey[head.Path[len("/app/"):]]
 	if app == nil {
 		return s.upgradeAndClose(c, raw, CodeUnknownApp, "unknown app key", "unknown_app")
 	}

@@ -32,7 +32,7 @@ const historyReadTimeout = 5 * time.Second
 // HistoryFor implements broker.HistoryPolicy: the first rule of the app
 // that matches the channel. Apps without rules cost one map lookup.
 func (s *Server) HistoryFor(appID, channel string) (broker.HistorySpec, bool) {
-	a := s.appsByID[appID]
+	a := s.AppByID(appID)
 	if a == nil {
 		return broker.HistorySpec{}, false
 	}

@@ -1,6 +1,8 @@
 package pusher
 
 import (
+	"time"
+
 	"context"
 
 	"github.com/fanout/fanout/protocol"
@@ -60,9 +62,10 @@ func (s *Server) Terminate(ctx context.Context, appID, userID string) error {
 // AppCredentials returns what the HTTP API needs to check a request to
 // app id; ok is false for an unknown app.
 func (s *Server) AppCredentials(id string) (c Credentials, ok bool) {
-	a := s.appsByID[id]
+	a := s.AppByID(id)
 	if a == nil {
 		return Credentials{}, false
 	}
-	return Credentials{Key: a.Key, Secret: a.Secret, Disabled: a.Disabled, MaxEventData: a.MaxEventData}, true
+	cur, prev := a.Secrets(time.Now())
+	return Credentials{Key: a.Key, Secret: cur, PreviousSecret: prev, Disabled: a.Disabled, MaxEventData: a.MaxEventData}, true
 }

@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker"
 	engine "github.com/fanout/fanout/delivery"
 	"github.com/fanout/fanout/poller"
@@ -22,10 +21,11 @@ import (
 
 // Server is one fanout node's Pusher protocol endpoint.
 type Server struct {
-	opts     Options
-	state    StateObserver   // o.Metrics's extension, or a nop
-	apps     map[string]*App // by key
-	appsByID map[string]*App
+	opts  Options
+	state StateObserver // o.Metrics's extension, or a nop
+	// apps is the current generation of apps (apps_reload.go).
+	apps     atomic.Pointer[appRegistry]
+	reloadMu sync.Mutex // one ReplaceApps at a time
 	hub      *shard.Hub[*conn]
 	dir      broker.Directory // presence and occupancy (directory.go)
 	graces   departures       // webhooks held for their grace (grace.go)
@@ -71,8 +71,7 @@ func New(o Options) (*Server, error) {
 	if len(o.Apps) == 0 {
 		return nil, errors.New("pusher: no apps")
 	}
-	s := &Server{opts: o, apps: map[string]*App{}, appsByID: map[string]*App{},
-		hub: shard.New[*conn](), stop: make(chan struct{})}
+	s := &Server{opts: o, hub: shard.New[*conn](), stop: make(chan struct{})}
 	s.graces.wake = make(chan struct{}, 1)
 	s.engine = newEngine(s)
 	s.state = stateObserver(o.Metrics)
@@ -80,12 +79,14 @@ func New(o Options) (*Server, error) {
 	if _, local := o.Broker.(*broker.Memory); !local {
 		s.outbox = newOutbox()
 	}
+	reg := newAppRegistry(len(o.Apps))
 	for _, a := range o.Apps {
-		if err := s.addApp(a); err != nil {
+		if err := reg.add(a); err != nil {
 			return nil, err
 		}
 		s.queueLimit = max(s.queueLimit, a.MaxQueuedBytes)
 	}
+	s.apps.Store(reg)
 	s.pool = o.Pool
 	if s.pool == nil {
 		p, err := ants.NewPool(4*runtime.GOMAXPROCS(0), ants.WithExpiryDuration(10*time.Second),
@@ -108,27 +109,8 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) addApp(a *App) error {
-	a.withDefaults()
-	if a.ID == "" || a.Key == "" || a.Secret == "" {
-		return errors.New("pusher: app needs id, key and secret")
-	}
-	if s.apps[a.Key] != nil || s.appsByID[a.ID] != nil {
-		return fmt.Errorf("pusher: duplicate app %q", a.ID)
-	}
-	if a.JWT == nil {
-		v, err := auth.NewVerifier(auth.JWTOptions{HMACSecret: a.Secret})
-		if err != nil {
-			return fmt.Errorf("pusher: app %s: %w", a.ID, err)
-		}
-		a.JWT = v
-	}
-	s.apps[a.Key], s.appsByID[a.ID] = a, a
-	return nil
-}
-
 // AppByID returns the app with this id, or nil.
-func (s *Server) AppByID(id string) *App { return s.appsByID[id] }
+func (s *Server) AppByID(id string) *App { return s.apps.Load().byID[id] }
 
 // Listen binds addr with the poller and starts the broker.
 func (s *Server) Listen(addr string) error {
@@ -251,7 +233,7 @@ func (s *Server) Close() {
 	if s.ownPool {
 		s.pool.Release()
 	}
-	for _, a := range s.apps {
+	for _, a := range s.apps.Load().byKey {
 		a.JWT.Close()
 	}
 }

@@ -27,8 +27,9 @@ func (s *Server) logUnsigned(now time.Time) {
 	if !l.last.IsZero() && now.Sub(l.last) < unsignedEvery {
 		return
 	}
-	ids := make([]string, 0, len(s.appsByID))
-	for id, a := range s.appsByID {
+	apps := s.apps.Load().byID
+	ids := make([]string, 0, len(apps))
+	for id, a := range apps {
 		if a.unsigned.Load() > 0 {
 			ids = append(ids, id)
 		}
@@ -42,7 +43,7 @@ func (s *Server) logUnsigned(now time.Time) {
 		since = now.Sub(l.last).Round(time.Second).String()
 	}
 	for _, id := range ids {
-		a := s.appsByID[id]
+		a := apps[id]
 		s.opts.Logger.Warn("connections closed with 4009: no pusher:signin within auth.signin_timeout",
 			"app", id, "connections", a.unsigned.Swap(0), "since", since, "signin_timeout", a.SigninTimeout,
 			"fix", "sign in from the client (pusher-js userAuthentication and pusher.signin(); Laravel Echo: userAuthentication and Echo.connector.signin()), connect with a token, or set auth.mode: optional for this app")

@@ -64,7 +64,7 @@ type sseRequest struct {
 
 // sseOpen answers an event-stream request; loop goroutine.
 func (s *Server) sseOpen(c *conn, head frame.RequestHead, key string) {
-	app := s.apps[key]
+	app := s.apps.Load().byKey[key]
 	if app == nil {
 		s.refuseJSON(c, nil, "", http.StatusNotFound, "unknown app key", "unknown_app")
 		return

@@ -60,10 +60,11 @@ func FuzzSSEParseResume(f *testing.F) {
 	f.Add("channel=orders-1&channel=orders-2", "ep:4 orders-1")
 	f.Add("channel=orders-1&last_event_id=ep:1", "")
 	f.Add("channel=%zz", "x y z")
-	s := &Server{appsByID: map[string]*App{"a": {ID: "a", MaxChannels: 100,
-		History: []HistoryRule{{Pattern: "orders-*", Size: 1}}}}}
+	s := &Server{}
+	s.apps.Store(&appRegistry{byID: map[string]*App{"a": {ID: "a", MaxChannels: 100,
+		History: []HistoryRule{{Pattern: "orders-*", Size: 1}}}}})
 	f.Fuzz(func(t *testing.T, query, lastID string) {
-		r := &sseRequest{head: frame.RequestHead{RawQuery: query, LastEventID: lastID}, app: s.appsByID["a"]}
+		r := &sseRequest{head: frame.RequestHead{RawQuery: query, LastEventID: lastID}, app: s.AppByID("a")}
 		if status, _ := s.sseParse(r); status != 0 || r.resume == "" {
 			return
 		}

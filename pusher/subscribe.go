@@ -98,7 +98,9 @@ func (s *Server) authorized(c *conn, d *protocol.Subscribe, kind protocol.Channe
 	if kind.Presence() {
 		data = d.ChannelData
 	}
-	return auth.VerifyChannel(c.app.Key, c.app.Secret, c.socketID(), d.Channel, data, d.Auth)
+	return c.app.signedWith(func(secret string) bool {
+		return auth.VerifyChannel(c.app.Key, secret, c.socketID(), d.Channel, data, d.Auth)
+	})
 }
 
 // presenceMember reads channel_data, or the token's subject when a grant

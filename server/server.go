@@ -2,11 +2,11 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/fanout/fanout/broker"
@@ -20,16 +20,21 @@ import (
 
 // Node is one running fanout server.
 type Node struct {
-	cfg      config.Config
-	log      *slog.Logger
-	Pusher   *pusher.Server
-	Metrics  *metrics.Metrics
-	hooks    []*webhook.Sender
-	accept   *acceptErrors
-	metricsS *http.Server
-	metricsL net.Listener
-	tls      *tlsconn.Server // nil without TLS
-	certs    *tlsconn.Certs
+	cfg     config.Config
+	log     *slog.Logger
+	Pusher  *pusher.Server
+	Metrics *metrics.Metrics
+	// apps are the served apps by id, replaced by ReloadApps under appsMu.
+	apps   map[string]*builtApp
+	appsMu sync.Mutex
+	// webhookStore keeps webhook queues durable (the Redis broker), nil
+	// in memory.
+	webhookStore webhook.Store
+	accept       *acceptErrors
+	metricsS     *http.Server
+	metricsL     net.Listener
+	tls          *tlsconn.Server // nil without TLS
+	certs        *tlsconn.Certs
 }
 
 // New builds a node from cfg; Start binds and runs it.
@@ -39,16 +44,12 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 	if hr, ok := b.(broker.HealthReporter); ok {
 		hr.OnHealth(n.Metrics.BrokerHealth)
 	}
-	var apps []*pusher.App
-	store, _ := b.(webhook.Store) // Redis: webhook queues survive a restart
-	for _, ac := range cfg.Apps {
-		a, hooks, err := buildApp(ac, n.Metrics, store)
-		if err != nil {
-			return nil, err
-		}
-		apps = append(apps, a)
-		n.hooks = append(n.hooks, hooks...)
+	n.webhookStore, _ = b.(webhook.Store) // Redis: webhook queues survive a restart
+	apps, built, err := n.buildApps(cfg.Apps, nil)
+	if err != nil {
+		return nil, err
 	}
+	n.commitApps(built)
 	if cfg.Server.TLS.Enabled() {
 		t, err := n.newTLS(cfg.Server.TLS)
 		if err != nil {
@@ -138,13 +139,11 @@ func (n *Node) Close() {
 func (n *Node) closeHooks() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
+	n.appsMu.Lock()
+	defer n.appsMu.Unlock()
 	var lost uint64
-	for _, h := range n.hooks {
-		before := h.Dropped()
-		if err := h.Close(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			n.log.Warn("webhook flush", "err", err)
-		}
-		lost += h.Dropped() - before
+	for _, b := range n.apps {
+		lost += n.closeSender(ctx, b.hook.Load())
 	}
 	switch {
 	case lost > 0 && n.cfg.Redis.URL == "":

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/metrics"
@@ -46,8 +47,21 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 	ktls, why := tlsconn.KernelTLS()
 	n.Metrics.SetKernelTLS(ktls)
 	n.log.Info("TLS on", "cert", t.Cert, "expires", certs.NotAfter(), "serial", certs.Leaf().SerialNumber.String(),
-		"ktls", ktls, "ktls_reason", fmt.Sprint(why))
+		"kernel_tls", kernelTLSNote(ktls, why))
 	return srv, nil
+}
+
+// kernelTLSNote says, for the start line, whether records are encrypted
+// by the kernel; its absence is normal, not an error, so it reads so.
+func kernelTLSNote(on bool, why error) string {
+	switch {
+	case on:
+		return "on"
+	case errors.Is(why, syscall.ENOENT):
+		return "off (no kernel tls module loaded; TLS runs in user space)"
+	default:
+		return fmt.Sprintf("off (TLS runs in user space; kernel said: %v)", why)
+	}
 }
 
 func certConfigError(err error) error {

@@ -12,7 +12,7 @@ import (
 // newRedisBroker builds the Redis broker for --redis-url.
 func newRedisBroker(cfg config.Config, log *slog.Logger) (broker.Broker, error) {
 	b, err := redis.New(redis.Options{
-		URL:     cfg.Redis.URL,
+		URL:     cfg.Redis.DialURL(),
 		Cluster: cfg.Redis.Cluster,
 		Prefix:  cfg.Redis.Prefix,
 		NodeTTL: cfg.Redis.NodeTTL,

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,7 +34,16 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	log := newLogger(stderr, cfg.Server.LogLevel, cfg.Server.LogFormat)
-	warnDevelopment(log, cfg)
+	src := newAppSource(cfg)
+	file := cfg
+	if cfg, err = src.merge(cfg); err != nil {
+		fmt.Fprintln(stderr, "fanout:", err)
+		var bad config.ConfigError
+		if errors.As(err, &bad) {
+			return 2
+		}
+		return 1 // the database is not there (yet): a supervisor may retry
+	}
 	b, err := newBroker(cfg, log)
 	var unreachable redis.ConnectError
 	if errors.As(err, &unreachable) { // not a configuration error: a supervisor may retry
@@ -49,15 +59,44 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fanout:", err)
 		return 2
 	}
+	// Watched from before the node serves: a change made as soon as it
+	// says so is seen.
+	var changed <-chan struct{}
+	if cfg.Reload.Watch {
+		var stopWatch func()
+		if changed, stopWatch, err = watchFile(cfg.File, log); err != nil {
+			log.Warn("reload.watch: cannot watch the config file; reload with SIGHUP", "file", cfg.File, "err", err)
+		} else {
+			defer stopWatch()
+		}
+	}
 	if err := node.Start(); err != nil {
 		fmt.Fprintln(stderr, "fanout:", err)
 		return 1
 	}
+	// Warnings come once the node serves: a fatal error above is then
+	// the only line a failed start prints.
+	startNotes(log, cfg)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	got := <-sig
-	for ; got == syscall.SIGHUP; got = <-sig {
-		reload(node, log)
+	refresh, stopRefresh := src.ticks(cfg)
+	defer stopRefresh()
+	running, got := cfg, os.Signal(nil)
+	for got == nil {
+		select {
+		case s := <-sig:
+			if s != syscall.SIGHUP {
+				got = s
+				break
+			}
+			reloadTLS(node, log)
+			running, file = reloadApps(node, log, running, file, args, src, "SIGHUP")
+		case <-changed:
+			reloadTLS(node, log)
+			running, file = reloadApps(node, log, running, file, args, src, "config file changed")
+		case <-refresh:
+			running = refreshApps(node, log, running, file, src)
+		}
 	}
 	log.Info("signal received, draining", "signal", got.String())
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.Drain+10*time.Second)
@@ -78,13 +117,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// reload answers SIGHUP: the TLS certificate is read again; a bad file
-// is logged and the old certificate stays. Without TLS there is nothing
-// to reload, which is said at info level.
-func reload(node *server.Node, log *slog.Logger) {
+// reloadTLS answers SIGHUP for TLS: the certificate is read again; a bad
+// file is logged and the old certificate stays.
+func reloadTLS(node *server.Node, log *slog.Logger) {
 	switch err := node.ReloadTLS(); {
-	case errors.Is(err, server.ErrNoTLS):
-		log.Info("SIGHUP: nothing to reload (no TLS certificate configured)")
+	case errors.Is(err, server.ErrNoTLS): // nothing to read again
 	case err != nil:
 		log.Error("SIGHUP: reload failed, keeping the current certificate", "err", err)
 	}
@@ -105,6 +142,20 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, o))
 	}
 	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// startNotes logs, once the node serves, the FANOUT_ variables left
+// alone as Kubernetes' or Docker's, the development credentials and every
+// weak secret.
+func startNotes(log *slog.Logger, cfg config.Config) {
+	if len(cfg.IgnoredVariables) > 0 {
+		log.Info("ignored FANOUT_ variables that Kubernetes services or Docker links set (not settings)",
+			"variables", strings.Join(cfg.IgnoredVariables, ","))
+	}
+	warnDevelopment(log, cfg)
+	for _, w := range cfg.Warnings() {
+		log.Warn("weak secret: " + w)
+	}
 }
 
 // warnDevelopment logs one warning when the built-in development secret is

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,28 +45,7 @@ func TestSIGHUPReloadsCertificateKeepingConnections(t *testing.T) {
 	pki := fantest.NewPKI(t)
 	srv, addr := startServe(t, 3*time.Minute, "--auth-mode", "off", "--tls-cert", pki.CertFile, "--tls-key", pki.KeyFile)
 	cfg := pki.ClientConfig()
-	open := make([]*heldConn, conns)
-	var wg sync.WaitGroup
-	errs := make(chan error, conns)
-	for w := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < conns; i += 16 {
-				c, err := dialTLSHeld(addr, cfg)
-				if err != nil {
-					errs <- err
-					return
-				}
-				open[i] = c
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatalf("dial: %v", err)
-	}
+	open := dialMany(t, conns, func() (*heldConn, error) { return dialTLSHeld(addr, cfg) })
 	if s := serial(t, addr, cfg); s != 1 {
 		t.Fatalf("first serial %d, want 1", s)
 	}
@@ -85,20 +63,7 @@ func TestSIGHUPReloadsCertificateKeepingConnections(t *testing.T) {
 	}
 
 	// Every connection opened before the reloads still answers a ping.
-	var dropped sync.WaitGroup
-	lost := make(chan int, conns)
-	for i, c := range open {
-		dropped.Add(1)
-		go func() {
-			defer dropped.Done()
-			if !pingPong(c) {
-				lost <- i
-			}
-		}()
-	}
-	dropped.Wait()
-	close(lost)
-	if n := len(lost); n > 0 {
+	if n := unanswered(open); n > 0 {
 		t.Fatalf("%d of %d connections dropped across SIGHUP", n, conns)
 	}
 }

@@ -18,7 +18,7 @@ func token(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fanout token", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "config file holding the app (default: the built-in development app)")
-	appID := fs.String("app", "app-id", "app id")
+	appID := fs.String("app", "", "app id (default: the config's only app; without --config the development app app-id)")
 	secret := fs.String("secret", "", "HMAC secret (default: the app's jwt secret, else its secret)")
 	sub := fs.String("sub", "", "user id (the sub claim); required")
 	channels := fs.String("channels", "", "comma-separated channel patterns granted without HMAC auth, e.g. private-user.42.*,presence-room-*")
@@ -80,10 +80,27 @@ func token(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// appSecret is the JWT key of app id in the configuration at path (as
+// `fanout serve --config path` would load it, from this environment,
+// with the app store's apps);
+// an empty id means the configuration's only app.
 func appSecret(path, id string) (string, error) {
-	cfg, err := config.Load(path, nil, nil)
+	cfg, err := config.Load(path, os.Environ(), nil)
 	if err != nil {
 		return "", err
+	}
+	if cfg, err = newAppSource(cfg).merge(cfg); err != nil {
+		return "", err
+	}
+	if id == "" {
+		if len(cfg.Apps) != 1 {
+			ids := make([]string, len(cfg.Apps))
+			for i, a := range cfg.Apps {
+				ids[i] = a.ID
+			}
+			return "", fmt.Errorf("the configuration lists %d apps (%s): name one with --app", len(ids), strings.Join(ids, ", "))
+		}
+		id = cfg.Apps[0].ID
 	}
 	for _, a := range cfg.Apps {
 		if a.ID == id {
