@@ -18,6 +18,7 @@ type interest struct {
 	lost     bool     // it was confirmed, then its connection or slot was lost; Broker.lost counts these
 	listed   bool     // this node may be in the channel's listener set (set before SADD, cleared after SREM)
 	inSet    bool     // SADD to the listener set succeeded since the last SREM or relist
+	since    uint64   // Broker.confirms when Redis last confirmed it
 	waiters  []func() // AwaitListening callbacks until active
 }
 
@@ -85,7 +86,11 @@ func (b *Broker) setActive(p *psConn, name string, subscribed bool) {
 	}
 	var run []func()
 	if in.inflight == 0 {
+		was := in.active
 		in.active = subscribed && in.sent
+		if in.active && !was {
+			in.since = b.confirms.Add(1)
+		}
 		if in.active {
 			b.setLostLocked(in, false)
 			run, in.waiters = in.waiters, nil
@@ -141,13 +146,17 @@ func (b *Broker) restoring(name string) bool {
 	return in != nil && in.lost
 }
 
-// holds reports whether this node has, or is restoring, a confirmed
-// subscription to the Redis channel name.
-func (b *Broker) holds(name string) bool {
+// held reports whether this node has, or is restoring, a subscription to
+// the Redis channel name that Redis had confirmed by the time
+// b.confirms read mark. One confirmed later may be younger than a
+// publication sent at mark: Redis may have run that PUBLISH before the
+// SUBSCRIBE (the two travel on different connections), and its answer
+// come back after the confirmation.
+func (b *Broker) held(name string, mark uint64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	in := b.subs[name]
-	return in != nil && in.refs > 0 && (in.active || in.lost)
+	return in != nil && in.refs > 0 && (in.lost || in.active && in.since <= mark)
 }
 
 // listenWait bounds AwaitListening while Redis cannot confirm (it is
