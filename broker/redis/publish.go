@@ -41,7 +41,6 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	ctx, cancel := b.call(ctx)
 	defer cancel()
 	dl := b.redisDeadline(ctx)
-	mark := b.confirms.Load() // before anything is sent (see held)
 	var ks []kept    // the publications that keep history, in order
 	var keptAt []int // their indexes in ps
 	for i := range ps {
@@ -76,6 +75,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		}
 		cmds = append(cmds, b.publishCmd(b.listenersOf(ps[i].App, ps[i].Channel), string(msg), dl))
 	}
+	mark := b.confirms.Load() // before anything is sent (see held)
 	res := b.client.DoMulti(ctx, cmds...)
 	err := b.checkSent(res, ps, mark)
 	for j, i := range keptAt {
