@@ -97,7 +97,10 @@
 //     not noticed yet). One confirmed after it was sent is no such sign:
 //     PUBLISH and SUBSCRIBE travel on different connections, Redis may
 //     have run the PUBLISH first, and no subscriber had been told it was
-//     subscribed; that publication, racing a subscribe, is accepted.
+//     subscribed; that publication, racing a subscribe, is accepted. A
+//     subscriber told anyway, because Redis did not confirm within
+//     AwaitListening's bound (2 s), makes its channel refuse
+//     publications the same way until Redis confirms.
 //
 //   - Other nodes' subscribers are covered by listener sets: each
 //     channel has a set, in its own hash slot, of the nodes with a

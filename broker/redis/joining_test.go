@@ -71,3 +71,22 @@ func racePublishSubscribe(t *testing.T, url string, cluster bool, h broker.Handl
 		t.Errorf("%d of %d publications after the subscription was confirmed refused", n, rounds)
 	}
 }
+
+// TestAnsweredBeforeConfirmedRefusesUntilConfirmed: while Redis is down a
+// subscriber is answered anyway after AwaitListening's bound (a
+// WebSocket's subscription_succeeded, an event stream's 200). Once Redis
+// is back, publishes to the channel are refused until Redis confirms the
+// subscription; every one accepted is delivered.
+func TestAnsweredBeforeConfirmedRefusesUntilConfirmed(t *testing.T) {
+	srv := startRedis(t)
+	h := &seenHandler{}
+	b := startBroker(t, redis.Options{URL: srv.URL()}, h)
+	srv.kill()
+	b.Subscribe("app", "x")
+	answered := make(chan struct{})
+	b.AwaitListening("app", "x", func() { close(answered) })
+	<-answered // Redis could not confirm: the subscriber was told anyway
+	srv.restart()
+	refused := publishUntilAccepted(t, b, h)
+	t.Logf("%d refused until the subscription was confirmed, 20 accepted and delivered", refused)
+}

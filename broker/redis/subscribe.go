@@ -15,7 +15,7 @@ type interest struct {
 	sent     bool     // the last command sent for it was SUBSCRIBE
 	inflight int      // commands sent whose confirmation has not come
 	active   bool     // Redis confirmed the subscription
-	lost     bool     // it was confirmed, then its connection or slot was lost; Broker.lost counts these
+	lost     bool     // it was confirmed, then its connection or slot was lost, or a subscriber was answered before it was (gaveUp); Broker.lost counts these
 	listed   bool     // this node may be in the channel's listener set (set before SADD, cleared after SREM)
 	inSet    bool     // SADD to the listener set succeeded since the last SREM or relist
 	since    uint64   // Broker.confirms when Redis last confirmed it
@@ -166,10 +166,13 @@ const listenWait = 2 * time.Second
 
 // AwaitListening implements broker.Listener: fn runs once this node's
 // subscription to the channel is confirmed by Redis (at once when it
-// already is, or when the channel is not wanted), or after listenWait.
+// already is, or when the channel is not wanted), or after listenWait;
+// then, until Redis confirms it, the channel refuses publications as a
+// lost one does (see gaveUp).
 func (b *Broker) AwaitListening(app, channel string, fn func()) {
+	name := b.channelName(app, channel)
 	b.mu.Lock()
-	in := b.subs[b.channelName(app, channel)]
+	in := b.subs[name]
 	if in == nil || in.active || in.refs <= 0 || b.closed {
 		b.mu.Unlock()
 		fn()
@@ -179,7 +182,22 @@ func (b *Broker) AwaitListening(app, channel string, fn func()) {
 	call := func() { once.Do(fn) }
 	in.waiters = append(in.waiters, call)
 	b.mu.Unlock()
-	time.AfterFunc(listenWait, call)
+	time.AfterFunc(listenWait, func() {
+		b.gaveUp(name)
+		call()
+	})
+}
+
+// gaveUp records that a subscriber of the Redis channel name is about to
+// be told it is subscribed although Redis has not confirmed it: until it
+// does, publications there are refused (interest.lost), since Redis
+// could take one and reach no one, and that subscriber would miss it.
+func (b *Broker) gaveUp(name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if in := b.subs[name]; in != nil && in.refs > 0 && !in.active {
+		b.setLostLocked(in, true)
+	}
 }
 
 // Listening reports whether Redis has confirmed this node's subscription
