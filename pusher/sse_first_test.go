@@ -17,7 +17,7 @@ import (
 func TestStreamFirstMoment(t *testing.T) {
 	cfg := fantest.Config()
 	n := fantest.Start(t, cfg, nil)
-	rep := fantest.FirstMoment{Streams: 1000, Parallel: 10, Prefix: "first"}.Run(t, n, cfg.Apps[0])
+	rep := fantest.FirstMoment{Clients: 1000, Parallel: 10, Prefix: "first"}.Run(t, n, cfg.Apps[0])
 	t.Log(rep)
 	if !rep.OK() || rep.Refused != 0 {
 		t.Fatalf("events published after a stream's 200 went missing or were refused:\n%s", rep)

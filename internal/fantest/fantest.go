@@ -223,10 +223,13 @@ func (c *Client) Send(event string, data any) {
 // SendRaw writes one text message.
 func (c *Client) SendRaw(b []byte) {
 	c.t.Helper()
-	if err := wsutil.WriteClientText(c.Conn, b); err != nil {
+	if err := c.writeText(b); err != nil {
 		c.t.Fatalf("fantest: write: %v", err)
 	}
 }
+
+// writeText writes one text message; any goroutine.
+func (c *Client) writeText(b []byte) error { return wsutil.WriteClientText(c.Conn, b) }
 
 // Next reads the next event (failing the test after 5 s).
 func (c *Client) Next() Event {
