@@ -183,8 +183,10 @@ func (b *Broker) AwaitListening(app, channel string, fn func()) {
 	in.waiters = append(in.waiters, call)
 	b.mu.Unlock()
 	time.AfterFunc(listenWait, func() {
-		b.gaveUp(name)
-		call()
+		once.Do(func() { // unless the confirmation ran it first
+			b.gaveUp(name)
+			fn()
+		})
 	})
 }
 
