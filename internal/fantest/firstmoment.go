@@ -1,6 +1,7 @@
 package fantest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -34,6 +35,8 @@ type FirstMoment struct {
 	// Prefix starts each channel's name: "<Prefix>-<i>".
 	Prefix    string
 	WebSocket bool
+	// Via is the node whose HTTP API publishes; nil: the clients' node.
+	Via *Node
 }
 
 // Run runs the scenario on n for app and returns the ledger's report;
@@ -48,7 +51,7 @@ func (f FirstMoment) Run(t testing.TB, n *Node, app config.App) ledger.Report {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				m := moment{n: n, app: app, l: l, ch: fmt.Sprintf("%s-%d", f.Prefix, i), got: make(chan int, 64)}
+				m := moment{n: n, via: cmp.Or(f.Via, n), app: app, l: l, ch: fmt.Sprintf("%s-%d", f.Prefix, i), got: make(chan int, 64)}
 				run := m.stream
 				if f.WebSocket {
 					run = func() error { return m.socket(t) }
@@ -71,6 +74,7 @@ func (f FirstMoment) Run(t testing.TB, n *Node, app config.App) ledger.Report {
 // sequence numbers it receives.
 type moment struct {
 	n   *Node
+	via *Node // publishes through its HTTP API
 	app config.App
 	l   *ledger.Ledger
 	ch  string
@@ -198,7 +202,7 @@ func (m moment) await(owed int) error {
 func (m moment) publish() (int, error) {
 	seq := m.l.Next(m.ch)
 	body, _ := json.Marshal(map[string]string{"name": "e", "channel": m.ch, "data": ledger.Payload(seq, time.Now())})
-	status, _, err := m.n.APIErr(m.app, "POST", "/apps/"+m.app.ID+"/events", nil, body)
+	status, _, err := m.via.APIErr(m.app, "POST", "/apps/"+m.app.ID+"/events", nil, body)
 	m.l.Record(m.ch, seq, status)
 	if err != nil {
 		return seq, fmt.Errorf("%s: publish: %w", m.ch, err)
