@@ -51,6 +51,7 @@ type Conn struct {
 	fd     int32
 	state  uint8
 	armed  bool // EPOLLOUT is registered
+	corked bool // writes are held in the queue until Uncork (cork.go)
 	loop   *Loop
 	queue  [][]byte // pending writes; queue[0][head:] goes first
 	head   int
@@ -115,7 +116,7 @@ func (c *Conn) WriteBatch(bufs [][]byte, limit int) error {
 	if total == 0 {
 		return nil
 	}
-	if c.queued > 0 {
+	if c.queued > 0 || c.corked {
 		if limit >= 0 && c.queued+total > limit {
 			return ErrQueueFull
 		}
@@ -176,6 +177,7 @@ func (c *Conn) CloseWith(final []byte, drop bool) {
 	}
 	c.state = stateClosing
 	_ = c.writeLocked(final, -1)
+	c.uncorkLocked()
 }
 
 // Close flushes what is queued, then sends FIN. The loop closes the
@@ -187,6 +189,7 @@ func (c *Conn) Close() {
 		return
 	}
 	c.state = stateFlushing
+	c.uncorkLocked()
 	if c.queued == 0 {
 		c.shutLocked(unix.SHUT_WR)
 	}
@@ -201,7 +204,7 @@ func (c *Conn) Abort() {
 	if c.state == stateClosed {
 		return
 	}
-	c.queue, c.head, c.queued = nil, 0, 0
+	c.queue, c.head, c.queued, c.corked = nil, 0, 0, false
 	c.shutLocked(unix.SHUT_RDWR)
 }
 
@@ -223,13 +226,14 @@ func (c *Conn) writeLocked(b []byte, limit int) error {
 	return c.writeRawLocked(b, limit)
 }
 
-// writeRawLocked writes b now if nothing is queued, else appends it.
-// limit < 0 means unbounded (the final close frame is always accepted).
+// writeRawLocked writes b now if nothing is queued and the connection is
+// not corked, else appends it. limit < 0 means unbounded (the final close
+// frame is always accepted).
 func (c *Conn) writeRawLocked(b []byte, limit int) error {
 	if len(b) == 0 {
 		return nil
 	}
-	if c.queued > 0 {
+	if c.queued > 0 || c.corked {
 		if limit >= 0 && c.queued+len(b) > limit {
 			return ErrQueueFull
 		}
@@ -297,12 +301,13 @@ func (c *Conn) consumeLocked(n int) {
 }
 
 // dropUnstartedLocked discards queued buffers that have not begun to go
-// out; a partly written head must finish or the peer sees a torn frame.
+// out; a partly written head must finish or the peer sees a torn frame,
+// and a corked connection's first buffer (what Cork wrote) is kept.
 func (c *Conn) dropUnstartedLocked() {
 	if len(c.queue) == 0 {
 		return
 	}
-	if c.head == 0 {
+	if c.head == 0 && !c.corked {
 		c.queue, c.queued = nil, 0
 		return
 	}

@@ -41,7 +41,9 @@
 // Conn.WriteBatch hands several frames that are due at the same moment to
 // one writev(2), so a burst of deliveries to a connection costs one
 // syscall; like a single write, it keeps no buffer once the kernel has
-// taken everything.
+// taken everything. Conn.Cork and Conn.Uncork (any goroutine) hold a
+// connection's writes in its queue behind a response head until the
+// handler lets them go; the loop does not flush a corked queue.
 //
 // With a codec, Open (on the loop) and Seal (in any writer) run under the
 // connection's mutex, so records reach the socket in the order they were

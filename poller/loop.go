@@ -194,6 +194,10 @@ func (l *Loop) deliver(c *Conn, data []byte) {
 func (l *Loop) flush(c *Conn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.corked {
+		c.armLocked(false) // Uncork arms it again
+		return
+	}
 	if c.state == stateClosed || !c.flushLocked(l.iov) {
 		return
 	}

@@ -64,7 +64,11 @@
 // connections): whoever fails to turn it open undoes the joins. A stream
 // request or a WebSocket upgrade that reaches net/http on a kept-alive
 // connection is handed back to a loop (poller.Adopt) and answered by
-// OnOpen; the handler goroutine does not stay.
+// OnOpen; the handler goroutine does not stay. A stream's 200 is written
+// corked (poller.Conn.Cork) and deliveries queue behind it; whichever
+// goroutine runs the last channel's broker.Listener callback (the loop on
+// one node, the Redis hook goroutine otherwise) uncorks it. Nothing waits
+// for that: see sse_live.go.
 //
 // Recovery (channels with history): the loop goroutine registers a
 // connection's recovery before it joins the channel; delivery workers

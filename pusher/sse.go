@@ -26,7 +26,9 @@ import (
 // encoding (made once per delivery and shared by every SSE recipient,
 // like the compressed WebSocket frame), the wheel writes comment lines
 // as heartbeats, and a close writes a final pusher:error event, then FIN.
-// Nothing the client sends after the request is read.
+// Nothing the client sends after the request is read. The 200 itself goes
+// out only once the stream is a live subscriber of every channel
+// (sse_live.go).
 
 // sseSuffix ends the path of the event-stream endpoint.
 const sseSuffix = "/sse"
@@ -173,9 +175,10 @@ func (r *sseRequest) parseResume(query string, history []string) string {
 	return only
 }
 
-// sseStart checks the token and the channels, answers 200 and joins the
-// channels. It runs on the loop goroutine, or on the pool while c is in
-// the verifying phase (then the loop does not touch c).
+// sseStart checks the token and the channels, writes the 200 corked,
+// joins the channels and lets the 200 go once they are live (sseGoLive).
+// It runs on the loop goroutine, or on the pool while c is in the
+// verifying phase (then the loop does not touch c).
 func (s *Server) sseStart(c *conn, r *sseRequest) {
 	app, origin := r.app, r.head.Origin
 	var claims auth.Claims
@@ -190,7 +193,7 @@ func (s *Server) sseStart(c *conn, r *sseRequest) {
 		s.refuseJSON(c, app, origin, status, msg, reason)
 		return
 	}
-	_ = c.pc.Write(sseHead(app, origin))
+	_ = c.pc.Cork(sseHead(app, origin), -1) // what follows queues behind it
 	c.transport = transportSSE
 	if r.tagged {
 		c.transport = transportSSETagged
@@ -220,11 +223,7 @@ func (s *Server) sseStart(c *conn, r *sseRequest) {
 	}
 	c.closeBy.Store(0)
 	s.welcome(c)
-	for _, name := range r.channels {
-		if !protocol.KindOf(name).Presence() { // joinPresence answered it
-			s.whenListening(app.ID, name, func() { s.subscribed(c, name, []byte("{}")) })
-		}
-	}
+	s.sseGoLive(c, app.ID, r.channels)
 }
 
 // sseAllowed applies the app's limits and auth mode and the token's

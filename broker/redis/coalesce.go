@@ -116,13 +116,14 @@ func (b *Broker) sendKeptCalls(calls []*keptCall, items int) {
 		ks = append(ks, c.ks...)
 	}
 	ctx, cancel := b.call(nil)
+	mark := b.confirms.Load() // before the call is sent (see held)
 	outs, err := b.keptAnswers(b.client.Do(ctx, b.publishKeptCmd(ks)), len(ks))
 	cancel()
 	at := 0
 	for _, c := range calls {
 		c.err = err
 		if err == nil {
-			c.err = b.settle(c.ks, outs[at:at+len(c.ks)])
+			c.err = b.settle(c.ks, outs[at:at+len(c.ks)], mark)
 		}
 		at += len(c.ks)
 		close(c.done)

@@ -98,7 +98,16 @@
 //     confirmed subscription went with it refuses publications
 //     (ErrUnavailable) until Redis confirms it again, so this node's own
 //     subscribers never miss an accepted event. While nothing is being
-//     restored the check is one atomic load.
+//     restored the check is one atomic load. So is a publication that
+//     reached no subscriber although Redis had confirmed this node's
+//     subscription before it was sent (Redis dropped it and the node has
+//     not noticed yet). One confirmed after it was sent is no such sign:
+//     PUBLISH and SUBSCRIBE travel on different connections, Redis may
+//     have run the PUBLISH first, and no subscriber had been told it was
+//     subscribed; that publication, racing a subscribe, is accepted. A
+//     subscriber told anyway, because Redis did not confirm within
+//     AwaitListening's bound (2 s), makes its channel refuse
+//     publications the same way until Redis confirms.
 //
 //   - Other nodes' subscribers are covered by listener sets: each
 //     channel has a set, in its own hash slot, of the nodes with a

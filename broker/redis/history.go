@@ -162,13 +162,14 @@ func (b *Broker) publishKeptCmd(ks []kept) rueidis.Completed {
 	return b.client.B().Eval().Script(publishHistorySource).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
 }
 
-// settleKept reads the publish script's answer r for ks: see settle.
-func (b *Broker) settleKept(ks []kept, r rueidis.RedisResult) error {
+// settleKept reads the publish script's answer r for ks, sent at mark:
+// see settle.
+func (b *Broker) settleKept(ks []kept, r rueidis.RedisResult, mark uint64) error {
 	outs, err := b.keptAnswers(r, len(ks))
 	if err != nil {
 		return err
 	}
-	return b.settle(ks, outs)
+	return b.settle(ks, outs, mark)
 }
 
 // keptAnswers is the publish script's answer r as its n answers, one
@@ -188,9 +189,9 @@ func (b *Broker) keptAnswers(r rueidis.RedisResult, n int) ([]rueidis.RedisMessa
 
 // settle gives each publication of ks its position from its answer in
 // outs; the first that did not go out (past its deadline, reached no
-// subscriber while this node holds the channel, a malformed answer)
-// makes the error.
-func (b *Broker) settle(ks []kept, outs []rueidis.RedisMessage) error {
+// subscriber while this node held the channel when b.confirms read
+// mark, before the script was sent; a malformed answer) makes the error.
+func (b *Broker) settle(ks []kept, outs []rueidis.RedisMessage, mark uint64) error {
 	var first error
 	for i, m := range outs {
 		n, err := m.AsInt64() // -1: past the deadline
@@ -205,7 +206,7 @@ func (b *Broker) settle(ks []kept, outs []rueidis.RedisMessage) error {
 			ks[i].p.Position = broker.Position{Epoch: epoch, Offset: uint64(off)}
 			n, _ = vals[2].AsInt64()
 		}
-		first = cmp.Or(first, b.sentTo(n, ks[i].p))
+		first = cmp.Or(first, b.sentTo(n, ks[i].p, mark))
 	}
 	return first
 }

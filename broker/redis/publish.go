@@ -75,10 +75,11 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		}
 		cmds = append(cmds, b.publishCmd(b.listenersOf(ps[i].App, ps[i].Channel), string(msg), dl))
 	}
+	mark := b.confirms.Load() // before anything is sent (see held)
 	res := b.client.DoMulti(ctx, cmds...)
-	err := b.checkSent(res, ps)
+	err := b.checkSent(res, ps, mark)
 	for j, i := range keptAt {
-		err = cmp.Or(err, b.settleKept(ks[j:j+1], res[i]))
+		err = cmp.Or(err, b.settleKept(ks[j:j+1], res[i], mark))
 	}
 	return err
 }
@@ -93,16 +94,17 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 	ctx, cancel := b.call(ctx)
 	defer cancel()
 	cmd := b.publishCmd(listenersKey(b.controlName()), string(msg), b.redisDeadline(ctx))
-	return b.checkSent(b.client.DoMulti(ctx, cmd), nil)
+	return b.checkSent(b.client.DoMulti(ctx, cmd), nil, 0)
 }
 
 // checkSent turns into broker.ErrUnavailable a failed command, a script
 // that found its deadline passed (it answers -1) or a listening node not
 // subscribed (-2, see listeners.go), and a publication of
 // ps (nil: no such check) that reached no subscriber although this node
-// holds a subscription to its channel: Redis dropped that subscription
-// and this node has not noticed yet, so its own subscribers missed it.
-func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication) error {
+// held a subscription to its channel before it was sent (mark, see held):
+// Redis dropped that subscription and this node has not noticed yet, so
+// its own subscribers missed it.
+func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication, mark uint64) error {
 	for i, r := range res {
 		if err := r.Error(); err != nil {
 			b.opts.Logger.Warn("redis publish failed", "err", err)
@@ -116,7 +118,7 @@ func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication) e
 		if ps != nil {
 			p = &ps[i]
 		}
-		if err := b.sentTo(n, p); err != nil {
+		if err := b.sentTo(n, p, mark); err != nil {
 			return err
 		}
 	}
@@ -124,12 +126,15 @@ func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication) e
 }
 
 // sentTo checks one publish script's count of receivers n for p (nil:
-// no subscription check): -1 is a publish Redis ran past its deadline,
-// -2 one refused because a node of the channel's listener set is not
-// subscribed (see listeners.go), and 0 while this node holds p's channel
-// means Redis dropped that subscription and this node has not noticed
-// yet.
-func (b *Broker) sentTo(n int64, p *broker.Publication) error {
+// no subscription check), sent when b.confirms read mark: -1 is a
+// publish Redis ran past its deadline, -2 one refused because a node of
+// the channel's listener set is not subscribed (see listeners.go), and 0
+// while this node holds p's channel with a subscription confirmed before
+// mark means Redis dropped that subscription and this node has not
+// noticed yet. A subscription confirmed after mark is no such sign: the
+// publication came first, and no subscriber was told it was subscribed
+// before it was sent.
+func (b *Broker) sentTo(n int64, p *broker.Publication, mark uint64) error {
 	if n == -2 {
 		b.opts.Logger.Warn("redis publish refused: a node that listens to the channel is not subscribed to it right now")
 		return broker.ErrUnavailable
@@ -138,7 +143,7 @@ func (b *Broker) sentTo(n int64, p *broker.Publication) error {
 		b.opts.Logger.Warn("redis publish ran after its deadline; not sent")
 		return broker.ErrUnavailable
 	}
-	if n == 0 && p != nil && b.holds(b.channelName(p.App, p.Channel)) {
+	if n == 0 && p != nil && b.held(b.channelName(p.App, p.Channel), mark) {
 		b.opts.Logger.Warn("redis publish reached no subscriber while this node is subscribed; refused", "channel", p.Channel)
 		return broker.ErrUnavailable
 	}

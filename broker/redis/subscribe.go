@@ -15,9 +15,10 @@ type interest struct {
 	sent     bool     // the last command sent for it was SUBSCRIBE
 	inflight int      // commands sent whose confirmation has not come
 	active   bool     // Redis confirmed the subscription
-	lost     bool     // it was confirmed, then its connection or slot was lost; Broker.lost counts these
+	lost     bool     // it was confirmed, then its connection or slot was lost, or a subscriber was answered before it was (gaveUp); Broker.lost counts these
 	listed   bool     // this node may be in the channel's listener set (set before SADD, cleared after SREM)
 	inSet    bool     // SADD to the listener set succeeded since the last SREM or relist
+	since    uint64   // Broker.confirms when Redis last confirmed it
 	waiters  []func() // AwaitListening callbacks until active
 }
 
@@ -85,7 +86,11 @@ func (b *Broker) setActive(p *psConn, name string, subscribed bool) {
 	}
 	var run []func()
 	if in.inflight == 0 {
+		was := in.active
 		in.active = subscribed && in.sent
+		if in.active && !was {
+			in.since = b.confirms.Add(1)
+		}
 		if in.active {
 			b.setLostLocked(in, false)
 			run, in.waiters = in.waiters, nil
@@ -141,13 +146,17 @@ func (b *Broker) restoring(name string) bool {
 	return in != nil && in.lost
 }
 
-// holds reports whether this node has, or is restoring, a confirmed
-// subscription to the Redis channel name.
-func (b *Broker) holds(name string) bool {
+// held reports whether this node has, or is restoring, a subscription to
+// the Redis channel name that Redis had confirmed by the time
+// b.confirms read mark. One confirmed later may be younger than a
+// publication sent at mark: Redis may have run that PUBLISH before the
+// SUBSCRIBE (the two travel on different connections), and its answer
+// come back after the confirmation.
+func (b *Broker) held(name string, mark uint64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	in := b.subs[name]
-	return in != nil && in.refs > 0 && (in.active || in.lost)
+	return in != nil && in.refs > 0 && (in.lost || in.active && in.since <= mark)
 }
 
 // listenWait bounds AwaitListening while Redis cannot confirm (it is
@@ -157,10 +166,13 @@ const listenWait = 2 * time.Second
 
 // AwaitListening implements broker.Listener: fn runs once this node's
 // subscription to the channel is confirmed by Redis (at once when it
-// already is, or when the channel is not wanted), or after listenWait.
+// already is, or when the channel is not wanted), or after listenWait;
+// then, until Redis confirms it, the channel refuses publications as a
+// lost one does (see gaveUp).
 func (b *Broker) AwaitListening(app, channel string, fn func()) {
+	name := b.channelName(app, channel)
 	b.mu.Lock()
-	in := b.subs[b.channelName(app, channel)]
+	in := b.subs[name]
 	if in == nil || in.active || in.refs <= 0 || b.closed {
 		b.mu.Unlock()
 		fn()
@@ -170,7 +182,24 @@ func (b *Broker) AwaitListening(app, channel string, fn func()) {
 	call := func() { once.Do(fn) }
 	in.waiters = append(in.waiters, call)
 	b.mu.Unlock()
-	time.AfterFunc(listenWait, call)
+	time.AfterFunc(listenWait, func() {
+		once.Do(func() { // unless the confirmation ran it first
+			b.gaveUp(name)
+			fn()
+		})
+	})
+}
+
+// gaveUp records that a subscriber of the Redis channel name is about to
+// be told it is subscribed although Redis has not confirmed it: until it
+// does, publications there are refused (interest.lost), since Redis
+// could take one and reach no one, and that subscriber would miss it.
+func (b *Broker) gaveUp(name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if in := b.subs[name]; in != nil && in.refs > 0 && !in.active {
+		b.setLostLocked(in, true)
+	}
 }
 
 // Listening reports whether Redis has confirmed this node's subscription

@@ -115,6 +115,16 @@ func (n *Node) Publish(t testing.TB, app config.App, channel, event, data string
 // API makes a signed HTTP API request.
 func (n *Node) API(t testing.TB, app config.App, method, path string, query url.Values, body []byte) (int, string) {
 	t.Helper()
+	status, b, err := n.APIErr(app, method, path, query, body)
+	if err != nil {
+		t.Fatalf("fantest: %s %s: %v", method, path, err)
+	}
+	return status, b
+}
+
+// APIErr is API for any goroutine: a request that got no answer is an
+// error, not a failed test.
+func (n *Node) APIErr(app config.App, method, path string, query url.Values, body []byte) (int, string, error) {
 	q := auth.SignRequest(method, path, query, body, app.Key, app.Secret, time.Now())
 	req, _ := http.NewRequest(method, n.HTTPBase()+path+"?"+q.Encode(), strings.NewReader(string(body)))
 	if body != nil {
@@ -122,11 +132,11 @@ func (n *Node) API(t testing.TB, app config.App, method, path string, query url.
 	}
 	resp, err := n.HTTPClient().Do(req)
 	if err != nil {
-		t.Fatalf("fantest: %s %s: %v", method, path, err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, string(b), nil
 }
 
 // Event is a Pusher event as a client receives it.
@@ -216,10 +226,13 @@ func (c *Client) Send(event string, data any) {
 // SendRaw writes one text message.
 func (c *Client) SendRaw(b []byte) {
 	c.t.Helper()
-	if err := wsutil.WriteClientText(c.Conn, b); err != nil {
+	if err := c.writeText(b); err != nil {
 		c.t.Fatalf("fantest: write: %v", err)
 	}
 }
+
+// writeText writes one text message; any goroutine.
+func (c *Client) writeText(b []byte) error { return wsutil.WriteClientText(c.Conn, b) }
 
 // Next reads the next event (failing the test after 5 s).
 func (c *Client) Next() Event {
