@@ -23,9 +23,13 @@
 //
 // The cluster-wide directory (subscription counts and presence members,
 // see Directory) lives in Redis hashes; each node heartbeats its entry in
-// the "{prefix}:nodes" sorted set, and any node reaps the entries of a node
-// that stayed silent for Options.NodeTTL, publishing member_removed for
-// the members that were only on it. Each presence channel also has a
+// the "{prefix}:nodes" sorted set (scored by its expiry in Redis's
+// clock), and any node reaps the entries of a node that stayed silent for
+// Options.NodeTTL, or that crashed: silent for four heartbeats while
+// Redis holds no pub/sub connection of it (each node's pub/sub connection
+// subscribes a channel of its own for that, "{prefix}:alive:<node>"; see
+// crashed.go), publishing member_removed for the members that were only
+// on it. Each presence channel also has a
 // version, incremented by the join and leave scripts in the order Redis
 // runs them: a join answers with the members and the version they are
 // at, and member events carry the version of their change, so a node
@@ -102,9 +106,14 @@
 //     SHARDNUMSUB in a cluster) than the set names nodes: a node is
 //     restoring its pub/sub connection, or subscribing again on a newly
 //     promoted cluster master. The price: a node that dies holding a
-//     channel stays in its set until it is reaped (Options.NodeTTL after
-//     its last heartbeat), and the channel refuses publications until
-//     then. A graceful stop leaves the sets at once.
+//     channel stays in its set until it is reaped, and the channel
+//     refuses publications until then: about 2 s after its last
+//     heartbeat when its process died (its connections closed), and
+//     Options.NodeTTL after it when it only went silent (stalled, or its
+//     machine cut off: still subscribed as far as Redis knows). The
+//     refusal is a broker.UnavailableError that names the node and when
+//     a retry may pass; the log sums refusals up per node. A graceful
+//     stop leaves the sets at once.
 //
 // Not covered: messages Redis had queued on a connection that was really
 // lost (a restarted Redis), entries a cluster master had not yet

@@ -175,7 +175,7 @@ func (b *Broker) settleKept(ks []kept, r rueidis.RedisResult) error {
 // per publication.
 func (b *Broker) keptAnswers(r rueidis.RedisResult, n int) ([]rueidis.RedisMessage, error) {
 	if err := r.Error(); err != nil {
-		b.opts.Logger.Warn("redis publish failed", "err", err)
+		b.refusals.add("redis publish failed", "", "", err.Error())
 		return nil, broker.ErrUnavailable
 	}
 	outs, _ := r.ToArray()

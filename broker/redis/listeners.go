@@ -56,8 +56,10 @@ end
 
 // listable reports whether other nodes' publications should wait for
 // this node's subscription to the Redis channel name (every fanout
-// channel; not the control channel).
-func (b *Broker) listable(name string) bool { return name != b.controlName() }
+// channel; not the control channel nor the node's alive channel).
+func (b *Broker) listable(name string) bool {
+	return name != b.controlName() && name != b.aliveName(b.opts.NodeID)
+}
 
 // listRetry is the pause after a listener set could not be written, before
 // the pub/sub goroutine tries again.

@@ -105,7 +105,7 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication) error {
 	for i, r := range res {
 		if err := r.Error(); err != nil {
-			b.opts.Logger.Warn("redis publish failed", "err", err)
+			b.refusals.add("redis publish failed", "", "", err.Error())
 			return broker.ErrUnavailable
 		}
 		n, err := r.AsInt64()
@@ -126,20 +126,21 @@ func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication) e
 // sentTo checks one publish script's count of receivers n for p (nil:
 // no subscription check): -1 is a publish Redis ran past its deadline,
 // -2 one refused because a node of the channel's listener set is not
-// subscribed (see listeners.go), and 0 while this node holds p's channel
-// means Redis dropped that subscription and this node has not noticed
-// yet.
+// subscribed (see listeners.go; the error is a broker.UnavailableError
+// that names the node and when a retry may pass, crashed.go), and 0
+// while this node holds p's channel means Redis dropped that
+// subscription and this node has not noticed yet. Each is logged
+// through the refusal log, summed up per kind.
 func (b *Broker) sentTo(n int64, p *broker.Publication) error {
-	if n == -2 {
-		b.opts.Logger.Warn("redis publish refused: a node that listens to the channel is not subscribed to it right now")
-		return broker.ErrUnavailable
+	if n == -2 && p != nil {
+		return b.explainRefusal(p.App, p.Channel)
 	}
 	if n < 0 {
-		b.opts.Logger.Warn("redis publish ran after its deadline; not sent")
+		b.refusals.add("redis publish ran after its deadline; not sent", "", "", "")
 		return broker.ErrUnavailable
 	}
 	if n == 0 && p != nil && b.holds(b.channelName(p.App, p.Channel)) {
-		b.opts.Logger.Warn("redis publish reached no subscriber while this node is subscribed; refused", "channel", p.Channel)
+		b.refusals.add("redis publish reached no subscriber while this node is subscribed; refused", "", p.Channel, "")
 		return broker.ErrUnavailable
 	}
 	return nil
