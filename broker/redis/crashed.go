@@ -119,17 +119,21 @@ var errMalformedNumsub = fmt.Errorf("redis: malformed PUBSUB NUMSUB reply")
 func (b *Broker) reap() {
 	ctx, cancel := b.call(nil)
 	silent, err := b.silentNodes(ctx, b.crashGrace())
-	var live []bool
-	if err == nil {
-		names := make([]string, len(silent))
-		for i, r := range silent {
-			names[i] = r.Member
-		}
-		live, err = b.connected(ctx, names)
-	}
-	cancel()
 	if err != nil {
+		cancel()
 		return
+	}
+	names := make([]string, len(silent))
+	for i, r := range silent {
+		names[i] = r.Member
+	}
+	live, err := b.connected(ctx, names)
+	cancel()
+	if err != nil { // unknown: take none for crashed, reap the expired
+		live = make([]bool, len(silent))
+		for i := range live {
+			live[i] = true
+		}
 	}
 	now := b.redisNow()
 	for i, r := range silent {
