@@ -24,6 +24,7 @@ type Broker struct {
 	wg   sync.WaitGroup
 
 	healthy atomic.Bool
+	reaping atomic.Bool // a reaper round runs (heartbeat.go)
 	// clockSkew is Redis's clock minus this node's, in ms, as the
 	// heartbeat last measured it (see redisDeadline).
 	clockSkew atomic.Int64

@@ -129,8 +129,9 @@
 // goroutines. Subscribe and Unsubscribe are reference counted, so a pair
 // that arrives out of order still ends in the right state. The Handler is
 // called from the hook goroutine of each pub/sub connection (one per
-// cluster master), and its ReapHandler methods from the heartbeat
-// goroutine; Close stops them all and waits for them.
+// cluster master), and its ReapHandler methods from the reaper goroutine
+// the heartbeat starts (one round at a time); Close stops them all and
+// waits for them.
 //
 // A pub/sub hook never waits for the handler. When the handler is a
 // broker.Offerer it is offered each publication without waiting; one it

@@ -34,8 +34,16 @@ func (b *Broker) heartbeat() {
 		if b.beat() {
 			reapFrom = time.Now().Add(b.opts.NodeTTL)
 		}
-		if b.healthy.Load() && time.Now().After(reapFrom) {
-			b.reap()
+		// The reaper runs beside the heartbeat, one round at a time, so
+		// a round that waits on a stalled Redis does not hold up the beat
+		// that notices it (and turns Ready unavailable).
+		if b.healthy.Load() && time.Now().After(reapFrom) && b.reaping.CompareAndSwap(false, true) {
+			b.wg.Add(1)
+			go func() {
+				defer b.wg.Done()
+				defer b.reaping.Store(false)
+				b.reap()
+			}()
 		}
 		select {
 		case <-t.C:
