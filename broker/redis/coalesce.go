@@ -116,7 +116,7 @@ func (b *Broker) sendKeptCalls(calls []*keptCall, items int) {
 		ks = append(ks, c.ks...)
 	}
 	ctx, cancel := b.call(nil)
-	outs, err := b.keptAnswers(b.client.Do(ctx, b.publishKeptCmd(ks)), len(ks))
+	outs, err := b.keptAnswers(b.runScripts(ctx, b.publishKeptCall(ks))[0], len(ks))
 	cancel()
 	at := 0
 	for _, c := range calls {

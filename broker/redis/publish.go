@@ -61,11 +61,11 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	// Mixed with other channels (or in a cluster, where one script call
 	// must stay on one slot): one script call per kept publication, all
 	// in one pipeline, in order.
-	cmds := make(rueidis.Commands, 0, len(ps))
+	calls := make([]scriptCall, 0, len(ps))
 	next := 0
 	for i := range ps {
 		if next < len(keptAt) && keptAt[next] == i {
-			cmds = append(cmds, b.publishKeptCmd(ks[next:next+1]))
+			calls = append(calls, b.publishKeptCall(ks[next:next+1]))
 			next++
 			continue
 		}
@@ -73,9 +73,9 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		if err != nil {
 			return err
 		}
-		cmds = append(cmds, b.publishCmd(b.listenersOf(ps[i].App, ps[i].Channel), string(msg), dl))
+		calls = append(calls, b.publishCall(b.listenersOf(ps[i].App, ps[i].Channel), string(msg), dl))
 	}
-	res := b.client.DoMulti(ctx, cmds...)
+	res := b.runScripts(ctx, calls...)
 	err := b.checkSent(res, ps)
 	for j, i := range keptAt {
 		err = cmp.Or(err, b.settleKept(ks[j:j+1], res[i]))
@@ -92,8 +92,8 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 	msg, _ := json.Marshal(control{Op: "terminate", App: app, User: userID})
 	ctx, cancel := b.call(ctx)
 	defer cancel()
-	cmd := b.publishCmd(listenersKey(b.controlName()), string(msg), b.redisDeadline(ctx))
-	return b.checkSent(b.client.DoMulti(ctx, cmd), nil)
+	call := b.publishCall(listenersKey(b.controlName()), string(msg), b.redisDeadline(ctx))
+	return b.checkSent(b.runScripts(ctx, call), nil)
 }
 
 // checkSent turns into broker.ErrUnavailable a failed command, a script
@@ -157,18 +157,18 @@ const expiredSource = `local t = redis.call('TIME')
 if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1]) then return -1 end
 `
 
-// publishSource publishes ARGV[3] on ARGV[2] with command ARGV[4]
+// publishScript publishes ARGV[3] on ARGV[2] with command ARGV[4]
 // (PUBLISH or SPUBLISH) before the deadline ARGV[1], when every node of
 // the channel's listener set KEYS[1] is subscribed (heardSource); the
 // key shares the channel's slot, so a cluster routes the script to the
 // channel's shard.
-var publishSource = expiredSource + heardSource(1, 2, 4) + `return redis.call(ARGV[4], ARGV[2], ARGV[3])`
+var publishScript = newScript(expiredSource + heardSource(1, 2, 4) + `return redis.call(ARGV[4], ARGV[2], ARGV[3])`)
 
-// publishCmd publishes msg on the Redis channel of the listener set
+// publishCall publishes msg on the Redis channel of the listener set
 // lkey (listenersKey) unless Redis runs it after the deadline dl
 // (redisDeadline) or a listening node is not subscribed.
-func (b *Broker) publishCmd(lkey, msg, dl string) rueidis.Completed {
-	return b.client.B().Eval().Script(publishSource).Numkeys(1).Key(lkey).Arg(dl, channelOfListeners(lkey), msg, b.publishVerb()).Build()
+func (b *Broker) publishCall(lkey, msg, dl string) scriptCall {
+	return scriptCall{s: publishScript, keys: []string{lkey}, args: []string{dl, channelOfListeners(lkey), msg, b.publishVerb()}}
 }
 
 // publishVerb is the publish command of the deployment.
