@@ -1,6 +1,8 @@
 package redis_test
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -47,5 +49,39 @@ func TestScriptCacheFlushedPublishesGoOn(t *testing.T) {
 				t.Fatalf("delivered %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// TestBurstRefusesOnlyItsHeldChannel: the publications of one Publish
+// call go in one script call; one whose channel a crashed node still
+// holds is refused (and not sent) while the others go out, in order.
+func TestBurstRefusesOnlyItsHeldChannel(t *testing.T) {
+	srv := startRedis(t)
+	o := redis.Options{URL: srv.URL()}
+	h := &seenHandler{}
+	sub := startBroker(t, o, h)
+	dead := startBroker(t, o, &countHandler{})
+	pub := startBroker(t, o, &countHandler{})
+	sub.Subscribe("app", "x")
+	sub.Subscribe("app", "y")
+	dead.Subscribe("app", "y")
+	eventually(t, 5*time.Second, "listed", func() bool {
+		return listenedBy(t, srv, "x") == ":1" && listenedBy(t, srv, "y") == ":2"
+	})
+	dead.Crash()
+	err := pub.Publish(context.Background(),
+		broker.Publication{App: "app", Channel: "x", Event: "e", Data: "x1"},
+		broker.Publication{App: "app", Channel: "y", Event: "e", Data: "y1"},
+		broker.Publication{App: "app", Channel: "x", Event: "e", Data: "x2"})
+	if !errors.Is(err, broker.ErrUnavailable) {
+		t.Fatalf("burst with a held channel: %v, want unavailable", err)
+	}
+	eventually(t, 5*time.Second, "x's events delivered", func() bool { return len(h.seen()) >= 2 })
+	// After the crash is detected, y accepts again; its refused event
+	// never arrives, the next does.
+	eventually(t, 10*time.Second, "y accepted again", func() bool { return publishData(pub, "y", "y2") == nil })
+	eventually(t, 5*time.Second, "y2 delivered", func() bool { return slices.Contains(h.seen(), "y2") })
+	if got := h.seen(); !slices.Equal(got, []string{"x1", "x2", "y2"}) {
+		t.Fatalf("delivered %v, want [x1 x2 y2]", got)
 	}
 }

@@ -35,11 +35,11 @@ func (b *Broker) historyKeys(app, channel string) []string {
 // and publishes them, each in one atomic step (the whole script is one):
 // KEYS are stream, meta and listener set (listenersKey) for each
 // publication; ARGV[1] the publish command, then six per publication:
-// its deadline (see expiredSource), epoch for a new stream, size, ttl in
+// its deadline (see publishScript), epoch for a new stream, size, ttl in
 // ms, its JSON without a position, the pub/sub channel. It returns one
 // answer per publication, in order: {epoch, offset, receivers}, -1 when
 // Redis ran it past the deadline, or -2 when a node of its listener set
-// is not subscribed to the channel (as heardSource); a refused
+// is not subscribed to the channel (as publishScript); a refused
 // publication is neither appended nor published. The position goes
 // first into the JSON, so every node decodes it with the rest. One call
 // carries one publication or several (a burst, or concurrent publishes

@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -37,22 +36,6 @@ func (b *Broker) listenersOf(app, channel string) string {
 // listenerIndexKey is a node's set of the Redis channels whose listener
 // sets name it.
 func (b *Broker) listenerIndexKey(node string) string { return b.opts.Prefix + ":nl:" + node }
-
-// heardSource is the listener check of a publish script, placed before
-// anything is written: KEYS[key] is the channel's listener set, ARGV[ch]
-// the pub/sub channel, ARGV[verb] PUBLISH or SPUBLISH. When Redis has
-// fewer subscribers of the channel than the set lists nodes, the script
-// answers -2 and publishes nothing. The common cost is one SCARD and one
-// PUBSUB NUMSUB, both O(1).
-func heardSource(key, ch, verb int) string {
-	return fmt.Sprintf(`local want = redis.call('SCARD', KEYS[%d])
-if want > 0 then
-  local count = 'NUMSUB'
-  if ARGV[%d] == 'SPUBLISH' then count = 'SHARDNUMSUB' end
-  if redis.call('PUBSUB', count, ARGV[%d])[2] < want then return -2 end
-end
-`, key, verb, ch)
-}
 
 // listable reports whether other nodes' publications should wait for
 // this node's subscription to the Redis channel name (every fanout
