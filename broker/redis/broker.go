@@ -28,6 +28,9 @@ type Broker struct {
 	// clockSkew is Redis's clock minus this node's, in ms, as the
 	// heartbeat last measured it (see redisDeadline).
 	clockSkew atomic.Int64
+	// clockErr bounds clockSkew's error, in ms: half the round trip it
+	// was measured in.
+	clockErr atomic.Int64
 	// lost counts the interests whose confirmed subscription a lost
 	// connection or a moved slot took away and that are not confirmed
 	// again yet (interest.lost); Publish looks them up only while it is

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"errors"
+	"net"
 
 	"github.com/redis/rueidis"
 )
@@ -41,7 +43,39 @@ func (b *Broker) eval(c scriptCall) rueidis.Completed {
 // after one answered NOSCRIPT did run (another client cached the script
 // in between), nothing is sent again, since that would put the first
 // after the later one, and the NOSCRIPT answers stand as failures.
+//
+// A call that failed on its way (its connection broke or timed out after
+// it was written: rueidis fails every command pending on a connection it
+// gives up, also those sent a moment ago) may still be in a stalled
+// Redis and run there until its deadline, which is ctx's. So runScripts
+// returns such a failure only once ctx is done: a caller answered 503
+// earlier could send a publication that runs before the failed one.
 func (b *Broker) runScripts(ctx context.Context, calls ...scriptCall) []rueidis.RedisResult {
+	res := b.runScriptsOnce(ctx, calls)
+	for _, r := range res {
+		if mayStillRun(r.Error()) {
+			<-ctx.Done()
+			break
+		}
+	}
+	return res
+}
+
+// mayStillRun reports whether a call that failed with err may still
+// run in Redis: not a reply of Redis's (it ran, or was refused) nor a
+// failure to connect (nothing was sent).
+func mayStillRun(err error) bool {
+	if err == nil {
+		return false
+	}
+	if _, ok := rueidis.IsRedisErr(err); ok {
+		return false
+	}
+	var op *net.OpError
+	return !errors.As(err, &op) || op.Op != "dial"
+}
+
+func (b *Broker) runScriptsOnce(ctx context.Context, calls []scriptCall) []rueidis.RedisResult {
 	cmds := make(rueidis.Commands, len(calls))
 	for i, c := range calls {
 		cmds[i] = b.evalsha(c)

@@ -69,9 +69,12 @@ func (b *Broker) beat() (recovered bool) {
 	var added int64
 	if err == nil {
 		added = r[0]
-		// The reply stands for the middle of the round trip.
-		mid := before.Add(time.Since(before) / 2)
+		// The reply stands for the middle of the round trip, give or
+		// take half of it.
+		rtt := time.Since(before)
+		mid := before.Add(rtt / 2)
 		b.clockSkew.Store(r[1]*1000 + r[2]/1000 - mid.UnixMilli())
+		b.clockErr.Store((rtt/2 + time.Millisecond - 1).Milliseconds())
 	}
 	was := b.healthy.Swap(err == nil)
 	switch {

@@ -226,10 +226,15 @@ func (b *Broker) publishVerb() string {
 }
 
 // redisDeadline is ctx's deadline in Redis's clock (unix ms), as the
-// heartbeat last measured the offset between the clocks.
+// heartbeat last measured the offset between the clocks, made earlier
+// by that measurement's possible error (half its round trip): a
+// publication the caller gave up on must never run after one sent once
+// the caller was answered, even when the offset was measured in a slow
+// round trip (a loaded machine), so an error can only make the script
+// refuse a little early, never run it late.
 func (b *Broker) redisDeadline(ctx context.Context) string {
 	dl, _ := ctx.Deadline()
-	return strconv.FormatInt(dl.UnixMilli()+b.clockSkew.Load(), 10)
+	return strconv.FormatInt(dl.UnixMilli()+b.clockSkew.Load()-b.clockErr.Load(), 10)
 }
 
 // onMessage hands one Redis message to the handler.
