@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -155,9 +156,10 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 // brokerError maps a broker failure of op (what the request asked for,
 // named in the message): never a silent drop. A 503 carries Retry-After
 // (RFC 9110, section 10.2.3): the node is overloaded or its broker
-// unavailable, and a retry in a second may pass.
+// unavailable, and a retry in a second may pass, or when the broker's
+// broker.UnavailableError says, in the whole seconds it gives.
 func brokerError(w http.ResponseWriter, op string, err error) {
-	w.Header().Set("Retry-After", "1")
+	w.Header().Set("Retry-After", retryAfter(err))
 	if errors.Is(err, broker.ErrBusy) {
 		writeError(w, http.StatusServiceUnavailable, "server busy, retry later")
 		return
@@ -167,6 +169,16 @@ func brokerError(w http.ResponseWriter, op string, err error) {
 		return
 	}
 	writeError(w, http.StatusServiceUnavailable, op+" failed: "+strings.TrimPrefix(err.Error(), "broker: "))
+}
+
+// retryAfter is err's Retry-After in whole seconds, rounded up, at
+// least 1.
+func retryAfter(err error) string {
+	var ue *broker.UnavailableError
+	if errors.As(err, &ue) && ue.RetryAfter > time.Second {
+		return strconv.FormatInt(int64((ue.RetryAfter+time.Second-1)/time.Second), 10)
+	}
+	return "1"
 }
 
 // refusalWriter reports 4xx answers to Options.Refused.

@@ -25,9 +25,13 @@ type Broker struct {
 
 	healthy  atomic.Bool
 	onHealth atomic.Pointer[healthFunc] // see OnHealth
+	reaping  atomic.Bool                // a reaper round runs (heartbeat.go)
 	// clockSkew is Redis's clock minus this node's, in ms, as the
 	// heartbeat last measured it (see redisDeadline).
 	clockSkew atomic.Int64
+	// clockErr bounds clockSkew's error, in ms: half the round trip it
+	// was measured in.
+	clockErr atomic.Int64
 	// lost counts the interests whose confirmed subscription a lost
 	// connection or a moved slot took away and that are not confirmed
 	// again yet (interest.lost); Publish looks them up only while it is
@@ -57,6 +61,9 @@ type Broker struct {
 	backlog *backlog // publications the handler has no room for yet
 
 	keptQ keptQueue // concurrent publishes of history channels, coalesced
+
+	refusals refusalLog  // refused publications, summed up in the log
+	holdUps  holdUpCache // why each channel's publications were last refused
 }
 
 // New connects to Redis. A standalone Redis that cannot be reached now is
@@ -90,7 +97,7 @@ func New(o Options) (*Broker, error) {
 	ps.ForceSingleClient = true // one server per client: Redis or one master
 	ps.ConnWriteTimeout = -1    // no reply timeout, no background PING
 	b := &Broker{opts: o, client: c, psOpts: ps, subs: map[string]*interest{}, conns: map[string]*psConn{},
-		reroute: make(chan struct{}, 1)}
+		reroute: make(chan struct{}, 1), refusals: refusalLog{logger: o.Logger}}
 	b.ctx, b.stop = context.WithCancel(context.Background())
 	b.dir.init()
 	b.healthy.Store(err == nil)
@@ -98,8 +105,8 @@ func New(o Options) (*Broker, error) {
 }
 
 // Start implements broker.Broker: it subscribes the control channel and
-// starts the heartbeat (and, for a cluster, the router of channels to
-// masters).
+// the node's alive channel (see crashed.go) and starts the heartbeat
+// (and, for a cluster, the router of channels to masters).
 func (b *Broker) Start(h broker.Handler) error {
 	b.h = h
 	b.policy, _ = h.(broker.HistoryPolicy)
@@ -118,6 +125,7 @@ func (b *Broker) Start(h broker.Handler) error {
 		}
 	}
 	b.adjust(b.controlName(), 1)
+	b.adjust(b.aliveName(b.opts.NodeID), 1)
 	return nil
 }
 

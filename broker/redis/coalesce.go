@@ -117,7 +117,7 @@ func (b *Broker) sendKeptCalls(calls []*keptCall, items int) {
 	}
 	ctx, cancel := b.call(nil)
 	mark := b.confirms.Load() // before the call is sent (see held)
-	outs, err := b.keptAnswers(b.client.Do(ctx, b.publishKeptCmd(ks)), len(ks))
+	outs, err := b.keptAnswers(b.runScripts(ctx, b.publishKeptCall(ks))[0], len(ks))
 	cancel()
 	at := 0
 	for _, c := range calls {

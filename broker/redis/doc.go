@@ -23,9 +23,13 @@
 //
 // The cluster-wide directory (subscription counts and presence members,
 // see Directory) lives in Redis hashes; each node heartbeats its entry in
-// the "{prefix}:nodes" sorted set, and any node reaps the entries of a node
-// that stayed silent for Options.NodeTTL, publishing member_removed for
-// the members that were only on it. Each presence channel also has a
+// the "{prefix}:nodes" sorted set (scored by its expiry in Redis's
+// clock), and any node reaps the entries of a node that stayed silent for
+// Options.NodeTTL, or that crashed: silent for four heartbeats while
+// Redis holds no pub/sub connection of it (each node's pub/sub connection
+// subscribes a channel of its own for that, "{prefix}:alive:<node>"; see
+// crashed.go), publishing member_removed for the members that were only
+// on it. Each presence channel also has a
 // version, incremented by the join and leave scripts in the order Redis
 // runs them: a join answers with the members and the version they are
 // at, and member events carry the version of their change, so a node
@@ -91,7 +95,12 @@
 //     accepted event of its channel sent through another connection.
 //     The script costs Redis CPU: BenchmarkPublishRedis measured a
 //     third to two thirds of plain PUBLISH's rate when Redis is the
-//     bottleneck (channels with history were scripts already).
+//     bottleneck (channels with history were scripts already). The
+//     publish scripts go as EVALSHA, so Redis neither reads nor hashes
+//     their text per call; a call Redis answers NOSCRIPT (its cache was
+//     emptied) goes again as EVAL (evalsha.go).
+//     BenchmarkRedisCPUPerPublish measures Redis's CPU per publication
+//     against a bare PUBLISH.
 //
 //   - When a pub/sub connection is lost anyway (Redis restarted, a
 //     cluster master failed over, a slot moved), each channel whose
@@ -118,9 +127,14 @@
 //     SHARDNUMSUB in a cluster) than the set names nodes: a node is
 //     restoring its pub/sub connection, or subscribing again on a newly
 //     promoted cluster master. The price: a node that dies holding a
-//     channel stays in its set until it is reaped (Options.NodeTTL after
-//     its last heartbeat), and the channel refuses publications until
-//     then. A graceful stop leaves the sets at once.
+//     channel stays in its set until it is reaped, and the channel
+//     refuses publications until then: about 2 s after its last
+//     heartbeat when its process died (its connections closed), and
+//     Options.NodeTTL after it when it only went silent (stalled, or its
+//     machine cut off: still subscribed as far as Redis knows). The
+//     refusal is a broker.UnavailableError that names the node and when
+//     a retry may pass; the log sums refusals up per node. A graceful
+//     stop leaves the sets at once.
 //
 // Not covered: messages Redis had queued on a connection that was really
 // lost (a restarted Redis), entries a cluster master had not yet
@@ -136,8 +150,9 @@
 // goroutines. Subscribe and Unsubscribe are reference counted, so a pair
 // that arrives out of order still ends in the right state. The Handler is
 // called from the hook goroutine of each pub/sub connection (one per
-// cluster master), and its ReapHandler methods from the heartbeat
-// goroutine; Close stops them all and waits for them.
+// cluster master), and its ReapHandler methods from the reaper goroutine
+// the heartbeat starts (one round at a time); Close stops them all and
+// waits for them.
 //
 // A pub/sub hook never waits for the handler. When the handler is a
 // broker.Offerer it is offered each publication without waiting; one it

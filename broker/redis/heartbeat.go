@@ -24,18 +24,26 @@ func (b *Broker) heartbeat() {
 	}
 	t := time.NewTicker(b.tick())
 	defer t.Stop()
-	reapEvery := max(1, int(b.opts.NodeTTL/3/b.tick()))
 	// While Redis did not answer this node, it did not answer the others
 	// either (a stalled or restarting Redis), so their expiries passed
-	// through no fault of theirs: after an outage, reap only once every
-	// node has had a whole NodeTTL to beat again.
+	// and their connections may have closed through no fault of theirs:
+	// after an outage, reap only once every node has had a whole NodeTTL
+	// to beat again.
 	var reapFrom time.Time
-	for n := 0; ; n++ {
+	for {
 		if b.beat() {
 			reapFrom = time.Now().Add(b.opts.NodeTTL)
 		}
-		if n%reapEvery == 0 && b.healthy.Load() && time.Now().After(reapFrom) {
-			b.reap()
+		// The reaper runs beside the heartbeat, one round at a time, so
+		// a round that waits on a stalled Redis does not hold up the beat
+		// that notices it (and turns Ready unavailable).
+		if b.healthy.Load() && time.Now().After(reapFrom) && b.reaping.CompareAndSwap(false, true) {
+			b.wg.Add(1)
+			go func() {
+				defer b.wg.Done()
+				defer b.reaping.Store(false)
+				b.reap()
+			}()
 		}
 		select {
 		case <-t.C:
@@ -52,19 +60,21 @@ func (b *Broker) heartbeat() {
 func (b *Broker) beat() (recovered bool) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
-	expiry := time.Now().Add(b.opts.NodeTTL).UnixMilli()
 	before := time.Now()
 	r, err := beatScript.Exec(ctx, b.client, []string{b.nodesKey()},
-		[]string{strconv.FormatInt(expiry, 10), b.opts.NodeID}).AsIntSlice()
+		[]string{strconv.FormatInt(b.opts.NodeTTL.Milliseconds(), 10), b.opts.NodeID}).AsIntSlice()
 	if err == nil && len(r) != 3 {
 		err = errMalformedBeat
 	}
 	var added int64
 	if err == nil {
 		added = r[0]
-		// The reply stands for the middle of the round trip.
-		mid := before.Add(time.Since(before) / 2)
+		// The reply stands for the middle of the round trip, give or
+		// take half of it.
+		rtt := time.Since(before)
+		mid := before.Add(rtt / 2)
 		b.clockSkew.Store(r[1]*1000 + r[2]/1000 - mid.UnixMilli())
+		b.clockErr.Store((rtt/2 + time.Millisecond - 1).Milliseconds())
 	}
 	b.reportHealth(err == nil, time.Since(before))
 	was := b.healthy.Swap(err == nil)
@@ -85,13 +95,15 @@ func (b *Broker) beat() (recovered bool) {
 	return err == nil && !was
 }
 
-// beatScript sets a node's expiry ARGV[1] (unix ms) in the nodes set
-// KEYS[1] and returns {added, Redis's TIME seconds, microseconds}: the
-// clock is read on the server that holds the set, in the same round trip,
-// for clockSkew (see redisDeadline).
+// beatScript sets node ARGV[2]'s expiry in the nodes set KEYS[1] to
+// ARGV[1] ms after Redis's clock now (so nodes' clocks need not agree:
+// readers compare expiries with redisNow) and returns {added, Redis's
+// TIME seconds, microseconds}: the clock is read on the server that holds
+// the set, in the same round trip, for clockSkew (see redisDeadline).
 var beatScript = rueidis.NewLuaScript(`
-local added = redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
 return {added, tonumber(t[1]), tonumber(t[2])}
 `)
 
@@ -188,27 +200,11 @@ func (b *Broker) replaceFromMirror(k chanKey) error {
 	return err
 }
 
-// reap removes the entries of nodes whose expiry passed. ZREM decides
-// which node does it, so each dead node is reaped once.
-func (b *Broker) reap() {
-	ctx, cancel := b.call(nil)
-	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	dead, err := b.client.Do(ctx, b.client.B().Zrangebyscore().Key(b.nodesKey()).Min("-inf").Max("("+now).Build()).AsStrSlice()
-	cancel()
-	if err != nil {
-		return
-	}
-	for _, node := range dead {
-		if node != b.opts.NodeID {
-			b.removeNode(node)
-		}
-	}
-}
-
-// removeNode deletes a node's whole share of the directory. The handler
-// hears of the members and channels that left with it (for a retiring
-// node: its own, which nobody else would report).
-func (b *Broker) removeNode(node string) {
+// removeNode deletes a node's whole share of the directory; why
+// ("expired", "crashed", "retired") goes to the log. The handler hears
+// of the members and channels that left with it (for a retiring node:
+// its own, which nobody else would report).
+func (b *Broker) removeNode(node, why string) {
 	if !b.reapListeners(node) {
 		return // its channels keep refusing publications; the next round tries again
 	}
@@ -239,7 +235,7 @@ func (b *Broker) removeNode(node string) {
 		b.client.B().Del().Key(b.presenceIndexKey(node)).Build(),
 		b.client.B().Del().Key(b.subsKey(node)).Build())
 	occupied := b.reapOccupancy(node)
-	b.opts.Logger.Info("redis: reaped a node", "node", node, "presence_channels", len(chans), "channels", occupied)
+	b.opts.Logger.Info("redis: reaped a node", "node", node, "why", why, "presence_channels", len(chans), "channels", occupied)
 }
 
 // reapHandler is the handler's broker.ReapHandler, if it has one.
@@ -259,5 +255,5 @@ func (b *Broker) retire() {
 	ctx, cancel := b.call(nil)
 	b.client.Do(ctx, b.client.B().Zadd().Key(b.nodesKey()).ScoreMember().ScoreMember(0, b.opts.NodeID).Build())
 	cancel()
-	b.removeNode(b.opts.NodeID)
+	b.removeNode(b.opts.NodeID, "retired")
 }

@@ -31,21 +31,21 @@ func (b *Broker) historyKeys(app, channel string) []string {
 	return []string{tag + ":h", tag + ":m"}
 }
 
-// publishHistorySource appends publications to their channels' streams
+// publishHistoryScript appends publications to their channels' streams
 // and publishes them, each in one atomic step (the whole script is one):
 // KEYS are stream, meta and listener set (listenersKey) for each
 // publication; ARGV[1] the publish command, then six per publication:
-// its deadline (see expiredSource), epoch for a new stream, size, ttl in
+// its deadline (see publishScript), epoch for a new stream, size, ttl in
 // ms, its JSON without a position, the pub/sub channel. It returns one
 // answer per publication, in order: {epoch, offset, receivers}, -1 when
 // Redis ran it past the deadline, or -2 when a node of its listener set
-// is not subscribed to the channel (as heardSource); a refused
+// is not subscribed to the channel (as publishScript); a refused
 // publication is neither appended nor published. The position goes
 // first into the JSON, so every node decodes it with the rest. One call
 // carries one publication or several (a burst, or concurrent publishes
 // coalesced, see keptQueue): the per-call cost of a script (about as
 // much as the work of one publication) is paid once for all of them.
-const publishHistorySource = `local t = redis.call('TIME')
+var publishHistoryScript = newScript(`local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local count = 'NUMSUB'
 if ARGV[1] == 'SPUBLISH' then count = 'SHARDNUMSUB' end
@@ -76,7 +76,7 @@ for i = 1, #KEYS / 3 do
   end
 end
 return out
-`
+`)
 
 // readHistoryScript reads a stream: ARGV epoch for a new stream, ttl in
 // ms, since epoch, since offset, limit (0: all), "f" or "b", size. A
@@ -125,7 +125,7 @@ return {e, o, oldest, msgs}
 const maxLuaOffset = 1 << 53
 
 // kept is one publication of a history channel on its way to the
-// publish script: its KEYS and its six ARGV (publishHistorySource).
+// publish script: its KEYS and its six ARGV (publishHistoryScript).
 type kept struct {
 	p    *broker.Publication
 	keys [3]string
@@ -147,11 +147,10 @@ func (b *Broker) newKept(p *broker.Publication, spec broker.HistorySpec, dl stri
 	}}, nil
 }
 
-// publishKeptCmd is one call of the publish script for ks: EVAL with
-// the script's text, so a burst keeps its order in one round trip and
-// Redis needs no prior SCRIPT LOAD (it caches the compiled script
-// itself). In a cluster, ks must share a slot.
-func (b *Broker) publishKeptCmd(ks []kept) rueidis.Completed {
+// publishKeptCall is one call of the publish script for ks, so a burst
+// keeps its order in one round trip. In a cluster, ks must share a
+// slot.
+func (b *Broker) publishKeptCall(ks []kept) scriptCall {
 	keys := make([]string, 0, 3*len(ks))
 	args := make([]string, 1, 1+6*len(ks))
 	args[0] = b.publishVerb()
@@ -159,7 +158,7 @@ func (b *Broker) publishKeptCmd(ks []kept) rueidis.Completed {
 		keys = append(keys, ks[i].keys[:]...)
 		args = append(args, ks[i].args[:]...)
 	}
-	return b.client.B().Eval().Script(publishHistorySource).Numkeys(int64(len(keys))).Key(keys...).Arg(args...).Build()
+	return scriptCall{s: publishHistoryScript, keys: keys, args: args}
 }
 
 // settleKept reads the publish script's answer r for ks, sent at mark:
@@ -176,7 +175,7 @@ func (b *Broker) settleKept(ks []kept, r rueidis.RedisResult, mark uint64) error
 // per publication.
 func (b *Broker) keptAnswers(r rueidis.RedisResult, n int) ([]rueidis.RedisMessage, error) {
 	if err := r.Error(); err != nil {
-		b.opts.Logger.Warn("redis publish failed", "err", err)
+		b.refusals.add("redis publish failed", "", "", err.Error())
 		return nil, broker.ErrUnavailable
 	}
 	outs, _ := r.ToArray()

@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -38,26 +37,12 @@ func (b *Broker) listenersOf(app, channel string) string {
 // sets name it.
 func (b *Broker) listenerIndexKey(node string) string { return b.opts.Prefix + ":nl:" + node }
 
-// heardSource is the listener check of a publish script, placed before
-// anything is written: KEYS[key] is the channel's listener set, ARGV[ch]
-// the pub/sub channel, ARGV[verb] PUBLISH or SPUBLISH. When Redis has
-// fewer subscribers of the channel than the set lists nodes, the script
-// answers -2 and publishes nothing. The common cost is one SCARD and one
-// PUBSUB NUMSUB, both O(1).
-func heardSource(key, ch, verb int) string {
-	return fmt.Sprintf(`local want = redis.call('SCARD', KEYS[%d])
-if want > 0 then
-  local count = 'NUMSUB'
-  if ARGV[%d] == 'SPUBLISH' then count = 'SHARDNUMSUB' end
-  if redis.call('PUBSUB', count, ARGV[%d])[2] < want then return -2 end
-end
-`, key, verb, ch)
-}
-
 // listable reports whether other nodes' publications should wait for
 // this node's subscription to the Redis channel name (every fanout
-// channel; not the control channel).
-func (b *Broker) listable(name string) bool { return name != b.controlName() }
+// channel; not the control channel nor the node's alive channel).
+func (b *Broker) listable(name string) bool {
+	return name != b.controlName() && name != b.aliveName(b.opts.NodeID)
+}
 
 // listRetry is the pause after a listener set could not be written, before
 // the pub/sub goroutine tries again.

@@ -21,3 +21,9 @@ func randomID() string {
 	_, _ = rand.Read(r[:])
 	return hex.EncodeToString(r[:])
 }
+
+// aliveName is the Redis channel a node's pub/sub connection subscribes
+// for the node's whole life; nothing is published on it. Its subscriber
+// count (PUBSUB NUMSUB, SHARDNUMSUB in a cluster) tells the other nodes
+// whether Redis still holds that connection: see crashed.go.
+func (b *Broker) aliveName(node string) string { return b.opts.Prefix + ":alive:" + node }

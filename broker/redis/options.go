@@ -19,11 +19,14 @@ type Options struct {
 	// restarted node never touches the entries of its former self or of
 	// other nodes.
 	NodeID string
-	// NodeTTL is how long a node that stopped heartbeating keeps its
-	// directory entries before another node reaps them; default 15s.
-	// Heartbeats run every NodeTTL/3. It also bounds how long a crashed
-	// node's channels refuse publications (its listener entries stay
-	// until the reap; see the package doc).
+	// NodeTTL is how long a node that stopped heartbeating but whose
+	// pub/sub connection Redis still holds (a stalled process, a machine
+	// cut off) keeps its directory entries before another node reaps
+	// them; default 15s. Heartbeats run every NodeTTL/3, at most every
+	// 500ms. A node whose connection is gone too (its process died) is
+	// reaped after four heartbeats (2s by default), at most NodeTTL. The
+	// two bound how long a crashed node's channels refuse publications
+	// (its listener entries stay until the reap; see crashed.go).
 	NodeTTL time.Duration
 	// Timeout bounds each Redis call; default 2s.
 	Timeout time.Duration

@@ -19,7 +19,8 @@ type control struct {
 
 // Publish implements broker.Broker: the publications go out as one
 // pipeline (one round trip for a burst), each to its channel's Redis
-// channel, in order. Any failure returns broker.ErrUnavailable, and so
+// channel, in order; on a standalone Redis those without history share
+// one script call (publishScript). Any failure returns broker.ErrUnavailable, and so
 // does a publication to a channel whose subscription this node lost (its
 // pub/sub connection failed, or a cluster failover moved the slot) and
 // has not had confirmed again: Redis would take it, and this node's
@@ -58,28 +59,42 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	if len(ks) == len(ps) && !b.opts.Cluster {
 		return b.publishCoalesced(ctx, ks)
 	}
-	// Mixed with other channels (or in a cluster, where one script call
-	// must stay on one slot): one script call per kept publication, all
-	// in one pipeline, in order.
-	cmds := make(rueidis.Commands, 0, len(ps))
+	// The others: one script call for all of them on a standalone Redis
+	// (the call's fixed cost paid once), one each in a cluster (one call
+	// stays on one slot); the kept ones one call each; all in one
+	// pipeline. A channel's publications are all kept or all not, so
+	// each channel keeps its order.
+	var groups [][]int // indexes in ps of each plain call's publications
 	next := 0
 	for i := range ps {
 		if next < len(keptAt) && keptAt[next] == i {
-			cmds = append(cmds, b.publishKeptCmd(ks[next:next+1]))
 			next++
 			continue
 		}
-		msg, err := json.Marshal(&ps[i])
+		if b.opts.Cluster || len(groups) == 0 {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], i)
+	}
+	calls := make([]scriptCall, 0, len(groups)+len(ks))
+	for _, g := range groups {
+		c, err := b.publishCall(dl, ps, g)
 		if err != nil {
 			return err
 		}
-		cmds = append(cmds, b.publishCmd(b.listenersOf(ps[i].App, ps[i].Channel), string(msg), dl))
+		calls = append(calls, c)
+	}
+	for j := range ks {
+		calls = append(calls, b.publishKeptCall(ks[j:j+1]))
 	}
 	mark := b.confirms.Load() // before anything is sent (see held)
-	res := b.client.DoMulti(ctx, cmds...)
-	err := b.checkSent(res, ps, mark)
-	for j, i := range keptAt {
-		err = cmp.Or(err, b.settleKept(ks[j:j+1], res[i], mark))
+	res := b.runScripts(ctx, calls...)
+	var err error
+	for j, g := range groups {
+		err = cmp.Or(err, b.settlePlain(res[j], ps, g, mark))
+	}
+	for j := range ks {
+		err = cmp.Or(err, b.settleKept(ks[j:j+1], res[len(groups)+j], mark))
 	}
 	return err
 }
@@ -93,86 +108,119 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 	msg, _ := json.Marshal(control{Op: "terminate", App: app, User: userID})
 	ctx, cancel := b.call(ctx)
 	defer cancel()
-	cmd := b.publishCmd(listenersKey(b.controlName()), string(msg), b.redisDeadline(ctx))
-	return b.checkSent(b.client.DoMulti(ctx, cmd), nil, 0)
+	dl := b.redisDeadline(ctx)
+	call := scriptCall{s: publishScript, keys: []string{listenersKey(b.controlName())},
+		args: []string{dl, b.publishVerb(), b.controlName(), string(msg)}}
+	return b.settlePlain(b.runScripts(ctx, call)[0], nil, nil, 0)
 }
 
-// checkSent turns into broker.ErrUnavailable a failed command, a script
-// that found its deadline passed (it answers -1) or a listening node not
-// subscribed (-2, see listeners.go), and a publication of
-// ps (nil: no such check) that reached no subscriber although this node
-// held a subscription to its channel before it was sent (mark, see held):
-// Redis dropped that subscription and this node has not noticed yet, so
-// its own subscribers missed it.
-func (b *Broker) checkSent(res []rueidis.RedisResult, ps []broker.Publication, mark uint64) error {
-	for i, r := range res {
-		if err := r.Error(); err != nil {
-			b.opts.Logger.Warn("redis publish failed", "err", err)
-			return broker.ErrUnavailable
-		}
-		n, err := r.AsInt64()
-		if err != nil {
-			continue // a history script's answers: settleKept reads them
-		}
+// settlePlain reads the publish script's answer r for the publications
+// ps[at[0]], ps[at[1]], ... (ps nil: one publication on the control
+// channel, no subscription check), sent when b.confirms read mark (see
+// sentTo), and turns into broker.ErrUnavailable
+// a failed call and each publication sentTo refuses; the first refusal
+// is the error.
+func (b *Broker) settlePlain(r rueidis.RedisResult, ps []broker.Publication, at []int, mark uint64) error {
+	if err := r.Error(); err != nil {
+		b.refusals.add("redis publish failed", "", "", err.Error())
+		return broker.ErrUnavailable
+	}
+	outs, err := r.AsIntSlice()
+	if err != nil || len(outs) != max(len(at), 1) {
+		b.opts.Logger.Warn("redis publish script: unexpected answer", "answers", len(outs), "want", max(len(at), 1), "err", err)
+		return broker.ErrUnavailable
+	}
+	var first error
+	for i, n := range outs {
 		var p *broker.Publication
 		if ps != nil {
-			p = &ps[i]
+			p = &ps[at[i]]
 		}
-		if err := b.sentTo(n, p, mark); err != nil {
-			return err
-		}
+		first = cmp.Or(first, b.sentTo(n, p, mark))
 	}
-	return nil
+	return first
 }
 
 // sentTo checks one publish script's count of receivers n for p (nil:
 // no subscription check), sent when b.confirms read mark: -1 is a
-// publish Redis ran past its deadline, -2 one refused because a node of
-// the channel's listener set is not subscribed (see listeners.go), and 0
+// publish Redis ran past its deadline,
+// -2 one refused because a node of the channel's listener set is not
+// subscribed (see listeners.go; the error is a broker.UnavailableError
+// that names the node and when a retry may pass, crashed.go), and 0
 // while this node holds p's channel with a subscription confirmed before
 // mark means Redis dropped that subscription and this node has not
 // noticed yet. A subscription confirmed after mark is no such sign: the
 // publication came first, and no subscriber was told it was subscribed
-// before it was sent.
+// before it was sent. Each is logged through the refusal log, summed up
+// per kind.
 func (b *Broker) sentTo(n int64, p *broker.Publication, mark uint64) error {
-	if n == -2 {
-		b.opts.Logger.Warn("redis publish refused: a node that listens to the channel is not subscribed to it right now")
-		return broker.ErrUnavailable
+	if n == -2 && p != nil {
+		return b.explainRefusal(p.App, p.Channel)
 	}
 	if n < 0 {
-		b.opts.Logger.Warn("redis publish ran after its deadline; not sent")
+		b.refusals.add("redis publish ran after its deadline; not sent", "", "", "")
 		return broker.ErrUnavailable
 	}
 	if n == 0 && p != nil && b.held(b.channelName(p.App, p.Channel), mark) {
-		b.opts.Logger.Warn("redis publish reached no subscriber while this node is subscribed; refused", "channel", p.Channel)
+		b.refusals.add("redis publish reached no subscriber while this node is subscribed; refused", "", p.Channel, "")
 		return broker.ErrUnavailable
 	}
 	return nil
 }
 
-// expiredSource is the head of every publish script: ARGV[1] is the
-// publication's deadline in Redis's clock (unix ms, see redisDeadline);
-// past it the script does nothing and answers -1. A command that waited
-// in a stalled Redis (SIGSTOP, a long fork) beyond the caller's timeout
-// was answered 503 already, and a later publication of the channel may
-// have gone out through another connection: running it now would send
-// a refused event after an accepted newer one.
-const expiredSource = `local t = redis.call('TIME')
-if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1]) then return -1 end
-`
+// publishScript publishes messages, each before the deadline ARGV[1]
+// (Redis's clock, unix ms, see redisDeadline) and when every node of its
+// channel's listener set is subscribed to the channel, with command
+// ARGV[2] (PUBLISH or SPUBLISH): KEYS[i] is the listener set
+// (listenersKey) of publication i, ARGV[2i+1] its pub/sub channel,
+// ARGV[2i+2] its message. It answers per publication, in order, the
+// receivers Redis counted, -1 when Redis ran it past the deadline, or -2
+// when a node of the listener set is not subscribed (Redis counts fewer
+// subscribers of the channel, PUBSUB NUMSUB or SHARDNUMSUB, than the set
+// names nodes: see listeners.go); a refused publication is not sent.
+// The deadline: a call that waited in a stalled Redis (SIGSTOP, a long
+// fork) beyond the caller's timeout was answered 503 already, and a
+// later publication of the channel may have gone out through another
+// connection; running it now would send a refused event after an
+// accepted newer one. The listener check costs one SCARD, and for a
+// channel some node listens to one PUBSUB NUMSUB, both O(1). In a
+// cluster the keys of one call share a slot (one publication per call),
+// so the cluster routes it to the channels' shard.
+var publishScript = newScript(`local t = redis.call('TIME')
+local late = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1])
+local count = 'NUMSUB'
+if ARGV[2] == 'SPUBLISH' then count = 'SHARDNUMSUB' end
+local out = {}
+for i = 1, #KEYS do
+  local ch = ARGV[2 * i + 1]
+  local want = 0
+  if not late then want = redis.call('SCARD', KEYS[i]) end
+  if late then
+    out[i] = -1
+  elseif want > 0 and redis.call('PUBSUB', count, ch)[2] < want then
+    out[i] = -2
+  else
+    out[i] = redis.call(ARGV[2], ch, ARGV[2 * i + 2])
+  end
+end
+return out
+`)
 
-// publishSource publishes ARGV[3] on ARGV[2] with command ARGV[4]
-// (PUBLISH or SPUBLISH) before the deadline ARGV[1], when every node of
-// the channel's listener set KEYS[1] is subscribed (heardSource); the
-// key shares the channel's slot, so a cluster routes the script to the
-// channel's shard.
-var publishSource = expiredSource + heardSource(1, 2, 4) + `return redis.call(ARGV[4], ARGV[2], ARGV[3])`
-
-// publishCmd publishes msg on the Redis channel of the listener set
-// lkey (listenersKey) unless Redis runs it after the deadline dl
-// (redisDeadline) or a listening node is not subscribed.
-func (b *Broker) publishCmd(lkey, msg, dl string) rueidis.Completed {
-	return b.client.B().Eval().Script(publishSource).Numkeys(1).Key(lkey).Arg(dl, channelOfListeners(lkey), msg, b.publishVerb()).Build()
+// publishCall is one call of publishScript with deadline dl for the
+// publications ps[at[0]], ps[at[1]], ...
+func (b *Broker) publishCall(dl string, ps []broker.Publication, at []int) (scriptCall, error) {
+	c := scriptCall{s: publishScript, keys: make([]string, 0, len(at)), args: make([]string, 2, 2+2*len(at))}
+	c.args[0], c.args[1] = dl, b.publishVerb()
+	for _, i := range at {
+		msg, err := json.Marshal(&ps[i])
+		if err != nil {
+			return scriptCall{}, err
+		}
+		lkey := b.listenersOf(ps[i].App, ps[i].Channel)
+		c.keys = append(c.keys, lkey)
+		c.args = append(c.args, channelOfListeners(lkey), string(msg))
+	}
+	return c, nil
 }
 
 // publishVerb is the publish command of the deployment.
@@ -184,10 +232,15 @@ func (b *Broker) publishVerb() string {
 }
 
 // redisDeadline is ctx's deadline in Redis's clock (unix ms), as the
-// heartbeat last measured the offset between the clocks.
+// heartbeat last measured the offset between the clocks, made earlier
+// by that measurement's possible error (half its round trip): a
+// publication the caller gave up on must never run after one sent once
+// the caller was answered, even when the offset was measured in a slow
+// round trip (a loaded machine), so an error can only make the script
+// refuse a little early, never run it late.
 func (b *Broker) redisDeadline(ctx context.Context) string {
 	dl, _ := ctx.Deadline()
-	return strconv.FormatInt(dl.UnixMilli()+b.clockSkew.Load(), 10)
+	return strconv.FormatInt(dl.UnixMilli()+b.clockSkew.Load()-b.clockErr.Load(), 10)
 }
 
 // onMessage hands one Redis message to the handler.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/fanout/fanout/broker"
 	"github.com/redis/rueidis"
@@ -12,7 +11,7 @@ import (
 
 // liveNodes are the nodes whose expiry has not passed.
 func (b *Broker) liveNodes(ctx context.Context) ([]string, error) {
-	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	now := strconv.FormatInt(b.redisNow(), 10)
 	return b.client.Do(ctx, b.client.B().Zrangebyscore().Key(b.nodesKey()).Min(now).Max("+inf").Build()).AsStrSlice()
 }
 
