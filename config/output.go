@@ -9,9 +9,9 @@ import (
 
 const mask = "****"
 
-// Masked returns a copy of c with app secrets, JWT secrets and the
-// credentials in the Redis, webhook and JWKS URLs replaced by "****", for
-// logs and --print-config.
+// Masked returns a copy of c with app secrets, JWT secrets, the console
+// password and the credentials in the Redis, webhook and JWKS URLs
+// replaced by "****", for logs and --print-config.
 func (c Config) Masked() Config {
 	apps := make([]App, len(c.Apps))
 	for i, a := range c.Apps {
@@ -27,6 +27,9 @@ func (c Config) Masked() Config {
 	}
 	c.Apps = apps
 	c.Redis.URL = maskURL(c.Redis.URL)
+	if c.Console.Password != "" {
+		c.Console.Password = mask
+	}
 	return c
 }
 

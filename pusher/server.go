@@ -54,6 +54,7 @@ type Server struct {
 	queueLimit int
 	wg         sync.WaitGroup
 	snaps      sync.Pool // *[]*conn for fan-out snapshots
+	tap        tapField  // the console's watcher, nil when nobody watches (tap.go)
 }
 
 // New checks the options and builds a server; Listen and Serve start it.

@@ -12,8 +12,9 @@ import (
 )
 
 // buildApp turns one configured app into the protocol's App, with its
-// token verifier and webhook sender.
-func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, error) {
+// token verifier and webhook sender; watch sees each webhook event sent
+// (the console's log).
+func buildApp(c config.App, m *metrics.Metrics, watch func(app string, e pusher.WebhookEvent)) (*pusher.App, *webhook.Sender, error) {
 	mode, ok := pusher.ParseAuthMode(c.Auth.Mode)
 	if !ok {
 		return nil, nil, fmt.Errorf("app %s: bad auth mode %q", c.ID, c.Auth.Mode)
@@ -44,6 +45,7 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, e
 		MaxRetries: c.Webhooks.MaxRetries, OnResult: m.WebhookResultFunc(), OnDrop: m.WebhookDropFunc()})
 	a.Webhook = func(e pusher.WebhookEvent) {
 		s.Send(webhook.Event{Name: e.Name, Channel: e.Channel, UserID: e.UserID, Event: e.Event, Data: e.Data, SocketID: e.SocketID})
+		watch(c.ID, e)
 	}
 	return a, s, nil
 }

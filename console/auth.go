@@ -1,0 +1,202 @@
+package console
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// cookieName is the session cookie. It has no Path attribute: the
+// browser scopes it to the directory of the login URL, /console/ or the
+// prefix a proxy serves the console under.
+const cookieName = "fanout_console"
+
+// csrfHeader carries the session's CSRF token on state-changing requests.
+const csrfHeader = "X-Console-CSRF"
+
+// maxSessions bounds the sessions held; the oldest goes first.
+const maxSessions = 1000
+
+// session is one browser login.
+type session struct {
+	csrf    string
+	expires time.Time
+}
+
+// sessions holds logins by the SHA-256 of their cookie value.
+type sessions struct {
+	mu   sync.Mutex
+	byID map[[32]byte]session
+	ttl  time.Duration
+	now  func() time.Time
+}
+
+func newSessions(ttl time.Duration, now func() time.Time) *sessions {
+	return &sessions{byID: map[[32]byte]session{}, ttl: ttl, now: now}
+}
+
+// create starts a session: the cookie value and its CSRF token.
+func (s *sessions) create() (id, csrf string) {
+	id, csrf = randomToken(), randomToken()
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.byID { // expired ones out; the map is bounded
+		if now.After(v.expires) {
+			delete(s.byID, k)
+		}
+	}
+	if len(s.byID) >= maxSessions {
+		var oldest [32]byte
+		var at time.Time
+		for k, v := range s.byID {
+			if at.IsZero() || v.expires.Before(at) {
+				oldest, at = k, v.expires
+			}
+		}
+		delete(s.byID, oldest)
+	}
+	s.byID[sha256.Sum256([]byte(id))] = session{csrf: csrf, expires: now.Add(s.ttl)}
+	return id, csrf
+}
+
+// lookup returns the live session of a cookie value.
+func (s *sessions) lookup(id string) (session, bool) {
+	k := sha256.Sum256([]byte(id))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.byID[k]
+	if ok && s.now().After(v.expires) {
+		delete(s.byID, k)
+		return session{}, false
+	}
+	return v, ok
+}
+
+func (s *sessions) drop(id string) {
+	s.mu.Lock()
+	delete(s.byID, sha256.Sum256([]byte(id)))
+	s.mu.Unlock()
+}
+
+func randomToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// passwordMatches compares in constant time; hashing first makes the
+// time independent of the lengths too.
+func passwordMatches(got, want string) bool {
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
+}
+
+// caller is who made an authenticated request, for the action log.
+type caller struct {
+	via  string // "session" or "bearer"
+	csrf string // the session's token; "" for bearer
+	addr string
+}
+
+func (c caller) String() string { return c.via + "@" + c.addr }
+
+// authenticate finds the caller of r: the bearer password or a live
+// session cookie.
+func (c *Console) authenticate(r *http.Request) (caller, bool) {
+	addr := clientAddr(r)
+	if h := r.Header.Get("Authorization"); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if ok && passwordMatches(tok, c.o.Password) {
+			return caller{via: "bearer", addr: addr}, true
+		}
+		return caller{}, false
+	}
+	ck, err := r.Cookie(cookieName)
+	if err != nil {
+		return caller{}, false
+	}
+	s, ok := c.sessions.lookup(ck.Value)
+	if !ok {
+		return caller{}, false
+	}
+	return caller{via: "session", csrf: s.csrf, addr: addr}, true
+}
+
+// clientAddr is the peer, with the address a proxy in front reports.
+func clientAddr(r *http.Request) string {
+	if f := r.Header.Get("X-Forwarded-For"); f != "" {
+		return strings.TrimSpace(strings.Split(f, ",")[0]) + " via " + r.RemoteAddr
+	}
+	return r.RemoteAddr
+}
+
+// sameOrigin refuses requests a browser made from another origin: an
+// Origin header that is not this host, or Sec-Fetch-Site other than
+// same-origin (or none: typed in the address bar). Requests without
+// either header (curl, older browsers without the fetch metadata) pass;
+// the CSRF token still guards cookie sessions.
+func sameOrigin(r *http.Request) bool {
+	if s := r.Header.Get("Sec-Fetch-Site"); s != "" && s != "same-origin" && s != "none" {
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	if o == "null" {
+		return false
+	}
+	host := r.Header.Get("X-Forwarded-Host")
+	if host == "" {
+		host = r.Host
+	}
+	_, rest, ok := strings.Cut(o, "://")
+	return ok && strings.EqualFold(rest, host)
+}
+
+// csrfOK checks a state-changing request of caller c (RFC 9110 section
+// 9.2.1: everything but GET, HEAD, OPTIONS and TRACE).
+func csrfOK(r *http.Request, c caller) bool {
+	if c.via == "bearer" {
+		return true
+	}
+	if !sameOrigin(r) {
+		return false
+	}
+	got := r.Header.Get(csrfHeader)
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(c.csrf)) == 1
+}
+
+// loginLimiter slows password guessing: at most burst failures, refilled
+// at one per interval, for the whole console.
+type loginLimiter struct {
+	mu       sync.Mutex
+	tokens   float64
+	last     time.Time
+	burst    float64
+	interval time.Duration
+}
+
+func (l *loginLimiter) allow(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.last.IsZero() {
+		l.tokens = min(l.burst, l.tokens+float64(now.Sub(l.last))/float64(l.interval))
+	} else {
+		l.tokens = l.burst
+	}
+	l.last = now
+	return l.tokens >= 1
+}
+
+func (l *loginLimiter) failed() {
+	l.mu.Lock()
+	l.tokens--
+	l.mu.Unlock()
+}

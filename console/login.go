@@ -1,0 +1,68 @@
+package console
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+)
+
+// maxLoginBody bounds a login request.
+const maxLoginBody = 4 << 10
+
+// login checks the password (a JSON body {"password": "..."})
+// and starts a session: the cookie and, in the answer, the CSRF token.
+// Cross-origin logins are refused (login CSRF), and failures are
+// limited for the whole console (429 with Retry-After).
+func (c *Console) login(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !sameOrigin(r) {
+		writeError(w, http.StatusForbidden, "cross-site login refused")
+		return
+	}
+	if !c.limiter.allow(c.o.Now()) {
+		w.Header().Set("Retry-After", "6")
+		writeError(w, http.StatusTooManyRequests, "too many failed logins; retry later")
+		return
+	}
+	pw := ""
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLoginBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "login body too large")
+		return
+	}
+	var in struct {
+		Password string `json:"password"`
+	}
+	if json.Unmarshal(body, &in) == nil {
+		pw = in.Password
+	}
+	if !passwordMatches(pw, c.o.Password) {
+		c.limiter.failed()
+		c.o.Logger.Warn("console: login failed", "from", clientAddr(r))
+		writeError(w, http.StatusUnauthorized, "wrong password")
+		return
+	}
+	id, csrf := c.sessions.create()
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https", MaxAge: int(c.o.SessionTTL.Seconds())})
+	c.o.Logger.Info("console: login", "from", clientAddr(r))
+	writeJSON(w, http.StatusOK, map[string]any{"csrf": csrf, "node": c.o.Node})
+}
+
+// logout ends the session (its CSRF token is checked: a logout forced
+// from another site is refused too).
+func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
+	c.authed(func(w http.ResponseWriter, r *http.Request, who caller) {
+		if ck, err := r.Cookie(cookieName); err == nil {
+			c.sessions.drop(ck.Value)
+		}
+		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+		c.o.Logger.Info("console: logout", "who", who.String())
+		writeJSON(w, http.StatusOK, struct{}{})
+	})(w, r)
+}
+
+// session answers the page's "am I logged in?" with the CSRF token.
+func (c *Console) session(w http.ResponseWriter, r *http.Request, who caller) {
+	writeJSON(w, http.StatusOK, map[string]any{"csrf": who.csrf, "node": c.o.Node, "cluster": c.o.Cluster != nil})
+}

@@ -1,0 +1,88 @@
+package console
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// streamHeartbeat is the longest silence of a stream (an SSE comment
+// keeps proxies from timing it out).
+const streamHeartbeat = 15 * time.Second
+
+// stream is the console's live feed, a text/event-stream (WHATWG HTML,
+// "Server-sent events"): after each sample an "sample" event (this node's
+// sample and the cluster's nodes and totals); with app and channel, a
+// "tail" event per event delivered on that channel; with log=1, a "tail"
+// event per step of a connection's life and per webhook (of app, when
+// given); every second a "tail_stats" event with the items sampled out
+// and dropped so far.
+func (c *Console) stream(w http.ResponseWriter, r *http.Request, _ caller) {
+	q := r.URL.Query()
+	app, channel, log := q.Get("app"), q.Get("channel"), q.Get("log") == "1"
+	if channel != "" && c.apps[app].ID == "" {
+		writeError(w, http.StatusNotFound, "unknown app")
+		return
+	}
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
+	w.WriteHeader(http.StatusOK)
+	var items chan Item
+	var wt *watcher
+	if channel != "" || log {
+		wt = c.feed.watch(app, channel, log)
+		defer c.feed.unwatch(wt)
+		items = wt.items
+	}
+	send := func(event string, v any) bool {
+		b, _ := json.Marshal(v)
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send("hello", map[string]any{"node": c.o.Node, "watching": wt != nil}) {
+		return
+	}
+	quiet := time.NewTimer(streamHeartbeat)
+	defer quiet.Stop()
+	tick := c.ticked()
+	var lastSampled, lastDropped int64
+	for {
+		ok := true
+		select {
+		case <-r.Context().Done():
+			return
+		case <-c.stop:
+			return
+		case it := <-items:
+			ok = send("tail", it)
+		case <-tick:
+			tick = c.ticked()
+			ok = c.sendSample(send)
+			if ok && wt != nil {
+				s, d := wt.sampled.Load(), wt.dropped.Load()
+				if s != lastSampled || d != lastDropped {
+					ok = send("tail_stats", map[string]int64{"sampled_out": s, "dropped": d})
+					lastSampled, lastDropped = s, d
+				}
+			}
+		case <-quiet.C:
+			_, err := fmt.Fprint(w, ": keep-alive\n\n")
+			ok = err == nil && rc.Flush() == nil
+		}
+		if !ok {
+			return
+		}
+		quiet.Reset(streamHeartbeat)
+	}
+}
+
+func (c *Console) sendSample(send func(string, any) bool) bool {
+	s, _ := c.sampler.kept.last()
+	nodes, errText := c.cluster.snapshot()
+	p, _ := c.cluster.kept.last()
+	return send("sample", map[string]any{"node": s, "cluster": map[string]any{"nodes": nodes, "error": errText, "now": p}})
+}

@@ -1,0 +1,76 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/console"
+	"github.com/fanout/fanout/pusher"
+)
+
+// consolePassword reads the console credential (console.password or the
+// file of console.password_file, its trailing newline removed); "" when
+// the console is off.
+func consolePassword(c config.Console) (string, error) {
+	if c.PasswordFile == "" {
+		return c.Password, nil
+	}
+	b, err := os.ReadFile(c.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("console.password_file: %w", err)
+	}
+	pw := strings.TrimRight(string(b), "\r\n")
+	if pw == "" {
+		return "", fmt.Errorf("console.password_file: %s is empty", c.PasswordFile)
+	}
+	return pw, nil
+}
+
+// consoleHook relays webhooks to the console's log while it is watched.
+type consoleHook struct{ feed atomic.Pointer[console.Feed] }
+
+func (h *consoleHook) webhook(app string, e pusher.WebhookEvent) {
+	if f := h.feed.Load(); f != nil {
+		f.Webhook(e, app)
+	}
+}
+
+// mountConsole builds the console over the node and mounts it on the
+// metrics listener's mux.
+func (n *Node) mountConsole(mux *http.ServeMux, api http.Handler) error {
+	apps := make([]console.App, 0, len(n.cfg.Apps))
+	for _, a := range n.cfg.Apps {
+		ca := console.App{ID: a.ID, Key: a.Key, Secret: a.Secret}
+		for _, h := range a.History {
+			ca.History = append(ca.History, h.Channels)
+		}
+		apps = append(apps, ca)
+	}
+	var store console.ClusterStore
+	if s, ok := n.broker.(console.ClusterStore); ok {
+		if _, local := n.broker.(*broker.Memory); !local {
+			store = s
+		}
+	}
+	host, _ := os.Hostname()
+	_, port, _ := net.SplitHostPort(n.Addr())
+	c, err := console.New(console.Options{Password: n.consolePW, Node: host + ":" + port, Backend: n.Pusher, API: api,
+		Apps: apps, Gather: n.Metrics.WritePrometheus, Config: n.cfg.Masked().YAML(), Cluster: store,
+		Logger: n.log})
+	if err != nil {
+		return err
+	}
+	n.console = c
+	n.consoleHook.feed.Store(c.Feed())
+	mux.Handle("/console", c.Handler())
+	mux.Handle("/console/", c.Handler())
+	c.Run()
+	n.log.Info("console on", "url", "http://"+n.MetricsAddr()+"/console/")
+	return nil
+}
