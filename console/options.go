@@ -43,7 +43,7 @@ type Options struct {
 	// bearer token of the admin API.
 	Password string
 	// Node names this node in the cluster view; default "local".
-	Node string
+	Node    string
 	Backend Backend
 	// API is the HTTP API handler, through which actions go.
 	API  http.Handler
