@@ -61,7 +61,7 @@ func (n *Node) mountConsole(mux *http.ServeMux, api http.Handler) error {
 	host, _ := os.Hostname()
 	_, port, _ := net.SplitHostPort(n.Addr())
 	c, err := console.New(console.Options{Password: n.consolePW, Node: host + ":" + port, Backend: n.Pusher, API: api,
-		Apps: apps, Gather: n.Metrics.WritePrometheus, Config: n.cfg.Masked().YAML(), Cluster: store,
+		Apps: apps, Gather: n.Metrics.WriteSeries, Config: n.cfg.Masked().YAML(), Cluster: store,
 		Logger: n.log})
 	if err != nil {
 		return err
