@@ -1,12 +1,13 @@
 package console_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -178,15 +179,15 @@ func TestSessionExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := cn.Handler()
-	rec := &recorder{h: http.Header{}}
+	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, mustReq(t, "POST", "/console/api/login", `{"password":"`+password+`"}`))
-	ck := rec.h.Get("Set-Cookie")
+	ck := rec.Header().Get("Set-Cookie")
 	get := func() int {
-		r := &recorder{h: http.Header{}}
+		r := httptest.NewRecorder()
 		req := mustReq(t, "GET", "/console/api/session", "")
 		req.Header.Set("Cookie", strings.Split(ck, ";")[0])
 		h.ServeHTTP(r, req)
-		return r.status
+		return r.Code
 	}
 	if st := get(); st != 200 {
 		t.Fatalf("fresh session: %d", st)
@@ -222,7 +223,7 @@ func TestLoginLimited(t *testing.T) {
 // dropped; an unreadable one stops start-up naming the key.
 func TestPasswordFile(t *testing.T) {
 	f := t.TempDir() + "/pw"
-	if err := writeFile(f, password+"\n"); err != nil {
+	if err := os.WriteFile(f, []byte(password+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := fantest.Config()
@@ -233,21 +234,6 @@ func TestPasswordFile(t *testing.T) {
 		t.Fatalf("password from file: %d %s", st, body)
 	}
 }
-
-type recorder struct {
-	h      http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header { return r.h }
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = 200
-	}
-	return r.body.Write(b)
-}
-func (r *recorder) WriteHeader(s int) { r.status = s }
 
 func mustReq(t *testing.T, method, url, body string) *http.Request {
 	req, err := http.NewRequest(method, url, strings.NewReader(body))

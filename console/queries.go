@@ -60,6 +60,20 @@ func (c *Console) app(w http.ResponseWriter, r *http.Request) (App, bool) {
 	return a, ok
 }
 
+// read is a query of the path's app (404 when unknown) bounded by
+// queryTimeout.
+func (c *Console) read(fn func(ctx context.Context, w http.ResponseWriter, r *http.Request, a App)) func(http.ResponseWriter, *http.Request, caller) {
+	return func(w http.ResponseWriter, r *http.Request, _ caller) {
+		a, ok := c.app(w, r)
+		if !ok {
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), queryTimeout)
+		defer cancel()
+		fn(ctx, w, r, a)
+	}
+}
+
 // channelRow is one occupied channel.
 type channelRow struct {
 	Name          string `json:"name"`
@@ -70,13 +84,7 @@ type channelRow struct {
 // channels lists an app's occupied channels on every node (as GET
 // /apps/{id}/channels reads them), those whose name contains filter,
 // by subscribers, at most maxListed.
-func (c *Console) channels(w http.ResponseWriter, r *http.Request, _ caller) {
-	a, ok := c.app(w, r)
-	if !ok {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), queryTimeout)
-	defer cancel()
+func (c *Console) channels(ctx context.Context, w http.ResponseWriter, r *http.Request, a App) {
 	all, err := c.o.Backend.Channels(ctx, a.ID, "")
 	if err != nil {
 		unavailable(w, "channel query", err)
@@ -100,13 +108,7 @@ func (c *Console) channels(w http.ResponseWriter, r *http.Request, _ caller) {
 }
 
 // users lists a presence channel's members on every node.
-func (c *Console) users(w http.ResponseWriter, r *http.Request, _ caller) {
-	a, ok := c.app(w, r)
-	if !ok {
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), queryTimeout)
-	defer cancel()
+func (c *Console) users(ctx context.Context, w http.ResponseWriter, r *http.Request, a App) {
 	ids, err := c.o.Backend.Users(ctx, a.ID, r.PathValue("channel"))
 	if err != nil {
 		unavailable(w, "presence query", err)
@@ -118,11 +120,7 @@ func (c *Console) users(w http.ResponseWriter, r *http.Request, _ caller) {
 
 // history reads a channel's last events, newest first (limit 1..1000,
 // default 50); 404 for a channel that keeps none.
-func (c *Console) history(w http.ResponseWriter, r *http.Request, _ caller) {
-	a, ok := c.app(w, r)
-	if !ok {
-		return
-	}
+func (c *Console) history(ctx context.Context, w http.ResponseWriter, r *http.Request, a App) {
 	limit := 50
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -132,8 +130,6 @@ func (c *Console) history(w http.ResponseWriter, r *http.Request, _ caller) {
 		}
 		limit = n
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), queryTimeout)
-	defer cancel()
 	page, err := c.o.Backend.History(ctx, a.ID, r.PathValue("channel"), broker.HistoryQuery{Limit: limit, Backward: true})
 	if errors.Is(err, pusher.ErrNoHistory) {
 		writeError(w, http.StatusNotFound, "channel keeps no history")
