@@ -75,7 +75,7 @@ func TestConsoleBrowser(t *testing.T) {
 <script>document.getElementById('f').submit()</script>`, html.EscapeString(consoleURL+"api/apps/app-id/events"))
 	}))
 	tg := consoleEnv(t, n, consoleURL, "full", fmt.Sprintf("EVIL_URL=http://127.0.0.1:%d/", evilPort))
-	run(t, tg, "node", "--test", "--test-concurrency=1", "browser/console.mjs")
+	run(t, tg, "node", "--test", "--test-force-exit", "browser/console.mjs")
 }
 
 // TestConsoleCluster: two nodes over a real redis-server; the console of
@@ -94,7 +94,7 @@ func TestConsoleCluster(t *testing.T) {
 	}
 	_, port2, _ := net.SplitHostPort(nodes[1].Addr())
 	tg := consoleEnv(t, nodes[0], "http://"+nodes[0].MetricsAddr()+"/console/", "cluster", "FANOUT_PORT2="+port2)
-	run(t, tg, "node", "--test", "browser/console.mjs")
+	run(t, tg, "node", "--test", "--test-force-exit", "browser/console.mjs")
 }
 
 // TestConsoleBehindNginx serves the console through the shipped
@@ -110,7 +110,7 @@ func TestConsoleBehindNginx(t *testing.T) {
 	pki := newTestPKI(t, dir)
 	addr := startNginx(t, nginx, dir, []string{n.Addr()}, pki, "127.0.0.1:9601", n.MetricsAddr())
 	tg := consoleEnv(t, n, "https://"+addr+"/fanout-console/", "nginx", "SPKI_PINS="+spkiPin(t, pki.certFile))
-	run(t, tg, "node", "--test", "browser/console.mjs")
+	run(t, tg, "node", "--test", "--test-force-exit", "browser/console.mjs")
 }
 
 // spkiPin is the base64 SHA-256 of the public key of the first
