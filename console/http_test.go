@@ -242,3 +242,73 @@ func mustReq(t *testing.T, method, url, body string) *http.Request {
 	}
 	return req
 }
+
+// TestStreamTailsChannelAndLog: the event stream carries the watched
+// channel's events, the connection log and the webhooks sent.
+func TestStreamTailsChannelAndLog(t *testing.T) {
+	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer hooks.Close()
+	cfg := fantest.Config()
+	cfg.Console.Password = password
+	cfg.Apps[0].Webhooks.URL = hooks.URL
+	n := fantest.Start(t, cfg, nil)
+	req, _ := http.NewRequest("GET", "http://"+n.MetricsAddr()+"/console/api/stream?app=app-id&channel=orders&log=1", nil)
+	req.Header.Set("Authorization", "Bearer "+password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1000)
+	go func() {
+		defer close(lines)
+		buf := make([]byte, 64<<10)
+		var rest string
+		for {
+			k, err := resp.Body.Read(buf)
+			rest += string(buf[:k])
+			for {
+				i := strings.Index(rest, "\n")
+				if i < 0 {
+					break
+				}
+				lines <- rest[:i]
+				rest = rest[i+1:]
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	want := func(sub string) {
+		t.Helper()
+		deadline := time.After(10 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("stream ended before %q", sub)
+				}
+				if strings.HasPrefix(l, "data: ") && strings.Contains(l, sub) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("stream never carried %q", sub)
+			}
+		}
+	}
+	want(`"watching":true`)
+	c := fantest.Dial(t, n.URL("app-key"), nil)
+	want(`"kind":"connected"`)
+	c.Subscribe("orders")
+	want(`"kind":"subscribed"`)
+	want(`"kind":"webhook","time":`) // channel_occupied
+	if st, body := n.Publish(t, cfg.Apps[0], "orders", "placed", `{"id":7}`); st != 200 {
+		t.Fatalf("publish: %d %s", st, body)
+	}
+	want(`"event":"placed"`)
+	_ = c.Conn.Close()
+	want(`"kind":"closed"`)
+	resp.Body.Close()
+	for range lines {
+	}
+}
