@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/console"
 	"github.com/fanout/fanout/pusher"
@@ -52,12 +51,7 @@ func (n *Node) mountConsole(mux *http.ServeMux, api http.Handler) error {
 		}
 		apps = append(apps, ca)
 	}
-	var store console.ClusterStore
-	if s, ok := n.broker.(console.ClusterStore); ok {
-		if _, local := n.broker.(*broker.Memory); !local {
-			store = s
-		}
-	}
+	store, _ := n.broker.(console.ClusterStore) // the Redis broker; nil for a single node
 	host, _ := os.Hostname()
 	_, port, _ := net.SplitHostPort(n.Addr())
 	c, err := console.New(console.Options{Password: n.consolePW, Node: host + ":" + port, Backend: n.Pusher, API: api,
