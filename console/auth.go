@@ -1,14 +1,10 @@
 package console
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 )
 
 // cookieName is the session cookie. It has no Path attribute: the
@@ -18,77 +14,6 @@ const cookieName = "fanout_console"
 
 // csrfHeader carries the session's CSRF token on state-changing requests.
 const csrfHeader = "X-Console-CSRF"
-
-// maxSessions bounds the sessions held; the oldest goes first.
-const maxSessions = 1000
-
-// session is one browser login.
-type session struct {
-	csrf    string
-	expires time.Time
-}
-
-// sessions holds logins by the SHA-256 of their cookie value.
-type sessions struct {
-	mu   sync.Mutex
-	byID map[[32]byte]session
-	ttl  time.Duration
-	now  func() time.Time
-}
-
-func newSessions(ttl time.Duration, now func() time.Time) *sessions {
-	return &sessions{byID: map[[32]byte]session{}, ttl: ttl, now: now}
-}
-
-// create starts a session: the cookie value and its CSRF token.
-func (s *sessions) create() (id, csrf string) {
-	id, csrf = randomToken(), randomToken()
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, v := range s.byID { // expired ones out; the map is bounded
-		if now.After(v.expires) {
-			delete(s.byID, k)
-		}
-	}
-	if len(s.byID) >= maxSessions {
-		var oldest [32]byte
-		var at time.Time
-		for k, v := range s.byID {
-			if at.IsZero() || v.expires.Before(at) {
-				oldest, at = k, v.expires
-			}
-		}
-		delete(s.byID, oldest)
-	}
-	s.byID[sha256.Sum256([]byte(id))] = session{csrf: csrf, expires: now.Add(s.ttl)}
-	return id, csrf
-}
-
-// lookup returns the live session of a cookie value.
-func (s *sessions) lookup(id string) (session, bool) {
-	k := sha256.Sum256([]byte(id))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.byID[k]
-	if ok && s.now().After(v.expires) {
-		delete(s.byID, k)
-		return session{}, false
-	}
-	return v, ok
-}
-
-func (s *sessions) drop(id string) {
-	s.mu.Lock()
-	delete(s.byID, sha256.Sum256([]byte(id)))
-	s.mu.Unlock()
-}
-
-func randomToken() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
 
 // passwordMatches compares in constant time; hashing first makes the
 // time independent of the lengths too.
@@ -171,32 +96,4 @@ func csrfOK(r *http.Request, c caller) bool {
 	}
 	got := r.Header.Get(csrfHeader)
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(c.csrf)) == 1
-}
-
-// loginLimiter slows password guessing: at most burst failures, refilled
-// at one per interval, for the whole console.
-type loginLimiter struct {
-	mu       sync.Mutex
-	tokens   float64
-	last     time.Time
-	burst    float64
-	interval time.Duration
-}
-
-func (l *loginLimiter) allow(now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.last.IsZero() {
-		l.tokens = min(l.burst, l.tokens+float64(now.Sub(l.last))/float64(l.interval))
-	} else {
-		l.tokens = l.burst
-	}
-	l.last = now
-	return l.tokens >= 1
-}
-
-func (l *loginLimiter) failed() {
-	l.mu.Lock()
-	l.tokens--
-	l.mu.Unlock()
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"sync"
+	"time"
 )
 
 // maxLoginBody bounds a login request.
@@ -65,4 +67,32 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 // session answers the page's "am I logged in?" with the CSRF token.
 func (c *Console) session(w http.ResponseWriter, r *http.Request, who caller) {
 	writeJSON(w, http.StatusOK, map[string]any{"csrf": who.csrf, "node": c.o.Node, "cluster": c.o.Cluster != nil})
+}
+
+// loginLimiter slows password guessing: at most burst failures, refilled
+// at one per interval, for the whole console.
+type loginLimiter struct {
+	mu       sync.Mutex
+	tokens   float64
+	last     time.Time
+	burst    float64
+	interval time.Duration
+}
+
+func (l *loginLimiter) allow(now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.last.IsZero() {
+		l.tokens = min(l.burst, l.tokens+float64(now.Sub(l.last))/float64(l.interval))
+	} else {
+		l.tokens = l.burst
+	}
+	l.last = now
+	return l.tokens >= 1
+}
+
+func (l *loginLimiter) failed() {
+	l.mu.Lock()
+	l.tokens--
+	l.mu.Unlock()
 }
