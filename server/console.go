@@ -66,5 +66,14 @@ func (n *Node) mountConsole(mux *http.ServeMux, api http.Handler) error {
 	mux.Handle("/console/", c.Handler())
 	c.Run()
 	n.log.Info("console on", "url", "http://"+n.MetricsAddr()+"/console/")
+	if len(n.consolePW) < minConsolePassword {
+		n.log.Warn("console password shorter than 12 characters: the login is rate-limited, but use a long random one")
+	}
+	if host, _, _ := net.SplitHostPort(n.MetricsAddr()); !net.ParseIP(host).IsLoopback() {
+		n.log.Warn("console served over plain HTTP on a non-loopback address: its password and session cross the network in clear; put it behind TLS (deploy/nginx.conf)", "addr", n.MetricsAddr())
+	}
 	return nil
 }
+
+// minConsolePassword is the length under which start-up warns.
+const minConsolePassword = 12
