@@ -211,6 +211,14 @@ function renderCluster(err) {
     el('td', { class: 'num' }, fmt(n.deliveries_per_s)), el('td', { class: 'num' }, n.latency_p99_ms === null ? '–' : fmt(n.latency_p99_ms, 2)),
     el('td', {}, el('span', { class: 'tag ' + (n.broker === 'ok' ? 'connected' : 'closed') }, n.broker === 'ok' ? 'healthy' : n.broker)),
     el('td', { class: 'muted' }, Math.max(0, Math.round((now - n.time) / 1000)) + ' s ago'))));
+  const sum = (field) => {
+    const out = {};
+    for (const n of state.nodes) for (const [k, v] of Object.entries(n[field] || {})) out[k] = (out[k] || 0) + v;
+    return out;
+  };
+  kv($('t-k-apps'), sum('by_app'), 'no apps');
+  kv($('t-k-transports'), sum('by_transport'), 'no connections');
+  kv($('t-k-refusals'), Object.fromEntries(Object.entries(sum('refusals')).filter(([, v]) => v > 0)), 'none so far');
   const t = state.cluster.map((x) => x.time);
   chart($('c-k-connections'), t, [{ name: 'connections', values: state.cluster.map((x) => x.connections) }]);
   chart($('c-k-rates'), t, [{ name: 'published', values: state.cluster.map((x) => x.published_per_s) },
