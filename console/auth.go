@@ -86,13 +86,15 @@ func sameOrigin(r *http.Request) bool {
 }
 
 // csrfOK checks a state-changing request of caller c (RFC 9110 section
-// 9.2.1: everything but GET, HEAD, OPTIONS and TRACE).
+// 9.2.1: everything but GET, HEAD, OPTIONS and TRACE): never from
+// another origin, and with the session's token unless the bearer
+// password authenticates it.
 func csrfOK(r *http.Request, c caller) bool {
-	if c.via == "bearer" {
-		return true
-	}
 	if !sameOrigin(r) {
 		return false
+	}
+	if c.via == "bearer" {
+		return true
 	}
 	got := r.Header.Get(csrfHeader)
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(c.csrf)) == 1

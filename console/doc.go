@@ -27,8 +27,9 @@
 // cookie must carry the session's token in the X-Console-CSRF header, and
 // its Origin (when sent) must be the console's own and Sec-Fetch-Site
 // (when sent) same-origin. A request authenticated with
-// "Authorization: Bearer <password>" (scripts, curl) needs no token:
-// browsers never attach that header on their own.
+// "Authorization: Bearer <password>" (scripts, curl) needs no token,
+// as browsers never attach that header on their own; the origin checks
+// still apply to it.
 //
 // # Concurrency
 //

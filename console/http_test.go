@@ -138,9 +138,16 @@ func TestCrossSitePostRefused(t *testing.T) {
 	if st, _, _ := do(t, c, "GET", base+"api/stats", ""); st != 401 {
 		t.Errorf("after logout: %d, want 401", st)
 	}
-	// Bearer calls need no token: no browser adds that header by itself.
+	// Bearer calls need no token (no browser adds that header by itself),
+	// but a browser's cross-origin request is refused even so.
+	if st, resp, _ := do(t, c, "POST", publish, body("evil-bearer"), "Authorization", "Bearer "+password, "Origin", "http://evil.example"); st != 403 {
+		t.Fatalf("cross-origin bearer publish: %d %s, want 403", st, resp)
+	}
 	if st, resp, _ := do(t, c, "POST", publish, body("scripted"), "Authorization", "Bearer "+password); st != 200 {
 		t.Fatalf("bearer publish: %d %s", st, resp)
+	}
+	if ev := sub.Next(); ev.Event != "scripted" {
+		t.Fatalf("next event delivered is %q, want scripted", ev.Event)
 	}
 }
 
