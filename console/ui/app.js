@@ -84,7 +84,12 @@ function openStream(params) {
   const es = new EventSource('api/stream' + (params ? '?' + new URLSearchParams(params) : ''));
   state.es = es;
   es.addEventListener('open', () => { $('live').textContent = 'live'; $('live').classList.add('on'); });
-  es.addEventListener('error', () => { $('live').textContent = 'reconnecting'; $('live').classList.remove('on'); });
+  es.addEventListener('error', () => {
+    $('live').textContent = 'reconnecting'; $('live').classList.remove('on');
+    // A stream refused (the session ended) is not retried by the browser:
+    // ask whether we are still logged in (api shows the login if not).
+    if (es.readyState === EventSource.CLOSED) setTimeout(() => api('api/session').then((r) => { if (r.ok && state.es === es) openStream(state.tail || undefined); }).catch(() => {}), 2000);
+  });
   es.addEventListener('sample', (m) => {
     const d = JSON.parse(m.data);
     if (d.node && d.node.time && (!state.series.length || state.series[state.series.length - 1].time !== d.node.time)) {
@@ -272,10 +277,10 @@ let tailEvents = 0, logLines = 0;
 function startTail() {
   const app = $('tail-app').value, channel = $('tail-channel').value.trim(), log = $('tail-log').checked;
   if (!channel && !log) { $('tail-status').textContent = 'Give a channel or tick the connection log.'; return; }
-  state.tail = { app, channel, log };
   const p = { app };
   if (channel) p.channel = channel;
   if (log) p.log = '1';
+  state.tail = p;
   openStream(p);
   $('tail-status').textContent = 'Watching' + (channel ? ' ' + app + ' / ' + channel : '') + (log ? (channel ? ' and' : '') + ' the connection log' : '') + '.';
 }
