@@ -77,6 +77,7 @@ func (c *Console) Run() {
 }
 
 func (c *Console) sample() {
+	c.feed.tick()
 	s := c.sampler.take(c.o.Now())
 	ctx, cancel := context.WithTimeout(context.Background(), c.o.SampleEvery)
 	c.cluster.exchange(ctx, s, c.o.Now(), c.o.Logger)

@@ -48,18 +48,23 @@ type watcher struct {
 	dropped      atomic.Int64 // buffer full, not forwarded
 }
 
-// offer hands it on without waiting: over the rate it is sampled out,
-// with the buffer full it is dropped; both are counted.
-func (w *watcher) offer(it Item, now time.Time) {
-	sec := now.Unix()
+// admit counts one item against the rate of window sec (the feed's
+// seconds): false, counted as sampled out, when over it.
+func (w *watcher) admit(sec int64) bool {
 	if w.win.Load() != sec {
 		w.win.Store(sec)
 		w.count.Store(0)
 	}
 	if w.count.Add(1) > w.rate {
 		w.sampled.Add(1)
-		return
+		return false
 	}
+	return true
+}
+
+// offer hands an admitted item on without waiting: with the buffer full
+// it is dropped and counted.
+func (w *watcher) offer(it Item) {
 	select {
 	case w.items <- it:
 	default:
@@ -74,6 +79,9 @@ type Feed struct {
 	backend interface{ SetTap(pusher.Tap) }
 	rate    int
 	now     func() time.Time
+	// second is the rate window: the console's sampler advances it once
+	// per sample, so that an event over the rate costs no clock read.
+	second atomic.Int64
 
 	mu       sync.Mutex // orders watch and unwatch
 	watchers atomic.Pointer[[]*watcher]
@@ -130,19 +138,18 @@ func (f *Feed) list() []*watcher {
 	return nil
 }
 
+// tick starts the next rate window (once per sample).
+func (f *Feed) tick() { f.second.Add(1) }
+
 // Delivered implements pusher.Tap.
 func (f *Feed) Delivered(p *broker.Publication) {
-	var now time.Time
 	for _, w := range f.list() {
-		if w.channel != p.Channel || w.app != p.App {
+		if w.channel != p.Channel || w.app != p.App || !w.admit(f.second.Load()) {
 			continue
 		}
-		if now.IsZero() {
-			now = f.now()
-		}
 		data, cut := clip(p.Data)
-		w.offer(Item{Kind: "event", Time: now.UnixMilli(), App: p.App, Channel: p.Channel, Event: p.Event,
-			Data: data, Truncated: cut, SocketID: p.SocketID, User: p.UserID}, now)
+		w.offer(Item{Kind: "event", Time: f.now().UnixMilli(), App: p.App, Channel: p.Channel, Event: p.Event,
+			Data: data, Truncated: cut, SocketID: p.SocketID, User: p.UserID})
 	}
 }
 
@@ -162,16 +169,14 @@ func (f *Feed) Webhook(e pusher.WebhookEvent, app string) {
 }
 
 func (f *Feed) logItem(it Item) {
-	var now time.Time
 	for _, w := range f.list() {
-		if !w.log || (w.app != "" && w.app != it.App) {
+		if !w.log || (w.app != "" && w.app != it.App) || !w.admit(f.second.Load()) {
 			continue
 		}
-		if now.IsZero() {
-			now = f.now()
-			it.Time = now.UnixMilli()
+		if it.Time == 0 {
+			it.Time = f.now().UnixMilli()
 		}
-		w.offer(it, now)
+		w.offer(it)
 	}
 }
 

@@ -41,8 +41,7 @@ func TestFeedInstalledOnlyWhileWatched(t *testing.T) {
 // TestFeedSamplesAndDrops: over the rate events are sampled out, with the
 // buffer full they are dropped; both counted, and the caller never waits.
 func TestFeedSamplesAndDrops(t *testing.T) {
-	now := time.Unix(1000, 0)
-	f := newFeed(&tapSetter{}, 5, func() time.Time { return now })
+	f := newFeed(&tapSetter{}, 5, time.Now)
 	w := f.watch("app", "ch", false)
 	p := broker.Publication{App: "app", Channel: "ch", Event: "e", Data: `"x"`}
 	for range 12 {
@@ -57,7 +56,15 @@ func TestFeedSamplesAndDrops(t *testing.T) {
 		t.Fatalf("sampled out %d, want 7", got)
 	}
 
-	f2 := newFeed(&tapSetter{}, 1_000_000, func() time.Time { return now })
+	f.tick() // a new window: the rate allows 5 more
+	for range 3 {
+		f.Delivered(&p)
+	}
+	if got := len(w.items); got != 8 {
+		t.Fatalf("forwarded %d after the next tick, want 8", got)
+	}
+
+	f2 := newFeed(&tapSetter{}, 1_000_000, time.Now)
 	w2 := f2.watch("app", "ch", false)
 	for range tailBuffer + 44 {
 		f2.Delivered(&p)
@@ -113,5 +120,37 @@ func TestQuantile(t *testing.T) {
 	over := []bucket{{0.001, 0}, {math.Inf(1), 5}}
 	if got := quantile(0.99, nil, over); got != 0.001 {
 		t.Errorf("all over the last bound: %v, want that bound", got)
+	}
+}
+
+// BenchmarkFeedDelivered is the tail's cost to a delivery worker per
+// event of a watched channel: past the rate each event is counted as
+// sampled out; under it, handed to a stream that keeps up (drained
+// here). Unwatched, the worker only finds the tap nil.
+func BenchmarkFeedDelivered(b *testing.B) {
+	p := broker.Publication{App: "app", Channel: "ch", Event: "e", Data: `"` + string(make([]byte, 100)) + `"`}
+	for _, c := range []struct {
+		name string
+		rate int
+	}{{"sampled", 200}, {"forwarded", 1 << 30}} {
+		b.Run(c.name, func(b *testing.B) {
+			f := newFeed(&tapSetter{}, c.rate, time.Now)
+			w := f.watch("app", "ch", true)
+			done := make(chan struct{})
+			go func() {
+				for {
+					select {
+					case <-w.items:
+					case <-done:
+						return
+					}
+				}
+			}()
+			defer close(done)
+			b.ReportAllocs()
+			for b.Loop() {
+				f.Delivered(&p)
+			}
+		})
 	}
 }
