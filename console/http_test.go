@@ -93,6 +93,22 @@ func TestRefusedWithoutCredential(t *testing.T) {
 	if st, body, _ := do(t, c, "GET", base+"api/stats", "", "Authorization", "Bearer "+password); st != 200 {
 		t.Errorf("bearer: %d %s", st, body)
 	}
+	// The page itself is public (it holds no data), from the binary,
+	// never framed, loading nothing from elsewhere.
+	st, body, h := do(t, c, "GET", base, "")
+	if st != 200 || !strings.Contains(body, "fanout") || !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'self'") ||
+		h.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("page: %d, headers %v", st, h)
+	}
+	for _, asset := range []string{"app.js", "style.css"} {
+		if st, _, _ := do(t, c, "GET", base+asset, ""); st != 200 {
+			t.Errorf("%s: %d", asset, st)
+		}
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if st, _, h := do(t, noFollow, "GET", strings.TrimSuffix(base, "/"), ""); st != 301 || h.Get("Location") != "console/" {
+		t.Errorf("/console: %d to %q, want a relative redirect to console/", st, h.Get("Location"))
+	}
 }
 
 // TestCrossSitePostRefused (CWE-352): with a live session cookie, a

@@ -19,7 +19,10 @@ func (c *Console) routes() {
 	static := http.StripPrefix("/console/", http.FileServer(http.FS(ui)))
 	m.Handle("/console/{file...}", secureHeaders(static))
 	m.HandleFunc("GET /console", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "console/", http.StatusMovedPermanently)
+		// Relative, for a proxy's prefix (http.Redirect would make it
+		// absolute).
+		w.Header().Set("Location", "console/")
+		w.WriteHeader(http.StatusMovedPermanently)
 	})
 	m.HandleFunc("POST /console/api/login", c.login)
 	m.HandleFunc("POST /console/api/logout", c.logout)
