@@ -25,17 +25,21 @@ func (c *Console) stream(w http.ResponseWriter, r *http.Request, _ caller) {
 		writeError(w, http.StatusNotFound, "unknown app")
 		return
 	}
+	var items chan Item
+	var wt *watcher
+	if channel != "" || log {
+		if wt = c.feed.watch(app, channel, log); wt == nil {
+			w.Header().Set("Retry-After", "10")
+			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d streams tail already; close one", maxWatchers))
+			return
+		}
+		defer c.feed.unwatch(wt)
+		items = wt.items
+	}
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
 	w.WriteHeader(http.StatusOK)
-	var items chan Item
-	var wt *watcher
-	if channel != "" || log {
-		wt = c.feed.watch(app, channel, log)
-		defer c.feed.unwatch(wt)
-		items = wt.items
-	}
 	send := func(event string, v any) bool {
 		b, _ := json.Marshal(v)
 		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b); err != nil {

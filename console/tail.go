@@ -91,7 +91,12 @@ func newFeed(b interface{ SetTap(pusher.Tap) }, rate int, now func() time.Time) 
 	return &Feed{backend: b, rate: rate, now: now}
 }
 
-// watch adds a watcher; the first one installs the tap.
+// maxWatchers bounds the streams tailing at once (each costs the
+// delivery workers a comparison per event).
+const maxWatchers = 64
+
+// watch adds a watcher, nil when maxWatchers already watch; the first
+// one installs the tap.
 func (f *Feed) watch(app, channel string, log bool) *watcher {
 	w := &watcher{app: app, channel: channel, log: log, rate: int64(f.rate), items: make(chan Item, tailBuffer)}
 	f.mu.Lock()
@@ -99,6 +104,9 @@ func (f *Feed) watch(app, channel string, log bool) *watcher {
 	var cur []*watcher
 	if p := f.watchers.Load(); p != nil {
 		cur = *p
+	}
+	if len(cur) >= maxWatchers {
+		return nil
 	}
 	next := append(append([]*watcher(nil), cur...), w)
 	f.watchers.Store(&next)

@@ -36,6 +36,14 @@ func TestFeedInstalledOnlyWhileWatched(t *testing.T) {
 	if b.tap != nil || f.Watching() {
 		t.Fatal("tap left installed after the last watcher went")
 	}
+	for range maxWatchers {
+		if f.watch("app", "c", false) == nil {
+			t.Fatal("refused under the bound")
+		}
+	}
+	if f.watch("app", "c", false) != nil {
+		t.Fatal("watchers past the bound")
+	}
 }
 
 // TestFeedSamplesAndDrops: over the rate events are sampled out, with the
