@@ -12,12 +12,13 @@ import (
 const streamHeartbeat = 15 * time.Second
 
 // stream is the console's live feed, a text/event-stream (WHATWG HTML,
-// "Server-sent events"): after each sample an "sample" event (this node's
+// "Server-sent events"): after each sample a "sample" event (this node's
 // sample and the cluster's nodes and totals); with app and channel, a
 // "tail" event per event delivered on that channel; with log=1, a "tail"
 // event per step of a connection's life and per webhook (of app, when
-// given); every second a "tail_stats" event with the items sampled out
-// and dropped so far.
+// given); after a sample, when they changed, a "tail_stats" event with
+// the items sampled out and dropped so far. A tailing stream beyond
+// maxWatchers gets 503.
 func (c *Console) stream(w http.ResponseWriter, r *http.Request, _ caller) {
 	q := r.URL.Query()
 	app, channel, log := q.Get("app"), q.Get("channel"), q.Get("log") == "1"
