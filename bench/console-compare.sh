@@ -8,7 +8,8 @@
 # runs: against the node without a console, against the node with the
 # console unwatched, and against it with the console's live tail of that
 # channel and of the connection log open (an SSE stream read by curl, as
-# a browser's); $ROUNDS rounds. Reported per run: events published/s,
+# a browser's); $ROUNDS rounds, the order reversed every other round.
+# Reported per run: events published/s,
 # deliveries/s, server CPU per delivery (µs), p50/p99 latency, and the
 # tail events the stream carried.
 # Settings (environment): CONNS (20), RATE (10000), SIZE (100),
@@ -51,7 +52,9 @@ wait_port "$BARE_PORT"
 echo "| round | console | published/s | deliveries/s | server CPU µs/delivery | p50 ms | p99 ms | missed | tail events seen |" >"$OUT/results.md"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|" >>"$OUT/results.md"
 for round in $(seq "$ROUNDS"); do
-	for mode in none unwatched watched; do
+	modes="none unwatched watched"
+	[ $(( round % 2 )) = 0 ] && modes="watched unwatched none" # neither end always first
+	for mode in $modes; do
 		tail_pid=""
 		port=$PORT pid=$CONSOLE_PID
 		[ "$mode" = none ] && port=$BARE_PORT pid=$BARE_PID
