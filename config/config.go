@@ -9,6 +9,7 @@ type Config struct {
 	Heartbeat Heartbeat `yaml:"heartbeat"`
 	Shutdown  Shutdown  `yaml:"shutdown"`
 	Redis     Redis     `yaml:"redis"`
+	Console   Console   `yaml:"console"`
 	Apps      []App     `yaml:"apps"`
 	Reload    Reload    `yaml:"reload"`
 	AppStore  AppStore  `yaml:"app_store"`
@@ -111,6 +112,19 @@ type Redis struct {
 	// (and sends member_removed / channel_vacated); default 15s, at least 1s.
 	NodeTTL time.Duration `yaml:"node_ttl"`
 }
+
+// Console turns on the web console and its admin API under /console on
+// server.metrics_addr. It is off unless a password is set.
+type Console struct {
+	// Password is the admin credential; default "" (console off).
+	Password string `yaml:"password"`
+	// PasswordFile holds the credential instead (trailing newline
+	// removed), read at start; default "".
+	PasswordFile string `yaml:"password_file"`
+}
+
+// Enabled reports whether a console credential is configured.
+func (c Console) Enabled() bool { return c.Password != "" || c.PasswordFile != "" }
 
 // App is one tenant: credentials, auth, limits and webhooks.
 type App struct {

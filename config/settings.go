@@ -73,6 +73,10 @@ func settings() []setting {
 				}
 				return nil
 			}},
+		{flag: "console-password", key: "console.password", usage: "turn on the web console on --metrics-addr with this admin password (prefer FANOUT_CONSOLE_PASSWORD or --console-password-file: flags show in ps)",
+			set: str(func(c *Config) *string { return &c.Console.Password })},
+		{flag: "console-password-file", key: "console.password_file", usage: "file holding the web console's admin password (default none: console off)",
+			set: str(func(c *Config) *string { return &c.Console.PasswordFile })},
 		{flag: "app-id", key: "apps[0].id", isApp: true, usage: "id of the single app when the config file lists none (default app-id)",
 			set: str(func(c *Config) *string { return &c.Apps[0].ID })},
 		{flag: "app-key", key: "apps[0].key", isApp: true, usage: "key of the single app (default app-key)",

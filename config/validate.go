@@ -18,7 +18,7 @@ import (
 // Validate checks every setting and returns the first problem as a
 // ConfigError, or nil.
 func (c Config) Validate() error {
-	for _, check := range []func() error{c.Server.validate, c.heartbeat, c.Redis.validate, c.apps, c.reload, c.AppStore.validate} {
+	for _, check := range []func() error{c.Server.validate, c.heartbeat, c.Redis.validate, c.console, c.apps, c.reload, c.AppStore.validate} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -102,6 +102,16 @@ func (r Redis) validate() error {
 		return ConfigError{Key: "redis.url", Problem: fmt.Sprintf("%q is not a redis://, rediss:// or unix:// URL", maskURL(r.URL))}
 	}
 	return nonEmpty("redis.prefix", r.Prefix)
+}
+
+func (c Config) console() error {
+	switch {
+	case c.Console.Password != "" && c.Console.PasswordFile != "":
+		return ConfigError{Key: "console.password_file", Problem: "give console.password or console.password_file, not both"}
+	case c.Console.Enabled() && c.Server.MetricsAddr == "":
+		return ConfigError{Key: "console.password", Problem: "the console is served on server.metrics_addr, which is empty"}
+	}
+	return nil
 }
 
 func (c Config) apps() error {

@@ -49,6 +49,7 @@ func (s *Server) clientEvent(c *conn, ev *protocol.Inbound, size int) {
 		s.send(c, errorFrame(protocol.CodeOverCapacity, "server busy: client event refused, retry later"))
 		return
 	}
+	s.traceConn(c, ConnEvent{Kind: ConnEventClientEvent, Channel: ev.Channel, Event: ev.Event})
 	app.webhook(WebhookEvent{Name: "client_event", Channel: ev.Channel, Event: ev.Event, Data: data,
 		SocketID: p.SocketID, UserID: p.UserID})
 }

@@ -25,7 +25,8 @@
 // HTTP API methods run on any goroutine; they reach connections only
 // through poller.Conn writes and conn.closeWith, which are safe for
 // concurrent use. Heartbeat state shared with the wheel goroutine is
-// atomic.
+// atomic. A Tap (tap.go, the web console's live tail) is called from
+// loops and delivery workers while set and must never block.
 //
 // Who may wait for whom ("A ──▶ B": A may block until B acts). Nothing
 // on the right waits for anything on its left, so the graph has no cycle:

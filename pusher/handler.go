@@ -84,4 +84,5 @@ func (s *Server) OnClose(pc *poller.Conn, err error) {
 		eo.ConnEnded(cause.By().String(), cause.String())
 	}
 	s.debug("connection closed", c, "code", c.closeCode(), "closed_by", cause.By(), "cause", cause, "err", err)
+	s.traceConn(c, ConnEvent{Kind: ConnEventClosed, Code: int(c.closeCode()), By: cause.By().String(), Cause: cause.String()})
 }

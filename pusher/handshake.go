@@ -231,6 +231,7 @@ func (s *Server) welcome(c *conn) {
 		s.wheel(c).Add(c, unixTime(next))
 	}
 	s.debug("connection opened", c, "authenticated", c.authed.Load())
+	s.traceConn(c, ConnEvent{Kind: ConnEventOpened})
 }
 
 // upgrade answers 101 and moves c to the open phase; with an admission,

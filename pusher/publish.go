@@ -61,8 +61,12 @@ type sink struct{ s *Server }
 // Delivery worker.
 func (k sink) Encode(key shard.Key, ps []broker.Publication, dst []engine.Message[*conn]) []engine.Message[*conn] {
 	s := k.s
+	t := s.tapped()
 	for i := range ps {
 		p := &ps[i]
+		if t != nil {
+			t.Delivered(p)
+		}
 		msg := publicationFrame(p)
 		if protocol.KindOf(p.Channel).Cache() && !strings.HasPrefix(p.Event, "pusher_internal:") {
 			s.hub.SetCache(key, msg, unixTime(s.now()), cacheTTL)

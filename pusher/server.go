@@ -63,6 +63,7 @@ type Server struct {
 	// unsignedLog rate-limits the summary of connections closed for not
 	// signing in (signin_log.go); the ticker goroutine alone uses it.
 	unsignedLog unsignedLog
+	tap         tapField // the console's watcher, nil when nobody watches (tap.go)
 }
 
 // New checks the options and builds a server; Listen and Serve start it.

@@ -135,6 +135,7 @@ func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 		s.state.SubscriptionsDelta(c.app.ID, 1)
 	}
 	c.channels = append(c.channels, ch)
+	s.traceConn(c, ConnEvent{Kind: ConnEventSubscribed, Channel: name})
 	s.dir.CountSubscription(c.app.ID, name, 1)
 	if occupied {
 		s.opts.Metrics.ChannelsDelta(1)
@@ -195,6 +196,7 @@ func (s *Server) unsubscribe(c *conn, raw json.RawMessage) {
 	if ch := c.findChannel(d.Channel); ch != nil {
 		c.endRecovery(d.Channel)
 		s.leave(c, ch)
+		s.traceConn(c, ConnEvent{Kind: ConnEventUnsubscribe, Channel: d.Channel})
 	}
 }
 

@@ -35,12 +35,12 @@ type builtApp struct {
 }
 
 // buildApp turns one configured app into the protocol's App, with its
-// token verifier and webhook senders (one per endpoint). prev is the app's running version
-// (nil at start or for a new app): its verifier and sender are reused
-// when their settings did not change. Nothing prev uses changes until
-// commit.
-// store (Redis, else nil) makes the webhook queues durable.
-func buildApp(c config.App, m *metrics.Metrics, prev *builtApp, store webhook.Store) (*builtApp, error) {
+// token verifier and webhook senders (one per endpoint). prev is the
+// app's running version (nil at start or for a new app): its verifier and
+// senders are reused when their settings did not change. Nothing prev
+// uses changes until commit. store (Redis, else nil) makes the webhook
+// queues durable; watch sees each webhook event sent (the console's log).
+func buildApp(c config.App, m *metrics.Metrics, prev *builtApp, store webhook.Store, watch func(app string, e pusher.WebhookEvent)) (*builtApp, error) {
 	mode, ok := pusher.ParseAuthMode(c.Auth.Mode)
 	if !ok {
 		return nil, fmt.Errorf("app %s: bad auth mode %q", c.ID, c.Auth.Mode)
@@ -89,6 +89,7 @@ func buildApp(c config.App, m *metrics.Metrics, prev *builtApp, store webhook.St
 		a.WebhookGrace = c.Webhooks.Grace
 		a.Webhook = func(e pusher.WebhookEvent) {
 			hook.Load().send(webhook.Event{Name: e.Name, Channel: e.Channel, UserID: e.UserID, Event: e.Event, Data: e.Data, SocketID: e.SocketID})
+			watch(c.ID, e)
 		}
 	}
 	return b, nil

@@ -15,7 +15,7 @@ func (n *Node) buildApps(cfgs []config.App, prev map[string]*builtApp) ([]*pushe
 	apps := make([]*pusher.App, 0, len(cfgs))
 	built := make([]*builtApp, 0, len(cfgs))
 	for _, c := range cfgs {
-		b, err := buildApp(c, n.Metrics, prev[c.ID], n.webhookStore)
+		b, err := buildApp(c, n.Metrics, prev[c.ID], n.webhookStore, n.consoleHook.webhook)
 		if err != nil {
 			n.discard(built)
 			return nil, nil, err
@@ -83,6 +83,11 @@ func (n *Node) ReloadApps(apps []config.App, grace time.Duration) (pusher.AppCha
 		if n.apps[id] == nil { // removed: its sender goes too
 			replaced = append(replaced, b.hook.Swap(nil))
 		}
+	}
+	if n.console != nil { // it signs its actions with the apps' current secrets
+		shown := n.cfg
+		shown.Apps = apps
+		n.console.Update(consoleApps(apps), shown.Masked().YAML())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

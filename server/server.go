@@ -11,6 +11,7 @@ import (
 
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/config"
+	"github.com/fanout/fanout/console"
 	"github.com/fanout/fanout/httpapi"
 	"github.com/fanout/fanout/metrics"
 	"github.com/fanout/fanout/pusher"
@@ -35,12 +36,22 @@ type Node struct {
 	metricsL     net.Listener
 	tls          *tlsconn.Server // nil without TLS
 	certs        *tlsconn.Certs
+	broker       broker.Broker
+	// The web console (console.go): nil when no credential is set.
+	console     *console.Console
+	consolePW   string
+	consoleHook consoleHook
 }
 
 // New builds a node from cfg; Start binds and runs it.
 func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
-	n := &Node{cfg: cfg, log: log, Metrics: metrics.New()}
+	n := &Node{cfg: cfg, log: log, Metrics: metrics.New(), broker: b}
 	n.accept = &acceptErrors{m: n.Metrics, log: log, interval: logInterval}
+	pw, err := consolePassword(cfg.Console)
+	if err != nil {
+		return nil, err
+	}
+	n.consolePW = pw
 	if hr, ok := b.(broker.HealthReporter); ok {
 		hr.OnHealth(n.Metrics.BrokerHealth)
 	}
@@ -97,6 +108,13 @@ func (n *Node) Start() error {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", n.Metrics.Handler())
 		n.metricsL = l
+		if n.consolePW != "" {
+			if err := n.mountConsole(mux, api); err != nil {
+				_ = l.Close()
+				n.Pusher.Close()
+				return fmt.Errorf("console: %w", err)
+			}
+		}
 		l = &pausingListener{Listener: l, errs: n.accept, name: "metrics", backoff: 100 * time.Millisecond}
 		n.metricsS = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = n.metricsS.Serve(l) }()
@@ -128,6 +146,9 @@ func (n *Node) Drain(ctx context.Context, window time.Duration) error {
 func (n *Node) Close() {
 	n.Pusher.Close()
 	n.closeTLS()
+	if n.console != nil {
+		n.console.Close()
+	}
 	if n.metricsS != nil {
 		_ = n.metricsS.Close()
 	}

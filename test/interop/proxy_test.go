@@ -134,8 +134,9 @@ func withUpstreams(t *testing.T, name, text string, upstreams []string) string {
 }
 
 // startNginx runs nginx in the foreground with deploy/nginx.conf included
-// in a minimal main configuration whose files all live in dir.
-func startNginx(t *testing.T, bin, dir string, upstreams []string, pki testPKI) string {
+// in a minimal main configuration whose files all live in dir; subs are
+// more old→new replacements in the shipped file.
+func startNginx(t *testing.T, bin, dir string, upstreams []string, pki testPKI, subs ...string) string {
 	t.Helper()
 	addr := freeAddr(t)
 	shipped := readShipped(t, "nginx.conf")
@@ -145,6 +146,7 @@ func startNginx(t *testing.T, bin, dir string, upstreams []string, pki testPKI) 
 		"/etc/ssl/ws.example.com.pem", pki.certFile,
 		"/etc/ssl/ws.example.com.key", pki.keyFile,
 		"allow 10.0.0.0/8;", "allow 127.0.0.0/8;")
+	site = substitute(t, "deploy/nginx.conf", site, subs...)
 	writeFile(t, filepath.Join(dir, "fanout-nginx.conf"), site)
 	user := ""
 	if os.Geteuid() == 0 {
