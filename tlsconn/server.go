@@ -27,7 +27,26 @@ type Options struct {
 	// or on the loop goroutine for a first flight refused before any
 	// handshake started. It must not block.
 	Handshaked func(state tls.ConnectionState, err error)
+	// Established, when set, is called once per session whose handshake
+	// succeeded, with the TLS version and the record layer that carries
+	// it from then on, on the pool goroutine. It must not block.
+	Established func(version uint16, layer RecordLayer)
+	// KeepCryptoTLS keeps every connection on crypto/tls's record layer
+	// after its handshake, as TLS 1.2 connections are. false (the
+	// default) moves TLS 1.3 connections to the package's own.
+	KeepCryptoTLS bool
 }
+
+// RecordLayer names what protects a connection's records after its
+// handshake.
+type RecordLayer string
+
+const (
+	// LayerFanout: the package's TLS 1.3 record layer (records.go).
+	LayerFanout RecordLayer = "fanout"
+	// LayerCryptoTLS: the standard library's tls.Conn (TLS 1.2).
+	LayerCryptoTLS RecordLayer = "crypto/tls"
+)
 
 // Server is the TLS side of a listener: its configuration and the pool
 // that runs handshakes.
@@ -68,7 +87,30 @@ func NewServer(o Options) (*Server, error) {
 		cfg.ClientCAs = o.ClientCAs
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 	}
+	cfg.GetConfigForClient = keyLogFor(cfg)
 	return &Server{cfg: cfg, pool: pool, opts: o}, nil
+}
+
+// keyLogFor returns the GetConfigForClient of base: each handshake runs
+// on a copy of base whose KeyLogWriter is the session's own handover, so
+// the traffic secrets reach the session they belong to and no other.
+func keyLogFor(base *tls.Config) func(*tls.ClientHelloInfo) (*tls.Config, error) {
+	return func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
+		w, ok := hi.Conn.(*wire)
+		if !ok {
+			return nil, nil
+		}
+		w.mu.Lock()
+		h := w.hand
+		w.mu.Unlock()
+		if h == nil {
+			return nil, nil
+		}
+		c := base.Clone()
+		c.GetConfigForClient = nil
+		c.KeyLogWriter = h
+		return c, nil
+	}
 }
 
 // Config returns the server's tls.Config (to compare against, or to serve
