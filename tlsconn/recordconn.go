@@ -48,6 +48,10 @@ func (c *recordConn) Read(b []byte) (int, error) {
 				}
 			}
 		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return 0, err // a deadline (net/http's background read): not the end
+		}
 		if err != nil {
 			c.err = err
 		}
