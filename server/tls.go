@@ -26,6 +26,8 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 			return
 		}
 		n.Metrics.TLSHandshake(metrics.HandshakeOK)
+	}, Established: func(version uint16, layer tlsconn.RecordLayer) {
+		n.Metrics.TLSConnection(tlsVersion(version), string(layer))
 	}}
 	if t.ClientCA != "" {
 		pem, err := os.ReadFile(t.ClientCA)
@@ -43,11 +45,25 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 	}
 	n.certs = certs
 	n.Metrics.SetTLSCertificateExpiry(certs.NotAfter())
-	ktls, why := tlsconn.KernelTLS()
-	n.Metrics.SetKernelTLS(ktls)
-	n.log.Info("TLS on", "cert", t.Cert, "expires", certs.NotAfter(), "serial", certs.Leaf().SerialNumber.String(),
-		"ktls", ktls, "ktls_reason", fmt.Sprint(why))
+	ktls, why := tlsconn.KernelTLSStatus()
+	n.Metrics.SetKernelTLS(ktls == "available")
+	attrs := []any{"cert", t.Cert, "expires", certs.NotAfter(), "serial", certs.Leaf().SerialNumber.String(), "ktls", ktls}
+	if why != "" {
+		attrs = append(attrs, "ktls_reason", why)
+	}
+	n.log.Info("TLS on", attrs...)
 	return srv, nil
+}
+
+// tlsVersion is the version label of fanout_tls_connections_total.
+func tlsVersion(v uint16) string {
+	switch v {
+	case tls.VersionTLS13:
+		return "1.3"
+	case tls.VersionTLS12:
+		return "1.2"
+	}
+	return fmt.Sprintf("%#04x", v)
 }
 
 func certConfigError(err error) error {

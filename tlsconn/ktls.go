@@ -1,10 +1,27 @@
 package tlsconn
 
 import (
+	"errors"
 	"net"
 
 	"golang.org/x/sys/unix"
 )
+
+// KernelTLSStatus is KernelTLS for a log line: "available", or
+// "unavailable" and why in words (ENOENT: the kernel was built without
+// CONFIG_TLS, or its tls module is not loaded).
+func KernelTLSStatus() (status, reason string) {
+	ok, err := KernelTLS()
+	switch {
+	case ok:
+		return "available", ""
+	case errors.Is(err, unix.ENOENT):
+		return "unavailable", "kernel lacks CONFIG_TLS (no tls module)"
+	case errors.Is(err, unix.EOPNOTSUPP):
+		return "unavailable", "kernel refuses the tls upper layer protocol on TCP"
+	}
+	return "unavailable", err.Error()
+}
 
 // KernelTLS reports whether the kernel offers TLS offload (the "tls" upper
 // layer protocol, Linux Documentation/networking/tls.rst): it attaches the
