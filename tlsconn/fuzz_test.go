@@ -36,8 +36,8 @@ func FuzzFirstRecord(f *testing.F) {
 func fixedPair(id uint16) (server, client *records) {
 	s := &suites[suiteByID(id)]
 	cs, ss := bytes.Repeat([]byte{0xc1}, s.hashLen), bytes.Repeat([]byte{0x5e}, s.hashLen)
-	server, _ = newRecords(id, cs, ss, 0)
-	client, _ = newRecords(id, ss, cs, 0)
+	server, _ = newRecords(id, cs, ss, 0, nil)
+	client, _ = newRecords(id, ss, cs, 0, nil)
 	return server, client
 }
 

@@ -101,13 +101,13 @@ func (h *handover) wrote(b []byte) {
 // reports false when the handshake does not allow it (another version or
 // suite, a secret missing or not this connection's, records it cannot
 // place): the connection then stays on crypto/tls.
-func (h *handover) records(state tls.ConnectionState) (*records, bool) {
+func (h *handover) records(state tls.ConnectionState, warm *warmSet) (*records, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if state.Version != tls.VersionTLS13 || h.mismatched || h.random == nil {
 		return nil, false
 	}
-	r, ok := newRecords(state.CipherSuite, h.client, h.server, 0)
+	r, ok := newRecords(state.CipherSuite, h.client, h.server, 0, warm)
 	if !ok {
 		return nil, false
 	}

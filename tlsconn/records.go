@@ -3,6 +3,7 @@ package tlsconn
 import (
 	"crypto/cipher"
 	"encoding/binary"
+	"sync/atomic"
 )
 
 // Record content types (RFC 8446 section 5.1).
@@ -47,18 +48,23 @@ type records struct {
 	hs      [4]byte
 	in, out trafficKeys
 	partial []byte // an incomplete record, header first; nil otherwise
+	// The write AEAD while the connection is sent to (aeadcache.go).
+	warm         *warmSet // nil: built for each call, never kept
+	wbox         atomic.Pointer[aeadBox]
+	used, listed atomic.Bool
 }
 
 // newRecords starts the record layer of a TLS 1.3 connection of the given
 // suite from the application traffic secrets (client's: ours to read;
 // server's: ours to write) and the number of records already protected
-// with the server's (post-handshake messages crypto/tls sent).
-func newRecords(suiteID uint16, clientSecret, serverSecret []byte, written uint64) (*records, bool) {
+// with the server's (post-handshake messages crypto/tls sent). warm, if
+// not nil, keeps the write AEAD of connections that are sent to.
+func newRecords(suiteID uint16, clientSecret, serverSecret []byte, written uint64, warm *warmSet) (*records, bool) {
 	i := suiteByID(suiteID)
 	if i < 0 || len(clientSecret) != suites[i].hashLen || len(serverSecret) != suites[i].hashLen {
 		return nil, false
 	}
-	r := &records{suite: uint8(i)}
+	r := &records{suite: uint8(i), warm: warm}
 	r.in.set(&suites[i], clientSecret)
 	r.out.set(&suites[i], serverSecret)
 	r.out.seq = written
@@ -287,7 +293,7 @@ func (o *opening) fail(a Alert) error {
 
 func (o *opening) writer() cipher.AEAD {
 	if o.wa == nil {
-		o.wa = o.r.out.aead(o.s)
+		o.wa = o.r.writeAEAD()
 	}
 	return o.wa
 }
@@ -299,7 +305,6 @@ func (r *records) seal(p []byte) ([]byte, error) {
 	if r.closed {
 		return nil, ErrClosed
 	}
-	s := &suites[r.suite]
 	n := (len(p) + maxPlaintext - 1) / maxPlaintext
 	size := len(p) + n*recordOverhead
 	rekey := r.out.seq >= keyUpdateAfter
@@ -307,10 +312,10 @@ func (r *records) seal(p []byte) ([]byte, error) {
 		size += recordOverhead + 5
 	}
 	out := make([]byte, 0, size)
-	a := r.out.aead(s)
+	a := r.writeAEAD()
 	if rekey {
 		out = r.appendKeyUpdate(out, a)
-		a = r.out.aead(s)
+		a = r.writeAEAD()
 	}
 	for len(p) > 0 {
 		k := min(len(p), maxPlaintext)
@@ -326,6 +331,7 @@ func (r *records) seal(p []byte) ([]byte, error) {
 func (r *records) appendKeyUpdate(dst []byte, a cipher.AEAD) []byte {
 	dst = r.appendRecord(dst, a, recordHandshake, []byte{typeKeyUpdate, 0, 0, 1, 0})
 	r.out.update(&suites[r.suite])
+	r.rekeyed()
 	return dst
 }
 
@@ -343,7 +349,7 @@ func (r *records) appendRecord(dst []byte, a cipher.AEAD, typ byte, content []by
 	return a.Seal(dst[:hdr], nonce[:], dst[hdr:], dst[start:hdr])
 }
 
-// alert returns close_notify (or, for a fatal error, the alert) for a
+// closeAlert returns close_notify (or, for a fatal error, the alert) for a
 // connection we end, and closes the record layer; nil once closed.
 func (r *records) closeAlert(a Alert) []byte {
 	if r.closed {
@@ -353,7 +359,7 @@ func (r *records) closeAlert(a Alert) []byte {
 	if a == AlertCloseNotify || a == AlertUserCanceled {
 		level = 1
 	}
-	out := r.appendRecord(make([]byte, 0, recordOverhead+2), r.out.aead(&suites[r.suite]), recordAlert, []byte{level, byte(a)})
+	out := r.appendRecord(make([]byte, 0, recordOverhead+2), r.writeAEAD(), recordAlert, []byte{level, byte(a)})
 	r.closed = true
 	return out
 }

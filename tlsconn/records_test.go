@@ -17,8 +17,8 @@ func pair(t testing.TB, id uint16) (server, client *records) {
 	cs, ss := make([]byte, s.hashLen), make([]byte, s.hashLen)
 	rand.Read(cs)
 	rand.Read(ss)
-	server, ok1 := newRecords(id, cs, ss, 0)
-	client, ok2 := newRecords(id, ss, cs, 0)
+	server, ok1 := newRecords(id, cs, ss, 0, nil)
+	client, ok2 := newRecords(id, ss, cs, 0, nil)
 	if !ok1 || !ok2 {
 		t.Fatalf("suite %#x refused", id)
 	}

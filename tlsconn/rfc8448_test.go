@@ -41,7 +41,7 @@ func rfc8448(t testing.TB) map[string][]byte {
 // secrets (RFC 8446 section 7.3) are the RFC 8448 section 3 ones.
 func TestRFC8448KeysAndIVs(t *testing.T) {
 	v := rfc8448(t)
-	r, ok := newRecords(tls.TLS_AES_128_GCM_SHA256, v["client_application_traffic_secret_0"], v["server_application_traffic_secret_0"], 0)
+	r, ok := newRecords(tls.TLS_AES_128_GCM_SHA256, v["client_application_traffic_secret_0"], v["server_application_traffic_secret_0"], 0, nil)
 	if !ok {
 		t.Fatal("newRecords refused the RFC's secrets")
 	}
@@ -66,7 +66,7 @@ func TestRFC8448KeysAndIVs(t *testing.T) {
 // RFC's close_notify.
 func TestRFC8448Records(t *testing.T) {
 	v := rfc8448(t)
-	r, _ := newRecords(tls.TLS_AES_128_GCM_SHA256, v["client_application_traffic_secret_0"], v["server_application_traffic_secret_0"], 0)
+	r, _ := newRecords(tls.TLS_AES_128_GCM_SHA256, v["client_application_traffic_secret_0"], v["server_application_traffic_secret_0"], 0, nil)
 	if !r.countWritten([][]byte{v["client_finished_record"], v["server_new_session_ticket_record"]}) || r.out.seq != 1 {
 		t.Fatalf("records counted under the server's application key: %d, want 1 (the NewSessionTicket)", r.out.seq)
 	}
@@ -96,7 +96,7 @@ func TestRFC8448Records(t *testing.T) {
 // once complete.
 func TestRFC8448RecordsByteByByte(t *testing.T) {
 	v := rfc8448(t)
-	r, _ := newRecords(tls.TLS_AES_128_GCM_SHA256, v["client_application_traffic_secret_0"], v["server_application_traffic_secret_0"], 1)
+	r, _ := newRecords(tls.TLS_AES_128_GCM_SHA256, v["client_application_traffic_secret_0"], v["server_application_traffic_secret_0"], 1, nil)
 	var plain []byte
 	rec := v["client_application_data_record"]
 	for i := range rec {

@@ -31,6 +31,12 @@ type Options struct {
 	// succeeded, with the TLS version and the record layer that carries
 	// it from then on, on the pool goroutine. It must not block.
 	Established func(version uint16, layer RecordLayer)
+	// IdleAEAD is how often connections that sent nothing since the last
+	// look drop their write cipher state (AES-GCM: about 800 bytes),
+	// which they build again when next sent to: an idle connection keeps
+	// only its keys, a connection being broadcast to keeps its cipher. 0
+	// means 1 s.
+	IdleAEAD time.Duration
 	// KeepCryptoTLS keeps every connection on crypto/tls's record layer
 	// after its handshake, as TLS 1.2 connections are. false (the
 	// default) moves TLS 1.3 connections to the package's own.
@@ -53,6 +59,7 @@ const (
 type Server struct {
 	cfg  *tls.Config
 	pool *ants.Pool
+	warm *warmSet
 	opts Options
 }
 
@@ -65,6 +72,9 @@ func NewServer(o Options) (*Server, error) {
 	}
 	if o.MaxHandshakes <= 0 {
 		o.MaxHandshakes = 1024
+	}
+	if o.IdleAEAD <= 0 {
+		o.IdleAEAD = time.Second
 	}
 	pool, err := ants.NewPool(o.MaxHandshakes, ants.WithNonblocking(true), ants.WithExpiryDuration(time.Second))
 	if err != nil {
@@ -88,7 +98,7 @@ func NewServer(o Options) (*Server, error) {
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	cfg.GetConfigForClient = keyLogFor(cfg)
-	return &Server{cfg: cfg, pool: pool, opts: o}, nil
+	return &Server{cfg: cfg, pool: pool, warm: newWarmSet(o.IdleAEAD), opts: o}, nil
 }
 
 // keyLogFor returns the GetConfigForClient of base: each handshake runs
@@ -117,8 +127,12 @@ func keyLogFor(base *tls.Config) func(*tls.ClientHelloInfo) (*tls.Config, error)
 // a net/http listener the same way). Do not modify it.
 func (s *Server) Config() *tls.Config { return s.cfg }
 
-// Close releases the handshake pool.
-func (s *Server) Close() { s.pool.Release() }
+// Close releases the handshake pool and stops dropping idle cipher
+// states.
+func (s *Server) Close() {
+	s.pool.Release()
+	s.warm.close()
+}
 
 // NewSession starts TLS on pc: set the result as pc's codec in OnOpen.
 // deadline bounds the handshake (the caller's upgrade deadline).

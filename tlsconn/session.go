@@ -204,7 +204,7 @@ func (s *Session) handshake() {
 	cancel()
 	state := s.tc.ConnectionState()
 	w := &s.w
-	rl, own := w.hand.records(state)
+	rl, own := w.hand.records(state, s.srv.warm)
 	w.mu.Lock()
 	if err == nil && w.mode != modeHandshake {
 		err = ErrClosed
