@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,33 +28,13 @@ func pingFrame() []byte {
 	return append([]byte{0x81, 0x80 | byte(len(p)), 0, 0, 0, 0}, p...)
 }
 
-// output collects a process's stdout and stderr for waitFor.
-type output struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *output) Write(b []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(b)
-}
-
-// count is how many times s has appeared.
-func (o *output) count(s string) int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return bytes.Count(o.buf.Bytes(), []byte(s))
-}
-
-// waitFor waits until s has appeared n times; the deadline only bounds
-// a failure.
-func (o *output) waitFor(t *testing.T, what, s string, n int) {
+// waitFor waits until s has appeared n times in out; the deadline only
+// bounds a failure.
+func waitFor(t *testing.T, out *syncBuffer, what, s string, n int) {
 	t.Helper()
-	for end := time.Now().Add(20 * time.Second); o.count(s) < n; {
+	for end := time.Now().Add(20 * time.Second); strings.Count(out.String(), s) < n; {
 		if time.Now().After(end) {
-			o.mu.Lock()
-			t.Fatalf("%s: %q not seen %d times in:\n%q", what, s, n, o.buf.String())
+			t.Fatalf("%s: %q not seen %d times in:\n%q", what, s, n, out.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -87,7 +66,7 @@ func TestTLSMatrixOpenSSL(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "openssl", "s_client", "-connect", n.Addr(), "-tls1_3",
 				"-ciphersuites", suite, "-CAfile", pki.CAFile, "-verify_return_error", "-servername", "127.0.0.1", "-msg")
-			out := &output{}
+			out := &syncBuffer{}
 			cmd.Stdout, cmd.Stderr = out, out
 			stdin, err := cmd.StdinPipe()
 			if err != nil {
@@ -97,30 +76,30 @@ func TestTLSMatrixOpenSSL(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { stdin.Close(); _ = cmd.Wait() }()
-			out.waitFor(t, suite+" handshake", "Cipher is "+suite, 1)
+			waitFor(t, out, suite+" handshake", "Cipher is "+suite, 1)
 			send := func(b []byte) {
 				if _, err := stdin.Write(b); err != nil {
 					t.Fatal(err)
 				}
 			}
 			send([]byte(upgradeRequest))
-			out.waitFor(t, suite+" upgrade", "pusher:connection_established", 1)
+			waitFor(t, out, suite+" upgrade", "pusher:connection_established", 1)
 			send(pingFrame())
-			out.waitFor(t, suite+" ping", "pusher:pong", 1)
+			waitFor(t, out, suite+" ping", "pusher:pong", 1)
 			send([]byte("k\n"))
-			out.waitFor(t, suite+" k", "KEYUPDATE", 1)
+			waitFor(t, out, suite+" k", "KEYUPDATE", 1)
 			send(pingFrame())
-			out.waitFor(t, suite+" ping after k", "pusher:pong", 2)
+			waitFor(t, out, suite+" ping after k", "pusher:pong", 2)
 			// -msg prints each handshake message, "<<<" for one received.
 			const received = "<<< TLS 1.3, Handshake [length 0005], KeyUpdate"
-			if got := out.count(received); got != 0 {
+			if got := strings.Count(out.String(), received); got != 0 {
 				t.Fatalf("%d KeyUpdates from the server before one was requested", got)
 			}
 			send([]byte("K\n"))
-			out.waitFor(t, suite+" K", "KEYUPDATE", 2)
+			waitFor(t, out, suite+" K", "KEYUPDATE", 2)
 			send(pingFrame())
-			out.waitFor(t, suite+" ping after K", "pusher:pong", 3)
-			if got := out.count(received); got != 1 {
+			waitFor(t, out, suite+" ping after K", "pusher:pong", 3)
+			if got := strings.Count(out.String(), received); got != 1 {
 				t.Fatalf("%d KeyUpdates from the server after K, want 1", got)
 			}
 		})
@@ -207,4 +186,3 @@ s.on('data', d => {
 s.on('error', e => { console.error(e.message); process.exit(1); });
 setTimeout(() => { console.error('no pong: ' + JSON.stringify(seen)); process.exit(1); }, 20000);
 `
-
