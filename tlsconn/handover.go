@@ -127,8 +127,7 @@ func (r *records) countWritten(recs [][]byte) bool {
 	s := &suites[r.suite]
 	a := r.out.aead(s)
 	for _, rec := range recs {
-		nonce := r.out.nonce()
-		inner, err := a.Open(nil, nonce[:], rec[recordHeaderLen:], rec[:recordHeaderLen])
+		inner, err := a.Open(nil, r.out.nonce(&r.nonce), rec[recordHeaderLen:], rec[:recordHeaderLen])
 		if err != nil {
 			if r.out.seq > 0 {
 				return false

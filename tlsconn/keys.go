@@ -109,14 +109,15 @@ func (k *trafficKeys) aead(s *suite) cipher.AEAD {
 	return a
 }
 
-// nonce is the per-record nonce: the IV XOR the 64-bit sequence number
-// padded on the left to the IV's length (RFC 8446 section 5.3).
-func (k *trafficKeys) nonce() (n [ivLen]byte) {
-	n = k.iv
+// nonce writes the per-record nonce to n: the IV XOR the 64-bit
+// sequence number padded on the left to the IV's length (RFC 8446
+// section 5.3).
+func (k *trafficKeys) nonce(n *[ivLen]byte) []byte {
+	*n = k.iv
 	var seq [8]byte
 	binary.BigEndian.PutUint64(seq[:], k.seq)
 	for i := range seq {
 		n[ivLen-8+i] ^= seq[i]
 	}
-	return n
+	return n[:]
 }

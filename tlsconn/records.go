@@ -48,6 +48,7 @@ type records struct {
 	hs      [4]byte
 	in, out trafficKeys
 	partial []byte // an incomplete record, header first; nil otherwise
+	nonce   [ivLen]byte // scratch: a nonce passed to an AEAD escapes
 	// The write AEAD while the connection is sent to (aeadcache.go).
 	warm         *warmSet // nil: built for each call, never kept
 	wbox         atomic.Pointer[aeadBox]
@@ -170,9 +171,8 @@ func (o *opening) record(rec []byte) error {
 	if o.ra == nil {
 		o.ra = r.in.aead(o.s)
 	}
-	nonce := r.in.nonce()
 	at := len(o.plain)
-	out, err := o.ra.Open(o.plain, nonce[:], body, rec[:recordHeaderLen])
+	out, err := o.ra.Open(o.plain, r.in.nonce(&r.nonce), body, rec[:recordHeaderLen])
 	if err != nil {
 		return o.fail(AlertBadRecordMAC)
 	}
@@ -343,10 +343,10 @@ func (r *records) appendRecord(dst []byte, a cipher.AEAD, typ byte, content []by
 	dst = append(dst, recordApplicationData, 3, 3, byte(n>>8), byte(n))
 	dst = append(dst, content...)
 	dst = append(dst, typ)
-	nonce := r.out.nonce()
+	nonce := r.out.nonce(&r.nonce)
 	r.out.seq++
 	hdr := start + recordHeaderLen
-	return a.Seal(dst[:hdr], nonce[:], dst[hdr:], dst[start:hdr])
+	return a.Seal(dst[:hdr], nonce, dst[hdr:], dst[start:hdr])
 }
 
 // closeAlert returns close_notify (or, for a fatal error, the alert) for a

@@ -32,9 +32,9 @@ var suiteIDs = []uint16{tls.TLS_AES_128_GCM_SHA256, tls.TLS_AES_256_GCM_SHA384, 
 func rawRecord(r *records, outer byte, inner []byte) []byte {
 	n := len(inner) + tagLen
 	rec := []byte{outer, 3, 3, byte(n >> 8), byte(n)}
-	nonce := r.out.nonce()
+	nonce := r.out.nonce(&r.nonce)
 	r.out.seq++
-	return r.out.aead(&suites[r.suite]).Seal(rec, nonce[:], inner, rec[:5])
+	return r.out.aead(&suites[r.suite]).Seal(rec, nonce, inner, rec[:5])
 }
 
 // TestRecordsRoundTrip: each suite carries messages of every size class

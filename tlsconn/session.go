@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,8 +55,8 @@ type Session struct {
 	// change only on the handshake goroutine before the session turns
 	// established, under w.mu.
 	tc          *tls.Conn
-	rl          *records
-	certMissing bool // ClientCertMissing, kept when tc is dropped
+	rl          atomic.Pointer[records] // read without w.mu by Seal
+	certMissing bool                    // ClientCertMissing, kept when tc is dropped
 }
 
 // Open implements poller.Codec. Before the handshake completes it buffers
@@ -66,7 +67,7 @@ func (s *Session) Open(dst, in []byte) (plain, reply []byte, err error) {
 	w.mu.Lock()
 	switch w.mode {
 	case modeEstablished:
-		if rl := s.rl; rl != nil {
+		if rl := s.rl.Load(); rl != nil {
 			if len(w.in) > 0 { // what came behind the client's Finished
 				in = append(w.in, in...)
 				w.in = nil
@@ -212,7 +213,8 @@ func (s *Session) handshake() {
 	if err == nil {
 		w.mode, w.wake, w.hand = modeEstablished, nil, nil
 		if own && !s.srv.opts.KeepCryptoTLS {
-			s.rl, s.tc = rl, nil
+			s.rl.Store(rl)
+			s.tc = nil
 			s.certMissing = s.srv.opts.ClientCAs != nil && len(state.VerifiedChains) == 0
 		}
 	}
@@ -232,7 +234,7 @@ func (s *Session) handshake() {
 
 // layer names the record layer that carries the session.
 func (s *Session) layer() RecordLayer {
-	if s.rl != nil {
+	if s.rl.Load() != nil {
 		return LayerFanout
 	}
 	return LayerCryptoTLS
@@ -240,15 +242,15 @@ func (s *Session) layer() RecordLayer {
 
 // Seal implements poller.Codec: it encrypts p into records of its own.
 func (s *Session) Seal(p []byte) ([]byte, error) {
+	if rl := s.rl.Load(); rl != nil { // set only once established
+		return rl.seal(p)
+	}
 	w := &s.w
 	w.mu.Lock()
-	est, rl := w.mode == modeEstablished, s.rl
+	est := w.mode == modeEstablished
 	w.mu.Unlock()
 	if !est {
 		return nil, ErrNotEstablished
-	}
-	if rl != nil {
-		return rl.seal(p)
 	}
 	if _, err := s.tc.Write(p); err != nil {
 		return nil, err
@@ -268,8 +270,8 @@ func (s *Session) Detach(nc net.Conn) net.Conn {
 	w.mu.Lock()
 	w.mode, w.nc, w.in = modeDetached, nc, nil
 	w.mu.Unlock()
-	if s.rl != nil {
-		return newRecordConn(nc, s.rl)
+	if rl := s.rl.Load(); rl != nil {
+		return newRecordConn(nc, rl)
 	}
 	return s.tc
 }

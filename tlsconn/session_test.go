@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -176,7 +177,7 @@ func TestSessionHandsOverAfterFinished(t *testing.T) {
 func TestSessionEveryVersion(t *testing.T) {
 	pki := fantest.NewPKI(t)
 	e, addr := startEcho(t, pki, tlsconn.Options{ClientCAs: pki.Roots})
-	certFile, keyFile := pki.Issue(t, 7, "client")
+	certFile, keyFile := pki.Issue(t, 7, filepath.Join(t.TempDir(), "client"))
 	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
