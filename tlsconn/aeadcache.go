@@ -96,7 +96,9 @@ func (w *warmSet) size() int {
 // keeps it until a sweep finds it idle.
 func (r *records) writeAEAD() cipher.AEAD {
 	if b := r.wbox.Load(); b != nil {
-		r.used.Store(true)
+		if !r.used.Load() { // a plain load; the store only once per sweep
+			r.used.Store(true)
+		}
 		return b.a
 	}
 	a := r.out.aead(&suites[r.suite])
