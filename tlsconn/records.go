@@ -47,7 +47,7 @@ type records struct {
 	hsLen   uint8 // bytes of a handshake message held in hs
 	hs      [4]byte
 	in, out trafficKeys
-	partial []byte // an incomplete record, header first; nil otherwise
+	partial []byte      // an incomplete record, header first; nil otherwise
 	nonce   [ivLen]byte // scratch: a nonce passed to an AEAD escapes
 	// The write AEAD while the connection is sent to (aeadcache.go).
 	warm         *warmSet // nil: built for each call, never kept
