@@ -23,6 +23,7 @@ type warmSet struct {
 	list []*records
 	stop chan struct{}
 	done chan struct{}
+	once sync.Once
 }
 
 func newWarmSet(period time.Duration) *warmSet {
@@ -45,10 +46,12 @@ func (w *warmSet) run(period time.Duration) {
 	}
 }
 
-// close stops the sweeps.
+// close stops the sweeps; later calls do nothing.
 func (w *warmSet) close() {
-	close(w.stop)
-	<-w.done
+	w.once.Do(func() {
+		close(w.stop)
+		<-w.done
+	})
 }
 
 func (w *warmSet) add(r *records) {
