@@ -28,6 +28,9 @@ test: deps build vet
 	@# The memory budget is measured without the race detector, whose
 	@# shadow memory would swamp the per-connection figure.
 	$(GO) test -count=1 -run 'TestIdleConnectionMemory' -v ./pusher
+	@# The TLS record layer's parsers, briefly; `make fuzz-long` runs them long.
+	$(GO) test -run '^$$' -fuzz '^FuzzRecordOpen$$' -fuzztime 20s ./tlsconn
+	$(GO) test -run '^$$' -fuzz '^FuzzRecordRoundTrip$$' -fuzztime 10s ./tlsconn
 
 vet:
 	$(GO) vet ./...
@@ -58,6 +61,7 @@ deps-apt:
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing="$$missing nginx"; \
 	[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null || missing="$$missing haproxy"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v prlimit >/dev/null || missing="$$missing util-linux"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	command -v podman >/dev/null || missing="$$missing podman"; \

@@ -7,10 +7,14 @@
 #            terminating TLS itself, and of nginx terminating TLS in front
 #            of a plain fanout (RSS of nginx's master and workers plus
 #            fanout's, summed by the harness).
+#   upgrade  the connect rate (TCP, TLS handshake, WebSocket upgrade and
+#            subscribe) when $UPGRADE_CONNS clients are offered at
+#            $UPGRADE_RATE/s, against the same three setups.
 #   latency  the "one big channel" fan-out ($CONNS subscribers of one
 #            channel, $SIZE-byte events at $RATE/s for $DURATION) against
-#            fanout over ws:// and over wss://, alternating $ROUNDS times,
-#            each server alone.
+#            fanout over ws://, over wss://, and over wss:// through
+#            nginx terminating TLS (server CPU then summed over fanout and
+#            nginx's processes), in turn $ROUNDS times, each setup alone.
 #
 # The certificate is a fresh self-signed ECDSA P-256 one (openssl), which
 # the harness trusts with --ca. nginx gets $NGINX_WORKERS worker processes
@@ -23,7 +27,8 @@
 # CHANNELS (CONNS/100), CONN_RATE (connects/s, 2000; lower it on a busy
 # machine, where TLS handshakes queue past fanout's upgrade timeout),
 # RATE (10), SIZE (100), DURATION (10s), ROUNDS (2), NGINX_WORKERS (4),
-# MODES ("memory latency"), OUT (out/tls-compare). Results: $OUT/results.md.
+# UPGRADE_CONNS (5000), UPGRADE_RATE (5000), MODES ("memory upgrade
+# latency"), OUT (out/tls-compare). Results: $OUT/results.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,7 +42,9 @@ SIZE=${SIZE:-100}
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-2}
 NGINX_WORKERS=${NGINX_WORKERS:-4}
-MODES=${MODES:-"memory latency"}
+UPGRADE_CONNS=${UPGRADE_CONNS:-5000}
+UPGRADE_RATE=${UPGRADE_RATE:-5000}
+MODES=${MODES:-"memory upgrade latency"}
 OUT=${OUT:-$ROOT/out/tls-compare}
 BIN=$OUT/bin
 mkdir -p "$BIN" "$OUT/nginx/tmp"
@@ -123,7 +130,7 @@ CONF
 # bench runs the harness in the background and waits, so that a signal
 # to this script runs the trap at once.
 bench() {
-	timeout 900 "$BIN/fanout-bench" "$@" --conn-rate "$CONN_RATE" --timeout 12m --quiet >/dev/null &
+	timeout 900 "$BIN/fanout-bench" "$@" --conn-rate "${BENCH_CONN_RATE:-$CONN_RATE}" --timeout 12m --quiet >/dev/null &
 	local pid=$!
 	PIDS+=("$pid")
 	wait "$pid" || echo "tls-compare: a run had failures (see its results.md)" >&2
@@ -157,18 +164,54 @@ if [[ " $MODES " == *" memory "* ]]; then
 	stop_pid "$SERVER_PID"
 fi
 
+# setup PORT KIND: starts fanout alone (ws, wss) or behind nginx
+# terminating TLS (nginx, on PORT+1); sets URL and SERVER_PIDS.
+setup() {
+	case $2 in
+	ws) fanout "$1"; URL=ws://127.0.0.1:$1; SERVER_PIDS=("$SERVER_PID") ;;
+	wss) fanout "$1" tls; URL=wss://127.0.0.1:$1; SERVER_PIDS=("$SERVER_PID") ;;
+	nginx) fanout "$1"; nginx_tls $(( $1 + 1 )) "$1"; URL=wss://127.0.0.1:$(( $1 + 1 ))
+		SERVER_PIDS=("$SERVER_PID" "${NGINX_PIDS[@]}") ;;
+	esac
+}
+
+teardown() {
+	[ "$1" = nginx ] && stop_pid "${NGINX_PIDS[0]}"
+	stop_pid "$SERVER_PID"
+}
+
+if [[ " $MODES " == *" upgrade "* ]]; then
+	i=0
+	for kind in ws wss nginx; do
+		setup $(( 6330 + i * 2 )) "$kind"
+		i=$(( i + 1 ))
+		label="upgrade $kind"
+		echo "tls-compare: $label" >&2
+		pids=()
+		for p in "${SERVER_PIDS[@]}"; do pids+=(--server-pid "$p"); done
+		BENCH_CONN_RATE=$UPGRADE_RATE bench connect --url "$URL" --ca "$OUT/cert.pem" --conns "$UPGRADE_CONNS" \
+			--channels $(( UPGRADE_CONNS / 100 > 0 ? UPGRADE_CONNS / 100 : 1 )) --measure-at "$UPGRADE_CONNS" \
+			"${pids[@]}" --settle 1s --duration 1s --label "$label" --out "$OUT/${label// /-}"
+		RESULTS+=("$OUT/${label// /-}/results.json")
+		teardown "$kind"
+	done
+fi
+
 if [[ " $MODES " == *" latency "* ]]; then
 	for round in $(seq "$ROUNDS"); do
-		for scheme in ws wss; do
-			port=$(( 6310 + round * 2 + ${#scheme} - 2 ))
-			if [ "$scheme" = wss ]; then fanout "$port" tls; else fanout "$port"; fi
-			label="one channel $scheme $round"
+		i=0
+		for kind in ws wss nginx; do
+			setup $(( 6310 + round * 6 + i * 2 )) "$kind"
+			i=$(( i + 1 ))
+			label="one channel $kind $round"
 			echo "tls-compare: $label" >&2
-			bench fanout --url "$scheme://127.0.0.1:$port" --ca "$OUT/cert.pem" --conns "$CONNS" \
+			pids=()
+			for p in "${SERVER_PIDS[@]}"; do pids+=(--server-pid "$p"); done
+			bench fanout --url "$URL" --ca "$OUT/cert.pem" --conns "$CONNS" \
 				--channels 1 --rate "$RATE" --size "$SIZE" --duration "$DURATION" \
-				--server-pid "$SERVER_PID" --label "$label" --out "$OUT/${label// /-}"
+				"${pids[@]}" --label "$label" --out "$OUT/${label// /-}"
 			RESULTS+=("$OUT/${label// /-}/results.json")
-			stop_pid "$SERVER_PID"
+			teardown "$kind"
 		done
 	done
 fi

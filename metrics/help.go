@@ -34,6 +34,7 @@ var help = map[string]string{
 	"fanout_history_recoveries_asked_total":           "Subscribes that carried a recover position, by app id.",
 	"fanout_history_recoveries_total":                 "Outcome of the recoveries asked, by app id and result (recovered, failed).",
 	"fanout_tls_handshakes_total":                     "TLS handshakes on the WebSocket and HTTP API port, by result (ok, failed).",
+	"fanout_tls_connections_total":                    "TLS connections whose handshake succeeded, by version (1.2, 1.3) and by the record layer that carries them after it (fanout, crypto/tls).",
 	"fanout_tls_certificate_expiry_timestamp_seconds": "NotAfter of the served TLS leaf certificate, in Unix seconds; updated at start and on each SIGHUP reload.",
 	"fanout_tls_ktls_available":                       "1 when the kernel offers TLS offload (TCP_ULP tls), else 0; fanout does not use kernel TLS yet.",
 	"fanout_webhook_departures_total":                 "member_removed and channel_vacated webhooks held for webhooks.grace (held), sent after it (sent), or cancelled with the member_added/channel_occupied of a return within it (cancelled).",

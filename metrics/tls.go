@@ -15,6 +15,14 @@ func (m *Metrics) TLSHandshake(result string) {
 	m.set.GetOrCreateCounter(labelled("fanout_tls_handshakes_total", "result", result)).Inc()
 }
 
+// TLSConnection counts one connection whose TLS handshake succeeded in
+// fanout_tls_connections_total, by version ("1.2", "1.3") and by the
+// record layer that carries it from then on ("fanout": the server's own
+// TLS 1.3 record layer; "crypto/tls": the standard library's).
+func (m *Metrics) TLSConnection(version, recordLayer string) {
+	m.set.GetOrCreateCounter(labelled2("fanout_tls_connections_total", "version", version, "record_layer", recordLayer)).Inc()
+}
+
 // SetTLSCertificateExpiry sets fanout_tls_certificate_expiry_timestamp_seconds,
 // the NotAfter of the served leaf certificate in Unix seconds (the
 // Prometheus convention for timestamps).

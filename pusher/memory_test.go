@@ -62,7 +62,7 @@ func TestIdleConnectionMemory(t *testing.T) {
 //
 //	go test -run TestIdleTLSConnectionMemory -count=1 -v ./pusher
 func TestIdleTLSConnectionMemory(t *testing.T) {
-	idleConnectionMemory(t, "tls", false, fantest.NewPKI(t), 16<<10)
+	idleConnectionMemory(t, "tls", false, fantest.NewPKI(t), 2048)
 }
 
 // idleConnectionMemory measures the RSS slope per idle subscribed

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
 
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/metrics"
@@ -27,6 +26,8 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 			return
 		}
 		n.Metrics.TLSHandshake(metrics.HandshakeOK)
+	}, Established: func(version uint16, layer tlsconn.RecordLayer) {
+		n.Metrics.TLSConnection(tlsVersion(version), string(layer))
 	}}
 	if t.ClientCA != "" {
 		pem, err := os.ReadFile(t.ClientCA)
@@ -44,24 +45,25 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 	}
 	n.certs = certs
 	n.Metrics.SetTLSCertificateExpiry(certs.NotAfter())
-	ktls, why := tlsconn.KernelTLS()
-	n.Metrics.SetKernelTLS(ktls)
-	n.log.Info("TLS on", "cert", t.Cert, "expires", certs.NotAfter(), "serial", certs.Leaf().SerialNumber.String(),
-		"kernel_tls", kernelTLSNote(ktls, why))
+	ktls, why := tlsconn.KernelTLSStatus()
+	n.Metrics.SetKernelTLS(ktls == "available")
+	attrs := []any{"cert", t.Cert, "expires", certs.NotAfter(), "serial", certs.Leaf().SerialNumber.String(), "ktls", ktls}
+	if why != "" {
+		attrs = append(attrs, "ktls_reason", why)
+	}
+	n.log.Info("TLS on", attrs...)
 	return srv, nil
 }
 
-// kernelTLSNote says, for the start line, whether records are encrypted
-// by the kernel; its absence is normal, not an error, so it reads so.
-func kernelTLSNote(on bool, why error) string {
-	switch {
-	case on:
-		return "on"
-	case errors.Is(why, syscall.ENOENT):
-		return "off (no kernel tls module loaded; TLS runs in user space)"
-	default:
-		return fmt.Sprintf("off (TLS runs in user space; kernel said: %v)", why)
+// tlsVersion is the version label of fanout_tls_connections_total.
+func tlsVersion(v uint16) string {
+	switch v {
+	case tls.VersionTLS13:
+		return "1.3"
+	case tls.VersionTLS12:
+		return "1.2"
 	}
+	return fmt.Sprintf("%#04x", v)
 }
 
 func certConfigError(err error) error {

@@ -80,6 +80,28 @@ func TestTLSEndToEnd(t *testing.T) {
 	}
 }
 
+// TestTLSRecordLayers: a TLS 1.3 connection moves to fanout's own record
+// layer after its handshake and a TLS 1.2 one stays on crypto/tls, and
+// fanout_tls_connections_total counts each by version and record layer.
+func TestTLSRecordLayers(t *testing.T) {
+	n, pki := startTLS(t)
+	for _, v := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		cfg := pki.ClientConfig()
+		cfg.MinVersion, cfg.MaxVersion = v, v
+		c := dialTLS(t, n, cfg)
+		c.Subscribe("layers")
+	}
+	m := scrape(t, n)
+	for _, k := range []string{
+		`fanout_tls_connections_total{version="1.3",record_layer="fanout"}`,
+		`fanout_tls_connections_total{version="1.2",record_layer="crypto/tls"}`,
+	} {
+		if m[k] < 1 {
+			t.Errorf("%s = %v, want at least 1", k, m[k])
+		}
+	}
+}
+
 // TestTLSClientCA: with server.tls.client_ca the HTTP API answers only a
 // client with a certificate from that CA; WebSocket clients and health
 // checks need none.

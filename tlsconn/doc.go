@@ -1,21 +1,66 @@
 // Package tlsconn terminates TLS (RFC 8446 for 1.3, RFC 5246 for 1.2) for
 // connections of the poller without a goroutine per connection.
 //
-// The record layer is the standard library's crypto/tls, driven over an
-// in-memory transport (wire): the full handshake runs on a bounded worker
-// pool, reading from bytes the event loop hands it and writing its flights
-// with poller.Conn.WriteWire; once it is done the Session becomes the
-// connection's poller.Codec, and the loop decrypts what it read (Open) and
-// every writer encrypts its own copy of a frame (Seal), with no goroutine.
-// When there is nothing more to decrypt the transport answers with a
-// temporary net.Error, which crypto/tls treats as "try again later" and
-// keeps any partial record it has buffered.
+// The handshake is the standard library's crypto/tls, driven over an
+// in-memory transport (wire): it runs on a bounded worker pool, reading
+// from bytes the event loop hands it and writing its flights with
+// poller.Conn.WriteWire. Once it is done the Session is the connection's
+// poller.Codec: the loop decrypts what it read (Open) and every writer
+// encrypts its own copy of a frame (Seal), with no goroutine.
 //
-// The standard library is chosen over a forked record layer (the one nbio
-// uses, github.com/lesismal/llib/std/crypto/tls, a copy of an old
-// crypto/tls) because it is kept current with every Go release, security
-// fixes included. Its cost is memory: crypto/tls keeps its record buffer
-// between records (see BENCHMARKS.md).
+// # Records after a TLS 1.3 handshake
+//
+// A TLS 1.3 connection then leaves crypto/tls: its tls.Conn, with the
+// buffers crypto/tls keeps for a connection's life (about 6 KB), is
+// dropped, and the package's own record layer (records.go, RFC 8446
+// section 5) carries it on from the application traffic secrets. An
+// idle connection keeps those secrets, the keys and IVs derived from them
+// (section 7.3) and two sequence numbers, about 250 bytes; a record cut
+// by a read is held only until its end arrives, in a buffer of its size.
+// The AEAD of the write key (AES-GCM: about 800 bytes) is kept while the
+// connection is sent to and dropped after Options.IdleAEAD of quiet
+// (aeadcache.go); the read key's is built for each read.
+//
+// The hand-over has three parts (handover.go):
+//
+//   - the secrets come from the key log crypto/tls writes
+//     (tls.Config.KeyLogWriter, CLIENT_TRAFFIC_SECRET_0 and
+//     SERVER_TRAFFIC_SECRET_0), on a copy of the Config made for each
+//     handshake by GetConfigForClient, whose ClientHelloInfo.Conn is the
+//     session's transport; each line's client random must be the one in
+//     the ClientHello the loop saw. No unsafe or reflection.
+//   - while the handshake runs the transport hands crypto/tls one record
+//     at a time, never a byte past a record's end, so when the handshake
+//     returns crypto/tls holds nothing the client sent behind its
+//     Finished (clients send application data in the same segment). What
+//     it did not read is the record layer's, from sequence number 0.
+//   - crypto/tls may have written NewSessionTicket messages under the
+//     server's application key (before or after reading a client
+//     certificate); the transport keeps copies of the records written
+//     once that key exists and the record layer counts those that open
+//     with it, so its write sequence number starts where crypto/tls's
+//     ended.
+//
+// The record layer answers a peer's KeyUpdate that requests one with its
+// own (section 4.6.3), moves its write key on before it has protected
+// 2^24 records (section 5.5), answers close_notify with close_notify,
+// treats alerts other than close_notify and user_canceled as fatal
+// (section 6), and refuses anything else a client may not send after the
+// handshake with the alert RFC 8446 names (unexpected_message,
+// bad_record_mac, record_overflow, decode_error, illegal_parameter),
+// then closes: the error is an AlertError.
+//
+// TLS 1.2 connections stay on crypto/tls: its record layer keeps its
+// buffers, as before. Options.Established reports which layer carries
+// each connection.
+//
+// A plain HTTP request (the HTTP API) on a TLS connection leaves the loop
+// for net/http (Detach): a TLS 1.3 session continues as a blocking
+// net.Conn over the same record layer (recordconn.go), a TLS 1.2 one as
+// its tls.Conn.
+//
+// Kernel TLS (TCP_ULP "tls") is probed at start (KernelTLS); the record
+// layer does not hand its keys to the kernel (see ktls.go).
 //
 // The handshake starts only when a complete first record that looks like
 // a ClientHello is buffered: garbage and a trickled or truncated hello
@@ -31,11 +76,16 @@
 // goroutine calls Open (with the poller's connection lock held); while the
 // handshake runs, one pool goroutine reads what Open buffered; after it,
 // any goroutine may write, and the poller serializes Seal with Open under
-// the connection's lock. Detach (the hand-off of a plain HTTP request to
-// net/http) is called on the loop goroutine, after which the Session is a
-// blocking net.Conn owned by its new reader. Close may be called from any
-// goroutine; the caller calls it once the poller reported the connection
-// closed, which ends a handshake still waiting for bytes.
+// the connection's lock, which is also what serializes the record layer.
+// The session turns established, and gets its record layer, on the pool
+// goroutine under the transport's mutex, before the loop is woken. The
+// Server's sweeper goroutine drops idle write AEADs through atomics only.
+// Detach (the hand-off of a plain HTTP request to net/http) is called on
+// the loop goroutine, after which the Session is a blocking net.Conn owned
+// by its new reader (its own mutex orders reads, writes and the records
+// a read answers with). Close may be called from any goroutine; the
+// caller calls it once the poller reported the connection closed, which
+// ends a handshake still waiting for bytes.
 //
 // Certs.Reload and Certs.Current are safe from any goroutine.
 package tlsconn

@@ -16,3 +16,17 @@ func TestKernelTLS(t *testing.T) {
 		t.Fatalf("unexpected probe error %v", err)
 	}
 }
+
+// TestKernelTLSStatus: the log's words for the probe; here (no
+// CONFIG_TLS) "unavailable" with the reason, not an errno.
+func TestKernelTLSStatus(t *testing.T) {
+	status, reason := KernelTLSStatus()
+	t.Logf("ktls=%s reason=%q", status, reason)
+	ok, err := KernelTLS()
+	if ok != (status == "available") || !ok && reason == "" {
+		t.Fatalf("status %q reason %q for probe %v %v", status, reason, ok, err)
+	}
+	if errors.Is(err, unix.ENOENT) && reason != "kernel lacks CONFIG_TLS (no tls module)" {
+		t.Fatalf("ENOENT worded %q", reason)
+	}
+}

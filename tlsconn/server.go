@@ -27,13 +27,39 @@ type Options struct {
 	// or on the loop goroutine for a first flight refused before any
 	// handshake started. It must not block.
 	Handshaked func(state tls.ConnectionState, err error)
+	// Established, when set, is called once per session whose handshake
+	// succeeded, with the TLS version and the record layer that carries
+	// it from then on, on the pool goroutine. It must not block.
+	Established func(version uint16, layer RecordLayer)
+	// IdleAEAD is how often connections that sent nothing since the last
+	// look drop their write cipher state (AES-GCM: about 800 bytes),
+	// which they build again when next sent to: an idle connection keeps
+	// only its keys, a connection being broadcast to keeps its cipher. 0
+	// means 1 s.
+	IdleAEAD time.Duration
+	// KeepCryptoTLS keeps every connection on crypto/tls's record layer
+	// after its handshake, as TLS 1.2 connections are. false (the
+	// default) moves TLS 1.3 connections to the package's own.
+	KeepCryptoTLS bool
 }
+
+// RecordLayer names what protects a connection's records after its
+// handshake.
+type RecordLayer string
+
+const (
+	// LayerFanout: the package's TLS 1.3 record layer (records.go).
+	LayerFanout RecordLayer = "fanout"
+	// LayerCryptoTLS: the standard library's tls.Conn (TLS 1.2).
+	LayerCryptoTLS RecordLayer = "crypto/tls"
+)
 
 // Server is the TLS side of a listener: its configuration and the pool
 // that runs handshakes.
 type Server struct {
 	cfg  *tls.Config
 	pool *ants.Pool
+	warm *warmSet
 	opts Options
 }
 
@@ -46,6 +72,9 @@ func NewServer(o Options) (*Server, error) {
 	}
 	if o.MaxHandshakes <= 0 {
 		o.MaxHandshakes = 1024
+	}
+	if o.IdleAEAD <= 0 {
+		o.IdleAEAD = time.Second
 	}
 	pool, err := ants.NewPool(o.MaxHandshakes, ants.WithNonblocking(true), ants.WithExpiryDuration(time.Second))
 	if err != nil {
@@ -68,15 +97,42 @@ func NewServer(o Options) (*Server, error) {
 		cfg.ClientCAs = o.ClientCAs
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 	}
-	return &Server{cfg: cfg, pool: pool, opts: o}, nil
+	cfg.GetConfigForClient = keyLogFor(cfg)
+	return &Server{cfg: cfg, pool: pool, warm: newWarmSet(o.IdleAEAD), opts: o}, nil
+}
+
+// keyLogFor returns the GetConfigForClient of base: each handshake runs
+// on a copy of base whose KeyLogWriter is the session's own handover, so
+// the traffic secrets reach the session they belong to and no other.
+func keyLogFor(base *tls.Config) func(*tls.ClientHelloInfo) (*tls.Config, error) {
+	return func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
+		w, ok := hi.Conn.(*wire)
+		if !ok {
+			return nil, nil
+		}
+		w.mu.Lock()
+		h := w.hand
+		w.mu.Unlock()
+		if h == nil {
+			return nil, nil
+		}
+		c := base.Clone()
+		c.GetConfigForClient = nil
+		c.KeyLogWriter = h
+		return c, nil
+	}
 }
 
 // Config returns the server's tls.Config (to compare against, or to serve
 // a net/http listener the same way). Do not modify it.
 func (s *Server) Config() *tls.Config { return s.cfg }
 
-// Close releases the handshake pool.
-func (s *Server) Close() { s.pool.Release() }
+// Close releases the handshake pool and stops dropping idle cipher
+// states.
+func (s *Server) Close() {
+	s.pool.Release()
+	s.warm.close()
+}
 
 // NewSession starts TLS on pc: set the result as pc's codec in OnOpen.
 // deadline bounds the handshake (the caller's upgrade deadline).

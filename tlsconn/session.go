@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,7 +50,13 @@ type Session struct {
 	srv      *Server
 	deadline time.Time
 	w        wire
-	tc       *tls.Conn
+	// After a TLS 1.3 handshake the record layer carries the connection
+	// (rl) and tc is dropped, with its buffers; otherwise tc does. Both
+	// change only on the handshake goroutine before the session turns
+	// established, under w.mu.
+	tc          *tls.Conn
+	rl          atomic.Pointer[records] // read without w.mu by Seal
+	certMissing bool                    // ClientCertMissing, kept when tc is dropped
 }
 
 // Open implements poller.Codec. Before the handshake completes it buffers
@@ -60,6 +67,14 @@ func (s *Session) Open(dst, in []byte) (plain, reply []byte, err error) {
 	w.mu.Lock()
 	switch w.mode {
 	case modeEstablished:
+		if rl := s.rl.Load(); rl != nil {
+			if len(w.in) > 0 { // what came behind the client's Finished
+				in = append(w.in, in...)
+				w.in = nil
+			}
+			w.mu.Unlock()
+			return rl.open(dst, in)
+		}
 		if len(w.in) == 0 {
 			w.in = in // borrowed: fully taken by crypto/tls below
 		} else {
@@ -156,6 +171,7 @@ func (s *Session) startLocked() error {
 		return err
 	}
 	w.mode = modeHandshake
+	w.hand = &handover{random: clientRandom(w.in)}
 	if s.srv.pool.Submit(s.handshake) != nil {
 		w.mode = modeClosed
 		return ErrBusy
@@ -187,27 +203,48 @@ func (s *Session) handshake() {
 	ctx, cancel := context.WithDeadline(context.Background(), s.deadline)
 	err := s.tc.HandshakeContext(ctx)
 	cancel()
+	state := s.tc.ConnectionState()
 	w := &s.w
+	rl, own := w.hand.records(state, s.srv.warm)
 	w.mu.Lock()
 	if err == nil && w.mode != modeHandshake {
 		err = ErrClosed
 	}
 	if err == nil {
-		w.mode, w.wake = modeEstablished, nil
+		w.mode, w.wake, w.hand = modeEstablished, nil, nil
+		if own && !s.srv.opts.KeepCryptoTLS {
+			s.rl.Store(rl)
+			s.tc = nil
+			s.certMissing = s.srv.opts.ClientCAs != nil && len(state.VerifiedChains) == 0
+		}
 	}
 	w.mu.Unlock()
 	if cb := s.srv.opts.Handshaked; cb != nil {
-		cb(s.tc.ConnectionState(), err)
+		cb(state, err)
 	}
 	if err != nil {
 		w.pc.Close() // the alert crypto/tls wrote goes out, then FIN
 		return
 	}
+	if cb := s.srv.opts.Established; cb != nil {
+		cb(state.Version, s.layer())
+	}
 	w.pc.Wake()
+}
+
+// layer names the record layer that carries the session.
+func (s *Session) layer() RecordLayer {
+	if s.rl.Load() != nil {
+		return LayerFanout
+	}
+	return LayerCryptoTLS
 }
 
 // Seal implements poller.Codec: it encrypts p into records of its own.
 func (s *Session) Seal(p []byte) ([]byte, error) {
+	if rl := s.rl.Load(); rl != nil { // set only once established
+		return rl.seal(p)
+	}
 	w := &s.w
 	w.mu.Lock()
 	est := w.mode == modeEstablished
@@ -233,6 +270,9 @@ func (s *Session) Detach(nc net.Conn) net.Conn {
 	w.mu.Lock()
 	w.mode, w.nc, w.in = modeDetached, nc, nil
 	w.mu.Unlock()
+	if rl := s.rl.Load(); rl != nil {
+		return newRecordConn(nc, rl)
+	}
 	return s.tc
 }
 
@@ -252,13 +292,13 @@ func (s *Session) Close() {
 	_ = w.Close()
 }
 
-// State is the negotiated state (version, cipher suite, ALPN, peer
-// certificates); zero before the handshake completes.
-func (s *Session) State() tls.ConnectionState { return s.tc.ConnectionState() }
-
 // ClientCertMissing reports whether the server asks for client
 // certificates (Options.ClientCAs) and this client presented none that
-// verified: the HTTP API refuses such a client under mutual TLS.
+// verified: the HTTP API refuses such a client under mutual TLS. Call it
+// once the session is established.
 func (s *Session) ClientCertMissing() bool {
+	if s.tc == nil {
+		return s.certMissing
+	}
 	return s.srv.opts.ClientCAs != nil && len(s.tc.ConnectionState().VerifiedChains) == 0
 }

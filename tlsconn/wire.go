@@ -1,6 +1,7 @@
 package tlsconn
 
 import (
+	"encoding/binary"
 	"io"
 	"net"
 	"sync"
@@ -41,6 +42,11 @@ type wire struct {
 	// (capacity 1); nil once established, so an idle session does not
 	// keep it.
 	wake chan struct{}
+	// While the handshake runs: left is what remains of the record
+	// crypto/tls is reading (Read never goes past its end), hand what
+	// the record layer will need (nil once established).
+	left int
+	hand *handover
 }
 
 func (w *wire) Read(b []byte) (int, error) {
@@ -54,10 +60,13 @@ func (w *wire) Read(b []byte) (int, error) {
 			w.mu.Unlock()
 			return 0, io.EOF
 		}
-		if len(w.in) > 0 {
-			n := copy(b, w.in)
+		if k := w.readable(); k > 0 {
+			n := copy(b, w.in[:k])
 			if w.in = w.in[n:]; len(w.in) == 0 {
 				w.in = nil
+			}
+			if w.left > 0 {
+				w.left -= n
 			}
 			w.mu.Unlock()
 			return n, nil
@@ -71,6 +80,24 @@ func (w *wire) Read(b []byte) (int, error) {
 		<-wake
 		w.mu.Lock()
 	}
+}
+
+// readable is how many bytes of in crypto/tls may have now: all of them
+// once established; during the handshake only up to the end of the
+// record it is reading, and nothing of a record whose header is not
+// complete, so that it never holds bytes of the records behind the
+// client's Finished (see handover).
+func (w *wire) readable() int {
+	if w.mode != modeHandshake {
+		return len(w.in)
+	}
+	if w.left == 0 {
+		if len(w.in) < recordHeaderLen {
+			return 0
+		}
+		w.left = recordHeaderLen + int(binary.BigEndian.Uint16(w.in[3:5]))
+	}
+	return min(w.left, len(w.in))
 }
 
 func (w *wire) Write(b []byte) (int, error) {
@@ -87,7 +114,11 @@ func (w *wire) Write(b []byte) (int, error) {
 		w.mu.Unlock()
 		return 0, net.ErrClosed
 	}
+	hand := w.hand
 	w.mu.Unlock()
+	if hand != nil {
+		hand.wrote(b)
+	}
 	// The handshake's own flight: crypto/tls reuses b, so copy it.
 	if err := w.pc.WriteWire(append([]byte(nil), b...)); err != nil {
 		return 0, err
