@@ -89,6 +89,11 @@ type App struct {
 	ClientEventRate          int `yaml:"client_event_rate"`           // client events per second per connection; default 10
 	MaxQueuedBytes           int `yaml:"max_queued_bytes"`            // unsent bytes per connection; default 1048576
 	MaxPresenceMembers       int `yaml:"max_presence_members"`        // per presence channel; default 100
+	// MaxPresenceMemberIDLength bounds a presence user_id in characters;
+	// MaxPresenceMemberSize a presence subscription's channel_data in
+	// bytes. Defaults 128 and 1024, Pusher's limits.
+	MaxPresenceMemberIDLength int `yaml:"max_presence_member_id_length"`
+	MaxPresenceMemberSize     int `yaml:"max_presence_member_size"`
 
 	// History lists the channels that keep their last events for
 	// recovery on reconnect and the history endpoint; default [] = none.

@@ -58,6 +58,9 @@ func DefaultApp() App {
 		ClientEventRate:          10,
 		MaxQueuedBytes:           1 << 20,
 		MaxPresenceMembers:       100,
+
+		MaxPresenceMemberIDLength: 128,
+		MaxPresenceMemberSize:     1024,
 		Webhooks: Webhooks{
 			Events:     WebhookEvents(),
 			BatchMax:   50,

@@ -111,6 +111,8 @@ func (a App) validate(p string) error {
 		positive(p+".client_event_rate", a.ClientEventRate),
 		positive(p+".max_queued_bytes", a.MaxQueuedBytes),
 		positive(p+".max_presence_members", a.MaxPresenceMembers),
+		positive(p+".max_presence_member_id_length", a.MaxPresenceMemberIDLength),
+		positive(p+".max_presence_member_size", a.MaxPresenceMemberSize),
 		a.Webhooks.validate(p+".webhooks"),
 		histories(p+".history", a.History),
 		historyAppID(p+".id", a),

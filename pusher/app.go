@@ -86,6 +86,13 @@ type App struct {
 	ClientEventRate int
 	// MaxPresenceMembers per presence channel; 0 means 100.
 	MaxPresenceMembers int
+	// MaxPresenceMemberIDLength bounds a presence member's user_id, in
+	// characters (Unicode code points); 0 means 128, Pusher's limit.
+	MaxPresenceMemberIDLength int
+	// MaxPresenceMemberSize bounds a presence subscription's
+	// channel_data (the member's user_id and user_info as JSON), in
+	// bytes; 0 means 1 KiB, Pusher's limit on the user object.
+	MaxPresenceMemberSize int
 	// MaxQueuedBytes bounds a connection's unsent bytes; beyond it the
 	// connection is closed with 4100 (slow consumer). 0 means 1 MiB.
 	MaxQueuedBytes int
@@ -122,6 +129,12 @@ func (a *App) withDefaults() {
 	}
 	if a.MaxPresenceMembers <= 0 {
 		a.MaxPresenceMembers = 100
+	}
+	if a.MaxPresenceMemberIDLength <= 0 {
+		a.MaxPresenceMemberIDLength = defaultMaxMemberIDLength
+	}
+	if a.MaxPresenceMemberSize <= 0 {
+		a.MaxPresenceMemberSize = defaultMaxMemberSize
 	}
 	if a.MaxQueuedBytes <= 0 {
 		a.MaxQueuedBytes = 1 << 20

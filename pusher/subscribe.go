@@ -59,6 +59,10 @@ func (s *Server) subscribe(c *conn, raw json.RawMessage) {
 			s.subscriptionError(c, d.Channel, "AuthError", "channel_data must carry a user_id", 400)
 			return
 		}
+		if msg := app.memberLimitError(userID, d.ChannelData); msg != "" {
+			s.subscriptionError(c, d.Channel, "LimitReached", msg, 400)
+			return
+		}
 		if ch := s.hub.Lookup(shard.Key{App: app.ID, Name: d.Channel}); ch != nil &&
 			ch.MemberCount() >= app.MaxPresenceMembers && !ch.HasMember(userID) {
 			s.subscriptionError(c, d.Channel, "LimitReached", "presence channel is full", 403)

@@ -31,6 +31,7 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, e
 		MaxConnections: c.MaxConnections, MaxChannels: c.MaxChannelsPerConnection,
 		MaxEventData: c.MaxEventData, ClientEventRate: c.ClientEventRate,
 		MaxPresenceMembers: c.MaxPresenceMembers, MaxQueuedBytes: c.MaxQueuedBytes,
+		MaxPresenceMemberIDLength: c.MaxPresenceMemberIDLength, MaxPresenceMemberSize: c.MaxPresenceMemberSize,
 	}
 	for _, h := range c.History {
 		a.History = append(a.History, pusher.HistoryRule{Pattern: h.Channels, Size: h.Size, TTL: h.TTL})
