@@ -95,6 +95,13 @@ type App struct {
 	MaxPresenceMemberIDLength int `yaml:"max_presence_member_id_length"`
 	MaxPresenceMemberSize     int `yaml:"max_presence_member_size"`
 
+	// SubscriptionCount sends pusher_internal:subscription_count to the
+	// subscribers of non-presence channels, and the subscription_count
+	// webhook, when a channel's count changes, at most once per
+	// SubscriptionCountInterval per channel. Defaults false and 1s.
+	SubscriptionCount         bool          `yaml:"subscription_count"`
+	SubscriptionCountInterval time.Duration `yaml:"subscription_count_interval"`
+
 	// History lists the channels that keep their last events for
 	// recovery on reconnect and the history endpoint; default [] = none.
 	History []History `yaml:"history"`
@@ -140,7 +147,7 @@ type JWT struct {
 // Webhooks configures an app's webhook sender; an empty URL disables it.
 type Webhooks struct {
 	URL        string        `yaml:"url"`         // http(s) endpoint; default "" = off
-	Events     []string      `yaml:"events"`      // default all six event names
+	Events     []string      `yaml:"events"`      // default every event name fanout sends
 	BatchMax   int           `yaml:"batch_max"`   // events per request; default 50
 	BatchWait  time.Duration `yaml:"batch_wait"`  // longest wait to fill a batch; default 1s
 	MaxQueue   int           `yaml:"max_queue"`   // queued events before dropping; default 10000

@@ -12,7 +12,7 @@ const (
 // WebhookEvents are the event names fanout can send, the default of
 // webhooks.events.
 func WebhookEvents() []string {
-	return []string{"channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event", "cache_miss"}
+	return []string{"channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event", "cache_miss", "subscription_count"}
 }
 
 // Default returns the embedded defaults: every setting at its documented
@@ -61,6 +61,7 @@ func DefaultApp() App {
 
 		MaxPresenceMemberIDLength: 128,
 		MaxPresenceMemberSize:     1024,
+		SubscriptionCountInterval: time.Second,
 		Webhooks: Webhooks{
 			Events:     WebhookEvents(),
 			BatchMax:   50,

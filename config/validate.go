@@ -113,6 +113,7 @@ func (a App) validate(p string) error {
 		positive(p+".max_presence_members", a.MaxPresenceMembers),
 		positive(p+".max_presence_member_id_length", a.MaxPresenceMemberIDLength),
 		positive(p+".max_presence_member_size", a.MaxPresenceMemberSize),
+		positiveDuration(p+".subscription_count_interval", a.SubscriptionCountInterval),
 		a.Webhooks.validate(p+".webhooks"),
 		histories(p+".history", a.History),
 		historyAppID(p+".id", a),

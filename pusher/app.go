@@ -100,6 +100,14 @@ type App struct {
 	// recovery on subscribe and the HTTP API's history endpoint; the first
 	// matching rule applies. Empty means none.
 	History []HistoryRule
+	// SubscriptionCount sends pusher_internal:subscription_count to the
+	// subscribers of the app's channels (but presence and user channels)
+	// and the subscription_count webhook when their count changes; see
+	// subcount.go. Default false, as on Pusher.
+	SubscriptionCount bool
+	// SubscriptionCountInterval is the least time between two
+	// subscription_count events of one channel; 0 means 1 s.
+	SubscriptionCountInterval time.Duration
 	// Webhook, when set, receives channel and member events.
 	Webhook func(WebhookEvent)
 
@@ -109,6 +117,8 @@ type App struct {
 // WebhookEvent is one lifecycle event for an app's webhook.
 type WebhookEvent struct {
 	Name, Channel, UserID, Event, Data, SocketID string
+	// SubscriptionCount is set on subscription_count events only.
+	SubscriptionCount *int
 }
 
 func (a *App) withDefaults() {
@@ -135,6 +145,9 @@ func (a *App) withDefaults() {
 	}
 	if a.MaxPresenceMemberSize <= 0 {
 		a.MaxPresenceMemberSize = defaultMaxMemberSize
+	}
+	if a.SubscriptionCountInterval <= 0 {
+		a.SubscriptionCountInterval = time.Second
 	}
 	if a.MaxQueuedBytes <= 0 {
 		a.MaxQueuedBytes = 1 << 20

@@ -37,6 +37,7 @@
 //	delivery worker    ──▶ fan-out helpers, connection write locks (package delivery)
 //	fan-out helper     ──▶ connection write locks (package delivery)
 //	wheel, ticker      ──▶ connection write locks
+//	subscription count ──▶ directory read, broker publish (≤ 2 s each; subcount.go)
 //	connection write lock: held across one non-blocking write(2)/writev(2)
 //
 // Room in a delivery queue is freed by the delivery workers, which wait

@@ -55,6 +55,7 @@ type Server struct {
 	queueLimit int
 	wg         sync.WaitGroup
 	snaps      sync.Pool // *[]*conn for fan-out snapshots
+	subcounts  subCounts // pending subscription_count events (subcount.go)
 }
 
 // New checks the options and builds a server; Listen and Serve start it.
@@ -166,8 +167,9 @@ func (s *Server) serve(ticker bool) {
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); _ = s.http.Serve(s.handoff) }()
 	if ticker {
-		s.wg.Add(1)
+		s.wg.Add(2)
 		go func() { defer s.wg.Done(); s.tickLoop() }()
+		go func() { defer s.wg.Done(); s.subCountLoop() }()
 	}
 }
 

@@ -138,6 +138,7 @@ func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 	}
 	c.channels = append(c.channels, ch)
 	s.dir.CountSubscription(c.app.ID, name, 1)
+	s.countSubscribers(c.app, name, 1)
 	if occupied {
 		s.opts.Metrics.ChannelsDelta(1)
 		s.opts.Broker.Subscribe(c.app.ID, name)
@@ -222,6 +223,7 @@ func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
 		break
 	}
 	s.dir.CountSubscription(c.app.ID, ch.Key.Name, -1)
+	s.countSubscribers(c.app, ch.Key.Name, -1)
 	removed, vacated := s.hub.Unsubscribe(ch, c)
 	if removed {
 		s.state.SubscriptionsDelta(c.app.ID, -1)

@@ -32,6 +32,7 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, e
 		MaxEventData: c.MaxEventData, ClientEventRate: c.ClientEventRate,
 		MaxPresenceMembers: c.MaxPresenceMembers, MaxQueuedBytes: c.MaxQueuedBytes,
 		MaxPresenceMemberIDLength: c.MaxPresenceMemberIDLength, MaxPresenceMemberSize: c.MaxPresenceMemberSize,
+		SubscriptionCount: c.SubscriptionCount, SubscriptionCountInterval: c.SubscriptionCountInterval,
 	}
 	for _, h := range c.History {
 		a.History = append(a.History, pusher.HistoryRule{Pattern: h.Channels, Size: h.Size, TTL: h.TTL})
@@ -47,7 +48,8 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, e
 		Client: webhookClient(m)})
 	m.SetWebhookQueue(c.ID, s.Queued)
 	a.Webhook = func(e pusher.WebhookEvent) {
-		s.Send(webhook.Event{Name: e.Name, Channel: e.Channel, UserID: e.UserID, Event: e.Event, Data: e.Data, SocketID: e.SocketID})
+		s.Send(webhook.Event{Name: e.Name, Channel: e.Channel, UserID: e.UserID, Event: e.Event, Data: e.Data, SocketID: e.SocketID,
+			SubscriptionCount: e.SubscriptionCount})
 	}
 	return a, s, nil
 }
