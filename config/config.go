@@ -102,6 +102,11 @@ type App struct {
 	SubscriptionCount         bool          `yaml:"subscription_count"`
 	SubscriptionCountInterval time.Duration `yaml:"subscription_count_interval"`
 
+	// WatchlistEvents tracks users' online state cluster-wide and sends
+	// online/offline watchlist events to users who signed in with a
+	// watchlist (at most 100 ids); default false.
+	WatchlistEvents bool `yaml:"watchlist_events"`
+
 	// History lists the channels that keep their last events for
 	// recovery on reconnect and the history endpoint; default [] = none.
 	History []History `yaml:"history"`

@@ -108,6 +108,10 @@ type App struct {
 	// SubscriptionCountInterval is the least time between two
 	// subscription_count events of one channel; 0 means 1 s.
 	SubscriptionCountInterval time.Duration
+	// WatchlistEvents tracks which users are online, cluster-wide, and
+	// sends watchlist events to connections that signed in with a
+	// watchlist; see watchlist.go. Default false.
+	WatchlistEvents bool
 	// Webhook, when set, receives channel and member events.
 	Webhook func(WebhookEvent)
 

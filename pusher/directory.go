@@ -109,6 +109,9 @@ func (s *Server) MemberReaped(appID, channel, userID string) {
 // ChannelReaped implements broker.ReapHandler: a dead node held a
 // channel's last subscribers.
 func (s *Server) ChannelReaped(appID, channel string) {
+	if s.userReaped(appID, channel) {
+		return
+	}
 	if a := s.appsByID[appID]; a != nil {
 		a.webhook(WebhookEvent{Name: "channel_vacated", Channel: channel})
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net"
 	"net/http"
 	"runtime"
@@ -54,8 +55,9 @@ type Server struct {
 	// and the one for connections without an app (/echo).
 	queueLimit int
 	wg         sync.WaitGroup
-	snaps      sync.Pool // *[]*conn for fan-out snapshots
-	subcounts  subCounts // pending subscription_count events (subcount.go)
+	snaps      sync.Pool  // *[]*conn for fan-out snapshots
+	subcounts  subCounts  // pending subscription_count events (subcount.go)
+	watchers   watchlists // watchers of users' online state (watchlist.go)
 }
 
 // New checks the options and builds a server; Listen and Serve start it.
@@ -97,6 +99,7 @@ func New(o Options) (*Server, error) {
 		s.wheels[i] = shard.NewWheel[*conn](now, shard.WheelOptions{})
 	}
 	s.snaps.New = func() any { b := make([]*conn, 0, 256); return &b }
+	s.watchers.seed = maphash.MakeSeed()
 	return s, nil
 }
 

@@ -33,6 +33,7 @@ func buildApp(c config.App, m *metrics.Metrics) (*pusher.App, *webhook.Sender, e
 		MaxPresenceMembers: c.MaxPresenceMembers, MaxQueuedBytes: c.MaxQueuedBytes,
 		MaxPresenceMemberIDLength: c.MaxPresenceMemberIDLength, MaxPresenceMemberSize: c.MaxPresenceMemberSize,
 		SubscriptionCount: c.SubscriptionCount, SubscriptionCountInterval: c.SubscriptionCountInterval,
+		WatchlistEvents: c.WatchlistEvents,
 	}
 	for _, h := range c.History {
 		a.History = append(a.History, pusher.HistoryRule{Pattern: h.Channels, Size: h.Size, TTL: h.TTL})

@@ -52,3 +52,23 @@ func runOnNodes(t *testing.T, nodes []*fantest.Node, script string) {
 		extra: []string{"FANOUT_PORTS=" + strings.Join(ports, ",")}}
 	run(t, tg, "node", "--test", script)
 }
+
+// watchlistConfig is the development app with watchlist events on.
+func watchlistConfig() config.Config {
+	cfg := fantest.Config()
+	cfg.Apps[0].WatchlistEvents = true
+	return cfg
+}
+
+// TestWatchlistPusherJS: pusher-js's pusher.user.watchlist on one node.
+func TestWatchlistPusherJS(t *testing.T) {
+	needNode(t)
+	runOnNodes(t, []*fantest.Node{fantest.Start(t, watchlistConfig(), nil)}, "watchlist.mjs")
+}
+
+// TestWatchlistPusherJSRedis: the watcher and the watched users on two
+// nodes sharing a redis-server.
+func TestWatchlistPusherJSRedis(t *testing.T) {
+	needNode(t)
+	runOnNodes(t, startRedisPair(t, watchlistConfig(), "watch"), "watchlist.mjs")
+}

@@ -1,0 +1,318 @@
+package pusher
+
+import (
+	"context"
+	"encoding/json"
+	"hash/maphash"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/protocol"
+	"github.com/fanout/fanout/shard"
+)
+
+// Watchlist events, as Pusher documents them
+// (https://pusher.com/docs/channels/using_channels/watchlist-events/):
+// a user signs in with a "watchlist" of user ids in its user_data; the
+// connection then gets pusher_internal:watchlist_events with data
+// {"events":[{"name":"online"|"offline","user_ids":[...]}]}: at once for
+// the watched users online at sign-in, later when a watched user's first
+// connection opens anywhere in the cluster (online) and when its last
+// one closes (offline). pusher-js emits each entry on
+// pusher.user.watchlist by its name.
+//
+// A user is online while it has at least one connection whose user is
+// known, by sign-in or by the upgrade's token. For apps with
+// App.WatchlistEvents on, each node reports its first and last
+// connection of a user to the directory as the occupancy of an internal
+// channel "#online-<user id>" (so Redis's occupancy sets, their resync
+// after an outage and the reaping of a dead node's entries serve users
+// too), under a lock per user that keeps the reports in the order of the
+// node's own table. The directory's answer (the cluster's first or last)
+// is published to the internal channel "#watchlist-<user id>", to which a
+// node subscribes through the broker while one of its connections
+// watches that user; such publications are taken out of the delivery
+// path (Offer) and written to the local watchers.
+//
+// Limits: at most 100 watched ids (Pusher's limit), else the sign-in is
+// refused. The sign-in's snapshot is read once every node listens for
+// the watched users' changes; a change in the same instant may arrive
+// just before the snapshot that already holds it (the last word for a
+// user is then the snapshot's, which is the newer state). A node that
+// crashes takes its users offline when Redis forgets it (redis.node_ttl).
+
+// MaxWatchlist is Pusher's limit on the user ids of one watchlist.
+const MaxWatchlist = 100
+
+// The internal channels of watchlist events; clients cannot name them
+// ('#' is outside the channel-name alphabet).
+const (
+	onlinePrefix    = "#online-"
+	watchlistPrefix = "#watchlist-"
+)
+
+const watchlistEvent = "pusher_internal:watchlist_events"
+
+// watchlists is the node's table of watchers, any goroutine.
+type watchlists struct {
+	mu       sync.Mutex
+	byConn   map[*conn][]string               // the ids each connection watches
+	watchers map[shard.Key]map[*conn]struct{} // (app, watched id) → local watchers
+	seed     maphash.Seed
+	users    [64]sync.Mutex // per user: its table change and its report, in order
+}
+
+// watchlistError says why user_data's watchlist is refused ("" when it
+// is fine or the app has no watchlist events), and its ids.
+func watchlistOf(a *App, userData string) ([]string, string) {
+	if !a.WatchlistEvents {
+		return nil, ""
+	}
+	var u struct {
+		Watchlist []json.RawMessage `json:"watchlist"`
+	}
+	if json.Unmarshal([]byte(userData), &u) != nil {
+		return nil, "" // the id check answers bad user_data
+	}
+	if len(u.Watchlist) > MaxWatchlist {
+		return nil, "signin: watchlist has " + strconv.Itoa(len(u.Watchlist)) + " user ids, over the limit of " +
+			strconv.Itoa(MaxWatchlist)
+	}
+	ids := make([]string, 0, len(u.Watchlist))
+	for _, raw := range u.Watchlist {
+		id := protocol.UserIDString(raw)
+		if id == "" {
+			return nil, "signin: watchlist entries must be user ids (strings or numbers)"
+		}
+		ids = append(ids, id)
+	}
+	return ids, ""
+}
+
+// addUser records c as a connection of user id; for apps with watchlist
+// events, the node's first connection of the user is reported to the
+// directory, whose answer may make the user online.
+func (s *Server) addUser(c *conn, id string) {
+	k := shard.Key{App: c.app.ID, Name: id}
+	if !c.app.WatchlistEvents {
+		s.hub.AddUser(k, c)
+		return
+	}
+	mu := s.userLock(k)
+	mu.Lock()
+	defer mu.Unlock()
+	if s.hub.AddUser(k, c) {
+		a := c.app
+		s.dir.OccupyChannel(a.ID, onlinePrefix+id, func(first bool) {
+			if first {
+				s.publishWatch(a.ID, id, "online")
+			}
+		})
+	}
+}
+
+// removeUser undoes addUser; the node's last connection of the user is
+// reported, and the directory's answer may make the user offline.
+func (s *Server) removeUser(c *conn, id string) {
+	k := shard.Key{App: c.app.ID, Name: id}
+	if !c.app.WatchlistEvents {
+		s.hub.RemoveUser(k, c)
+		return
+	}
+	mu := s.userLock(k)
+	mu.Lock()
+	defer mu.Unlock()
+	if s.hub.RemoveUser(k, c) {
+		a := c.app
+		s.dir.VacateChannel(a.ID, onlinePrefix+id, func(last bool) {
+			if last {
+				s.publishWatch(a.ID, id, "offline")
+			}
+		})
+	}
+}
+
+func (s *Server) userLock(k shard.Key) *sync.Mutex {
+	w := &s.watchers
+	h := maphash.String(w.seed, k.App+"\x00"+k.Name)
+	return &w.users[h%uint64(len(w.users))]
+}
+
+// publishWatch tells every node's watchers of user id that it went
+// online or offline. It never waits: a full outbox drops the event and
+// counts it as a refused member event.
+func (s *Server) publishWatch(app, id, name string) {
+	p := broker.Publication{App: app, Channel: watchlistPrefix + id, Event: watchlistEvent,
+		Data: protocol.StringData(watchlistData(name, []string{id}))}
+	if s.publishFromLoop(p) != nil {
+		s.opts.Metrics.Refused(RefusedMemberEvent)
+	}
+}
+
+// watchlistData is {"events":[{"name":name,"user_ids":ids}]}.
+func watchlistData(name string, ids []string) []byte {
+	b := append([]byte(`{"events":[{"name":`), protocol.AppendJSONString(nil, name)...)
+	b = append(b, `,"user_ids":[`...)
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = protocol.AppendJSONString(b, id)
+	}
+	return append(b, "]}]}"...)
+}
+
+// isWatchlist says whether a publication is a watchlist change, which
+// Offer hands to watchlistArrived instead of the delivery engine.
+func isWatchlist(channel string) bool {
+	return len(channel) > 0 && channel[0] == '#' && strings.HasPrefix(channel, watchlistPrefix)
+}
+
+// watchlistArrived writes a watchlist change to this node's watchers of
+// its user: one frame, shared. Any goroutine.
+func (s *Server) watchlistArrived(p broker.Publication) {
+	k := shard.Key{App: p.App, Name: p.Channel[len(watchlistPrefix):]}
+	w := &s.watchers
+	w.mu.Lock()
+	conns := make([]*conn, 0, len(w.watchers[k]))
+	for c := range w.watchers[k] {
+		conns = append(conns, c)
+	}
+	w.mu.Unlock()
+	if len(conns) == 0 {
+		return
+	}
+	f := eventFrame(watchlistEvent, "", p.Data, "")
+	for _, c := range conns {
+		s.send(c, f)
+	}
+}
+
+// watch makes c the watcher of ids (replacing what it watched before),
+// then sends it the ones online now once every node listens for their
+// changes.
+func (s *Server) watch(c *conn, ids []string) {
+	s.unwatch(c)
+	if len(ids) == 0 {
+		return
+	}
+	a := c.app
+	w := &s.watchers
+	w.mu.Lock()
+	if w.byConn == nil {
+		w.byConn = map[*conn][]string{}
+		w.watchers = map[shard.Key]map[*conn]struct{}{}
+	}
+	w.byConn[c] = ids
+	var listen []string
+	for _, id := range ids {
+		k := shard.Key{App: a.ID, Name: id}
+		set := w.watchers[k]
+		if set == nil {
+			set = map[*conn]struct{}{}
+			w.watchers[k] = set
+			listen = append(listen, watchlistPrefix+id)
+		}
+		set[c] = struct{}{}
+	}
+	w.mu.Unlock()
+	for _, ch := range listen {
+		s.opts.Broker.Subscribe(a.ID, ch)
+	}
+	var mu sync.Mutex
+	left := len(ids)
+	for _, id := range ids {
+		s.whenListening(a.ID, watchlistPrefix+id, func() {
+			mu.Lock()
+			left--
+			done := left == 0
+			mu.Unlock()
+			if done && s.work.Submit(func() { s.sendOnline(c, ids) }) != nil {
+				s.opts.Metrics.Refused(RefusedMemberEvent)
+			}
+		})
+	}
+}
+
+// unwatch forgets c's watchlist; the node stops listening for users no
+// local connection watches any more.
+func (s *Server) unwatch(c *conn) {
+	w := &s.watchers
+	w.mu.Lock()
+	ids, ok := w.byConn[c]
+	if !ok {
+		w.mu.Unlock()
+		return
+	}
+	delete(w.byConn, c)
+	var quiet []string
+	for _, id := range ids {
+		k := shard.Key{App: c.app.ID, Name: id}
+		delete(w.watchers[k], c)
+		if len(w.watchers[k]) == 0 {
+			delete(w.watchers, k)
+			quiet = append(quiet, watchlistPrefix+id)
+		}
+	}
+	w.mu.Unlock()
+	for _, ch := range quiet {
+		s.opts.Broker.Unsubscribe(c.app.ID, ch)
+	}
+}
+
+// watchSnapshotWait bounds the read of who is online at sign-in.
+const watchSnapshotWait = 2 * time.Second
+
+// sendOnline sends c the users of ids online now (nothing when none
+// is). Pool goroutine.
+func (s *Server) sendOnline(c *conn, ids []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), watchSnapshotWait)
+	defer cancel()
+	online := s.onlineOf(ctx, c.app.ID, ids)
+	if len(online) > 0 {
+		s.send(c, eventFrame(watchlistEvent, "", protocol.StringData(watchlistData("online", online)), ""))
+	}
+}
+
+// onlineOf is the users of ids online on some node: the directory's
+// occupancy of their #online- channels where it keeps one (Redis), else
+// this node's table.
+func (s *Server) onlineOf(ctx context.Context, app string, ids []string) []string {
+	var online []string
+	if r, ok := s.dir.(broker.OccupancyReader); ok {
+		chans := make([]string, len(ids))
+		for i, id := range ids {
+			chans[i] = onlinePrefix + id
+		}
+		if occ, err := r.Occupied(ctx, app, chans); err == nil {
+			for i, id := range ids {
+				if occ[i] {
+					online = append(online, id)
+				}
+			}
+			return online
+		}
+		// Redis unreachable: this node's view, as the directory answers.
+	}
+	var buf []*conn
+	for _, id := range ids {
+		if buf = s.hub.UserConns(shard.Key{App: app, Name: id}, buf[:0]); len(buf) > 0 {
+			online = append(online, id)
+		}
+	}
+	return online
+}
+
+// userReaped handles the reaping of a dead node's #online- entry: the
+// user's last connections were there (ChannelReaped). It reports
+// whether channel was such an entry.
+func (s *Server) userReaped(app, channel string) bool {
+	id, ok := strings.CutPrefix(channel, onlinePrefix)
+	if ok {
+		s.publishWatch(app, id, "offline")
+	}
+	return ok
+}
