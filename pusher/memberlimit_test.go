@@ -79,6 +79,23 @@ func TestPresenceMemberLimits(t *testing.T) {
 	}
 }
 
+// TestPresenceMemberLimitsTokenGrant: a member whose id comes from the
+// token's subject (a channels grant, no channel_data) meets the same
+// user_id limit.
+func TestPresenceMemberLimitsTokenGrant(t *testing.T) {
+	app := e2eApp("memberlimitjwt")
+	n := startApps(t, app)
+	const ch = "presence-granted"
+	long := dialAs(t, n, app, strings.Repeat("j", 129), "presence-*")
+	long.Send("pusher:subscribe", map[string]string{"channel": ch})
+	if e := expectSubError(t, long, ch); !strings.Contains(e.Error, "max_presence_member_id_length (128)") {
+		t.Fatalf("token subject over 128: %+v", e)
+	}
+	at := dialAs(t, n, app, strings.Repeat("j", 128), "presence-*")
+	at.Send("pusher:subscribe", map[string]string{"channel": ch})
+	at.Expect("pusher_internal:subscription_succeeded")
+}
+
 // TestPresenceMemberLimitsConfigured: the limits follow the app's config.
 func TestPresenceMemberLimitsConfigured(t *testing.T) {
 	app := e2eApp("memberlimitcfg")
