@@ -148,6 +148,15 @@ func (sc *subCounts) settled(d dueCount, n int, ok bool, now time.Time) (publish
 	return false, false
 }
 
+// unsent puts back a count whose publish failed: it is due again, and
+// no longer the one last published.
+func (sc *subCounts) unsent(d dueCount) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	d.st.sent = -1
+	d.st.due, d.st.joined = true, d.st.joined || d.joined
+}
+
 // subCountLoop sends the due subscription counts until the server stops.
 func (s *Server) subCountLoop() {
 	t := time.NewTicker(subCountPass)
@@ -183,7 +192,7 @@ func (s *Server) sendSubCount(d dueCount, now time.Time) {
 	if n > 0 {
 		p := broker.Publication{App: d.key.App, Channel: d.key.Name, Event: subCountEvent, Data: subCountData(n)}
 		if s.opts.Broker.Publish(ctx, p) != nil {
-			s.subcounts.mark(d.st.app, d.key.Name, d.joined) // again next interval
+			s.subcounts.unsent(d) // again next interval
 		}
 	}
 	if changed {
