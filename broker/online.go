@@ -11,3 +11,11 @@ import "context"
 type OccupancyReader interface {
 	Occupied(ctx context.Context, app string, channels []string) ([]bool, error)
 }
+
+// ChannelLeaver is an optional extension of ReapHandler: the node that
+// reaps a dead node hears of every channel the dead node had subscribers
+// of, whether or not other nodes still have some (ChannelReaped says
+// when none has), so counts that include it can be announced again.
+type ChannelLeaver interface {
+	ChannelLeft(app, channel string)
+}

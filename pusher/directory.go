@@ -86,9 +86,11 @@ func (s *Server) leavePresence(c *conn, ch *shard.Channel[*conn], userID string)
 // channelWebhook sends channel_occupied or channel_vacated once the
 // directory says this node's change (through mark: OccupyChannel or
 // VacateChannel) was the cluster's first or last. Apps without a webhook
-// skip the round trip; user channels are no webhook's business.
+// skip the round trip, unless the channel has subscription counts (the
+// reaper finds a dead node's channels by their occupancy); user channels
+// are no webhook's business.
 func (s *Server) channelWebhook(app *App, name, event string, mark func(app, channel string, done func(bool))) {
-	if app.Webhook == nil || !protocol.KindOf(name).Listed() {
+	if (app.Webhook == nil && !subCountEnabled(app, name)) || !protocol.KindOf(name).Listed() {
 		return
 	}
 	mark(app.ID, name, func(transition bool) {

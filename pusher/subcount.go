@@ -3,6 +3,7 @@ package pusher
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -70,7 +71,15 @@ type subCount struct {
 // a user channel.
 func subCountEnabled(a *App, channel string) bool {
 	k := protocol.KindOf(channel)
-	return a.SubscriptionCount && k.Listed() && !k.Presence()
+	return a.SubscriptionCount && k.Listed() && !k.Presence() && !strings.HasPrefix(channel, "#")
+}
+
+// ChannelLeft implements broker.ChannelLeaver: a dead node's subscribers
+// of a channel are gone from its count, which is announced again.
+func (s *Server) ChannelLeft(appID, channel string) {
+	if a := s.appsByID[appID]; a != nil && subCountEnabled(a, channel) {
+		s.subcounts.mark(a, channel, false)
+	}
 }
 
 // countSubscribers notes a join (delta > 0) or a leave of a channel with
