@@ -97,21 +97,11 @@ func watchlistOf(a *App, userData string) ([]string, string) {
 // directory, whose answer may make the user online.
 func (s *Server) addUser(c *conn, id string) {
 	k := shard.Key{App: c.app.ID, Name: id}
-	if !c.app.WatchlistEvents {
+	if !c.app.WatchlistEvents { // the common path: no closures made
 		s.hub.AddUser(k, c)
 		return
 	}
-	mu := s.userLock(k)
-	mu.Lock()
-	defer mu.Unlock()
-	if s.hub.AddUser(k, c) {
-		a := c.app
-		s.dir.OccupyChannel(a.ID, onlinePrefix+id, func(first bool) {
-			if first {
-				s.publishWatch(a.ID, id, "online")
-			}
-		})
-	}
+	s.changeUser(c, k, s.hub.AddUser, s.dir.OccupyChannel, "online")
 }
 
 // removeUser undoes addUser; the node's last connection of the user is
@@ -122,14 +112,23 @@ func (s *Server) removeUser(c *conn, id string) {
 		s.hub.RemoveUser(k, c)
 		return
 	}
+	s.changeUser(c, k, s.hub.RemoveUser, s.dir.VacateChannel, "offline")
+}
+
+// changeUser applies change (the hub's AddUser or RemoveUser) and, when it
+// is the node's first or last connection of the user, reports it to the
+// directory (OccupyChannel or VacateChannel of the user's #online-
+// channel) under the user's lock; the cluster's transition is published
+// as event.
+func (s *Server) changeUser(c *conn, k shard.Key, change func(shard.Key, *conn) bool,
+	report func(app, channel string, done func(bool)), event string) {
 	mu := s.userLock(k)
 	mu.Lock()
 	defer mu.Unlock()
-	if s.hub.RemoveUser(k, c) {
-		a := c.app
-		s.dir.VacateChannel(a.ID, onlinePrefix+id, func(last bool) {
-			if last {
-				s.publishWatch(a.ID, id, "offline")
+	if change(k, c) {
+		report(k.App, onlinePrefix+k.Name, func(cluster bool) {
+			if cluster {
+				s.publishWatch(k.App, k.Name, event)
 			}
 		})
 	}
