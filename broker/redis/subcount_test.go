@@ -55,10 +55,8 @@ func startCountNode(t *testing.T, srv *redisServer, hook string, ttl time.Durati
 	cfg := fantest.Config()
 	cfg.Apps[0].SubscriptionCount = true
 	cfg.Apps[0].SubscriptionCountInterval = 200 * time.Millisecond
-	if hook != "" {
-		cfg.Apps[0].Webhooks.URL = hook
-		cfg.Apps[0].Webhooks.BatchWait = 10 * time.Millisecond
-	}
+	cfg.Apps[0].Webhooks.URL = hook
+	cfg.Apps[0].Webhooks.BatchWait = 10 * time.Millisecond
 	n := fantest.Start(t, cfg, b)
 	return node{Node: n, b: b, app: cfg.Apps[0]}
 }
@@ -95,7 +93,7 @@ func TestSubscriptionCountAcrossNodes(t *testing.T) {
 	ttl := 1500 * time.Millisecond
 	a := startCountNode(t, srv, hs.URL, ttl)
 	b := startCountNode(t, srv, hs.URL, ttl)
-	startCountNode(t, srv, "", ttl) // a survivor without subscribers, which may reap
+	startCountNode(t, srv, hs.URL, ttl) // a survivor without subscribers, which may reap
 
 	ca := fantest.Dial(t, a.URL("app-key"), nil)
 	ca.Subscribe("viewers")
