@@ -138,12 +138,12 @@ func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 	}
 	c.channels = append(c.channels, ch)
 	s.dir.CountSubscription(c.app.ID, name, 1)
-	s.countSubscribers(c.app, name, 1)
 	if occupied {
 		s.opts.Metrics.ChannelsDelta(1)
 		s.opts.Broker.Subscribe(c.app.ID, name)
 		s.channelWebhook(c.app, name, "channel_occupied", s.dir.OccupyChannel)
 	}
+	s.countSubscribers(c.app, name, 1)
 	return ch
 }
 
