@@ -37,12 +37,11 @@ import (
 // watches that user; such publications are taken out of the delivery
 // path (Offer) and written to the local watchers.
 //
-// Limits: at most 100 watched ids (Pusher's limit), else the sign-in is
-// refused. The sign-in's snapshot is read once every node listens for
-// the watched users' changes; a change in the same instant may arrive
-// just before the snapshot that already holds it (the last word for a
-// user is then the snapshot's, which is the newer state). A node that
-// crashes takes its users offline when Redis forgets it (redis.node_ttl).
+// The sign-in's snapshot is read once every node listens for the watched
+// users' changes; changes that arrive before it is sent are held and
+// sent after it, in order (see watcher). Limits: at most 100 watched ids
+// (Pusher's limit), else the sign-in is refused. A node that crashes
+// takes its users offline when Redis forgets it (redis.node_ttl).
 
 // MaxWatchlist is Pusher's limit on the user ids of one watchlist.
 const MaxWatchlist = 100
@@ -59,11 +58,27 @@ const watchlistEvent = "pusher_internal:watchlist_events"
 // watchlists is the node's table of watchers, any goroutine.
 type watchlists struct {
 	mu       sync.Mutex
-	byConn   map[*conn][]string               // the ids each connection watches
-	watchers map[shard.Key]map[*conn]struct{} // (app, watched id) → local watchers
+	byConn   map[*conn]*watcher               // each watching connection
+	watchers map[shard.Key]map[*conn]*watcher // (app, watched id) → local watchers
 	seed     maphash.Seed
 	users    [64]sync.Mutex // per user: its table change and its report, in order
 }
+
+// watcher is one connection's watchlist. Changes that arrive before its
+// snapshot is sent are held and sent right after it, in order, so the
+// last word on each user is the newest: a held change older than the
+// snapshot only repeats what the snapshot says.
+type watcher struct {
+	ids   []string
+	mu    sync.Mutex // orders this connection's watchlist frames
+	ready bool       // the snapshot went out: changes are written at once
+	held  [][]byte
+}
+
+// maxHeld bounds the changes held for one watcher before its snapshot
+// (a window of a Redis round trip); beyond it they are dropped and
+// counted as refused member events.
+const maxHeld = 1024
 
 // watchlistError says why user_data's watchlist is refused ("" when it
 // is fine or the app has no watchlist events), and its ids.
@@ -175,18 +190,31 @@ func isWatchlist(channel string) bool {
 func (s *Server) watchlistArrived(p broker.Publication) {
 	k := shard.Key{App: p.App, Name: p.Channel[len(watchlistPrefix):]}
 	w := &s.watchers
+	type target struct {
+		c  *conn
+		wt *watcher
+	}
 	w.mu.Lock()
-	conns := make([]*conn, 0, len(w.watchers[k]))
-	for c := range w.watchers[k] {
-		conns = append(conns, c)
+	ts := make([]target, 0, len(w.watchers[k]))
+	for c, wt := range w.watchers[k] {
+		ts = append(ts, target{c, wt})
 	}
 	w.mu.Unlock()
-	if len(conns) == 0 {
+	if len(ts) == 0 {
 		return
 	}
 	f := eventFrame(watchlistEvent, "", p.Data, "")
-	for _, c := range conns {
-		s.send(c, f)
+	for _, t := range ts {
+		t.wt.mu.Lock()
+		switch {
+		case t.wt.ready:
+			s.send(t.c, f)
+		case len(t.wt.held) < maxHeld:
+			t.wt.held = append(t.wt.held, f)
+		default:
+			s.opts.Metrics.Refused(RefusedMemberEvent)
+		}
+		t.wt.mu.Unlock()
 	}
 }
 
@@ -200,22 +228,23 @@ func (s *Server) watch(c *conn, ids []string) {
 	}
 	a := c.app
 	w := &s.watchers
+	wt := &watcher{ids: ids}
 	w.mu.Lock()
 	if w.byConn == nil {
-		w.byConn = map[*conn][]string{}
-		w.watchers = map[shard.Key]map[*conn]struct{}{}
+		w.byConn = map[*conn]*watcher{}
+		w.watchers = map[shard.Key]map[*conn]*watcher{}
 	}
-	w.byConn[c] = ids
+	w.byConn[c] = wt
 	var listen []string
 	for _, id := range ids {
 		k := shard.Key{App: a.ID, Name: id}
 		set := w.watchers[k]
 		if set == nil {
-			set = map[*conn]struct{}{}
+			set = map[*conn]*watcher{}
 			w.watchers[k] = set
 			listen = append(listen, watchlistPrefix+id)
 		}
-		set[c] = struct{}{}
+		set[c] = wt
 	}
 	w.mu.Unlock()
 	for _, ch := range listen {
@@ -229,8 +258,9 @@ func (s *Server) watch(c *conn, ids []string) {
 			left--
 			done := left == 0
 			mu.Unlock()
-			if done && s.work.Submit(func() { s.sendOnline(c, ids) }) != nil {
+			if done && s.work.Submit(func() { s.sendOnline(c, wt) }) != nil {
 				s.opts.Metrics.Refused(RefusedMemberEvent)
+				wt.release(s, c, nil)
 			}
 		})
 	}
@@ -241,14 +271,14 @@ func (s *Server) watch(c *conn, ids []string) {
 func (s *Server) unwatch(c *conn) {
 	w := &s.watchers
 	w.mu.Lock()
-	ids, ok := w.byConn[c]
+	wt, ok := w.byConn[c]
 	if !ok {
 		w.mu.Unlock()
 		return
 	}
 	delete(w.byConn, c)
 	var quiet []string
-	for _, id := range ids {
+	for _, id := range wt.ids {
 		k := shard.Key{App: c.app.ID, Name: id}
 		delete(w.watchers[k], c)
 		if len(w.watchers[k]) == 0 {
@@ -265,15 +295,36 @@ func (s *Server) unwatch(c *conn) {
 // watchSnapshotWait bounds the read of who is online at sign-in.
 const watchSnapshotWait = 2 * time.Second
 
-// sendOnline sends c the users of ids online now (nothing when none
-// is). Pool goroutine.
-func (s *Server) sendOnline(c *conn, ids []string) {
+// sendOnline sends c the users of its watchlist online now (nothing when
+// none is), then the changes held meanwhile. Pool goroutine.
+func (s *Server) sendOnline(c *conn, wt *watcher) {
+	s.watchers.mu.Lock()
+	current := s.watchers.byConn[c] == wt
+	s.watchers.mu.Unlock()
+	if !current { // closed, or signed in again with another watchlist
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), watchSnapshotWait)
 	defer cancel()
-	online := s.onlineOf(ctx, c.app.ID, ids)
-	if len(online) > 0 {
-		s.send(c, eventFrame(watchlistEvent, "", protocol.StringData(watchlistData("online", online)), ""))
+	var snapshot []byte
+	if online := s.onlineOf(ctx, c.app.ID, wt.ids); len(online) > 0 {
+		snapshot = eventFrame(watchlistEvent, "", protocol.StringData(watchlistData("online", online)), "")
 	}
+	wt.release(s, c, snapshot)
+}
+
+// release sends the snapshot (when not nil) and the held changes, and
+// lets later changes through at once.
+func (wt *watcher) release(s *Server, c *conn, snapshot []byte) {
+	wt.mu.Lock()
+	defer wt.mu.Unlock()
+	if snapshot != nil {
+		s.send(c, snapshot)
+	}
+	for _, f := range wt.held {
+		s.send(c, f)
+	}
+	wt.held, wt.ready = nil, true
 }
 
 // onlineOf is the users of ids online on some node: the directory's
