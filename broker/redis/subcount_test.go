@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fanout/fanout/broker/redis"
+	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
 	"github.com/fanout/fanout/webhook"
 )
@@ -48,17 +48,12 @@ func (h *countLog) last() int {
 
 func startCountNode(t *testing.T, srv *redisServer, hook string, ttl time.Duration) node {
 	t.Helper()
-	b, err := redis.New(redis.Options{URL: srv.URL(), NodeTTL: ttl, Prefix: "sc"})
-	if err != nil {
-		t.Fatalf("redis.New: %v", err)
-	}
-	cfg := fantest.Config()
-	cfg.Apps[0].SubscriptionCount = true
-	cfg.Apps[0].SubscriptionCountInterval = 200 * time.Millisecond
-	cfg.Apps[0].Webhooks.URL = hook
-	cfg.Apps[0].Webhooks.BatchWait = 10 * time.Millisecond
-	n := fantest.Start(t, cfg, b)
-	return node{Node: n, b: b, app: cfg.Apps[0]}
+	return startAppNode(t, srv, "sc", ttl, func(a *config.App) {
+		a.SubscriptionCount = true
+		a.SubscriptionCountInterval = 200 * time.Millisecond
+		a.Webhooks.URL = hook
+		a.Webhooks.BatchWait = 10 * time.Millisecond
+	})
 }
 
 // awaitSubCount reads c's events until pusher_internal:subscription_count

@@ -6,21 +6,28 @@ import (
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker/redis"
+	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
 )
 
-// startWatchNode is a node with watchlist events on, whose Redis forgets
-// a silent node after ttl.
-func startWatchNode(t *testing.T, srv *redisServer, ttl time.Duration) node {
+// startAppNode is a node on the Redis at srv under prefix, whose Redis
+// forgets a silent node after ttl, with its app changed by tweak.
+func startAppNode(t *testing.T, srv *redisServer, prefix string, ttl time.Duration, tweak func(*config.App)) node {
 	t.Helper()
-	b, err := redis.New(redis.Options{URL: srv.URL(), NodeTTL: ttl, Prefix: "w"})
+	b, err := redis.New(redis.Options{URL: srv.URL(), NodeTTL: ttl, Prefix: prefix})
 	if err != nil {
 		t.Fatalf("redis.New: %v", err)
 	}
 	cfg := fantest.Config()
-	cfg.Apps[0].WatchlistEvents = true
+	tweak(&cfg.Apps[0])
 	n := fantest.Start(t, cfg, b)
 	return node{Node: n, b: b, app: cfg.Apps[0]}
+}
+
+// startWatchNode is a node with watchlist events on.
+func startWatchNode(t *testing.T, srv *redisServer, ttl time.Duration) node {
+	t.Helper()
+	return startAppNode(t, srv, "w", ttl, func(a *config.App) { a.WatchlistEvents = true })
 }
 
 // signinAs signs c in as the user of userData.
