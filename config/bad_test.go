@@ -75,7 +75,7 @@ func TestBadConfigNamesKey(t *testing.T) {
 		{name: "negative server limit", file: "server: {max_connections: -5}\n",
 			want: `config: server.max_connections: -5 must not be negative (0 means unlimited or automatic)`},
 		{name: "bad webhook event", file: "apps:\n  - id: a\n    key: k\n    secret: s\n    webhooks: {url: 'http://127.0.0.1:1/h', events: [channel_occupied, nope]}\n",
-			want: `config: apps[0].webhooks.events[1]: "nope" is not one of channel_occupied, channel_vacated, member_added, member_removed, client_event, cache_miss`},
+			want: `config: apps[0].webhooks.events[1]: "nope" is not one of channel_occupied, channel_vacated, member_added, member_removed, client_event, cache_miss, subscription_count`},
 		{name: "bad webhook url", file: "apps:\n  - {id: a, key: k, secret: s, webhooks: {url: 'ftp://x'}}\n",
 			want: `config: apps[0].webhooks.url: "ftp://x" is not an http:// or https:// URL`},
 		{name: "bad jwt alg", file: "apps:\n  - {id: a, key: k, secret: s, auth: {jwt: {algorithms: [HS256, none]}}}\n",

@@ -149,6 +149,23 @@ type App struct {
 	ClientEventRate          int `yaml:"client_event_rate"`           // client events per second per connection; default 10
 	MaxQueuedBytes           int `yaml:"max_queued_bytes"`            // unsent bytes per connection; default 1048576
 	MaxPresenceMembers       int `yaml:"max_presence_members"`        // per presence channel; default 100
+	// MaxPresenceMemberIDLength bounds a presence user_id in characters;
+	// MaxPresenceMemberSize a presence subscription's channel_data in
+	// bytes. Defaults 128 and 1024, Pusher's limits.
+	MaxPresenceMemberIDLength int `yaml:"max_presence_member_id_length"`
+	MaxPresenceMemberSize     int `yaml:"max_presence_member_size"`
+
+	// SubscriptionCount sends pusher_internal:subscription_count to the
+	// subscribers of non-presence channels, and the subscription_count
+	// webhook, when a channel's count changes, at most once per
+	// SubscriptionCountInterval per channel. Defaults false and 1s.
+	SubscriptionCount         bool          `yaml:"subscription_count"`
+	SubscriptionCountInterval time.Duration `yaml:"subscription_count_interval"`
+
+	// WatchlistEvents tracks users' online state cluster-wide and sends
+	// online/offline watchlist events to users who signed in with a
+	// watchlist (at most 100 ids); default false.
+	WatchlistEvents bool `yaml:"watchlist_events"`
 
 	// History lists the channels that keep their last events for
 	// recovery on reconnect and the history endpoint; default [] = none.
@@ -199,7 +216,7 @@ type JWT struct {
 // every endpoint.
 type Webhooks struct {
 	URL        string            `yaml:"url"`         // http(s) endpoint; default "" = none
-	Events     []string          `yaml:"events"`      // URL's events; default all six event names
+	Events     []string          `yaml:"events"`      // URL's events; default every event name fanout sends
 	Endpoints  []WebhookEndpoint `yaml:"endpoints"`   // more endpoints; default none
 	BatchMax   int               `yaml:"batch_max"`   // events per request; default 50
 	BatchWait  time.Duration     `yaml:"batch_wait"`  // longest wait to fill a batch; default 1s
@@ -216,7 +233,7 @@ type Webhooks struct {
 // event types, channel filter and request headers.
 type WebhookEndpoint struct {
 	URL      string            `yaml:"url"`      // http(s) endpoint; required
-	Events   []string          `yaml:"events"`   // event names; default all six
+	Events   []string          `yaml:"events"`   // event names; default every event name fanout sends
 	Channels string            `yaml:"channels"` // channel name glob, '*' matches any run; default "" = every channel
 	Headers  map[string]string `yaml:"headers"`  // extra request headers; default none; not X-Pusher-*, Content-Type or Content-Length
 }

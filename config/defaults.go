@@ -23,7 +23,7 @@ const DefaultSecretGrace = 5 * time.Minute
 // WebhookEvents are the event names fanout can send, the default of
 // webhooks.events.
 func WebhookEvents() []string {
-	return []string{"channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event", "cache_miss"}
+	return []string{"channel_occupied", "channel_vacated", "member_added", "member_removed", "client_event", "cache_miss", "subscription_count"}
 }
 
 // Default returns the embedded defaults: every setting at its documented
@@ -71,6 +71,10 @@ func DefaultApp() App {
 		ClientEventRate:          10,
 		MaxQueuedBytes:           1 << 20,
 		MaxPresenceMembers:       100,
+
+		MaxPresenceMemberIDLength: 128,
+		MaxPresenceMemberSize:     1024,
+		SubscriptionCountInterval: time.Second,
 		Webhooks: Webhooks{
 			Events:     WebhookEvents(),
 			Endpoints:  []WebhookEndpoint{},

@@ -89,6 +89,13 @@ type App struct {
 	ClientEventRate int
 	// MaxPresenceMembers per presence channel; 0 means 100.
 	MaxPresenceMembers int
+	// MaxPresenceMemberIDLength bounds a presence member's user_id, in
+	// characters (Unicode code points); 0 means 128, Pusher's limit.
+	MaxPresenceMemberIDLength int
+	// MaxPresenceMemberSize bounds a presence subscription's
+	// channel_data (the member's user_id and user_info as JSON), in
+	// bytes; 0 means 1 KiB, Pusher's limit on the user object.
+	MaxPresenceMemberSize int
 	// MaxQueuedBytes bounds a connection's unsent bytes; beyond it the
 	// connection is closed with 4100 (slow consumer). 0 means 1 MiB.
 	MaxQueuedBytes int
@@ -96,6 +103,18 @@ type App struct {
 	// recovery on subscribe and the HTTP API's history endpoint; the first
 	// matching rule applies. Empty means none.
 	History []HistoryRule
+	// SubscriptionCount sends pusher_internal:subscription_count to the
+	// subscribers of the app's channels (but presence and user channels)
+	// and the subscription_count webhook when their count changes; see
+	// subcount.go. Default false, as on Pusher.
+	SubscriptionCount bool
+	// SubscriptionCountInterval is the least time between two
+	// subscription_count events of one channel; 0 means 1 s.
+	SubscriptionCountInterval time.Duration
+	// WatchlistEvents tracks which users are online, cluster-wide, and
+	// sends watchlist events to connections that signed in with a
+	// watchlist; see watchlist.go. Default false.
+	WatchlistEvents bool
 	// Webhook, when set, receives channel and member events.
 	Webhook func(WebhookEvent)
 	// WebhookGrace holds member_removed and channel_vacated for this
@@ -117,6 +136,8 @@ type App struct {
 // WebhookEvent is one lifecycle event for an app's webhook.
 type WebhookEvent struct {
 	Name, Channel, UserID, Event, Data, SocketID string
+	// SubscriptionCount is set on subscription_count events only.
+	SubscriptionCount *int
 }
 
 func (a *App) withDefaults() {
@@ -146,6 +167,15 @@ func (a *App) withDefaults() {
 	}
 	if a.MaxPresenceMembers <= 0 {
 		a.MaxPresenceMembers = 100
+	}
+	if a.MaxPresenceMemberIDLength <= 0 {
+		a.MaxPresenceMemberIDLength = defaultMaxMemberIDLength
+	}
+	if a.MaxPresenceMemberSize <= 0 {
+		a.MaxPresenceMemberSize = defaultMaxMemberSize
+	}
+	if a.SubscriptionCountInterval <= 0 {
+		a.SubscriptionCountInterval = time.Second
 	}
 	if a.MaxQueuedBytes <= 0 {
 		a.MaxQueuedBytes = 1 << 20

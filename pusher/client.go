@@ -76,10 +76,16 @@ func (s *Server) signin(c *conn, raw json.RawMessage) {
 		s.send(c, errorFrame(protocol.CodeUnauthorized, "signin: invalid signature"))
 		return
 	}
+	watchlist, bad := watchlistOf(c.app, d.UserData)
+	if bad != "" {
+		s.send(c, errorFrame(protocol.CodeUnauthorized, bad))
+		return
+	}
 	c.authed.Store(true)
 	c.authUntil.Store(0)
 	s.setUser(c, protocol.UserIDString(u.ID))
 	s.send(c, textFrame(protocol.AppendSigninSuccess(newEventBuf(2*len(d.UserData)+64), d.UserData)))
+	s.watch(c, watchlist)
 	s.releaseHold(c) // the commands that came before it, as if they came now
 }
 
@@ -88,15 +94,14 @@ func (s *Server) setUser(c *conn, id string) {
 	if id == c.user {
 		return
 	}
-	hub := s.hub
 	if c.user != "" {
-		hub.RemoveUser(shard.Key{App: c.app.ID, Name: c.user}, c)
+		s.removeUser(c, c.user)
 	}
 	if !c.grants.Empty() { // the grant stays the token's, for a new user too
 		c.grants = auth.NewGrants(id, c.grants.Patterns(c.user))
 	}
 	c.user = id
 	if id != "" {
-		hub.AddUser(shard.Key{App: c.app.ID, Name: id}, c)
+		s.addUser(c, id)
 	}
 }

@@ -36,6 +36,10 @@ func (s *Server) startDelivery() { s.engine.Start() }
 // waits for anything but room in the queues, which the delivery workers
 // free without waiting for any publisher.
 func (s *Server) Offer(ctx context.Context, p broker.Publication) error {
+	if isWatchlist(p.Channel) {
+		s.watchlistArrived(p)
+		return nil
+	}
 	s.arrived(&p)
 	err := s.engine.Offer(ctx, shard.Key{App: p.App, Name: p.Channel}, p, len(p.Data))
 	switch {

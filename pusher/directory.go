@@ -89,10 +89,11 @@ func (s *Server) leavePresence(c *conn, ch *shard.Channel[*conn], userID string)
 
 // occupied sends channel_occupied once the directory says this node's
 // first subscriber is the cluster's, unless it cancels a held vacancy.
-// Apps without a webhook skip the round trip; user channels are no
-// webhook's business.
+// Apps without a webhook skip the round trip, unless the channel has
+// subscription counts (the reaper finds a dead node's channels by their
+// occupancy); user channels are no webhook's business.
 func (s *Server) occupied(app *App, name string) {
-	if app.Webhook == nil || !protocol.KindOf(name).Listed() {
+	if !s.tracksOccupancy(app, name) {
 		return
 	}
 	s.dir.OccupyChannel(app.ID, name, func(t broker.Transition) {
@@ -105,7 +106,7 @@ func (s *Server) occupied(app *App, name string) {
 // vacated sends channel_vacated, after the app's grace, once the
 // directory says this node's last subscriber was the cluster's.
 func (s *Server) vacated(app *App, name string) {
-	if app.Webhook == nil || !protocol.KindOf(name).Listed() {
+	if !s.tracksOccupancy(app, name) {
 		return
 	}
 	s.dir.VacateChannel(app.ID, name, s.holding(app), func(t broker.Transition) {
@@ -113,6 +114,13 @@ func (s *Server) vacated(app *App, name string) {
 			s.departed(app, "channel_vacated", t, WebhookEvent{Name: "channel_vacated", Channel: name})
 		}
 	})
+}
+
+// tracksOccupancy reports whether the directory must hear of name's first
+// and last subscriber on this node: for its webhooks or its subscription
+// counts, and never for user channels.
+func (s *Server) tracksOccupancy(app *App, name string) bool {
+	return (app.Webhook != nil || subCountEnabled(app, name)) && protocol.KindOf(name).Listed()
 }
 
 // MemberReaped implements broker.ReapHandler: a dead node's last
@@ -126,6 +134,9 @@ func (s *Server) MemberReaped(appID, channel, userID string) {
 // ChannelReaped implements broker.ReapHandler: a dead node held a
 // channel's last subscribers.
 func (s *Server) ChannelReaped(appID, channel string) {
+	if s.userReaped(appID, channel) {
+		return
+	}
 	if a := s.AppByID(appID); a != nil {
 		a.webhook(WebhookEvent{Name: "channel_vacated", Channel: channel})
 	}

@@ -38,7 +38,14 @@
 //	delivery worker    ──▶ fan-out helpers, connection write locks (package delivery)
 //	fan-out helper     ──▶ connection write locks (package delivery)
 //	wheel, ticker      ──▶ connection write locks
+//	subscription count ──▶ directory read, broker publish (≤ 2 s each; subcount.go)
+//	watchlist snapshot ──▶ directory read (≤ 2 s, on the pool; watchlist.go)
 //	connection write lock: held across one non-blocking write(2)/writev(2)
+//
+// A watchlist change (watchlist.go) arrives as a publication on an
+// internal #watchlist- channel; Offer writes it to the node's watchers of
+// that user itself, one non-blocking write each, instead of queueing it,
+// so it takes connection write locks like a delivery worker.
 //
 // Room in a delivery queue is freed by the delivery workers, which wait
 // only for helpers and write locks. A client or member event from a loop

@@ -3,7 +3,6 @@ package pusher
 import (
 	"github.com/fanout/fanout/poller"
 	"github.com/fanout/fanout/session"
-	"github.com/fanout/fanout/shard"
 )
 
 // OnOpen implements poller.Handler: a fresh socket must send its upgrade
@@ -70,8 +69,9 @@ func (s *Server) OnClose(pc *poller.Conn, err error) {
 	for len(c.channels) > 0 {
 		s.leave(c, c.channels[len(c.channels)-1])
 	}
+	s.unwatch(c)
 	if c.user != "" {
-		s.hub.RemoveUser(shard.Key{App: c.app.ID, Name: c.user}, c)
+		s.removeUser(c, c.user)
 	}
 	s.conns.Add(-1)
 	c.app.conns.Add(-1)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"net"
 	"net/http"
 	"runtime"
@@ -63,7 +64,9 @@ type Server struct {
 	// unsignedLog rate-limits the summary of connections closed for not
 	// signing in (signin_log.go); the ticker goroutine alone uses it.
 	unsignedLog unsignedLog
-	tap         tapField // the console's watcher, nil when nobody watches (tap.go)
+	tap         tapField   // the console's watcher, nil when nobody watches (tap.go)
+	subcounts   subCounts  // pending subscription_count events (subcount.go)
+	watchers    watchlists // watchers of users' online state (watchlist.go)
 }
 
 // New checks the options and builds a server; Listen and Serve start it.
@@ -107,6 +110,7 @@ func New(o Options) (*Server, error) {
 		s.wheels[i] = shard.NewWheel[*conn](now, shard.WheelOptions{})
 	}
 	s.snaps.New = func() any { b := make([]*conn, 0, 256); return &b }
+	s.watchers.seed = maphash.MakeSeed()
 	return s, nil
 }
 
@@ -159,8 +163,9 @@ func (s *Server) serve(ticker bool) {
 	go func() { defer s.wg.Done(); _ = s.http.Serve(s.handoff) }()
 	go func() { defer s.wg.Done(); s.sweepDepartures() }()
 	if ticker {
-		s.wg.Add(1)
+		s.wg.Add(2)
 		go func() { defer s.wg.Done(); s.tickLoop() }()
+		go func() { defer s.wg.Done(); s.subCountLoop() }()
 	}
 }
 

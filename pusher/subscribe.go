@@ -59,6 +59,10 @@ func (s *Server) subscribe(c *conn, raw json.RawMessage) {
 			s.subscriptionError(c, d.Channel, "AuthError", "channel_data must carry a user_id", 400)
 			return
 		}
+		if msg := app.memberLimitError(userID, d.ChannelData); msg != "" {
+			s.subscriptionError(c, d.Channel, "LimitReached", msg, 400)
+			return
+		}
 		if ch := s.hub.Lookup(shard.Key{App: app.ID, Name: d.Channel}); ch != nil &&
 			ch.MemberCount() >= app.MaxPresenceMembers && !ch.HasMember(userID) {
 			s.subscriptionError(c, d.Channel, "LimitReached", "presence channel is full", 403)
@@ -142,6 +146,7 @@ func (s *Server) join(c *conn, name string) *shard.Channel[*conn] {
 		s.opts.Broker.Subscribe(c.app.ID, name)
 		s.occupied(c.app, name)
 	}
+	s.countSubscribers(c.app, name, 1)
 	return ch
 }
 
@@ -222,6 +227,7 @@ func (s *Server) leave(c *conn, ch *shard.Channel[*conn]) {
 		break
 	}
 	s.dir.CountSubscription(c.app.ID, ch.Key.Name, -1)
+	s.countSubscribers(c.app, ch.Key.Name, -1)
 	removed, vacated := s.hub.Unsubscribe(ch, c)
 	if removed {
 		s.state.SubscriptionsDelta(c.app.ID, -1)

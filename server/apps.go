@@ -69,6 +69,9 @@ func buildApp(c config.App, m *metrics.Metrics, prev *builtApp, store webhook.St
 		MaxConnections: c.MaxConnections, MaxChannels: c.MaxChannelsPerConnection,
 		MaxEventData: c.MaxEventData, ClientEventRate: c.ClientEventRate,
 		MaxPresenceMembers: c.MaxPresenceMembers, MaxQueuedBytes: c.MaxQueuedBytes,
+		MaxPresenceMemberIDLength: c.MaxPresenceMemberIDLength, MaxPresenceMemberSize: c.MaxPresenceMemberSize,
+		SubscriptionCount: c.SubscriptionCount, SubscriptionCountInterval: c.SubscriptionCountInterval,
+		WatchlistEvents: c.WatchlistEvents,
 	}
 	for _, h := range c.History {
 		a.History = append(a.History, pusher.HistoryRule{Pattern: h.Channels, Size: h.Size, TTL: h.TTL})
@@ -88,7 +91,8 @@ func buildApp(c config.App, m *metrics.Metrics, prev *builtApp, store webhook.St
 	if hooked {
 		a.WebhookGrace = c.Webhooks.Grace
 		a.Webhook = func(e pusher.WebhookEvent) {
-			hook.Load().send(webhook.Event{Name: e.Name, Channel: e.Channel, UserID: e.UserID, Event: e.Event, Data: e.Data, SocketID: e.SocketID})
+			hook.Load().send(webhook.Event{Name: e.Name, Channel: e.Channel, UserID: e.UserID, Event: e.Event, Data: e.Data, SocketID: e.SocketID,
+				SubscriptionCount: e.SubscriptionCount})
 			watch(c.ID, e)
 		}
 	}

@@ -7,10 +7,11 @@ package shard
 // user id, which shares the caller's string, and one S, in a map per app)
 // instead of a set per user.
 
-// AddUser records that connection s belongs to user k. The table keeps k
-// as given: pass the string the connection itself holds, so that the
+// AddUser records that connection s belongs to user k, and reports
+// whether it is the user's first connection in the table. The table keeps
+// k as given: pass the string the connection itself holds, so that the
 // user id is stored once.
-func (h *Hub[S]) AddUser(k Key, s S) {
+func (h *Hub[S]) AddUser(k Key, s S) (first bool) {
 	sh := h.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -19,24 +20,27 @@ func (h *Hub[S]) AddUser(k Key, s S) {
 		app = make(map[string]S)
 		sh.users[k.App] = app
 	}
-	first, ok := app[k.Name]
+	had, ok := app[k.Name]
 	switch {
 	case !ok:
 		app[k.Name] = s
-	case first != s && indexOf(sh.more[k], s) < 0:
+		return true
+	case had != s && indexOf(sh.more[k], s) < 0:
 		sh.more[k] = append(sh.more[k], s)
 	}
+	return false
 }
 
-// RemoveUser forgets that s belongs to user k.
-func (h *Hub[S]) RemoveUser(k Key, s S) {
+// RemoveUser forgets that s belongs to user k, and reports whether it
+// was the user's last connection in the table.
+func (h *Hub[S]) RemoveUser(k Key, s S) (gone bool) {
 	sh := h.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	app := sh.users[k.App]
 	first, ok := app[k.Name]
 	if !ok {
-		return
+		return false
 	}
 	rest := sh.more[k]
 	if first == s && len(rest) == 0 {
@@ -44,7 +48,7 @@ func (h *Hub[S]) RemoveUser(k Key, s S) {
 		if len(app) == 0 {
 			delete(sh.users, k.App)
 		}
-		return
+		return true
 	}
 	last := len(rest) - 1
 	switch i := indexOf(rest, s); {
@@ -53,7 +57,7 @@ func (h *Hub[S]) RemoveUser(k Key, s S) {
 	case i >= 0:
 		rest[i] = rest[last]
 	default:
-		return // not a connection of k
+		return false // not a connection of k
 	}
 	var zero S
 	rest[last] = zero // hold no removed connection
@@ -62,6 +66,7 @@ func (h *Hub[S]) RemoveUser(k Key, s S) {
 	} else {
 		sh.more[k] = rest[:last]
 	}
+	return false
 }
 
 // UserConns appends user k's connections to dst.

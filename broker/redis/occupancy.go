@@ -103,19 +103,25 @@ func (b *Broker) resyncOccupancy() {
 }
 
 // reapOccupancy removes a dead node from every channel it occupied and
-// tells the handler of the channels that it left empty.
+// tells the handler of the channels that it left empty (and, when it
+// listens, of every channel it left).
 func (b *Broker) reapOccupancy(node string) int {
 	ctx, cancel := b.call(nil)
 	chans, _ := b.client.Do(ctx, b.client.B().Smembers().Key(b.occupancyIndexKey(node)).Build()).AsStrSlice()
 	cancel()
 	rh := b.reapHandler()
+	left, _ := rh.(broker.ChannelLeaver)
 	for _, f := range chans {
 		k, ok := parseField(f)
 		if !ok {
 			continue
 		}
-		if last, err := b.vacate(k, node, ""); err == nil && last && rh != nil {
+		last, err := b.vacate(k, node, "")
+		if err == nil && last && rh != nil {
 			rh.ChannelReaped(k.app, k.channel)
+		}
+		if err == nil && left != nil {
+			left.ChannelLeft(k.app, k.channel)
 		}
 	}
 	ctx, cancel = b.call(nil)
