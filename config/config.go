@@ -11,6 +11,8 @@ type Config struct {
 	Redis     Redis     `yaml:"redis"`
 	Apps      []App     `yaml:"apps"`
 
+	Idempotency Idempotency `yaml:"idempotency"`
+
 	// File is the config file that was read ("" for none). Not a YAML key.
 	File string `yaml:"-"`
 	// PrintConfig is set by --print-config: print Masked().YAML() and exit.

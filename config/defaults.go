@@ -32,6 +32,8 @@ func Default() Config {
 		Shutdown:  Shutdown{Drain: 10 * time.Second},
 		Redis:     Redis{Prefix: "fanout", NodeTTL: 15 * time.Second},
 		Apps:      []App{devApp()},
+
+		Idempotency: defaultIdempotency(),
 	}
 }
 

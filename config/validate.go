@@ -17,7 +17,7 @@ import (
 // Validate checks every setting and returns the first problem as a
 // ConfigError, or nil.
 func (c Config) Validate() error {
-	for _, check := range []func() error{c.Server.validate, c.heartbeat, c.Redis.validate, c.apps} {
+	for _, check := range []func() error{c.Server.validate, c.heartbeat, c.Redis.validate, c.apps, c.Idempotency.validate} {
 		if err := check(); err != nil {
 			return err
 		}

@@ -45,6 +45,17 @@ type Options struct {
 	// endpoint (a fixed route name, see Endpoint), status code and
 	// duration — for metrics.
 	Observe func(endpoint string, code int, took time.Duration)
+	// Idempotency remembers the idempotency keys of accepted publishes
+	// (see idempotency.go); nil means an in-memory store of 100,000 keys
+	// (broker.NewMemoryIdempotency), right for a single node only.
+	Idempotency broker.Idempotency
+	// IdempotencyWindow is how long an accepted key is remembered; 0
+	// means 5 minutes, a negative value turns idempotency keys off (they
+	// are then ignored).
+	IdempotencyWindow time.Duration
+	// Duplicate, when set, is told of each event of app answered without
+	// being delivered because its key was accepted before — for metrics.
+	Duplicate func(app string)
 }
 
 // Handler serves the HTTP API.
@@ -61,6 +72,12 @@ func New(b Backend, o Options) *Handler {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.IdempotencyWindow == 0 {
+		o.IdempotencyWindow = 5 * time.Minute
+	}
+	if o.Idempotency == nil {
+		o.Idempotency = broker.NewMemoryIdempotency(0, o.Now)
 	}
 	h := &Handler{b: b, o: o, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })

@@ -21,6 +21,7 @@ var help = map[string]string{
 	"fanout_messages_out_total":                       "WebSocket data messages written to clients; a broadcast to k sockets counts k.",
 	"fanout_bytes_in_total":                           "Payload bytes of the data messages received from clients.",
 	"fanout_bytes_out_total":                          "Bytes of the data messages written to clients, frame headers included.",
+	"fanout_publish_duplicates_total":                 "Events answered 200 without being delivered because their idempotency key was accepted within the window, by app id.",
 	"fanout_publishes_total":                          "Events published through the HTTP API, by app id and result (ok, error, unavailable).",
 	"fanout_delivery_duration_seconds":                "Seconds from an event reaching the node to its frame being queued for every local subscriber.",
 	"fanout_channels":                                 "Occupied channels on this node.",

@@ -48,6 +48,7 @@ type appMetrics struct {
 	// History: events appended, recoveries asked and their outcomes.
 	appends, recoveriesAsked, recovered, recoveryFailed *vm.Counter
 	appState
+	appAPI
 }
 
 // FanoutBuckets are the upper bounds, in seconds, of
@@ -130,6 +131,7 @@ func (m *Metrics) newApp(id string) *appMetrics {
 	a.recovered = m.set.GetOrCreateCounter(labelled2("fanout_history_recoveries_total", "app", id, "result", "recovered"))
 	a.recoveryFailed = m.set.GetOrCreateCounter(labelled2("fanout_history_recoveries_total", "app", id, "result", "failed"))
 	a.appState = m.newAppState(id)
+	a.appAPI = m.newAppAPI(id)
 	return a
 }
 

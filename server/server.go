@@ -30,11 +30,12 @@ type Node struct {
 	metricsL net.Listener
 	tls      *tlsconn.Server // nil without TLS
 	certs    *tlsconn.Certs
+	broker   broker.Broker
 }
 
 // New builds a node from cfg; Start binds and runs it.
 func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
-	n := &Node{cfg: cfg, log: log, Metrics: metrics.New()}
+	n := &Node{cfg: cfg, log: log, Metrics: metrics.New(), broker: b}
 	n.accept = &acceptErrors{m: n.Metrics, log: log, interval: logInterval}
 	if hr, ok := b.(broker.HealthReporter); ok {
 		hr.OnHealth(n.Metrics.BrokerHealth)
@@ -77,10 +78,10 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 
 // Start binds the listeners and serves.
 func (n *Node) Start() error {
-	api := httpapi.New(n.Pusher, httpapi.Options{
+	api := httpapi.New(n.Pusher, n.apiOptions(httpapi.Options{
 		Refused: func(app string) { n.Metrics.Published(app, metrics.PublishError) },
 		Observe: n.Metrics.HTTPRequest,
-	})
+	}))
 	n.Pusher.SetHTTP(api)
 	if err := n.Pusher.Listen(n.cfg.Server.Addr); err != nil {
 		return fmt.Errorf("listen %s: %w", n.cfg.Server.Addr, err)
