@@ -17,6 +17,8 @@ type Config struct {
 	File string `yaml:"-"`
 	// PrintConfig is set by --print-config: print Masked().YAML() and exit.
 	PrintConfig bool `yaml:"-"`
+
+	Limits Limits `yaml:"limits"` // per client limits (limits.go)
 }
 
 // Server holds the listener, logging and per-process limits.

@@ -19,6 +19,7 @@ func WebhookEvents() []string {
 // default and the single development app (auth mode optional).
 func Default() Config {
 	return Config{
+		Limits: defaultLimits(),
 		Server: Server{
 			Addr:           "127.0.0.1:6001",
 			MetricsAddr:    "127.0.0.1:9601",

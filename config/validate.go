@@ -22,7 +22,7 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return c.Limits.validate()
 }
 
 func (s Server) validate() error {

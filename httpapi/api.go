@@ -31,6 +31,13 @@ type Backend interface {
 // Options configure the API. The zero value of each field means the
 // default given on it.
 type Options struct {
+	// APIRate is how many signed requests a second one app may make
+	// (with a second's worth at once); past it the answer is 429 with
+	// Retry-After. 0 means DefaultAPIRate; a negative value, no limit.
+	APIRate int
+	// Throttled, when set, is told of each request of app refused for
+	// APIRate — for metrics.
+	Throttled func(app string)
 	// MaxBodySize bounds a request body; 0 means 256 KiB (ten events of
 	// 10 KiB data plus their envelopes fit).
 	MaxBodySize int64
@@ -60,15 +67,19 @@ type Options struct {
 
 // Handler serves the HTTP API.
 type Handler struct {
-	b   Backend
-	o   Options
-	mux *http.ServeMux
+	b     Backend
+	o     Options
+	mux   *http.ServeMux
+	limit throttle
 }
 
 // New returns the API handler over b.
 func New(b Backend, o Options) *Handler {
 	if o.MaxBodySize <= 0 {
 		o.MaxBodySize = 256 << 10
+	}
+	if o.APIRate == 0 {
+		o.APIRate = DefaultAPIRate
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -89,6 +100,7 @@ func New(b Backend, o Options) *Handler {
 	h.mux.HandleFunc("GET /apps/{app}/channels/{channel}/users", h.signed(h.users))
 	h.mux.HandleFunc("GET /apps/{app}/channels/{channel}/history", h.signed(h.history))
 	h.mux.HandleFunc("POST /apps/{app}/users/{user}/terminate_connections", h.signed(h.terminate))
+	h.limit.rate = float64(max(o.APIRate, 0))
 	return h
 }
 
@@ -149,6 +161,12 @@ func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) 
 		}
 		if cred.Disabled {
 			writeError(w, http.StatusForbidden, "app disabled")
+			return
+		}
+		// After the signature: requests nobody signed cannot spend the
+		// app's allowance.
+		if ok, retry := h.limit.allow(appID, h.o.Now().UnixNano()); !ok {
+			h.throttled(w, appID, retry)
 			return
 		}
 		fn(w, r, &request{app: appID, maxData: cred.MaxEventData, body: body})

@@ -40,6 +40,7 @@ var help = map[string]string{
 	"fanout_webhooks_total":                           "Webhook batches delivered (ok) or given up (error), and events dropped on a full queue (dropped).",
 	"fanout_webhook_request_duration_seconds":         "Seconds from sending a webhook request to its response's headers, or its failure.",
 	"fanout_webhook_queued_events":                    "Webhook events waiting in an app's queue, by app id; 0 for apps without webhooks.",
+	"fanout_http_api_throttled_total":                 "HTTP API requests answered 429 because their app was over limits.api_requests_per_second, by app id.",
 	"fanout_http_requests_total":                      "HTTP API and probe requests answered, by endpoint (a fixed route name; other for no route) and status code.",
 	"fanout_http_request_duration_seconds":            "Seconds from an HTTP API or probe request reaching the handler to its answer, by endpoint.",
 	"fanout_subscriptions":                            "Channel subscriptions held by this node's connections, by app id.",

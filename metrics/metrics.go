@@ -42,6 +42,7 @@ type Metrics struct {
 
 // appMetrics holds the per-app series.
 type appMetrics struct {
+	appLimits
 	connections *vm.Gauge
 	opened      *vm.Counter
 	publishes   [numPublishResults]*vm.Counter
@@ -121,6 +122,7 @@ func (m *Metrics) newApp(id string) *appMetrics {
 	a := &appMetrics{
 		connections: m.set.GetOrCreateGauge(labelled("fanout_connections", "app", id), nil),
 		opened:      m.set.GetOrCreateCounter(labelled("fanout_connections_opened_total", "app", id)),
+		appLimits:   m.newAppLimits(id),
 	}
 	for r := range a.publishes {
 		name := labelled2("fanout_publishes_total", "app", id, "result", PublishResult(r).String())

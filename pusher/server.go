@@ -16,6 +16,7 @@ import (
 	"github.com/fanout/fanout/broker"
 	engine "github.com/fanout/fanout/delivery"
 	"github.com/fanout/fanout/poller"
+	"github.com/fanout/fanout/ratelimit"
 	"github.com/fanout/fanout/shard"
 	"github.com/panjf2000/ants/v2"
 )
@@ -62,6 +63,9 @@ type Server struct {
 	// unsignedLog rate-limits the summary of connections closed for not
 	// signing in (signin_log.go); the ticker goroutine alone uses it.
 	unsignedLog unsignedLog
+	// ips counts connections per source address (iplimit.go); nil when
+	// both of its limits are off.
+	ips *ratelimit.IPTable
 }
 
 // New checks the options and builds a server; Listen and Serve start it.
@@ -73,6 +77,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{opts: o, apps: map[string]*App{}, appsByID: map[string]*App{},
 		hub: shard.New[*conn](), stop: make(chan struct{})}
 	s.engine = newEngine(s)
+	s.ips = ratelimit.NewIPTable(o.PerIP)
 	s.state = stateObserver(o.Metrics)
 	s.dir = broker.DirectoryOf(o.Broker, s)
 	if _, local := o.Broker.(*broker.Memory); !local {

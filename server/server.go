@@ -65,6 +65,7 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 		EventLoops: cfg.Server.EventLoops, Echo: cfg.Server.Echo, Broker: b, Metrics: observer{n.Metrics}, Logger: log,
 		OnAcceptError: func(err error) { n.accept.report("websocket", err) },
 		TLS:           n.tls,
+		PerIP:         cfg.Limits.IPOptions(), TrustedProxies: cfg.Limits.Proxies(),
 	})
 	if err != nil {
 		n.closeTLS()
@@ -80,6 +81,7 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 func (n *Node) Start() error {
 	api := httpapi.New(n.Pusher, n.apiOptions(httpapi.Options{
 		Refused: func(app string) { n.Metrics.Published(app, metrics.PublishError) },
+		APIRate: n.apiRate(), Throttled: n.Metrics.APIThrottled,
 		Observe: n.Metrics.HTTPRequest,
 	}))
 	n.Pusher.SetHTTP(api)
