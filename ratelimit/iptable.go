@@ -91,7 +91,13 @@ type IPTable struct {
 	ents []ipEntry // ents[0] unused: Slot 0 is untracked
 	free []Slot
 	hand int // next entry the idle sweep looks at
+	// fullAt is when a full table was last swept whole (unix ns): at
+	// most one such pass per fullSweepEvery, so that a flood of new
+	// addresses into a table full of live ones costs O(1) each.
+	fullAt int64
 }
+
+const fullSweepEvery = int64(100 * time.Millisecond)
 
 // ipEntry is one address: 40 bytes, plus its index entry.
 type ipEntry struct {
@@ -182,6 +188,10 @@ func (t *IPTable) Conns(addr netip.Addr) int {
 // of addresses with connections.
 func (t *IPTable) insert(addr netip.Addr, now int64) Slot {
 	if len(t.idx) >= t.o.MaxEntries {
+		if now-t.fullAt < fullSweepEvery {
+			return 0
+		}
+		t.fullAt = now
 		t.sweep(now, len(t.ents)) // a full pass: frees every idle entry
 		if len(t.idx) >= t.o.MaxEntries {
 			return 0
