@@ -56,7 +56,7 @@ func (s *Server) handshake(c *conn, data []byte) int {
 		// arrives, net/http (mutualTLS), for each request of the
 		// connection.
 		if key, ok := sseKey(&head); ok {
-			if !s.overIPLimit(c, data[:n]) {
+			if !s.overIPLimit(c, data[:n], true) {
 				s.sseOpen(c, head, key)
 			}
 			return len(data)
@@ -68,7 +68,7 @@ func (s *Server) handshake(c *conn, data []byte) int {
 		s.refuse(c, http.StatusServiceUnavailable, "draining: connect to another node", "draining")
 		return len(data)
 	}
-	if s.overIPLimit(c, data[:n]) { // one client's flood must not fill the node
+	if s.overIPLimit(c, data[:n], false) { // one client's flood must not fill the node
 		return len(data)
 	}
 	if s.atCapacity() { // before any token check: the cheapest refusal

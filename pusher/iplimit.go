@@ -21,8 +21,9 @@ import (
 
 // overIPLimit counts c against its client's address, or answers 429 and
 // reports true. head is the request head as read (for X-Forwarded-For
-// from trusted proxies). Loop goroutine.
-func (s *Server) overIPLimit(c *conn, head []byte) bool {
+// from trusted proxies); an event-stream request (sse) is answered with
+// the JSON error body its other refusals have. Loop goroutine.
+func (s *Server) overIPLimit(c *conn, head []byte, sse bool) bool {
 	if s.ips == nil || c.ipSlot != 0 {
 		return false
 	}
@@ -42,7 +43,7 @@ func (s *Server) overIPLimit(c *conn, head []byte) bool {
 	if why == ratelimit.UpgradeRate {
 		reason, msg = "ip_upgrade_rate", "too many connection attempts from your address"
 	}
-	s.refuseWith(c, http.StatusTooManyRequests, tooMany(msg, wait), reason)
+	s.refuseWith(c, http.StatusTooManyRequests, tooMany(msg, wait, sse), reason)
 	if c.pc.Queued() == 0 { // the answer is with the kernel: let the socket go now
 		c.pc.Abort()
 	}
@@ -57,12 +58,19 @@ func (s *Server) releaseIP(c *conn) {
 	}
 }
 
-// tooMany is a 429 response with Retry-After in whole seconds.
-func tooMany(msg string, wait time.Duration) []byte {
+// tooMany is a 429 response with Retry-After in whole seconds, its body
+// msg as text, or as {"error": msg} with asJSON.
+func tooMany(msg string, wait time.Duration, asJSON bool) []byte {
+	ctype := "text/plain; charset=utf-8"
+	if asJSON {
+		ctype, msg = "application/json", `{"error":`+strconv.Quote(msg)+`}`
+	}
 	b := make([]byte, 0, 192)
 	b = append(b, "HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: "...)
 	b = strconv.AppendInt(b, int64(ratelimit.RetryAfter(wait)), 10)
-	b = append(b, "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "...)
+	b = append(b, "\r\nContent-Type: "...)
+	b = append(b, ctype...)
+	b = append(b, "\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(msg)), 10)
 	b = append(b, "\r\n\r\n"...)
 	return append(b, msg...)

@@ -79,8 +79,9 @@ func TestConnectionsPerIPAnswered429(t *testing.T) {
 	if !strings.HasPrefix(h, "HTTP/1.1 429") || !strings.Contains(h, "\r\nRetry-After: 1\r\n") {
 		t.Fatalf("third upgrade: %q, want 429 with Retry-After", h)
 	}
-	if h := request(t, n, "127.0.0.2", "GET /app/"+key+"/sse?channel=news HTTP/1.1\r\nHost: x\r\n\r\n"); !strings.HasPrefix(h, "HTTP/1.1 429") {
-		t.Fatalf("event stream over the limit: %q, want 429", h)
+	if h := request(t, n, "127.0.0.2", "GET /app/"+key+"/sse?channel=news HTTP/1.1\r\nHost: x\r\n\r\n"); !strings.HasPrefix(h, "HTTP/1.1 429") ||
+		!strings.Contains(h, "\r\nContent-Type: application/json\r\n") {
+		t.Fatalf("event stream over the limit: %q, want 429 with the JSON error", h)
 	}
 	if h := request(t, n, "127.0.0.3", upgradeReq(key)); !strings.HasPrefix(h, "HTTP/1.1 101") {
 		t.Fatalf("another address: %q", h)
