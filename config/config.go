@@ -14,6 +14,8 @@ type Config struct {
 	Reload    Reload    `yaml:"reload"`
 	AppStore  AppStore  `yaml:"app_store"`
 
+	Idempotency Idempotency `yaml:"idempotency"`
+
 	// File is the config file that was read ("" for none). Not a YAML key.
 	File string `yaml:"-"`
 	// PrintConfig is set by --print-config: print Masked().YAML() and exit.
@@ -21,6 +23,8 @@ type Config struct {
 	// IgnoredVariables are the FANOUT_ variables Load left alone because
 	// Kubernetes or Docker links set them (env.go), for one info line.
 	IgnoredVariables []string `yaml:"-"`
+
+	Limits Limits `yaml:"limits"` // per client limits (limits.go)
 }
 
 // AppStore reads apps from a PostgreSQL table besides those of the file,

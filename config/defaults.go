@@ -30,6 +30,7 @@ func WebhookEvents() []string {
 // default and the single development app (auth mode optional).
 func Default() Config {
 	return Config{
+		Limits: defaultLimits(),
 		Server: Server{
 			Addr:           "127.0.0.1:6001",
 			MetricsAddr:    "127.0.0.1:9601",
@@ -45,6 +46,8 @@ func Default() Config {
 		Apps:      []App{devApp()},
 		Reload:    Reload{SecretGrace: DefaultSecretGrace},
 		AppStore:  AppStore{Table: "fanout_apps", Refresh: 30 * time.Second},
+
+		Idempotency: defaultIdempotency(),
 	}
 }
 

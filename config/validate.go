@@ -18,12 +18,12 @@ import (
 // Validate checks every setting and returns the first problem as a
 // ConfigError, or nil.
 func (c Config) Validate() error {
-	for _, check := range []func() error{c.Server.validate, c.heartbeat, c.Redis.validate, c.console, c.apps, c.reload, c.AppStore.validate} {
+	for _, check := range []func() error{c.Server.validate, c.heartbeat, c.Redis.validate, c.console, c.apps, c.reload, c.AppStore.validate, c.Idempotency.validate} {
 		if err := check(); err != nil {
 			return err
 		}
 	}
-	return nil
+	return c.Limits.validate()
 }
 
 func (s Server) validate() error {

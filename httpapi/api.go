@@ -32,6 +32,13 @@ type Backend interface {
 // Options configure the API. The zero value of each field means the
 // default given on it.
 type Options struct {
+	// APIRate is how many signed requests a second one app may make
+	// (with a second's worth at once); past it the answer is 429 with
+	// Retry-After. 0 means DefaultAPIRate; a negative value, no limit.
+	APIRate int
+	// Throttled, when set, is told of each request of app refused for
+	// APIRate — for metrics.
+	Throttled func(app string)
 	// MaxBodySize bounds a request body; 0 means 256 KiB (ten events of
 	// 10 KiB data plus their envelopes fit).
 	MaxBodySize int64
@@ -46,13 +53,25 @@ type Options struct {
 	// endpoint (a fixed route name, see Endpoint), status code and
 	// duration — for metrics.
 	Observe func(endpoint string, code int, took time.Duration)
+	// Idempotency remembers the idempotency keys of accepted publishes
+	// (see idempotency.go); nil means an in-memory store of 100,000 keys
+	// (broker.NewMemoryIdempotency), right for a single node only.
+	Idempotency broker.Idempotency
+	// IdempotencyWindow is how long an accepted key is remembered; 0
+	// means 5 minutes, a negative value turns idempotency keys off (they
+	// are then ignored).
+	IdempotencyWindow time.Duration
+	// Duplicate, when set, is told of each event of app answered without
+	// being delivered because its key was accepted before — for metrics.
+	Duplicate func(app string)
 }
 
 // Handler serves the HTTP API.
 type Handler struct {
-	b   Backend
-	o   Options
-	mux *http.ServeMux
+	b     Backend
+	o     Options
+	mux   *http.ServeMux
+	limit throttle
 }
 
 // New returns the API handler over b.
@@ -60,8 +79,17 @@ func New(b Backend, o Options) *Handler {
 	if o.MaxBodySize <= 0 {
 		o.MaxBodySize = 256 << 10
 	}
+	if o.APIRate == 0 {
+		o.APIRate = DefaultAPIRate
+	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.IdempotencyWindow == 0 {
+		o.IdempotencyWindow = 5 * time.Minute
+	}
+	if o.Idempotency == nil {
+		o.Idempotency = broker.NewMemoryIdempotency(0, o.Now)
 	}
 	h := &Handler{b: b, o: o, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
@@ -73,6 +101,7 @@ func New(b Backend, o Options) *Handler {
 	h.mux.HandleFunc("GET /apps/{app}/channels/{channel}/users", h.signed(h.users))
 	h.mux.HandleFunc("GET /apps/{app}/channels/{channel}/history", h.signed(h.history))
 	h.mux.HandleFunc("POST /apps/{app}/users/{user}/terminate_connections", h.signed(h.terminate))
+	h.limit.rate = float64(max(o.APIRate, 0))
 	return h
 }
 
@@ -137,6 +166,12 @@ func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) 
 		}
 		if cred.Disabled {
 			writeError(w, http.StatusForbidden, "app disabled")
+			return
+		}
+		// After the signature: requests nobody signed cannot spend the
+		// app's allowance.
+		if ok, retry := h.limit.allow(appID, h.o.Now().UnixNano()); !ok {
+			h.throttled(w, appID, retry)
 			return
 		}
 		fn(w, r, &request{app: appID, maxData: cred.MaxEventData, body: body})

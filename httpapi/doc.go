@@ -9,9 +9,14 @@
 // 600 s off), 404 unknown app, 413 body over the limit, 503 overloaded or
 // broker unavailable (https://pusher.com/docs/channels/library_auth_reference/rest-api/).
 //
+// A publish may carry an idempotency key (body field idempotency_key, or
+// the X-Idempotency-Key header): a repeat of a key accepted within the
+// window is answered 200 and not delivered again (idempotency.go).
+//
 // # Concurrency
 //
 // The Handler is an http.Handler: net/http calls it on its own goroutines,
 // concurrently. It keeps no state of its own beyond its options; the
-// Backend must be safe for concurrent use.
+// Backend and the idempotency store must be safe for concurrent use. A
+// request that holds idempotency keys settles them before it answers.
 package httpapi

@@ -25,6 +25,9 @@ type eventBody struct {
 	Channel  string   `json:"channel"`
 	SocketID string   `json:"socket_id"`
 	Info     string   `json:"info"`
+	// IdempotencyKey makes a retried publish deliver once (see
+	// idempotency.go).
+	IdempotencyKey string `json:"idempotency_key"`
 }
 
 // statusError is a rejected event: its HTTP status and message.
@@ -52,6 +55,8 @@ func (e *eventBody) publications(app string, maxData int) ([]broker.Publication,
 		return nil, statusError{http.StatusRequestEntityTooLarge, fmt.Sprintf("event data over %d bytes", maxData)}
 	case e.SocketID != "" && !auth.ValidSocketID(e.SocketID):
 		return nil, statusError{400, "invalid socket_id"}
+	case e.IdempotencyKey != "" && !validIdempotencyKey(e.IdempotencyKey):
+		return nil, statusError{400, "idempotency_key must be 1 to 256 printable ASCII characters"}
 	}
 	data, _ := json.Marshal(*e.Data)
 	out := make([]broker.Publication, 0, len(chans))
@@ -76,9 +81,25 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, req *request) {
 		writeError(w, se.status, se.msg)
 		return
 	}
-	if err := h.b.Publish(r.Context(), ps...); err != nil {
-		brokerError(w, "publish", err)
+	key := idempotencyKey(r, e.IdempotencyKey, -1)
+	if key != "" && !validIdempotencyKey(key) {
+		writeError(w, http.StatusBadRequest, "X-Idempotency-Key must be 1 to 256 printable ASCII characters")
 		return
+	}
+	claims, dup, err := h.claimKeys(r.Context(), req.app, []string{key})
+	if err != nil {
+		claimError(w, err)
+		return
+	}
+	if dup[0] {
+		h.duplicate(req.app)
+	} else {
+		err := h.b.Publish(r.Context(), ps...)
+		h.settle(claims, err == nil)
+		if err != nil {
+			brokerError(w, "publish", err)
+			return
+		}
 	}
 	writeJSON(w, 200, h.eventInfo(r, req.app, e.Info, ps))
 }
@@ -114,7 +135,8 @@ func (h *Handler) batchEvents(w http.ResponseWriter, r *http.Request, req *reque
 		writeError(w, http.StatusBadRequest, "a batch holds between 1 and 10 events")
 		return
 	}
-	var all []broker.Publication
+	all := make([]broker.Publication, 0, len(b.Batch)) // all[i] is b.Batch[i]: one channel each
+	keys := make([]string, len(b.Batch))
 	for i := range b.Batch {
 		if len(b.Batch[i].Channels) > 0 {
 			writeError(w, http.StatusBadRequest, "batch events take a single channel")
@@ -127,10 +149,34 @@ func (h *Handler) batchEvents(w http.ResponseWriter, r *http.Request, req *reque
 			return
 		}
 		all = append(all, ps...)
+		if keys[i] = idempotencyKey(r, b.Batch[i].IdempotencyKey, i); keys[i] != "" && !validIdempotencyKey(keys[i]) {
+			writeError(w, http.StatusBadRequest, "X-Idempotency-Key must be 1 to 250 printable ASCII characters")
+			return
+		}
 	}
-	if err := h.b.Publish(r.Context(), all...); err != nil {
-		brokerError(w, "publish", err)
+	claims, dup, err := h.claimKeys(r.Context(), req.app, keys)
+	if err != nil {
+		claimError(w, err)
 		return
+	}
+	fresh := all
+	if len(claims) < len(keys) { // some keyless or duplicate: publish the rest
+		fresh = make([]broker.Publication, 0, len(all))
+		for i, p := range all {
+			if dup[i] {
+				h.duplicate(req.app)
+				continue
+			}
+			fresh = append(fresh, p)
+		}
+	}
+	if len(fresh) > 0 {
+		err := h.b.Publish(r.Context(), fresh...)
+		h.settle(claims, err == nil)
+		if err != nil {
+			brokerError(w, "publish", err)
+			return
+		}
 	}
 	results := make([]any, len(all))
 	for i, p := range all {

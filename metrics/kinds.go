@@ -18,13 +18,15 @@ const (
 	RejectTimeout
 	RejectOverCapacity
 	RejectDraining
+	RejectIPConnections // the source address holds its connection limit (429)
+	RejectIPUpgradeRate // the source address upgrades faster than its rate (429)
 	numRejectReasons
 )
 
 var rejectNames = [numRejectReasons]string{
 	"unknown_app", "app_disabled", "over_quota", "bad_path", "bad_protocol",
 	"unauthorized", "forbidden_origin", "bad_request", "too_large",
-	"timeout", "over_capacity", "draining",
+	"timeout", "over_capacity", "draining", "ip_connections", "ip_upgrade_rate",
 }
 
 // String returns the label value, e.g. "unknown_app".

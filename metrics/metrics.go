@@ -45,12 +45,14 @@ type Metrics struct {
 
 // appMetrics holds the per-app series.
 type appMetrics struct {
+	appLimits
 	connections *vm.Gauge
 	opened      *vm.Counter
 	publishes   [numPublishResults]*vm.Counter
 	// History: events appended, recoveries asked and their outcomes.
 	appends, recoveriesAsked, recovered, recoveryFailed *vm.Counter
 	appState
+	appAPI
 }
 
 // FanoutBuckets are the upper bounds, in seconds, of
@@ -127,6 +129,7 @@ func (m *Metrics) newApp(id string) *appMetrics {
 	a := &appMetrics{
 		connections: m.set.GetOrCreateGauge(labelled("fanout_connections", "app", id), nil),
 		opened:      m.set.GetOrCreateCounter(labelled("fanout_connections_opened_total", "app", id)),
+		appLimits:   m.newAppLimits(id),
 	}
 	for r := range a.publishes {
 		name := labelled2("fanout_publishes_total", "app", id, "result", PublishResult(r).String())
@@ -137,6 +140,7 @@ func (m *Metrics) newApp(id string) *appMetrics {
 	a.recovered = m.set.GetOrCreateCounter(labelled2("fanout_history_recoveries_total", "app", id, "result", "recovered"))
 	a.recoveryFailed = m.set.GetOrCreateCounter(labelled2("fanout_history_recoveries_total", "app", id, "result", "failed"))
 	a.appState = m.newAppState(id)
+	a.appAPI = m.newAppAPI(id)
 	return a
 }
 

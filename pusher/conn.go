@@ -7,6 +7,7 @@ import (
 	"github.com/fanout/fanout/frame"
 	"github.com/fanout/fanout/poller"
 	"github.com/fanout/fanout/protocol"
+	"github.com/fanout/fanout/ratelimit"
 	"github.com/fanout/fanout/session"
 	"github.com/fanout/fanout/shard"
 	"github.com/fanout/fanout/tlsconn"
@@ -34,6 +35,9 @@ type conn struct {
 	// in bits (8-15) of the frames compressed for this client (the
 	// server_max_window_bits it asked for, else 15).
 	deflBits uint8
+	// ipSlot is the connection's count in the per-address table
+	// (iplimit.go); 0 when not counted. It fills padding before authed.
+	ipSlot ratelimit.Slot
 	// authed is set once the upgrade token or pusher:signin is accepted;
 	// atomic because the wheel reads it when the signin grace ends (it
 	// fits the padding before lastSeen: conn keeps its size class).

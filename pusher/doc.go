@@ -11,6 +11,8 @@
 // see sse.go and sse_transport.go), which takes the same path with its
 // own encoding of events (made once per delivery), comment-line
 // heartbeats and no close handshake: a last pusher:error event, then FIN.
+// Before either, the client's source address is counted and held to its
+// connection and upgrade-rate limits (iplimit.go, package ratelimit).
 //
 // The poller's loop goroutine owns reads and the final close (OnClose);
 // any goroutine may start a close (conn.closeWith: the session's

@@ -53,6 +53,7 @@ func (s *Server) OnData(pc *poller.Conn, data []byte) int {
 // connection everywhere.
 func (s *Server) OnClose(pc *poller.Conn, err error) {
 	c := pc.Context.(*conn)
+	s.releaseIP(c)
 	if t := c.tlsSession(); t != nil {
 		t.Close()
 	}

@@ -56,7 +56,9 @@ func (s *Server) handshake(c *conn, data []byte) int {
 		// arrives, net/http (mutualTLS), for each request of the
 		// connection.
 		if key, ok := sseKey(&head); ok {
-			s.sseOpen(c, head, key)
+			if !s.overIPLimit(c, data[:n], true) {
+				s.sseOpen(c, head, key)
+			}
 			return len(data)
 		}
 		s.handOff(c, data)
@@ -64,6 +66,9 @@ func (s *Server) handshake(c *conn, data []byte) int {
 	}
 	if s.draining.Load() { // plain HTTP (/readyz: 503) is still served
 		s.refuse(c, http.StatusServiceUnavailable, "draining: connect to another node", "draining")
+		return len(data)
+	}
+	if s.overIPLimit(c, data[:n], false) { // one client's flood must not fill the node
 		return len(data)
 	}
 	if s.atCapacity() { // before any token check: the cheapest refusal

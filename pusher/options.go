@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/ratelimit"
 	"github.com/fanout/fanout/tlsconn"
 	"github.com/panjf2000/ants/v2"
 )
@@ -58,6 +59,13 @@ type Options struct {
 	// TLS, when set, terminates TLS on every connection of the listener
 	// (WebSocket and plain HTTP alike); nil serves plain TCP.
 	TLS *tlsconn.Server
+	// PerIP limits each source address's connections and upgrade rate
+	// (iplimit.go); its zero value is ratelimit's defaults (10,000
+	// connections, 200 upgrades a second with a burst of 400).
+	PerIP ratelimit.IPOptions
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client for PerIP; nil trusts none (the peer is the client).
+	TrustedProxies *ratelimit.Proxies
 	// Metrics observes the server; nil records nothing.
 	Metrics Observer
 	// Logger; nil means slog.Default().

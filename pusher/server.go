@@ -16,6 +16,7 @@ import (
 	"github.com/fanout/fanout/broker"
 	engine "github.com/fanout/fanout/delivery"
 	"github.com/fanout/fanout/poller"
+	"github.com/fanout/fanout/ratelimit"
 	"github.com/fanout/fanout/shard"
 	"github.com/panjf2000/ants/v2"
 )
@@ -67,6 +68,9 @@ type Server struct {
 	tap         tapField   // the console's watcher, nil when nobody watches (tap.go)
 	subcounts   subCounts  // pending subscription_count events (subcount.go)
 	watchers    watchlists // watchers of users' online state (watchlist.go)
+	// ips counts connections per source address (iplimit.go); nil when
+	// both of its limits are off.
+	ips *ratelimit.IPTable
 }
 
 // New checks the options and builds a server; Listen and Serve start it.
@@ -78,6 +82,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{opts: o, hub: shard.New[*conn](), stop: make(chan struct{})}
 	s.graces.wake = make(chan struct{}, 1)
 	s.engine = newEngine(s)
+	s.ips = ratelimit.NewIPTable(o.PerIP)
 	s.state = stateObserver(o.Metrics)
 	s.dir = broker.DirectoryOf(o.Broker, s)
 	if _, local := o.Broker.(*broker.Memory); !local {

@@ -19,6 +19,8 @@ var rejectReasons = map[string]metrics.RejectReason{
 	// busy: the token check found no room on the pool; the client was
 	// closed with 4100 like one over capacity.
 	"busy": metrics.RejectOverCapacity,
+	// per source address limits (429)
+	"ip_connections": metrics.RejectIPConnections, "ip_upgrade_rate": metrics.RejectIPUpgradeRate,
 }
 
 func (o observer) ConnOpened(app string)           { o.m.ConnectionOpened(app) }

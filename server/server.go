@@ -78,6 +78,7 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 		// Webhook queues flush while the broker (a durable queue's
 		// store) still runs.
 		BeforeBrokerClose: n.closeHooks,
+		PerIP:             cfg.Limits.IPOptions(), TrustedProxies: cfg.Limits.Proxies(),
 	})
 	if err != nil {
 		n.closeTLS()
@@ -91,10 +92,11 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 
 // Start binds the listeners and serves.
 func (n *Node) Start() error {
-	api := httpapi.New(n.Pusher, httpapi.Options{
+	api := httpapi.New(n.Pusher, n.apiOptions(httpapi.Options{
 		Refused: func(app string) { n.Metrics.Published(app, metrics.PublishError) },
+		APIRate: n.apiRate(), Throttled: n.Metrics.APIThrottled,
 		Observe: n.Metrics.HTTPRequest,
-	})
+	}))
 	n.Pusher.SetHTTP(api)
 	if err := n.Pusher.Listen(n.cfg.Server.Addr); err != nil {
 		return fmt.Errorf("listen %s: %w", n.cfg.Server.Addr, err)

@@ -77,12 +77,6 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `)
 
-// releaseScript gives the lease KEYS[1] back if node ARGV[1] holds it.
-var releaseScript = rueidis.NewLuaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 0
-`)
-
 func (b *Broker) lease(ctx context.Context, stream string) (bool, error) {
 	ctx, cancel := b.call(ctx)
 	defer cancel()
@@ -153,6 +147,7 @@ func (b *Broker) WebhookTouch(ctx context.Context, stream string) error {
 func (b *Broker) WebhookRelease(ctx context.Context, stream string) error {
 	ctx, cancel := b.call(ctx)
 	defer cancel()
+	// The lease goes back only if this node still holds it.
 	return releaseScript.Exec(ctx, b.client, []string{b.webhookKey(stream) + ":lease"}, []string{b.opts.NodeID}).Error()
 }
 

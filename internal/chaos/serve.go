@@ -39,6 +39,7 @@ type ServeOptions struct {
 	WebhookRetry int           // webhooks.max_retries; default the server's
 	WebhookQueue int           // webhooks.max_queue; default the server's
 	Args         []string      // extra flags
+	Config       string        // more top-level YAML sections, e.g. "limits:\n  exempt: []\n"
 }
 
 // Node is a running `fanout serve` process.
@@ -97,6 +98,7 @@ func (o ServeOptions) yaml() string {
 			fmt.Fprintf(&b, "      max_queue: %d\n", o.WebhookQueue)
 		}
 	}
+	b.WriteString(o.Config)
 	return b.String()
 }
 
