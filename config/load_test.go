@@ -193,6 +193,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 	in.File = path
 	in.Apps[0].Auth.JWT.Algorithms = []string{}
 	in.Apps[0].History = []History{}
+	in.Redis.Sentinel.Addrs = []string{}
 	if !reflect.DeepEqual(in, out) {
 		t.Fatalf("round trip changed the config:\n%s\nvs\n%s", in.YAML(), out.YAML())
 	}
