@@ -21,6 +21,7 @@ const redisHint = "redis-server not found: install it with `apt-get install -y r
 type Redis struct {
 	*Proc
 	Port int
+	bin  string // default redis-server
 	args []string
 	t    testing.TB
 }
@@ -41,9 +42,10 @@ func StartRedis(t testing.TB, extra ...string) *Redis {
 
 func (r *Redis) start() {
 	r.t.Helper()
-	r.Proc = start(r.t, "redis-server:"+strconv.Itoa(r.Port), "redis-server", r.args...)
+	bin := cmpOr(r.bin, "redis-server")
+	r.Proc = start(r.t, bin+":"+strconv.Itoa(r.Port), bin, r.args...)
 	if _, ok := Eventually(10*time.Second, func() bool { s, err := r.Do("PING"); return err == nil && s == "+PONG" }); !ok {
-		r.t.Fatalf("redis-server on port %d did not answer PING within 10s", r.Port)
+		r.t.Fatalf("%s on port %d did not answer PING within 10s", bin, r.Port)
 	}
 }
 
