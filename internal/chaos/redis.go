@@ -68,14 +68,11 @@ func (r *Redis) URL() string { return "redis://" + r.Addr() }
 // Do sends one inline command and returns the whole reply, lines joined
 // by "\n" (a bulk string's body included).
 func (r *Redis) Do(args ...string) (string, error) {
-	c, err := net.DialTimeout("tcp", r.Addr(), time.Second)
+	c, br, err := r.send(args...)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	fmt.Fprintf(c, "%s\r\n", strings.Join(args, " "))
-	br := bufio.NewReader(c)
 	line, err := br.ReadString('\n')
 	if err != nil {
 		return "", err
@@ -93,4 +90,16 @@ func (r *Redis) Do(args ...string) (string, error) {
 		return string(buf[:n]), nil
 	}
 	return line, nil
+}
+
+// send writes one inline command on a fresh connection (closed by the
+// caller) and returns the reader of its reply.
+func (r *Redis) send(args ...string) (net.Conn, *bufio.Reader, error) {
+	c, err := net.DialTimeout("tcp", r.Addr(), time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	fmt.Fprintf(c, "%s\r\n", strings.Join(args, " "))
+	return c, bufio.NewReader(c), nil
 }

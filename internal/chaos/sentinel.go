@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
 	"io"
@@ -145,14 +144,11 @@ func (s *Sentinels) Masters() map[int]bool {
 // array sends one command and reads a reply that is an array of bulk
 // strings (a flat RESP2 array, as Sentinel's commands answer).
 func (r *Redis) array(args ...string) ([]string, error) {
-	c, err := net.DialTimeout("tcp", r.Addr(), time.Second)
+	c, br, err := r.send(args...)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	fmt.Fprintf(c, "%s\r\n", strings.Join(args, " "))
-	br := bufio.NewReader(c)
 	head, err := br.ReadString('\n')
 	if err != nil {
 		return nil, err
