@@ -23,6 +23,7 @@ type Redis struct {
 	Port int
 	bin  string // default redis-server
 	args []string
+	pass string // requirepass, sent with AUTH before each command; default none
 	t    testing.TB
 }
 
@@ -30,10 +31,17 @@ type Redis struct {
 // arguments are appended to its command line.
 func StartRedis(t testing.TB, extra ...string) *Redis {
 	t.Helper()
+	return startRedis(t, "", extra...)
+}
+
+// startRedis is StartRedis for a server whose requirepass is pass ("":
+// none; extra must then set it).
+func startRedis(t testing.TB, pass string, extra ...string) *Redis {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal(redisHint)
 	}
-	r := &Redis{Port: fantest.FreeClusterPort(t), t: t}
+	r := &Redis{Port: fantest.FreeClusterPort(t), pass: pass, t: t}
 	r.args = append([]string{"--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--protected-mode", "no"}, extra...)
 	r.start()
@@ -100,6 +108,14 @@ func (r *Redis) send(args ...string) (net.Conn, *bufio.Reader, error) {
 		return nil, nil, err
 	}
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	br := bufio.NewReader(c)
+	if r.pass != "" {
+		fmt.Fprintf(c, "AUTH %s\r\n", r.pass)
+		if line, err := br.ReadString('\n'); err != nil || line != "+OK\r\n" {
+			c.Close()
+			return nil, nil, fmt.Errorf("AUTH: %q %v", line, err)
+		}
+	}
 	fmt.Fprintf(c, "%s\r\n", strings.Join(args, " "))
-	return c, bufio.NewReader(c), nil
+	return c, br, nil
 }

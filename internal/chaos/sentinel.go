@@ -26,6 +26,7 @@ const SentinelMaster = "fanout-master"
 type Sentinels struct {
 	Data      []*Redis // Data[0] was started as the master
 	Sentinels []*Redis // redis-sentinel processes
+	o         SentinelOptions
 }
 
 // SentinelOptions tune StartSentinels; the zero value is one master, two
@@ -37,6 +38,11 @@ type SentinelOptions struct {
 	Quorum          int           // default a majority of Sentinels
 	DownAfter       time.Duration // down-after-milliseconds; default 1s
 	FailoverTimeout time.Duration // failover-timeout; default 5s
+	// Password is the data nodes' requirepass (and the replicas'
+	// masterauth, the sentinels' auth-pass); default none.
+	Password string
+	// SentinelPassword is the sentinels' requirepass; default none.
+	SentinelPassword string
 }
 
 // StartSentinels starts a master, its replicas and the sentinels, and
@@ -54,10 +60,14 @@ func StartSentinels(t testing.TB, o SentinelOptions) *Sentinels {
 	o.DownAfter = cmp.Or(o.DownAfter, time.Second)
 	o.FailoverTimeout = cmp.Or(o.FailoverTimeout, 5*time.Second)
 
-	s := &Sentinels{Data: []*Redis{StartRedis(t)}}
+	var auth []string
+	if o.Password != "" {
+		auth = []string{"--requirepass", o.Password, "--masterauth", o.Password}
+	}
+	s := &Sentinels{Data: []*Redis{startRedis(t, o.Password, auth...)}, o: o}
 	master := s.Data[0]
 	for range o.Replicas {
-		s.Data = append(s.Data, StartRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port)))
+		s.Data = append(s.Data, startRedis(t, o.Password, append(auth, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port))...))
 	}
 	if _, ok := Eventually(30*time.Second, func() bool {
 		for _, r := range s.Data[1:] {
@@ -71,7 +81,7 @@ func StartSentinels(t testing.TB, o SentinelOptions) *Sentinels {
 	}
 	dir := t.TempDir()
 	for i := range o.Sentinels {
-		r := &Redis{Port: fantest.FreeClusterPort(t), bin: "redis-sentinel", t: t}
+		r := &Redis{Port: fantest.FreeClusterPort(t), bin: "redis-sentinel", pass: o.SentinelPassword, t: t}
 		conf := filepath.Join(dir, fmt.Sprintf("sentinel-%d.conf", i)) // sentinel rewrites its file
 		m := SentinelMaster
 		text := strings.Join([]string{
@@ -79,8 +89,14 @@ func StartSentinels(t testing.TB, o SentinelOptions) *Sentinels {
 			fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d %d", m, master.Port, o.Quorum),
 			fmt.Sprintf("sentinel down-after-milliseconds %s %d", m, o.DownAfter.Milliseconds()),
 			fmt.Sprintf("sentinel failover-timeout %s %d", m, o.FailoverTimeout.Milliseconds()),
-			fmt.Sprintf("sentinel parallel-syncs %s %d", m, o.Replicas), "",
-		}, "\n")
+			fmt.Sprintf("sentinel parallel-syncs %s %d", m, o.Replicas),
+		}, "\n") + "\n"
+		if o.Password != "" {
+			text += fmt.Sprintf("sentinel auth-pass %s %s\n", m, o.Password)
+		}
+		if o.SentinelPassword != "" { // sentinels authenticate to each other with their own
+			text += fmt.Sprintf("requirepass %s\n", o.SentinelPassword)
+		}
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -101,6 +117,14 @@ func StartSentinels(t testing.TB, o SentinelOptions) *Sentinels {
 		t.Fatalf("sentinels did not discover %d replicas and each other within 60s", o.Replicas)
 	}
 	return s
+}
+
+// yaml is the redis section a node needs for the passwords, "" without.
+func (s *Sentinels) yaml() string {
+	if s.o.Password == "" && s.o.SentinelPassword == "" {
+		return ""
+	}
+	return fmt.Sprintf("redis:\n  password: %q\n  sentinel:\n    password: %q\n", s.o.Password, s.o.SentinelPassword)
 }
 
 // Addrs are the sentinels' host:port.

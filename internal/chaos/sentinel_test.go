@@ -1,9 +1,14 @@
 package chaos
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,4 +63,41 @@ func TestSentinelFailover(t *testing.T) {
 	})
 	t.Logf("Sentinel (3 sentinels, quorum 2, down-after-milliseconds 1000): replica %s promoted %v after SIGKILL of master %s; %v",
 		s.MasterAddr(), r.promoted, old, r)
+}
+
+// With passwords on the data nodes and on the sentinels, a node given
+// both (redis.password, redis.sentinel.password) serves across nodes; one
+// given a wrong sentinel password does not start (exit 1: the sentinels
+// cannot be asked, which a supervisor may retry).
+func TestSentinelAuth(t *testing.T) {
+	s := StartSentinels(t, SentinelOptions{Replicas: 1, Password: "data-secret-1", SentinelPassword: "sentinel-secret-2"})
+	a := Serve(t, ServeOptions{Sentinel: s})
+	b := Serve(t, ServeOptions{Sentinel: s})
+	c, err := Dial(b.URL(), nil, DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if err := c.Subscribe("auth-ch", "", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := Eventually(10*time.Second, func() bool { return a.Publish("auth-ch", "e", "through-a") == 200 }); !ok {
+		t.Fatal("publish through the other node never accepted")
+	}
+	if _, ok := c.WaitFor(10*time.Second, func(e Event) bool { return e.Event == "e" && e.Data == "through-a" }); !ok {
+		t.Fatal("the event published on one node never reached the other's client")
+	}
+
+	wrong := *s
+	wrong.o.SentinelPassword = "not-it"
+	cfg := filepath.Join(t.TempDir(), "fanout.yaml")
+	if err := os.WriteFile(cfg, []byte(ServeOptions{Sentinel: &wrong}.yaml()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(Binary(t), "serve", "--config", cfg, "--addr", "127.0.0.1:0", "--metrics-addr", "",
+		"--redis-sentinel-master-name", SentinelMaster, "--redis-sentinel-addrs", strings.Join(s.Addrs(), ",")).CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "redis.sentinel") || strings.Contains(string(out), "not-it") {
+		t.Fatalf("wrong sentinel password: %v\n%s\nwant exit 1 naming redis.sentinel, the password not shown", err, out)
+	}
 }

@@ -105,6 +105,9 @@ func (o ServeOptions) yaml() string {
 			fmt.Fprintf(&b, "      max_queue: %d\n", o.WebhookQueue)
 		}
 	}
+	if o.Sentinel != nil {
+		b.WriteString(o.Sentinel.yaml())
+	}
 	return b.String()
 }
 
