@@ -62,6 +62,12 @@ type failover struct {
 	interval time.Duration // between publishes of one channel; default 50ms
 	kill     func()        // the fault: SIGKILL a master
 	promoted func() bool   // holds once a replica took the killed master's place
+	// graceful: kill hands the master's place over (SENTINEL FAILOVER)
+	// instead of killing it, so nothing may die with it.
+	graceful bool
+	// followed, when set, holds once every node is subscribed to ch on
+	// the new master; checked for every channel after the run.
+	followed func(ch string) bool
 }
 
 // failoverResult is what runFailover measured, each time from the kill.
@@ -124,7 +130,7 @@ func runFailover(t *testing.T, f failover) failoverResult {
 	var r failoverResult
 	killed := time.Now()
 	f.kill()
-	t.Logf("SIGKILL at %s", killed.Format("15:04:05.000"))
+	t.Logf("fault at %s", killed.Format("15:04:05.000"))
 	promoted, ok := Eventually(bound, f.promoted)
 	if !ok {
 		t.Fatalf("no replica promoted within %v of the SIGKILL", bound)
@@ -175,10 +181,21 @@ func runFailover(t *testing.T, f failover) failoverResult {
 	// subscribers: what the master ran in its last instant may be lost
 	// with it, and is counted apart (DiedInRedis). Anything sent after
 	// the kill, or answered well before it, must arrive.
-	r.ledger = l.Check(ledger.Options{Killed: killed, KillSlack: 250 * time.Millisecond})
+	o := ledger.Options{Killed: killed, KillSlack: 250 * time.Millisecond}
+	if f.graceful {
+		o = ledger.Options{}
+	}
+	r.ledger = l.Check(o)
 	t.Log(r.ledger)
 	if !r.ledger.OK() {
 		t.Error(r.ledger)
+	}
+	for _, ch := range all {
+		if f.followed != nil {
+			if _, ok := Eventually(10*time.Second, func() bool { return f.followed(ch) }); !ok {
+				t.Errorf("%s: not every node is subscribed on the new master", ch)
+			}
+		}
 	}
 	for _, ch := range f.presence {
 		var got []string

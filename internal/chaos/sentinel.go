@@ -165,8 +165,39 @@ func (s *Sentinels) Masters() map[int]bool {
 	return m
 }
 
-// array sends one command and reads a reply that is an array of bulk
-// strings (a flat RESP2 array, as Sentinel's commands answer).
+// Master returns the live data node the sentinels name as the master,
+// nil if none.
+func (s *Sentinels) Master() *Redis {
+	a := s.MasterAddr()
+	for _, r := range s.Data {
+		if r.Addr() == a && !r.Exited() {
+			return r
+		}
+	}
+	return nil
+}
+
+// Subscribers returns how many connections r has subscribed to the
+// Redis channel of a fanout channel of the chaos app (PUBSUB NUMSUB),
+// -1 when r is nil or does not answer.
+func (r *Redis) Subscribers(prefix, channel string) int {
+	if r == nil {
+		return -1
+	}
+	a, err := r.array("PUBSUB", "NUMSUB", prefix+":c:"+AppID+":"+channel)
+	if err != nil || len(a) != 2 {
+		return -1
+	}
+	n, err := strconv.Atoi(a[1])
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// array sends one command and reads a reply that is a flat array of bulk
+// strings and integers (as Sentinel's commands and PUBSUB NUMSUB answer),
+// integers as their text.
 func (r *Redis) array(args ...string) ([]string, error) {
 	c, br, err := r.send(args...)
 	if err != nil {
@@ -188,7 +219,12 @@ func (r *Redis) array(args ...string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		size, err := strconv.Atoi(strings.TrimRight(line, "\r\n")[1:])
+		line = strings.TrimRight(line, "\r\n")
+		if strings.HasPrefix(line, ":") { // an integer, as text
+			out = append(out, line[1:])
+			continue
+		}
+		size, err := strconv.Atoi(line[min(1, len(line)):])
 		if err != nil || !strings.HasPrefix(line, "$") || size < 0 {
 			return nil, fmt.Errorf("%s: not a bulk string: %q", strings.Join(args, " "), line)
 		}

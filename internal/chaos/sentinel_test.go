@@ -54,6 +54,7 @@ func TestSentinelFailover(t *testing.T) {
 		before:   Pick(time.Second, 3*time.Second),
 		after:    Pick(time.Second, 5*time.Second),
 		kill:     victim.Kill,
+		followed: func(ch string) bool { return s.Master().Subscribers("fanout", ch) == len(nodes) },
 		promoted: func() bool { // the sentinels name a replica, and it answers as master
 			a := s.MasterAddr()
 			_, port, _ := net.SplitHostPort(a)
@@ -63,6 +64,43 @@ func TestSentinelFailover(t *testing.T) {
 	})
 	t.Logf("Sentinel (3 sentinels, quorum 2, down-after-milliseconds 1000): replica %s promoted %v after SIGKILL of master %s; %v",
 		s.MasterAddr(), r.promoted, old, r)
+}
+
+// SENTINEL FAILOVER: the master is alive and handed over; the sentinels
+// demote it (closing its clients' connections) and promote a replica.
+// The nodes follow as after a kill, and here nothing at all may be lost.
+func TestSentinelManualFailover(t *testing.T) {
+	s := StartSentinels(t, SentinelOptions{})
+	oldMaster := s.Master()
+	old := oldMaster.Addr()
+	nodes := []*Node{
+		Serve(t, ServeOptions{Sentinel: s, NodeTTL: 5 * time.Second}),
+		Serve(t, ServeOptions{Sentinel: s, NodeTTL: 5 * time.Second}),
+	}
+	r := runFailover(t, failover{
+		nodes:    nodes,
+		channels: []string{"m-0", "m-1", "m-2", "m-3", "m-4", "m-5"},
+		presence: []string{"presence-m"},
+		clients:  2,
+		before:   time.Second,
+		after:    time.Second,
+		graceful: true,
+		followed: func(ch string) bool { // and none left on the demoted master
+			return s.Master().Subscribers("fanout", ch) == len(nodes) && oldMaster.Subscribers("fanout", ch) == 0
+		},
+		kill: func() {
+			if out, err := s.Sentinels[0].Do("SENTINEL", "FAILOVER", SentinelMaster); err != nil || out != "+OK" {
+				t.Fatalf("SENTINEL FAILOVER: %q %v", out, err)
+			}
+		},
+		promoted: func() bool {
+			a := s.MasterAddr()
+			_, port, _ := net.SplitHostPort(a)
+			p, _ := strconv.Atoi(port)
+			return a != "" && a != old && s.Masters()[p]
+		},
+	})
+	t.Logf("SENTINEL FAILOVER: %s took over from %s after %v; %v", s.MasterAddr(), old, r.promoted, r)
 }
 
 // With passwords on the data nodes and on the sentinels, a node given
