@@ -60,14 +60,16 @@ func StartSentinels(t testing.TB, o SentinelOptions) *Sentinels {
 	o.DownAfter = cmp.Or(o.DownAfter, time.Second)
 	o.FailoverTimeout = cmp.Or(o.FailoverTimeout, 5*time.Second)
 
-	var auth []string
+	// A full sync writes an RDB file even without persistence: keep it
+	// out of the working directory.
+	args := []string{"--dir", t.TempDir()}
 	if o.Password != "" {
-		auth = []string{"--requirepass", o.Password, "--masterauth", o.Password}
+		args = append(args, "--requirepass", o.Password, "--masterauth", o.Password)
 	}
-	s := &Sentinels{Data: []*Redis{startRedis(t, o.Password, auth...)}, o: o}
+	s := &Sentinels{Data: []*Redis{startRedis(t, o.Password, args...)}, o: o}
 	master := s.Data[0]
 	for range o.Replicas {
-		s.Data = append(s.Data, startRedis(t, o.Password, append(auth, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port))...))
+		s.Data = append(s.Data, startRedis(t, o.Password, append(args, "--replicaof", "127.0.0.1", strconv.Itoa(master.Port))...))
 	}
 	if _, ok := Eventually(30*time.Second, func() bool {
 		for _, r := range s.Data[1:] {
