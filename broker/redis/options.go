@@ -78,8 +78,9 @@ type Sentinel struct {
 	// them.
 	Addrs []string
 	// Username and Password authenticate to the sentinels (their
-	// requirepass, or an ACL user); default none. The data nodes'
-	// credentials are URL's.
+	// requirepass, or an ACL user), here or with a URL in the Redis
+	// client's Sentinel form; default none. The data nodes' credentials
+	// are URL's.
 	Username string
 	Password string
 }
