@@ -56,6 +56,7 @@ deps: deps-apt deps-node
 deps-apt:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v redis-sentinel >/dev/null || missing="$$missing redis-sentinel"; \
 	/usr/bin/python3 -c 'import websockets' 2>/dev/null || missing="$$missing python3-websockets"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing="$$missing nginx"; \
@@ -101,8 +102,9 @@ fuzz-long:
 	done
 
 ## chaos: the fault-injection scenarios in full (internal/chaos; see
-## RELIABILITY.md): their long variants, Redis Cluster failover and the
-## 15,000-client reconnect storm. `make test` runs the short ones.
+## RELIABILITY.md): their long variants (Redis Sentinel failover among
+## them), Redis Cluster failover and the 15,000-client reconnect storm.
+## `make test` runs the short ones.
 chaos: deps
 	FANOUT_CHAOS=1 $(GO) test -count=1 -timeout 60m -v ./internal/chaos
 

@@ -102,7 +102,8 @@ type Shutdown struct {
 	Drain time.Duration `yaml:"drain"` // spread of the 4200 closes; default 10s
 }
 
-// Redis holds the scale-out broker; an empty URL means the in-memory broker.
+// Redis holds the scale-out broker; without a URL or a Sentinel master
+// name, the broker is in-memory (see Enabled).
 type Redis struct {
 	URL string `yaml:"url"` // redis://, rediss:// or unix://; default "" (single node)
 	// Password replaces the password of URL (RFC 3986 userinfo), so the
@@ -110,7 +111,10 @@ type Redis struct {
 	Password     string `yaml:"password"`
 	PasswordFile string `yaml:"password_file"` // file holding Password; default ""
 	Cluster      bool   `yaml:"cluster"`       // Redis Cluster, sharded pub/sub; default false
-	Prefix       string `yaml:"prefix"`        // key and channel prefix; default "fanout"
+	// Sentinel finds the master through Redis Sentinel (sentinel.go);
+	// default none.
+	Sentinel RedisSentinel `yaml:"sentinel"`
+	Prefix   string        `yaml:"prefix"` // key and channel prefix; default "fanout"
 	// NodeTTL is how long a node that stopped heartbeating keeps its
 	// presence members and subscriptions before another node removes them
 	// (and sends member_removed / channel_vacated); default 15s, at least 1s.

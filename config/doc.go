@@ -29,8 +29,9 @@
 //
 // A value in the file may reference environment variables, ${NAME} or
 // ${NAME:-default}, expanded before the value is typed (expand.go).
-// apps[].secret_file, apps[].auth.jwt.secret_file and
-// redis.password_file read a secret from a file (secrets.go).
+// apps[].secret_file, apps[].auth.jwt.secret_file, redis.password_file
+// and redis.sentinel.password_file read a secret from a file
+// (secrets.go).
 // [Config.Warnings] lists secrets shorter than 16 bytes or still holding
 // a placeholder; [Config.Masked] hides every secret.
 //

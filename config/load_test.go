@@ -179,6 +179,7 @@ func TestExampleFileLoads(t *testing.T) {
 	want.Apps[0].ID, want.Apps[0].Key, want.Apps[0].Secret = "my-app", "my-app-key", "change-me-to-a-long-random-string"
 	want.Apps[0].Auth.JWT.Algorithms = []string{}
 	want.Apps[0].History = []History{}
+	want.Redis.Sentinel.Addrs = []string{}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("example file differs from the defaults:\n%s\nwant\n%s", c.YAML(), want.YAML())
 	}
@@ -193,6 +194,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 	in.File = path
 	in.Apps[0].Auth.JWT.Algorithms = []string{}
 	in.Apps[0].History = []History{}
+	in.Redis.Sentinel.Addrs = []string{}
 	if !reflect.DeepEqual(in, out) {
 		t.Fatalf("round trip changed the config:\n%s\nvs\n%s", in.YAML(), out.YAML())
 	}

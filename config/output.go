@@ -10,9 +10,9 @@ import (
 const mask = "****"
 
 // Masked returns a copy of c with app secrets, JWT secrets, the Redis
-// password, the console password and the credentials in the Redis,
-// webhook and JWKS URLs replaced by "****", for logs and --print-config.
-// The *_file settings are paths and stay.
+// password, the console password, the Redis Sentinel password and the
+// credentials in the Redis, webhook and JWKS URLs replaced by "****", for
+// logs and --print-config. The *_file settings are paths and stay.
 func (c Config) Masked() Config {
 	apps := make([]App, len(c.Apps))
 	for i, a := range c.Apps {
@@ -45,6 +45,9 @@ func (c Config) Masked() Config {
 	c.Redis.URL = maskURL(c.Redis.URL)
 	if c.Redis.Password != "" {
 		c.Redis.Password = mask
+	}
+	if c.Redis.Sentinel.Password != "" {
+		c.Redis.Sentinel.Password = mask
 	}
 	c.AppStore.Postgres = maskURL(c.AppStore.Postgres)
 	if c.Console.Password != "" {

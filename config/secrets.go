@@ -10,7 +10,8 @@ import (
 
 // readSecretFiles replaces each *_file setting of c by the content of
 // the file it names: apps[].secret_file, apps[].auth.jwt.secret_file,
-// redis.password_file and app_store.postgres_file. Giving both a value and its file is an error, as
+// redis.password_file, redis.sentinel.password_file and
+// app_store.postgres_file. Giving both a value and its file is an error, as
 // is an unreadable or empty file.
 func readSecretFiles(c *Config) error {
 	for i := range c.Apps {
@@ -24,6 +25,9 @@ func readSecretFiles(c *Config) error {
 		}
 	}
 	if err := fromFile(&c.AppStore.Postgres, c.AppStore.PostgresFile, "app_store.postgres"); err != nil {
+		return err
+	}
+	if err := fromFile(&c.Redis.Sentinel.Password, c.Redis.Sentinel.PasswordFile, "redis.sentinel.password"); err != nil {
 		return err
 	}
 	return fromFile(&c.Redis.Password, c.Redis.PasswordFile, "redis.password")
@@ -78,14 +82,19 @@ func appSecretVariables(apps []App) ([]string, error) {
 	return names, nil
 }
 
-// DialURL is URL with Password, when given, as its password.
+// DialURL is URL with Password, when given, as its password. With
+// Sentinel and no URL, it starts from "redis://".
 func (r Redis) DialURL() string {
-	if r.Password == "" {
-		return r.URL
+	base := r.URL
+	if base == "" && r.Sentinel.Enabled() {
+		base = "redis://"
 	}
-	u, err := url.Parse(r.URL)
+	if r.Password == "" {
+		return base
+	}
+	u, err := url.Parse(base)
 	if err != nil {
-		return r.URL // Validate reports it
+		return base // Validate reports it
 	}
 	name := ""
 	if u.User != nil {

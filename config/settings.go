@@ -60,6 +60,12 @@ func settings() []setting {
 			set: str(func(c *Config) *string { return &c.Redis.URL })},
 		{flag: "redis-cluster", isBool: true, key: "redis.cluster", usage: "the Redis URL is a Redis Cluster (sharded pub/sub)",
 			set: boolean(func(c *Config) *bool { return &c.Redis.Cluster })},
+		{flag: "redis-sentinel-master-name", key: "redis.sentinel.master_name", usage: "find the Redis master of this name through Redis Sentinel (default none)",
+			set: str(func(c *Config) *string { return &c.Redis.Sentinel.MasterName })},
+		{flag: "redis-sentinel-addrs", key: "redis.sentinel.addrs", usage: "sentinels as comma-separated host:port, e.g. 10.0.0.1:26379,10.0.0.2:26379",
+			set: list(func(c *Config) *[]string { return &c.Redis.Sentinel.Addrs })},
+		{flag: "redis-sentinel-username", key: "redis.sentinel.username", usage: "ACL user for the sentinels (default none; the password goes in redis.sentinel.password or its _file)",
+			set: str(func(c *Config) *string { return &c.Redis.Sentinel.Username })},
 		{flag: "redis-prefix", key: "redis.prefix", usage: "prefix of Redis keys and channels (default fanout)",
 			set: str(func(c *Config) *string { return &c.Redis.Prefix })},
 		{flag: "redis-node-ttl", key: "redis.node_ttl", usage: "how long a silent node keeps its presence members and subscriptions before others remove them (default 15s)",
@@ -90,6 +96,21 @@ func settings() []setting {
 
 func str(field func(*Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *field(c) = v; return nil }
+}
+
+// list splits a comma-separated value, trimming spaces and dropping
+// empty items.
+func list(field func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var items []string
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		*field(c) = items
+		return nil
+	}
 }
 
 func boolean(field func(*Config) *bool) func(*Config, string) error {

@@ -91,6 +91,12 @@ func (r Redis) validate() error {
 	if r.NodeTTL < time.Second {
 		return ConfigError{Key: "redis.node_ttl", Problem: fmt.Sprintf("%s is shorter than 1s (nodes heartbeat every third of it)", r.NodeTTL)}
 	}
+	if err := r.Sentinel.validate(r); err != nil {
+		return err
+	}
+	if r.Sentinel.Enabled() {
+		return nonEmpty("redis.prefix", r.Prefix) // redis.url checked with the sentinel settings
+	}
 	if r.URL == "" {
 		if r.Password != "" {
 			return ConfigError{Key: "redis.password", Problem: "needs redis.url"}

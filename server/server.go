@@ -169,7 +169,7 @@ func (n *Node) closeHooks() {
 		lost += n.closeSender(ctx, b.hook.Load())
 	}
 	switch {
-	case lost > 0 && n.cfg.Redis.URL == "":
+	case lost > 0 && !n.cfg.Redis.Enabled():
 		n.log.Warn("webhook events dropped at stop: the endpoint did not take them within 2s, and without Redis the queue lives in memory", "events", lost)
 	case lost > 0:
 		n.log.Warn("webhook events dropped at stop: neither the endpoint nor Redis took them within 2s", "events", lost)

@@ -69,13 +69,15 @@ type Broker struct {
 // New connects to Redis. A standalone Redis that cannot be reached now is
 // an outage like any later one: the broker starts unready (Ready and
 // Publish answer broker.ErrUnavailable, local delivery goes on) and
-// catches up when Redis appears. A cluster whose layout cannot be read
-// fails with ConnectError, since without it no channel can be routed.
+// catches up when Redis appears. A cluster whose layout cannot be read,
+// or a Sentinel setup where no sentinel names a master that answers as
+// one (every sentinel down, or a failover under way), fails with
+// ConnectError, since without it no command can be routed.
 func New(o Options) (*Broker, error) {
 	o = o.withDefaults()
-	co, err := rueidis.ParseURL(o.URL)
+	co, err := o.clientOption()
 	if err != nil {
-		return nil, fmt.Errorf("redis: url: %w", err)
+		return nil, err
 	}
 	co.DisableCache = true
 	co.ForceSingleClient = !o.Cluster
@@ -84,15 +86,20 @@ func New(o Options) (*Broker, error) {
 		co.ShuffleInit = true
 	}
 	// With ForceSingleClient, rueidis returns a client that dials again on
-	// its next command even when this first dial failed.
+	// its next command even when this first dial failed. A Sentinel client
+	// (which takes precedence over ForceSingleClient) is only returned once
+	// a sentinel named a master that answers as one.
 	c, err := rueidis.NewClient(co)
 	if c == nil {
-		return nil, ConnectError{Addr: redactURL(o.URL), Err: err}
+		return nil, ConnectError{Addr: o.addr(), Err: err}
 	}
 	if err != nil {
 		o.Logger.Warn("redis unreachable at start; serving local clients, publishes answer 503 until it returns",
-			"addr", redactURL(o.URL), "err", err)
+			"addr", o.addr(), "err", err)
 	}
+	// Each pub/sub connection is a client of its own (see dedicate); with
+	// Sentinel each asks the sentinels for the master as it connects, so
+	// after a failover it reconnects to the promoted replica.
 	ps := co
 	ps.ForceSingleClient = true // one server per client: Redis or one master
 	ps.ConnWriteTimeout = -1    // no reply timeout, no background PING

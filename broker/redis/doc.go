@@ -21,6 +21,14 @@
 // socket and one goroutine, not 100,000. Cluster-wide commands
 // (terminate_connections) travel on "{prefix}:ctl".
 //
+// With Redis Sentinel (Options.Sentinel) the broker is given the
+// sentinels and the master's name: the command client follows the
+// sentinels' +switch-master, and each pub/sub connection, a client of its
+// own, asks them for the master whenever it (re)connects, so after a
+// failover it subscribes again on the promoted replica under the rules of
+// "Failure" below, as after a lost connection (a promoted replica is to
+// them what a promoted cluster master is).
+//
 // The cluster-wide directory (subscription counts and presence members,
 // see Directory) lives in Redis hashes; each node heartbeats its entry in
 // the "{prefix}:nodes" sorted set (scored by its expiry in Redis's

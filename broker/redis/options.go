@@ -1,15 +1,27 @@
 package redis
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"time"
+
+	"github.com/redis/rueidis"
 )
 
 // Options configure a Broker. The zero value of each field means the
-// documented default; URL is required.
+// documented default; URL is required unless Sentinel names a master.
 type Options struct {
-	// URL is redis://, rediss:// or unix://; required.
+	// URL is redis://, rediss:// or unix://; required without Sentinel.
+	// With Sentinel.MasterName it carries only what the data nodes need,
+	// its host is not used: the scheme (rediss:// speaks TLS to the
+	// sentinels and the data nodes alike), the user name and password of
+	// the data nodes, and the database; default "redis://".
 	URL string
+	// Sentinel, when MasterName is set, finds the master through Redis
+	// Sentinel and follows it through failovers; default none.
+	Sentinel Sentinel
 	// Cluster selects Redis Cluster and sharded pub/sub (SPUBLISH,
 	// SSUBSCRIBE); default false (standalone, PUBLISH/SUBSCRIBE).
 	Cluster bool
@@ -51,4 +63,94 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
+}
+
+// Sentinel names a master monitored by Redis Sentinel
+// (https://redis.io/docs/latest/operate/oss_and_stack/management/sentinel/).
+// Every client of the broker, the one for commands and each pub/sub
+// connection, asks the sentinels for the master's address when it
+// connects, and the command client switches to a promoted replica on the
+// sentinels' +switch-master event (or, should that be missed, at the next
+// reconciliation, every SentinelRefresh).
+type Sentinel struct {
+	// MasterName is the name the sentinels monitor the master under
+	// (the <master-name> of "sentinel monitor"); "" disables Sentinel.
+	MasterName string
+	// Addrs are the sentinels, host:port each; at least one is required
+	// with MasterName. The others the sentinels know of are learnt from
+	// them.
+	Addrs []string
+	// Username and Password authenticate to the sentinels (their
+	// requirepass, or an ACL user), here or with a URL in the Redis
+	// client's Sentinel form; default none. The data nodes' credentials
+	// are URL's.
+	Username string
+	Password string
+}
+
+// SentinelRefresh is how often a Sentinel client asks the sentinels for
+// the master even without a +switch-master event, so a missed event
+// binds it to a demoted master for at most this long.
+const SentinelRefresh = 2 * time.Second
+
+// enabled reports whether a master name is set.
+func (s Sentinel) enabled() bool { return s.MasterName != "" }
+
+var errSentinelCluster = errors.New("redis: Sentinel and Cluster exclude each other (a Redis Cluster fails over by itself)")
+
+// clientOption turns o into the options of the command client: the URL's,
+// or with Sentinel the URL's data-node settings and the sentinels as the
+// addresses to start from. A URL in the Redis client's own Sentinel form
+// (redis://sentinel:26379?addr=other:26379&master_set=name: its hosts are
+// the sentinels) is Sentinel too.
+func (o Options) clientOption() (rueidis.ClientOption, error) {
+	u := o.URL
+	if u == "" && o.Sentinel.enabled() {
+		u = "redis://"
+	}
+	co, err := rueidis.ParseURL(u)
+	if err != nil {
+		return co, fmt.Errorf("redis: url: %w", err)
+	}
+	if o.Sentinel.enabled() {
+		if co.Sentinel.MasterSet != "" {
+			return co, errors.New("redis: the URL names a master_set and Sentinel a master name; give one")
+		}
+		if len(o.Sentinel.Addrs) == 0 {
+			return co, errors.New("redis: Sentinel needs at least one sentinel address")
+		}
+		co.InitAddress = append([]string(nil), o.Sentinel.Addrs...)
+		co.Sentinel.MasterSet = o.Sentinel.MasterName
+	}
+	if co.Sentinel.MasterSet == "" {
+		return co, nil
+	}
+	switch {
+	case o.Cluster:
+		return co, errSentinelCluster
+	case co.DialCtxFn != nil:
+		return co, errors.New("redis: Sentinel needs a redis:// or rediss:// URL, not unix://")
+	}
+	co.Sentinel.Username = o.Sentinel.Username
+	co.Sentinel.Password = o.Sentinel.Password
+	// rueidis dials the sentinels with this dialer alone; its zero value
+	// would wait on a silent sentinel without end.
+	co.Sentinel.Dialer = net.Dialer{Timeout: o.Timeout, KeepAlive: rueidis.DefaultTCPKeepAlive}
+	co.Sentinel.TopologyRefreshInterval = SentinelRefresh
+	if co.TLSConfig != nil {
+		// The data nodes' addresses come from the sentinels: verify each
+		// against the address it is reached at, not the URL's host.
+		co.TLSConfig.ServerName = ""
+		co.Sentinel.TLSConfig = co.TLSConfig.Clone()
+	}
+	return co, nil
+}
+
+// addr names what the broker connects to, for logs and errors, without a
+// password.
+func (o Options) addr() string {
+	if o.Sentinel.enabled() {
+		return fmt.Sprintf("sentinel master %q via %v", o.Sentinel.MasterName, o.Sentinel.Addrs)
+	}
+	return redactURL(o.URL)
 }

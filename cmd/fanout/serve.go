@@ -128,7 +128,7 @@ func reloadTLS(node *server.Node, log *slog.Logger) {
 }
 
 func newBroker(cfg config.Config, log *slog.Logger) (broker.Broker, error) {
-	if cfg.Redis.URL == "" {
+	if !cfg.Redis.Enabled() {
 		return broker.NewMemory(), nil
 	}
 	return newRedisBroker(cfg, log)

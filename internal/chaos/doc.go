@@ -1,15 +1,17 @@
 // Package chaos is the fault-injection suite: it runs real `fanout serve`
-// processes, real redis-server processes (standalone and Redis Cluster
-// with replicas) and real Pusher-protocol clients, injects faults
-// (SIGKILL, SIGSTOP/SIGCONT, SIGTERM, a failing webhook receiver, a
-// reconnect storm) and checks with the loss ledger (internal/ledger) that
-// nothing accepted went silently missing.
+// processes, real redis-server processes (standalone, Redis Cluster with
+// replicas, a master with replicas watched by redis-sentinel processes)
+// and real Pusher-protocol clients, injects faults (SIGKILL,
+// SIGSTOP/SIGCONT, SIGTERM, a failing webhook receiver, a reconnect
+// storm) and checks with the loss ledger (internal/ledger) that nothing
+// accepted went silently missing.
 //
 // The package's non-test files are the harness: [Binary] builds the
-// command once per test process, [StartRedis] and [StartCluster] start
-// Redis, [Serve] starts a node, [Dial] opens a client whose reader feeds a
-// ledger session, [Publisher] publishes numbered events, [Hooks] is a
-// webhook receiver whose answer can be switched.
+// command once per test process, [StartRedis], [StartCluster] and
+// [StartSentinels] start Redis, [Serve] starts a node, [Dial] opens a
+// client whose reader feeds a ledger session, [Publisher] publishes
+// numbered events, [Hooks] is a webhook receiver whose answer can be
+// switched.
 //
 // Scenarios that fit a few tens of seconds run in `make test`; longer
 // ones, and the longer variants of the short ones, run when FANOUT_CHAOS

@@ -21,7 +21,9 @@ const redisHint = "redis-server not found: install it with `apt-get install -y r
 type Redis struct {
 	*Proc
 	Port int
+	bin  string // default redis-server
 	args []string
+	pass string // requirepass, sent with AUTH before each command; default none
 	t    testing.TB
 }
 
@@ -29,10 +31,17 @@ type Redis struct {
 // arguments are appended to its command line.
 func StartRedis(t testing.TB, extra ...string) *Redis {
 	t.Helper()
+	return startRedis(t, "", extra...)
+}
+
+// startRedis is StartRedis for a server whose requirepass is pass ("":
+// none; extra must then set it).
+func startRedis(t testing.TB, pass string, extra ...string) *Redis {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal(redisHint)
 	}
-	r := &Redis{Port: fantest.FreeClusterPort(t), t: t}
+	r := &Redis{Port: fantest.FreeClusterPort(t), pass: pass, t: t}
 	r.args = append([]string{"--port", strconv.Itoa(r.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--protected-mode", "no"}, extra...)
 	r.start()
@@ -41,9 +50,10 @@ func StartRedis(t testing.TB, extra ...string) *Redis {
 
 func (r *Redis) start() {
 	r.t.Helper()
-	r.Proc = start(r.t, "redis-server:"+strconv.Itoa(r.Port), "redis-server", r.args...)
+	bin := cmpOr(r.bin, "redis-server")
+	r.Proc = start(r.t, bin+":"+strconv.Itoa(r.Port), bin, r.args...)
 	if _, ok := Eventually(10*time.Second, func() bool { s, err := r.Do("PING"); return err == nil && s == "+PONG" }); !ok {
-		r.t.Fatalf("redis-server on port %d did not answer PING within 10s", r.Port)
+		r.t.Fatalf("%s on port %d did not answer PING within 10s", bin, r.Port)
 	}
 }
 
@@ -66,14 +76,11 @@ func (r *Redis) URL() string { return "redis://" + r.Addr() }
 // Do sends one inline command and returns the whole reply, lines joined
 // by "\n" (a bulk string's body included).
 func (r *Redis) Do(args ...string) (string, error) {
-	c, err := net.DialTimeout("tcp", r.Addr(), time.Second)
+	c, br, err := r.send(args...)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	fmt.Fprintf(c, "%s\r\n", strings.Join(args, " "))
-	br := bufio.NewReader(c)
 	line, err := br.ReadString('\n')
 	if err != nil {
 		return "", err
@@ -91,4 +98,24 @@ func (r *Redis) Do(args ...string) (string, error) {
 		return string(buf[:n]), nil
 	}
 	return line, nil
+}
+
+// send writes one inline command on a fresh connection (closed by the
+// caller) and returns the reader of its reply.
+func (r *Redis) send(args ...string) (net.Conn, *bufio.Reader, error) {
+	c, err := net.DialTimeout("tcp", r.Addr(), time.Second)
+	if err != nil {
+		return nil, nil, err
+	}
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	br := bufio.NewReader(c)
+	if r.pass != "" {
+		fmt.Fprintf(c, "AUTH %s\r\n", r.pass)
+		if line, err := br.ReadString('\n'); err != nil || line != "+OK\r\n" {
+			c.Close()
+			return nil, nil, fmt.Errorf("AUTH: %q %v", line, err)
+		}
+	}
+	fmt.Fprintf(c, "%s\r\n", strings.Join(args, " "))
+	return c, br, nil
 }

@@ -32,6 +32,7 @@ const (
 type ServeOptions struct {
 	RedisURL     string
 	RedisCluster bool
+	Sentinel     *Sentinels    // find the master through these sentinels (RedisURL then unset)
 	Prefix       string        // redis.prefix; default "fanout"
 	NodeTTL      time.Duration // redis.node_ttl; default the server's
 	Drain        time.Duration // shutdown.drain; default 500ms
@@ -62,8 +63,15 @@ func Serve(t testing.TB, o ServeOptions) *Node {
 	}
 	args := []string{"serve", "--config", cfg, "--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0",
 		"--log-level", cmpOr(os.Getenv("FANOUT_LOG_LEVEL"), "info"), "--drain", durationOr(o.Drain, 500*time.Millisecond).String()}
-	if o.RedisURL != "" {
-		args = append(args, "--redis-url", o.RedisURL, "--redis-prefix", cmpOr(o.Prefix, "fanout"))
+	if o.Sentinel != nil {
+		args = append(args, "--redis-sentinel-master-name", SentinelMaster,
+			"--redis-sentinel-addrs", strings.Join(o.Sentinel.Addrs(), ","))
+	}
+	if o.RedisURL != "" || o.Sentinel != nil {
+		if o.RedisURL != "" {
+			args = append(args, "--redis-url", o.RedisURL)
+		}
+		args = append(args, "--redis-prefix", cmpOr(o.Prefix, "fanout"))
 		if o.RedisCluster {
 			args = append(args, "--redis-cluster")
 		}
@@ -97,6 +105,9 @@ func (o ServeOptions) yaml() string {
 		if o.WebhookQueue > 0 {
 			fmt.Fprintf(&b, "      max_queue: %d\n", o.WebhookQueue)
 		}
+	}
+	if o.Sentinel != nil {
+		b.WriteString(o.Sentinel.yaml())
 	}
 	b.WriteString(o.Config)
 	return b.String()

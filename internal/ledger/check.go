@@ -25,6 +25,18 @@ type Options struct {
 	// excused, whatever the close code (a drain must flush what it
 	// accepted before it began). Zero: no such instant.
 	StrictBefore time.Time
+	// Killed is when the test SIGKILLed a Redis master on purpose. Redis
+	// writes a command's reply before the messages it queued for
+	// subscribers (it serves its clients with pending output newest
+	// first), so a publication it ran just before dying can be answered
+	// 200 and reach some subscribers, or none. Such an event, sent
+	// before Killed and answered after Killed minus KillSlack (the
+	// longest Redis may take between writing the reply and the
+	// messages), is counted in Report.DiedInRedis instead of Silent. One
+	// answered earlier, or sent after Killed, never is. Zero Killed: no
+	// such instant.
+	Killed    time.Time
+	KillSlack time.Duration
 }
 
 // Report is the outcome of Check.
@@ -43,6 +55,9 @@ type Report struct {
 	// Left counts events in flight when the client unsubscribed or
 	// closed the connection itself, after the last one it received.
 	Left int
+	// DiedInRedis counts (session, event) pairs missing because the
+	// Redis that ran the event was killed (Options.Killed).
+	DiedInRedis int
 	// RefusedDelivered counts events refused with a non-200 that were
 	// delivered anyway (an ambiguous answer, e.g. a timeout, not a loss).
 	RefusedDelivered int
@@ -57,6 +72,9 @@ func (r Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ledger: %d accepted, %d refused; %d sessions; %d of %d expected deliveries received; excused %v; in flight when the client left %d; refused-but-delivered %d",
 		r.Accepted, r.Refused, r.Sessions, r.Received, r.Expected, r.Excused, r.Left, r.RefusedDelivered)
+	if r.DiedInRedis > 0 {
+		fmt.Fprintf(&b, "; died in the killed Redis %d", r.DiedInRedis)
+	}
 	if len(r.SilentBy) > 0 {
 		fmt.Fprintf(&b, "; silently missing by session %v", r.SilentBy)
 	}
@@ -152,9 +170,13 @@ func (l *Ledger) checkSub(r *Report, o Options, s *Session, name string, sub *su
 			r.Excused[s.closeCode]++
 			continue
 		}
+		if !o.Killed.IsZero() && p.sent.Before(o.Killed) && p.answered.After(o.Killed.Add(-o.KillSlack)) {
+			r.DiedInRedis++
+			continue
+		}
 		r.SilentBy[s.Name]++
-		r.Silent = append(r.Silent, fmt.Sprintf("%s: #%d accepted at %s, not received (last received #%d, close code %d)",
-			who, seq, p.answered.Format("15:04:05.000"), last, s.closeCode))
+		r.Silent = append(r.Silent, fmt.Sprintf("%s: #%d sent at %s, accepted at %s, not received (last received #%d, close code %d)",
+			who, seq, p.sent.Format("15:04:05.000"), p.answered.Format("15:04:05.000"), last, s.closeCode))
 	}
 }
 

@@ -14,6 +14,12 @@
 // event lacking without such a code is "silently missing", always a
 // failure.
 //
+// A test that SIGKILLs a Redis master on purpose names the instant
+// (Options.Killed): Redis answers a publish before it writes the message
+// to the subscribers, so an event in flight at the kill may be answered
+// 200 and lost with the process; such events are counted apart, and
+// everything sent after the kill must still arrive.
+//
 // Timing rule: an event counts as "published while subscribed" when its
 // request was sent after the subscription succeeded and its 200 came
 // before the session ended (close or unsubscribe). Events straddling an

@@ -194,3 +194,26 @@ func TestClientLeavingExcusesOnlyTheTail(t *testing.T) {
 		t.Fatalf("#1 is a gap, #3 was in flight when the client left: %v", r)
 	}
 }
+
+// An event in flight when a Redis master was killed on purpose may have
+// died in that Redis after it answered; one sent after the kill, or
+// answered well before it, is silently missing all the same.
+func TestDiedInKilledRedis(t *testing.T) {
+	l := New()
+	a := l.Session("a")
+	a.Subscribed("c1")
+	publish(l, "c1", 1, 200) // #1: answered before the kill, never arrives
+	sent := l.Next("c1")     // #2: sent before the kill, answered after it, never arrives
+	killed := time.Now()
+	l.Record("c1", sent, 200)
+	publish(l, "c1", 1, 200, a)
+	publish(l, "c1", 1, 200) // #4: sent after the kill
+	r := l.Check(Options{Killed: killed})
+	if r.DiedInRedis != 1 || len(r.Silent) != 2 || !strings.Contains(r.Silent[0], "#1 sent at") ||
+		!strings.Contains(r.Silent[1], "#4 sent at") || r.OK() {
+		t.Fatalf("want #2 died in Redis, #1 and #4 silently missing: %v", r)
+	}
+	if r := l.Check(Options{Killed: killed, KillSlack: time.Minute}); r.DiedInRedis != 2 || len(r.Silent) != 1 {
+		t.Fatalf("with slack, #1 died in Redis too: %v", r)
+	}
+}
