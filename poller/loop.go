@@ -12,7 +12,10 @@ const (
 	evRead   = unix.EPOLLIN | unix.EPOLLRDHUP
 	evWrite  = unix.EPOLLOUT
 	acceptAt = 256 // connections accepted per wake-up, so reads are not starved
-	iovMax   = 64
+	// backlogMax bounds the last accept before the listening socket
+	// closes: no listen(2) backlog holds more (somaxconn is 16 bits wide).
+	backlogMax = 1 << 16
+	iovMax     = 64
 )
 
 // Loop is one event loop: an epoll instance, a listening socket, an
@@ -108,6 +111,10 @@ func (l *Loop) wake() {
 	var b [8]byte
 	_, _ = unix.Read(l.wakefd, b[:])
 	if l.noAccept.Load() && l.lfd >= 0 {
+		// Connections the kernel completed are in the backlog, their
+		// clients may have sent a request already: closing the socket
+		// would reset them, so they are taken first.
+		l.acceptUpTo(backlogMax)
 		unix.Close(l.lfd)
 		l.lfd = -1
 		l.paused = false
@@ -126,8 +133,11 @@ func (l *Loop) wake() {
 	}
 }
 
-func (l *Loop) accept() {
-	for i := 0; i < acceptAt; i++ {
+func (l *Loop) accept() { l.acceptUpTo(acceptAt) }
+
+// acceptUpTo accepts until the backlog is empty, at most n connections.
+func (l *Loop) acceptUpTo(n int) {
+	for i := 0; i < n; i++ {
 		fd, _, err := unix.Accept4(l.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if err == unix.EINTR || err == unix.ECONNABORTED {
 			continue

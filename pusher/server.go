@@ -141,7 +141,7 @@ func (s *Server) Listen(addr string) error {
 	}
 	// Plain HTTP (the API) gets bounded reads and writes too: a slow body
 	// must not hold a goroutine for ever.
-	handler = s.loopReturn(mutualTLS(handler))
+	handler = s.loopReturn(mutualTLS(s.closeWhileDraining(handler)))
 	s.http = &http.Server{Handler: handler, ConnContext: connContext, ReadHeaderTimeout: s.opts.UpgradeTimeout,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		MaxHeaderBytes: s.opts.MaxRequestSize, IdleTimeout: 60 * time.Second}
@@ -232,10 +232,11 @@ func (s *Server) Close() {
 	default:
 		close(s.stop)
 	}
+	// HTTP first: publishes in progress still find the engine and the
+	// broker (drain_http.go).
+	s.stopHTTP()
 	s.engine.Close()
 	s.poller.Close()
-	s.handoff.Close()
-	_ = s.http.Close()
 	s.wg.Wait()
 	if s.opts.BeforeBrokerClose != nil {
 		s.opts.BeforeBrokerClose()
