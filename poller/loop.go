@@ -37,6 +37,9 @@ type Loop struct {
 	adopted   []int   // descriptors handed in by Adopt, added on the loop
 	woken     []*Conn // codec connections that asked for an Open (Wake)
 	done      chan struct{}
+	// unlistened is closed once the loop has closed its listening
+	// socket (after StopAccepting), its backlog taken.
+	unlistened chan struct{}
 	// Accept back-off (accept.go), touched on the loop goroutine only.
 	backoff     time.Duration
 	onAcceptErr func(error)
@@ -57,7 +60,8 @@ func newLoop(lfd int, h Handler, o Options) (*Loop, error) {
 	}
 	l := &Loop{epfd: epfd, wakefd: wfd, lfd: lfd, handler: h, maxQueued: o.MaxQueuedBytes,
 		buf: make([]byte, o.ReadBufferSize), plain: make([]byte, 0, o.ReadBufferSize), iov: make([][]byte, 0, iovMax), done: make(chan struct{}),
-		backoff: o.AcceptBackoff, onAcceptErr: o.OnAcceptError}
+		unlistened: make(chan struct{}),
+		backoff:    o.AcceptBackoff, onAcceptErr: o.OnAcceptError}
 	for _, fd := range []int{lfd, wfd} {
 		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
 			unix.Close(epfd)
@@ -118,6 +122,7 @@ func (l *Loop) wake() {
 		unix.Close(l.lfd)
 		l.lfd = -1
 		l.paused = false
+		close(l.unlistened)
 	}
 	l.adoptMu.Lock()
 	fds, woken := l.adopted, l.woken
