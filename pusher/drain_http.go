@@ -47,10 +47,21 @@ func (s *Server) stopHTTP() {
 	s.draining.Store(true) // a Close without Drain: answers say Connection: close too
 	ctx, cancel := context.WithTimeout(context.Background(), httpStopWait)
 	defer cancel()
+	// What the poller handed off last is served, not refused: the
+	// accept loop takes it first (a drain left nothing in the poller).
+	for deadline := time.Now().Add(time.Second); len(s.handoff.ch) > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The accept loop ends before the shutdown looks for idle
+	// connections: one it had just taken is then tracked, and waited
+	// for, rather than left to the process's exit.
+	s.handoff.Close()
+	if s.httpDone != nil {
+		<-s.httpDone
+	}
 	if s.http.Shutdown(ctx) != nil {
 		_ = s.http.Close()
 	}
-	s.handoff.Close()
 }
 
 // stopping is the answer to a request that reached the node after

@@ -37,6 +37,7 @@ type Server struct {
 	ownPool  bool
 	work     workQueue // runs work on pool in order (workqueue.go)
 	http     *http.Server
+	httpDone chan struct{} // closed when http.Serve returns (nil before Serve)
 	handoff  *handoffListener
 	// returning are event-stream and upgrade requests net/http hands back
 	// (loop_return.go).
@@ -165,7 +166,8 @@ func (s *Server) serve(ticker bool) {
 	s.startOutbox()
 	s.poller.Serve()
 	s.wg.Add(2)
-	go func() { defer s.wg.Done(); _ = s.http.Serve(s.handoff) }()
+	s.httpDone = make(chan struct{})
+	go func() { defer s.wg.Done(); defer close(s.httpDone); _ = s.http.Serve(s.handoff) }()
 	go func() { defer s.wg.Done(); s.sweepDepartures() }()
 	if ticker {
 		s.wg.Add(2)
