@@ -24,6 +24,7 @@ type Loop struct {
 	epfd      int
 	wakefd    int // eventfd: Stop and StopAccepting
 	lfd       int // listening socket, -1 once closed
+	listenFD  int // lfd as opened, for StopAccepting's filter (unlisten.go)
 	handler   Handler
 	maxQueued int
 	table     []*Conn
@@ -58,7 +59,7 @@ func newLoop(lfd int, h Handler, o Options) (*Loop, error) {
 		unix.Close(epfd)
 		return nil, err
 	}
-	l := &Loop{epfd: epfd, wakefd: wfd, lfd: lfd, handler: h, maxQueued: o.MaxQueuedBytes,
+	l := &Loop{epfd: epfd, wakefd: wfd, lfd: lfd, listenFD: lfd, handler: h, maxQueued: o.MaxQueuedBytes,
 		buf: make([]byte, o.ReadBufferSize), plain: make([]byte, 0, o.ReadBufferSize), iov: make([][]byte, 0, iovMax), done: make(chan struct{}),
 		unlistened: make(chan struct{}),
 		backoff:    o.AcceptBackoff, onAcceptErr: o.OnAcceptError}

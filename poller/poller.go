@@ -19,7 +19,8 @@ type Poller struct {
 	once  sync.Once
 	wg    sync.WaitGroup
 	// serving: Serve has started the loops.
-	serving atomic.Bool
+	serving  atomic.Bool
+	unlisten sync.Once // StopAccepting's filter and close
 }
 
 // Listen binds addr ("host:port"; port 0 picks a free one) and prepares
@@ -85,18 +86,26 @@ func (p *Poller) Serve() {
 // has done so: from then on Conns counts them and a new connection
 // attempt is refused.
 func (p *Poller) StopAccepting() {
-	for _, l := range p.loops {
-		l.noAccept.Store(true)
-		l.signal()
-	}
 	if !p.serving.Load() {
+		p.stopAccept()
 		return // the loops take it when they start
 	}
+	p.unlisten.Do(func() { // once: the sockets may be closed, their numbers reused, after
+		p.refuseNew()
+		p.stopAccept()
+	})
 	for _, l := range p.loops {
 		select {
 		case <-l.unlistened:
 		case <-l.done: // stopped (or stopping): closeAll closes the socket
 		}
+	}
+}
+
+func (p *Poller) stopAccept() {
+	for _, l := range p.loops {
+		l.noAccept.Store(true)
+		l.signal()
 	}
 }
 
