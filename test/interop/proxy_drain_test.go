@@ -19,7 +19,7 @@ import (
 	"github.com/fanout/fanout/internal/ledger"
 )
 
-// Keep-alive publishers through the shipped deploy/nginx.conf while one
+// Sixteen keep-alive publishers through the shipped deploy/nginx.conf while one
 // of two nodes sharing a Redis drains (SIGTERM): nginx never answers 502
 // (a publish it passed on and lost, which it will not send again), every
 // publish is answered 200 (or 503 with Retry-After), and every 200
@@ -47,7 +47,7 @@ func TestNginxPublishesThroughADrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(sub.Close)
-	const publishers = 4
+	const publishers = 16
 	var channels []string
 	for i := range publishers {
 		channels = append(channels, fmt.Sprintf("nginx-%d", i))
