@@ -18,5 +18,8 @@
 // The Handler is an http.Handler: net/http calls it on its own goroutines,
 // concurrently. It keeps no state of its own beyond its options; the
 // Backend and the idempotency store must be safe for concurrent use. A
-// request that holds idempotency keys settles them before it answers.
+// request that holds idempotency keys settles them before it answers. A
+// publish's broker call does not end with its request (a node's stop or
+// a client hanging up would leave its fate unknown): it has a context of
+// its own, bounded to 10 s (publishctx.go).
 package httpapi

@@ -94,7 +94,9 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, req *request) {
 	if dup[0] {
 		h.duplicate(req.app)
 	} else {
-		err := h.b.Publish(r.Context(), ps...)
+		ctx, cancel := publishContext(r)
+		err := h.b.Publish(ctx, ps...)
+		cancel()
 		h.settle(claims, err == nil)
 		if err != nil {
 			brokerError(w, "publish", err)
@@ -171,7 +173,9 @@ func (h *Handler) batchEvents(w http.ResponseWriter, r *http.Request, req *reque
 		}
 	}
 	if len(fresh) > 0 {
-		err := h.b.Publish(r.Context(), fresh...)
+		ctx, cancel := publishContext(r)
+		err := h.b.Publish(ctx, fresh...)
+		cancel()
 		h.settle(claims, err == nil)
 		if err != nil {
 			brokerError(w, "publish", err)

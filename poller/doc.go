@@ -56,4 +56,9 @@
 // (shutdown(2)), which wakes the loop with EPOLLIN/EPOLLRDHUP; the loop then
 // sees end-of-file, closes the descriptor and calls Handler.OnClose exactly
 // once. The state machine is written down in conn.go.
+//
+// StopAccepting may be called from any goroutine (and more than once); it
+// blocks for unlisten.go's grace (50 ms) and until every running loop
+// has accepted its backlog and closed its listening socket, so it must
+// not be called from a loop goroutine.
 package poller

@@ -12,7 +12,10 @@ const (
 	evRead   = unix.EPOLLIN | unix.EPOLLRDHUP
 	evWrite  = unix.EPOLLOUT
 	acceptAt = 256 // connections accepted per wake-up, so reads are not starved
-	iovMax   = 64
+	// backlogMax bounds the last accept before the listening socket
+	// closes: no listen(2) backlog holds more (somaxconn is 16 bits wide).
+	backlogMax = 1 << 16
+	iovMax     = 64
 )
 
 // Loop is one event loop: an epoll instance, a listening socket, an
@@ -21,6 +24,7 @@ type Loop struct {
 	epfd      int
 	wakefd    int // eventfd: Stop and StopAccepting
 	lfd       int // listening socket, -1 once closed
+	listenFD  int // lfd as opened, for StopAccepting's filter (unlisten.go)
 	handler   Handler
 	maxQueued int
 	table     []*Conn
@@ -34,6 +38,9 @@ type Loop struct {
 	adopted   []int   // descriptors handed in by Adopt, added on the loop
 	woken     []*Conn // codec connections that asked for an Open (Wake)
 	done      chan struct{}
+	// unlistened is closed once the loop has closed its listening
+	// socket (after StopAccepting), its backlog taken.
+	unlistened chan struct{}
 	// Accept back-off (accept.go), touched on the loop goroutine only.
 	backoff     time.Duration
 	onAcceptErr func(error)
@@ -52,9 +59,10 @@ func newLoop(lfd int, h Handler, o Options) (*Loop, error) {
 		unix.Close(epfd)
 		return nil, err
 	}
-	l := &Loop{epfd: epfd, wakefd: wfd, lfd: lfd, handler: h, maxQueued: o.MaxQueuedBytes,
+	l := &Loop{epfd: epfd, wakefd: wfd, lfd: lfd, listenFD: lfd, handler: h, maxQueued: o.MaxQueuedBytes,
 		buf: make([]byte, o.ReadBufferSize), plain: make([]byte, 0, o.ReadBufferSize), iov: make([][]byte, 0, iovMax), done: make(chan struct{}),
-		backoff: o.AcceptBackoff, onAcceptErr: o.OnAcceptError}
+		unlistened: make(chan struct{}),
+		backoff:    o.AcceptBackoff, onAcceptErr: o.OnAcceptError}
 	for _, fd := range []int{lfd, wfd} {
 		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}); err != nil {
 			unix.Close(epfd)
@@ -108,9 +116,14 @@ func (l *Loop) wake() {
 	var b [8]byte
 	_, _ = unix.Read(l.wakefd, b[:])
 	if l.noAccept.Load() && l.lfd >= 0 {
+		// Connections the kernel completed are in the backlog, their
+		// clients may have sent a request already: closing the socket
+		// would reset them, so they are taken first.
+		l.acceptUpTo(backlogMax)
 		unix.Close(l.lfd)
 		l.lfd = -1
 		l.paused = false
+		close(l.unlistened)
 	}
 	l.adoptMu.Lock()
 	fds, woken := l.adopted, l.woken
@@ -126,8 +139,11 @@ func (l *Loop) wake() {
 	}
 }
 
-func (l *Loop) accept() {
-	for i := 0; i < acceptAt; i++ {
+func (l *Loop) accept() { l.acceptUpTo(acceptAt) }
+
+// acceptUpTo accepts until the backlog is empty, at most n connections.
+func (l *Loop) acceptUpTo(n int) {
+	for i := 0; i < n; i++ {
 		fd, _, err := unix.Accept4(l.lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if err == unix.EINTR || err == unix.ECONNABORTED {
 			continue

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,6 +18,9 @@ type Poller struct {
 	addr  *net.TCPAddr
 	once  sync.Once
 	wg    sync.WaitGroup
+	// serving: Serve has started the loops.
+	serving  atomic.Bool
+	unlisten sync.Once // StopAccepting's filter and close
 }
 
 // Listen binds addr ("host:port"; port 0 picks a free one) and prepares
@@ -66,6 +70,7 @@ func (p *Poller) Addr() *net.TCPAddr { return p.addr }
 
 // Serve starts the loop goroutines and returns at once.
 func (p *Poller) Serve() {
+	p.serving.Store(true)
 	for _, l := range p.loops {
 		p.wg.Add(1)
 		go func() {
@@ -76,7 +81,28 @@ func (p *Poller) Serve() {
 }
 
 // StopAccepting closes the listening sockets; open connections go on.
+// The connections already in the backlog are accepted first (closing
+// the socket would reset them), and it returns once every running loop
+// has done so: from then on Conns counts them and a new connection
+// attempt is refused.
 func (p *Poller) StopAccepting() {
+	if !p.serving.Load() {
+		p.stopAccept()
+		return // the loops take it when they start
+	}
+	p.unlisten.Do(func() { // once: the sockets may be closed, their numbers reused, after
+		p.refuseNew()
+		p.stopAccept()
+	})
+	for _, l := range p.loops {
+		select {
+		case <-l.unlistened:
+		case <-l.done: // stopped (or stopping): closeAll closes the socket
+		}
+	}
+}
+
+func (p *Poller) stopAccept() {
 	for _, l := range p.loops {
 		l.noAccept.Store(true)
 		l.signal()

@@ -42,6 +42,7 @@
 //	wheel, ticker      ──▶ connection write locks
 //	subscription count ──▶ directory read, broker publish (≤ 2 s each; subcount.go)
 //	watchlist snapshot ──▶ directory read (≤ 2 s, on the pool; watchlist.go)
+//	Close              ──▶ HTTP API requests in progress (≤ 15 s; drain_http.go), then the loops
 //	connection write lock: held across one non-blocking write(2)/writev(2)
 //
 // A watchlist change (watchlist.go) arrives as a publication on an

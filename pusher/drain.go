@@ -13,8 +13,9 @@ import (
 // window with jitter so that clients do not come back in one burst. Each
 // close flushes what is queued first. Until the last close the listener
 // stays open for plain HTTP, so a load balancer's fresh probe reads 503
-// from /readyz (and the HTTP API keeps working); new upgrades get HTTP
-// 503. It returns when every connection is gone or ctx ends.
+// from /readyz (and the HTTP API keeps working, each answer saying
+// "Connection: close": drain_http.go); new upgrades get HTTP 503. It
+// returns when every connection is gone or ctx ends.
 func (s *Server) Drain(ctx context.Context, window time.Duration) error {
 	s.draining.Store(true)
 	defer s.poller.StopAccepting()

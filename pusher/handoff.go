@@ -1,11 +1,9 @@
 package pusher
 
 import (
-	"io"
 	"net"
 	"os"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -62,7 +60,9 @@ type handoffListener struct {
 	addr net.Addr
 	ch   chan net.Conn
 	done chan struct{}
-	once sync.Once
+	// mu orders push against Close: nothing enters ch once it is closed.
+	mu     sync.Mutex
+	closed bool
 }
 
 // handoffQueue is how many handed-off connections may wait for net/http's
@@ -78,22 +78,24 @@ func newHandoffListener(addr net.Addr, queue int) *handoffListener {
 // push never blocks the loop: when net/http falls that far behind, the
 // request is answered 503 (Retry-After: 1) on a goroutine of its own and
 // closed, so a publisher can tell it from a network failure.
+// Once the listener is closed (net/http stopped serving) the request is
+// answered 503 as well: the client learns it was not served.
 func (l *handoffListener) push(c net.Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		go answerAndClose(c, stopping)
+		return
+	}
 	select {
 	case l.ch <- c:
-	case <-l.done:
-		c.Close()
 	default:
 		go busy(c)
 	}
 }
 
 // busy answers a request that found the queue full.
-func busy(c net.Conn) {
-	defer c.Close()
-	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
-	_, _ = io.WriteString(c, tooBusy)
-}
+func busy(c net.Conn) { answerAndClose(c, tooBusy) }
 
 // tooBusy is the answer to a plain HTTP request the node cannot serve
 // now (RFC 9110 section 15.6.4).
@@ -109,9 +111,24 @@ func (l *handoffListener) Accept() (net.Conn, error) {
 	}
 }
 
+// Close stops Accept; the connections still queued, which net/http will
+// not take any more, are answered 503 rather than dropped.
 func (l *handoffListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
+	l.closed = true
+	close(l.done)
+	for {
+		select {
+		case c := <-l.ch:
+			go answerAndClose(c, stopping)
+		default:
+			return nil
+		}
+	}
 }
 
 func (l *handoffListener) Addr() net.Addr { return l.addr }

@@ -37,6 +37,7 @@ type Server struct {
 	ownPool  bool
 	work     workQueue // runs work on pool in order (workqueue.go)
 	http     *http.Server
+	httpDone chan struct{} // closed when http.Serve returns (nil before Serve)
 	handoff  *handoffListener
 	// returning are event-stream and upgrade requests net/http hands back
 	// (loop_return.go).
@@ -141,7 +142,7 @@ func (s *Server) Listen(addr string) error {
 	}
 	// Plain HTTP (the API) gets bounded reads and writes too: a slow body
 	// must not hold a goroutine for ever.
-	handler = s.loopReturn(mutualTLS(handler))
+	handler = s.loopReturn(mutualTLS(s.closeWhileDraining(handler)))
 	s.http = &http.Server{Handler: handler, ConnContext: connContext, ReadHeaderTimeout: s.opts.UpgradeTimeout,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
 		MaxHeaderBytes: s.opts.MaxRequestSize, IdleTimeout: 60 * time.Second}
@@ -165,7 +166,8 @@ func (s *Server) serve(ticker bool) {
 	s.startOutbox()
 	s.poller.Serve()
 	s.wg.Add(2)
-	go func() { defer s.wg.Done(); _ = s.http.Serve(s.handoff) }()
+	s.httpDone = make(chan struct{})
+	go func() { defer s.wg.Done(); defer close(s.httpDone); _ = s.http.Serve(s.handoff) }()
 	go func() { defer s.wg.Done(); s.sweepDepartures() }()
 	if ticker {
 		s.wg.Add(2)
@@ -232,10 +234,11 @@ func (s *Server) Close() {
 	default:
 		close(s.stop)
 	}
+	// HTTP first: publishes in progress still find the engine and the
+	// broker (drain_http.go).
+	s.stopHTTP()
 	s.engine.Close()
 	s.poller.Close()
-	s.handoff.Close()
-	_ = s.http.Close()
 	s.wg.Wait()
 	if s.opts.BeforeBrokerClose != nil {
 		s.opts.BeforeBrokerClose()

@@ -166,9 +166,15 @@ func (n *Node) API(method, path string, query url.Values, body []byte) (int, str
 
 // Publish triggers one event and returns the status (0: transport error).
 func (n *Node) Publish(channel, event, data string) int {
-	body, _ := json.Marshal(map[string]any{"name": event, "channel": channel, "data": data})
-	status, _ := n.API("POST", "/apps/"+AppID+"/events", nil, body)
+	status, _ := n.PublishAnswer(channel, event, data)
 	return status
+}
+
+// PublishAnswer is Publish that returns the body too (with status 0, the
+// transport error's text).
+func (n *Node) PublishAnswer(channel, event, data string) (int, string) {
+	body, _ := json.Marshal(map[string]any{"name": event, "channel": channel, "data": data})
+	return n.API("POST", "/apps/"+AppID+"/events", nil, body)
 }
 
 // Channels returns the occupied channels whose names start with prefix,
