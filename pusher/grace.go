@@ -17,7 +17,8 @@ import (
 // grace; a return anywhere in the cluster cancels it
 // (broker.Transition.Returned); and the node that saw it leave settles it
 // once the grace has passed (broker.Directory.Settle), sending the webhook
-// only if it still stands. The pusher_internal:member_removed event to
+// only if it still stands; over Redis a departure also outlives its node
+// (grace_handover.go). The pusher_internal:member_removed event to
 // subscribers is never delayed.
 //
 // One goroutine and one timer serve every held departure of the node, in
@@ -139,8 +140,8 @@ func (s *Server) settle(h heldDeparture) {
 }
 
 // sweepDepartures is the sweeper goroutine: it settles each departure
-// when its grace ends, and all that remain when the server stops (their
-// grace cut short: a stopping node cannot wait for a return).
+// when its grace ends; when the server stops, flushDepartures hands the
+// rest over or settles them at once.
 func (s *Server) sweepDepartures() {
 	g := &s.graces
 	t := time.NewTimer(time.Hour)

@@ -131,22 +131,31 @@ func wantDepartures(t *testing.T, hooks *Hooks, want int, left time.Time) {
 // within the grace. Node B sends exactly one member_removed and one
 // channel_vacated per channel, after the grace.
 func TestWebhookGraceNodeKilled(t *testing.T) {
-	rd, hooks, a, b := graceCluster(t)
-	c := graceJoin(t, a, hooks)
-	left := time.Now()
-	c.Close()
-	graceLeft(t, rd, b)
+	rd, hooks, a, b, left := graceLeave(t)
 	a.Kill()
-	_, ok := Eventually(20*time.Second, func() bool {
-		return hooks.count("member_removed", gracePresence, graceUser) > 0 && hooks.count("channel_vacated", gracePresence, "") > 0 &&
-			hooks.count("channel_vacated", gracePublic, "") > 0
-	})
-	if !ok {
+	if _, ok := Eventually(20*time.Second, func() bool { return departuresSent(hooks) }); !ok {
 		t.Fatalf("A was killed within the grace: member_removed and channel_vacated never sent (%d kept in Redis)", keptDepartures(rd))
 	}
 	t.Logf("departures of the killed node sent %v after the leave", time.Since(left).Round(time.Millisecond))
 	graceMarker(t, b, hooks, "grace-marker-killed")
 	wantDepartures(t, hooks, 1, left)
+}
+
+// graceLeave starts the cluster; the member joins node A and leaves.
+func graceLeave(t *testing.T) (rd *Redis, hooks *Hooks, a, b *Node, left time.Time) {
+	rd, hooks, a, b = graceCluster(t)
+	c := graceJoin(t, a, hooks)
+	left = time.Now()
+	c.Close()
+	graceLeft(t, rd, b)
+	return rd, hooks, a, b, left
+}
+
+// departuresSent reports whether the member's and both channels'
+// departure webhooks have arrived.
+func departuresSent(hooks *Hooks) bool {
+	return hooks.count("member_removed", gracePresence, graceUser) > 0 && hooks.count("channel_vacated", gracePresence, "") > 0 &&
+		hooks.count("channel_vacated", gracePublic, "") > 0
 }
 
 // TestWebhookGraceDrainReconnect: node A drains (SIGTERM) and its client,
@@ -191,19 +200,12 @@ func TestWebhookGraceDrainReconnect(t *testing.T) {
 // sooner than the grace: A leaves them to B instead of cutting the grace
 // short.
 func TestWebhookGraceLeaveThenStop(t *testing.T) {
-	rd, hooks, a, b := graceCluster(t)
-	c := graceJoin(t, a, hooks)
-	left := time.Now()
-	c.Close()
-	graceLeft(t, rd, b)
+	_, hooks, a, b, left := graceLeave(t)
 	a.Signal(syscall.SIGTERM)
 	if err := a.Wait(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := Eventually(20*time.Second, func() bool {
-		return hooks.count("member_removed", gracePresence, graceUser) > 0 && hooks.count("channel_vacated", gracePresence, "") > 0 &&
-			hooks.count("channel_vacated", gracePublic, "") > 0
-	}); !ok {
+	if _, ok := Eventually(20*time.Second, func() bool { return departuresSent(hooks) }); !ok {
 		t.Fatal("member_removed and channel_vacated never sent")
 	}
 	graceMarker(t, b, hooks, "grace-marker-stop")
