@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -224,4 +225,32 @@ func (h *Hooks) count(name, channel, user string) int {
 		}
 	}
 	return n
+}
+
+// TestWebhookGraceLastNodeStops: the only node over Redis stops within
+// the grace: nobody would settle what it left, so it settles its held
+// departures at once and says so in its log. Their webhooks wait in the
+// durable queue in Redis if the node had no time to post them; a node
+// started afterwards delivers them. Each arrives exactly once.
+func TestWebhookGraceLastNodeStops(t *testing.T) {
+	rd := StartRedis(t)
+	hooks := StartHooks(t)
+	opts := ServeOptions{RedisURL: rd.URL(), WebhookURL: hooks.URL}
+	a := Serve(t, opts)
+	c := graceJoin(t, a, hooks)
+	c.Close()
+	graceLeft(t, rd, a)
+	a.Signal(syscall.SIGTERM)
+	if err := a.Wait(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(a.Output(), "settling held departures at once") {
+		t.Errorf("the last node did not log that it settles its held departures at once:\n%s", a.Output())
+	}
+	b := Serve(t, opts)
+	if _, ok := Eventually(20*time.Second, func() bool { return departuresSent(hooks) }); !ok {
+		t.Fatal("member_removed and channel_vacated never sent")
+	}
+	graceMarker(t, b, hooks, "grace-marker-last")
+	wantDepartures(t, hooks, 1, time.Time{})
 }
