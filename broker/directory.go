@@ -162,10 +162,10 @@ type DepartureKeeper interface {
 	// waits on the shared layer (bounded by the broker's call timeout);
 	// on an error d is not kept and only this node settles it.
 	KeepDeparture(d Departure, grace time.Duration) error
-	// HandOver reports whether another live node will settle this
+	// CanHandOver reports whether another live node will settle this
 	// node's kept departures: false when none is live or the shared
 	// layer does not answer (then the caller settles them itself).
-	HandOver() bool
+	CanHandOver() bool
 }
 
 // DepartureHandler is an optional extension of Handler, found with a

@@ -180,7 +180,7 @@ func (s *Server) sweepDepartures() {
 // the node settles the rest now, their grace cut short.
 func (s *Server) flushDepartures() {
 	k, keeps := s.dir.(broker.DepartureKeeper)
-	handed := keeps && k.HandOver()
+	handed := keeps && k.CanHandOver()
 	g := &s.graces
 	g.mu.Lock()
 	q := g.q

@@ -51,8 +51,8 @@ func (b *Broker) KeepDeparture(d broker.Departure, grace time.Duration) error {
 	return b.client.Do(ctx, b.client.B().Zadd().Key(b.keptKey()).ScoreMember().ScoreMember(due, keptMember(d)).Build()).Error()
 }
 
-// HandOver implements broker.DepartureKeeper: another node is live.
-func (b *Broker) HandOver() bool {
+// CanHandOver implements broker.DepartureKeeper: another node is live.
+func (b *Broker) CanHandOver() bool {
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	nodes, err := b.liveNodes(ctx)
