@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"encoding/json"
+	"time"
 )
 
 // Directory is where presence and occupancy live: it turns one node's
@@ -147,4 +148,35 @@ func DirectoryOf(b Broker, node Node) Directory {
 		return d
 	}
 	return &Local{Node: node}
+}
+
+// DepartureKeeper is an optional extension of Directory, found with a
+// type assertion: a shared layer that keeps held departures for the whole
+// cluster, each with its deadline, so that a departure outlives the node
+// that held it. Once a kept departure's deadline has passed with no
+// return, a live node that implements DepartureHandler settles it if the
+// node that held it has not (it stopped or crashed); Settle still decides,
+// so exactly one node sends its webhook.
+type DepartureKeeper interface {
+	// KeepDeparture records d with its deadline, grace from now. It
+	// waits on the shared layer (bounded by the broker's call timeout);
+	// on an error d is not kept and only this node settles it.
+	KeepDeparture(d Departure, grace time.Duration) error
+	// CanHandOver reports whether another live node will settle this
+	// node's kept departures: false when none is live or the shared
+	// layer does not answer (then the caller settles them itself).
+	CanHandOver() bool
+}
+
+// DepartureHandler is an optional extension of Handler, found with a
+// type assertion: the node settles kept departures (DepartureKeeper) of
+// nodes that stopped or crashed.
+type DepartureHandler interface {
+	// SettlesFor reports whether this node can send app's departure
+	// webhooks (it has the app's webhook configuration).
+	SettlesFor(app string) bool
+	// DepartureDue: d's grace passed with no return, and this node
+	// settled it for the cluster; it sends the webhook now (never
+	// blocking).
+	DepartureDue(d Departure)
 }

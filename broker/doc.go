@@ -23,7 +23,10 @@
 // subscriber, anywhere in the cluster) may be held for a grace, as Pusher
 // delays member_removed and channel_vacated webhooks: a return of the same
 // user or channel before Settle cancels it, and Settle after the grace
-// says, once for the whole cluster, whether it still stands.
+// says, once for the whole cluster, whether it still stands. A
+// DepartureKeeper (Redis) also keeps each held departure with its
+// deadline, so that the live nodes (DepartureHandler) settle those of a
+// node that stopped or crashed; Local keeps none beyond its node.
 //
 // # Concurrency
 //

@@ -17,7 +17,8 @@ import (
 // grace; a return anywhere in the cluster cancels it
 // (broker.Transition.Returned); and the node that saw it leave settles it
 // once the grace has passed (broker.Directory.Settle), sending the webhook
-// only if it still stands. The pusher_internal:member_removed event to
+// only if it still stands; over Redis a departure also outlives its node
+// (grace_handover.go). The pusher_internal:member_removed event to
 // subscribers is never delayed.
 //
 // One goroutine and one timer serve every held departure of the node, in
@@ -48,6 +49,7 @@ type heldDeparture struct {
 	d    broker.Departure
 	app  *App
 	name string // member_removed or channel_vacated
+	kept bool   // the directory keeps it for the cluster (grace_handover.go)
 }
 
 type departureHeap []heldDeparture
@@ -69,7 +71,10 @@ type departures struct {
 	mu      sync.Mutex
 	q       departureHeap
 	stopped bool
-	wake    chan struct{}
+	// handedOver: the node stopped and left its kept departures to the
+	// other nodes (grace_handover.go).
+	handedOver bool
+	wake       chan struct{}
 }
 
 // holding reports whether a departure of app is to be held now: the app
@@ -81,25 +86,31 @@ func (s *Server) holding(app *App) bool {
 	g := &s.graces
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return !g.stopped && len(g.q) < maxHeldDepartures
+	return (!g.stopped || g.handedOver) && len(g.q) < maxHeldDepartures
 }
 
 // departed sends or holds the webhook of a departure the directory says
 // is the cluster's. Any goroutine (loops with the local directory, the
-// broker's with Redis); it never blocks.
+// broker's with Redis); it blocks only on a directory that keeps
+// departures (Redis: one ZADD on the broker's goroutine).
 func (s *Server) departed(app *App, name string, t broker.Transition, e WebhookEvent) {
 	if t.Held.IsZero() {
 		app.webhook(e)
 		return
 	}
+	h := heldDeparture{d: t.Held, app: app, name: name, kept: s.keep(t.Held, app.WebhookGrace)}
 	g := &s.graces
 	g.mu.Lock()
 	if g.stopped {
+		left := g.handedOver && h.kept
 		g.mu.Unlock()
-		s.settle(heldDeparture{d: t.Held, app: app, name: name})
+		if !left {
+			s.settle(h)
+		}
 		return
 	}
-	heap.Push(&g.q, heldDeparture{due: s.opts.Now().Add(app.WebhookGrace), d: t.Held, app: app, name: name})
+	h.due = s.opts.Now().Add(app.WebhookGrace)
+	heap.Push(&g.q, h)
 	g.mu.Unlock()
 	s.opts.Metrics.WebhookDeparture(DepartureHeld)
 	select {
@@ -129,8 +140,8 @@ func (s *Server) settle(h heldDeparture) {
 }
 
 // sweepDepartures is the sweeper goroutine: it settles each departure
-// when its grace ends, and all that remain when the server stops (their
-// grace cut short: a stopping node cannot wait for a return).
+// when its grace ends; when the server stops, flushDepartures hands the
+// rest over or settles them at once.
 func (s *Server) sweepDepartures() {
 	g := &s.graces
 	t := time.NewTimer(time.Hour)
@@ -164,14 +175,18 @@ func (s *Server) sweepDepartures() {
 	}
 }
 
-// flushDepartures settles every held departure now and holds no more.
+// flushDepartures ends the node's holding when it stops: kept
+// departures go to the other nodes when there are any (handOver), and
+// the node settles the rest now, their grace cut short.
 func (s *Server) flushDepartures() {
+	k, keeps := s.dir.(broker.DepartureKeeper)
+	handed := keeps && k.CanHandOver()
 	g := &s.graces
 	g.mu.Lock()
 	q := g.q
-	g.q, g.stopped = nil, true
+	g.q, g.stopped, g.handedOver = nil, true, handed
 	g.mu.Unlock()
-	for _, h := range q {
+	for _, h := range s.handOver(q, keeps, handed) {
 		s.settle(h)
 	}
 }

@@ -26,6 +26,7 @@ type Broker struct {
 	healthy  atomic.Bool
 	onHealth atomic.Pointer[healthFunc] // see OnHealth
 	reaping  atomic.Bool                // a reaper round runs (heartbeat.go)
+	sweeping atomic.Bool                // a sweep of kept departures runs (kept.go)
 	// clockSkew is Redis's clock minus this node's, in ms, as the
 	// heartbeat last measured it (see redisDeadline).
 	clockSkew atomic.Int64

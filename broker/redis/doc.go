@@ -53,7 +53,9 @@
 // A departure held for the webhook grace (broker.Departure) is written
 // by the leave or vacate script itself, next to the channel's keys, and
 // taken by the first join or occupy script of a return or by Settle's
-// script, whichever runs first (grace.go).
+// script, whichever runs first (grace.go). Each is also kept in one
+// sorted set by deadline, from which any live node takes the departures
+// of a node that stopped or crashed (kept.go).
 //
 // The broker is also the webhook package's durable Store: a stream per
 // app endpoint, read by the one node holding its lease (webhooks.go).
@@ -158,9 +160,10 @@
 // goroutines. Subscribe and Unsubscribe are reference counted, so a pair
 // that arrives out of order still ends in the right state. The Handler is
 // called from the hook goroutine of each pub/sub connection (one per
-// cluster master), and its ReapHandler methods from the reaper goroutine
-// the heartbeat starts (one round at a time); Close stops them all and
-// waits for them.
+// cluster master), its ReapHandler methods from the reaper goroutine
+// the heartbeat starts (one round at a time), and its DepartureHandler
+// methods from the sweeper of kept departures the heartbeat starts (one
+// round at a time); Close stops them all and waits for them.
 //
 // A pub/sub hook never waits for the handler. When the handler is a
 // broker.Offerer it is offered each publication without waiting; one it

@@ -42,9 +42,20 @@ func (b *Broker) vacancyToken() string {
 }
 
 // Settle implements broker.Directory: one script call, on the caller's
-// goroutine, bounded by Options.Timeout. While Redis fails it answers
-// true, this node's view.
+// goroutine, bounded by Options.Timeout, then the kept entry goes
+// (kept.go). While Redis fails it answers true, this node's view.
 func (b *Broker) Settle(d broker.Departure) bool {
+	n := b.settleHeld(d)
+	if n >= 0 {
+		b.forget(d)
+	}
+	return n != 0
+}
+
+// settleHeld runs settleScript for d: 1 when d was still held (and is
+// now settled), 0 when a return or a later departure took it, -1 when
+// Redis failed.
+func (b *Broker) settleHeld(d broker.Departure) int64 {
 	k := chanKey{d.App, d.Channel}
 	key, field := b.vacancyKey(k), vacancyField
 	if d.User != "" {
@@ -53,5 +64,8 @@ func (b *Broker) Settle(d broker.Departure) bool {
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	n, err := settleScript.Exec(ctx, b.client, []string{key}, []string{field, d.Token}).AsInt64()
-	return err != nil || n == 1
+	if err != nil {
+		return -1
+	}
+	return n
 }

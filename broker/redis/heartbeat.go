@@ -45,6 +45,14 @@ func (b *Broker) heartbeat() {
 				b.reap()
 			}()
 		}
+		if b.healthy.Load() && b.sweeping.CompareAndSwap(false, true) {
+			b.wg.Add(1)
+			go func() {
+				defer b.wg.Done()
+				defer b.sweeping.Store(false)
+				b.sweepKept()
+			}()
+		}
 		select {
 		case <-t.C:
 		case <-b.ctx.Done():
