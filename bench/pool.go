@@ -99,6 +99,17 @@ func (p *pool) read(out io.Reader) {
 	}
 }
 
+// pids are the worker processes' ids, for their CPU time in /proc.
+func (p *pool) pids() []int {
+	ids := make([]int, 0, len(p.procs))
+	for _, c := range p.procs {
+		if c.Process != nil {
+			ids = append(ids, c.Process.Pid)
+		}
+	}
+	return ids
+}
+
 // send writes one command to worker w.
 func (p *pool) send(w int, c command) {
 	b, _ := json.Marshal(c)

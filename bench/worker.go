@@ -59,6 +59,9 @@ func runWorker(ctx context.Context, in io.Reader, out io.Writer) int {
 		return 2
 	}
 	w.defaults()
+	if stop := startProfile(w.cfg.Index); stop != nil {
+		defer stop()
+	}
 	if w.cfg.Auth.jwt() {
 		s, err := newSigner(w.cfg.Auth)
 		if err != nil {
