@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -230,7 +231,8 @@ func (o *Options) workerConfig(w int) workerConfig {
 	}
 	cfg := workerConfig{Index: w, Workers: o.Workers, URLs: o.URLs, Key: o.AppKey, SrcIPs: src,
 		Channels: o.Channels, Prefix: "bench-", Event: "bench", Rate: o.ConnRate / float64(o.Workers),
-		Secret: o.AppSecret, Auth: o.Auth, TLS: o.TLS, SSE: o.Transport == "sse"}
+		Secret: o.AppSecret, Auth: o.Auth, TLS: o.TLS, SSE: o.Transport == "sse",
+		Pollers: runtime.NumCPU()}
 	if o.Scenario == "storm" {
 		cfg.Channel, cfg.Event = stormChannel, stormEvent
 	}

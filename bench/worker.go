@@ -59,6 +59,14 @@ func runWorker(ctx context.Context, in io.Reader, out io.Writer) int {
 		return 2
 	}
 	w.defaults()
+	if w.cfg.Pollers > 0 {
+		// One epoll loop per core rather than netpoll's default of one
+		// per 20: a single loop did every read of the worker's sockets.
+		if err := netpoll.Configure(netpoll.Config{PollerNum: w.cfg.Pollers}); err != nil {
+			w.emit(report{Type: "error", Error: "netpoll: " + err.Error()})
+			return 2
+		}
+	}
 	if stop := startProfile(w.cfg.Index); stop != nil {
 		defer stop()
 	}

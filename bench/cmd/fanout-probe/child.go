@@ -22,9 +22,10 @@ import (
 // probeConn is one subscriber: a goroutine reads it; writes (subscribe,
 // pong) happen on that goroutine too, so nothing else touches it.
 type probeConn struct {
-	nc  net.Conn
-	br  *bufio.Reader
-	lat []uint32 // µs, this connection's deliveries
+	nc   net.Conn
+	br   *bufio.Reader
+	lat  []uint32 // µs, this connection's deliveries
+	msgs int      // messages of any kind
 }
 
 // pusherMsg is the part of a Pusher message the probe reads.
@@ -35,13 +36,14 @@ type pusherMsg struct {
 
 func runChild(ctx context.Context, o options, idx int) int {
 	out := json.NewEncoder(os.Stdout)
-	listen := make(chan os.Signal, 1)
+	listen, end := make(chan os.Signal, 1), make(chan os.Signal, 1)
 	signal.Notify(listen, syscall.SIGUSR1)
+	signal.Notify(end, syscall.SIGUSR2)
 	src := &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(o.SrcBase+idx))}
 	url := strings.TrimRight(o.URL, "/") + "/app/" + o.Key + "?protocol=7&client=fanout-probe&version=1.0"
 	subscribe := []byte(`{"event":"pusher:subscribe","data":{"channel":` + strconv.Quote(o.Channel) + `}}`)
 
-	var subscribed, failed atomic.Int64
+	var subscribed, failed, delivered atomic.Int64
 	var stopping atomic.Bool
 	conns := make([]*probeConn, 0, o.Conns)
 	var mu sync.Mutex
@@ -61,7 +63,7 @@ func runChild(ctx context.Context, o options, idx int) int {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
-			c.read(subscribe, &subscribed, &stopping)
+			c.read(subscribe, &subscribed, &delivered, &stopping)
 		}()
 	}
 	// ready once every connection subscribed or failed (bounded).
@@ -75,10 +77,21 @@ func runChild(ctx context.Context, o options, idx int) int {
 	case <-ctx.Done():
 		return 1
 	}
-	select {
-	case <-time.After(o.Duration):
-	case <-ctx.Done():
+	tick := time.NewTicker(500 * time.Millisecond)
+	limit := time.After(o.Duration)
+	for waiting := true; waiting; {
+		select {
+		case <-tick.C:
+			out.Encode(childLine{Type: "progress", Index: idx, Delivered: delivered.Load()})
+		case <-end:
+			waiting = false
+		case <-limit:
+			waiting = false
+		case <-ctx.Done():
+			waiting = false
+		}
 	}
+	tick.Stop()
 	stopping.Store(true)
 	mu.Lock()
 	for _, c := range conns {
@@ -87,10 +100,12 @@ func runChild(ctx context.Context, o options, idx int) int {
 	mu.Unlock()
 	wg.Wait()
 	var all []uint32
+	msgs := 0
 	for _, c := range conns {
 		all = append(all, c.lat...)
+		msgs += c.msgs
 	}
-	out.Encode(childLine{Type: "done", Latencies: all})
+	out.Encode(childLine{Type: "done", Latencies: all, Messages: msgs})
 	return 0
 }
 
@@ -114,7 +129,7 @@ func dial(ctx context.Context, src *net.TCPAddr, url string) (*probeConn, error)
 
 // read runs until the connection closes: it subscribes on
 // pusher:connection_established, answers pings, and times bench events.
-func (c *probeConn) read(subscribe []byte, subscribed *atomic.Int64, stopping *atomic.Bool) {
+func (c *probeConn) read(subscribe []byte, subscribed, delivered *atomic.Int64, stopping *atomic.Bool) {
 	rd := wsutil.Reader{Source: c.br, State: ws.StateClientSide, CheckUTF8: false,
 		OnIntermediate: wsutil.ControlFrameHandler(c.nc, ws.StateClientSide)}
 	for {
@@ -136,6 +151,7 @@ func (c *probeConn) read(subscribe []byte, subscribed *atomic.Int64, stopping *a
 			return
 		}
 		now := time.Now().UnixNano()
+		c.msgs++
 		var m pusherMsg
 		if json.Unmarshal(payload, &m) != nil {
 			continue
@@ -151,6 +167,7 @@ func (c *probeConn) read(subscribe []byte, subscribed *atomic.Int64, stopping *a
 			if s, ok := m.Data.(string); ok {
 				if ns, ok := sentAt(s); ok && now > ns {
 					c.lat = append(c.lat, uint32(min((now-ns)/1e3, 1<<32-1)))
+					delivered.Add(1)
 				}
 			}
 		}

@@ -9,12 +9,13 @@
 // that carry the harness's "bench:<seq>:<unix ns>:" data, the delivery
 // latency (exact percentiles over every delivery) and, with -server-pid,
 // the server's write system calls and CPU time per delivery over the
-// listening window (/proc/PID/io syscw, /proc/PID/stat utime+stime).
+// listening window (/proc/PID/io syscw, /proc/PID/stat utime+stime),
+// which ends -idle after the last timed event.
 //
 // Run it alongside a harness that holds one subscriber of its own, so
 // that the server's writes are nearly all the probe's:
 //
-//	fanout-probe -url ws://127.0.0.1:6231 -conns 17999 -duration 40s -server-pid $PID &
+//	fanout-probe -url ws://127.0.0.1:6231 -conns 17999 -server-pid $PID &
 //	fanout-bench fanout --url ws://127.0.0.1:6231 --conns 1 --channels 1 --rate 2 --duration 20s
 //
 // It prints "ready" on stderr once every connection is subscribed and a
@@ -47,6 +48,7 @@ type options struct {
 	Conns     int
 	Procs     int
 	Duration  time.Duration
+	Idle      time.Duration
 	ServerPID int
 	SrcBase   int // last octet of the first child's 127.0.0.x source address
 	Out       string
@@ -59,7 +61,8 @@ func main() {
 	flag.StringVar(&o.Channel, "channel", "bench-0", "channel to subscribe (the harness publishes to bench-0 with --channels 1)")
 	flag.IntVar(&o.Conns, "conns", 1000, "connections in total")
 	flag.IntVar(&o.Procs, "procs", 2, "child processes the connections are spread over")
-	flag.DurationVar(&o.Duration, "duration", 40*time.Second, "listening window once every connection is subscribed")
+	flag.DurationVar(&o.Duration, "duration", 5*time.Minute, "longest listening window once every connection is subscribed")
+	flag.DurationVar(&o.Idle, "idle", 5*time.Second, "end the window this long after the last timed event, once one came")
 	flag.IntVar(&o.ServerPID, "server-pid", 0, "server process for write syscalls and CPU per delivery")
 	flag.IntVar(&o.SrcBase, "src-base", 20, "source addresses: child i binds 127.0.0.(src-base+i)")
 	flag.StringVar(&o.Out, "out", "", "also write the summary to this file")
@@ -81,9 +84,11 @@ func main() {
 // with its latencies (µs) and counts.
 type childLine struct {
 	Type      string   `json:"type"`
+	Index     int      `json:"index"`
 	Failed    int      `json:"failed,omitempty"`
 	Latencies []uint32 `json:"lat_us,omitempty"`
-	Other     int      `json:"other,omitempty"` // bench events on other connections' behalf, malformed
+	Messages  int      `json:"messages,omitempty"`  // every message read, of any event
+	Delivered int64    `json:"delivered,omitempty"` // progress: timed events so far
 	Error     string   `json:"error,omitempty"`
 }
 
@@ -91,7 +96,8 @@ type childLine struct {
 type Summary struct {
 	Conns             int     `json:"conns"`
 	Failed            int     `json:"failed"`
-	Deliveries        int     `json:"deliveries"`
+	Deliveries        int     `json:"deliveries"` // timed events
+	Messages          int     `json:"messages"`   // every message read, of any event
 	WindowSeconds     float64 `json:"window_s"`
 	P50Ms             float64 `json:"p50_ms"`
 	P90Ms             float64 `json:"p90_ms"`
@@ -147,8 +153,26 @@ func runParent(ctx context.Context, o options) int {
 	var before procCost
 	var start time.Time
 	ready := 0
+	progress := make([]int64, o.Procs)
+	var total int64
+	lastChange := time.Now()
+	ended := false
 	for l := range lines {
 		switch l.Type {
+		case "progress":
+			progress[l.Index] = l.Delivered
+			var t int64
+			for _, v := range progress {
+				t += v
+			}
+			if t != total {
+				total, lastChange = t, time.Now()
+			} else if t > 0 && !ended && time.Since(lastChange) > o.Idle {
+				ended = true
+				for _, c := range cmds {
+					c.Process.Signal(syscall.SIGUSR2)
+				}
+			}
 		case "ready":
 			sum.Failed += l.Failed
 			if ready++; ready == o.Procs {
@@ -163,6 +187,7 @@ func runParent(ctx context.Context, o options) int {
 			}
 		case "done":
 			lat = append(lat, l.Latencies...)
+			sum.Messages += l.Messages
 		case "error":
 			fmt.Fprintln(os.Stderr, "fanout-probe:", l.Error)
 		}
