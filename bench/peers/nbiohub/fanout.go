@@ -80,4 +80,3 @@ func appendTextFrame(dst, msg []byte) []byte {
 	}
 	return append(dst, msg...)
 }
-
