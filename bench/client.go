@@ -112,6 +112,9 @@ func (c *client) handshake(r netpoll.Reader) string {
 			return "upgrade refused: " + string(status[:min(len(status), 40)])
 		}
 		c.state.CompareAndSwap(stHandshake, stOpen)
+		if c.w.cfg.Protocol == "centrifugo" {
+			c.write(opText, centrifugoConnect) // the server speaks only when asked
+		}
 		return ""
 	}
 	return "upgrade response too large"
@@ -187,18 +190,17 @@ func (c *client) frame(h frameHead, payload []byte) {
 
 // message handles one Pusher event.
 func (c *client) message(msg []byte) {
+	if c.w.cfg.Protocol == "centrifugo" {
+		c.centrifugoMessages(msg)
+		return
+	}
 	name, ok := stringField(msg, "event")
 	if !ok {
 		return
 	}
 	switch string(name) {
 	case c.w.cfg.Event:
-		if data, ok := stringField(msg, "data"); ok {
-			if _, ns, ok := parseBenchData(data); ok {
-				c.shard.record(time.Now().UnixNano() - ns)
-				c.w.delivered.Add(1)
-			}
-		}
+		c.delivery(msg)
 	case "pusher:connection_established":
 		c.write(opText, c.subscribe(msg))
 	case "pusher_internal:subscription_succeeded":
@@ -215,6 +217,16 @@ func (c *client) message(msg []byte) {
 		c.fail(string(name))
 	case "pusher:subscription_error":
 		c.fail(string(name))
+	}
+}
+
+// delivery times one published event from the send time in its data.
+func (c *client) delivery(msg []byte) {
+	if data, ok := stringField(msg, "data"); ok {
+		if _, ns, ok := parseBenchData(data); ok {
+			c.shard.record(time.Now().UnixNano() - ns)
+			c.w.delivered.Add(1)
+		}
 	}
 }
 

@@ -49,6 +49,13 @@ type Options struct {
 	// event stream, GET /app/{key}/sse?channel=NAME (connect only).
 	Transport string
 
+	// Protocol is "pusher" (default) or "centrifugo": Centrifugo's own
+	// JSON protocol over WebSocket (/connection/websocket, connect and
+	// subscribe commands, POST /api/publish with X-API-Key: AppSecret),
+	// for comparing against Centrifugo with anonymous clients
+	// (client.insecure), fanout or connect scenarios only.
+	Protocol string
+
 	// TLS: how wss:// and https:// URLs are verified; the zero value
 	// trusts the system's roots.
 	TLS TLSOptions
@@ -101,6 +108,7 @@ func parseOptions(scenario string, args []string, stderr io.Writer) (Options, er
 	fs.DurationVar(&o.Settle, "settle", 2*time.Second, "wait before reading RSS")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress output")
 	fs.StringVar(&o.Transport, "transport", "ws", "ws, or sse: hold event streams (GET /app/{key}/sse?channel=...) instead of WebSockets; connect only")
+	fs.StringVar(&o.Protocol, "protocol", "pusher", "pusher, or centrifugo: Centrifugo's JSON protocol (anonymous clients; publishes with X-API-Key = --app-secret)")
 	fs.StringVar(&o.TLS.CAFile, "ca", "", "wss/https: PEM file of the CA (or self-signed certificate) to trust instead of the system's roots")
 	fs.BoolVar(&o.TLS.Insecure, "insecure", false, "wss/https: do not verify the server's certificate")
 	fs.StringVar(&o.TLS.ServerName, "sni", "", "wss/https: server name to send and verify (default the URL's host)")
@@ -217,6 +225,16 @@ func (o *Options) fill() error {
 		}
 	default:
 		return fmt.Errorf("--transport %q: want ws or sse", o.Transport)
+	}
+	switch o.Protocol {
+	case "", "pusher":
+		o.Protocol = "pusher"
+	case "centrifugo":
+		if (o.Scenario != "connect" && o.Scenario != "fanout") || o.Transport != "ws" || o.Auth.jwt() {
+			return fmt.Errorf("--protocol centrifugo: connect and fanout scenarios over WebSocket, anonymous clients only")
+		}
+	default:
+		return fmt.Errorf("--protocol %q: want pusher or centrifugo", o.Protocol)
 	}
 	if o.ProbeEvery <= 0 {
 		o.ProbeEvery = time.Second

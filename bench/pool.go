@@ -232,7 +232,7 @@ func (o *Options) workerConfig(w int) workerConfig {
 	cfg := workerConfig{Index: w, Workers: o.Workers, URLs: o.URLs, Key: o.AppKey, SrcIPs: src,
 		Channels: o.Channels, Prefix: "bench-", Event: "bench", Rate: o.ConnRate / float64(o.Workers),
 		Secret: o.AppSecret, Auth: o.Auth, TLS: o.TLS, SSE: o.Transport == "sse",
-		Pollers: runtime.NumCPU()}
+		Pollers: runtime.NumCPU(), Protocol: o.Protocol}
 	if o.Scenario == "storm" {
 		cfg.Channel, cfg.Event = stormChannel, stormEvent
 	}

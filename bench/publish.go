@@ -64,8 +64,13 @@ func (p *publisher) run(ctx context.Context, d time.Duration) {
 func (p *publisher) publishOne(ctx context.Context) {
 	seq := p.seq.Add(1) - 1
 	ch := int(seq % uint64(len(p.subs)))
-	reason := postEvent(ctx, p.client, p.o, "bench-"+strconv.Itoa(ch), "bench",
-		appendBenchData(make([]byte, 0, p.o.Size+48), seq, time.Now().UnixNano(), p.o.Size))
+	data := appendBenchData(make([]byte, 0, p.o.Size+48), seq, time.Now().UnixNano(), p.o.Size)
+	var reason string
+	if p.o.Protocol == "centrifugo" {
+		reason = postCentrifugo(ctx, p.client, p.o, "bench-"+strconv.Itoa(ch), data)
+	} else {
+		reason = postEvent(ctx, p.client, p.o, "bench-"+strconv.Itoa(ch), "bench", data)
+	}
 	switch {
 	case reason == "":
 		p.ok.Add(1)

@@ -286,7 +286,12 @@ func (w *worker) dialOne(ctx context.Context, i int) {
 		}
 	}
 	req := ""
-	if w.cfg.SSE {
+	if w.cfg.Protocol == "centrifugo" {
+		req = fmt.Sprintf("GET %s/connection/websocket HTTP/1.1\r\n"+
+			"Host: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+			pathPrefix(u), u.Host)
+	} else if w.cfg.SSE {
 		req = fmt.Sprintf("GET %s/app/%s/sse?channel=%s%s HTTP/1.1\r\nHost: %s\r\n%s\r\n",
 			pathPrefix(u), w.cfg.Key, url.QueryEscape(c.channel), query, u.Host, headers)
 	} else {
