@@ -31,7 +31,7 @@ type worker struct {
 	next atomic.Int64 // local index of the next connection to dial
 	open atomic.Int64 // subscribed and not closed
 	subscribed, closed, failed,
-	delivered, sent, refused atomic.Uint64
+	sent, refused atomic.Uint64
 
 	signer *signer // per-connection tokens; nil without JWT
 
@@ -168,7 +168,7 @@ func (w *worker) emit(r report) {
 
 func (w *worker) snapshot(typ string) report {
 	r := report{Type: typ, Open: w.open.Load(), Subscribed: w.subscribed.Load(),
-		Closed: w.closed.Load(), Failed: w.failed.Load(), Delivered: w.delivered.Load(),
+		Closed: w.closed.Load(), Failed: w.failed.Load(), Delivered: w.deliveredCount(),
 		Sent: w.sent.Load(), Refused: w.refused.Load()}
 	w.fmu.Lock()
 	r.Failures = make(map[string]int, len(w.failures))
