@@ -7,10 +7,11 @@ import (
 	"github.com/fanout/fanout/bench/peers/hubcore"
 )
 
-// shardQueue is how many publishes a fan-out shard may have waiting; a
+// shardQueue is how many publishes a fan-out shard may have waiting (at
+// 18,000 subscribers each is a tenth of a second of writing); a
 // full queue makes the publish endpoint wait, pushing back on
 // publishers.
-const shardQueue = 64
+const shardQueue = 8
 
 // fanout writes one encoded frame to many connections over a few
 // goroutines, each taking a contiguous share of the subscribers.
