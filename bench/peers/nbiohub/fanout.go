@@ -8,7 +8,7 @@ import (
 )
 
 // shardQueue is how many publishes a fan-out shard may have waiting (at
-// 18,000 subscribers each is a tenth of a second of writing); a
+// 18,000 subscribers each is some tens of milliseconds of writing); a
 // full queue makes the publish endpoint wait, pushing back on
 // publishers.
 const shardQueue = 8
