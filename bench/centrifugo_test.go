@@ -3,7 +3,6 @@ package bench
 import (
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -32,21 +31,7 @@ func TestCentrifugoFanout(t *testing.T) {
 	os.WriteFile(cfg, []byte(`{"client": {"insecure": true, "allowed_origins": ["*"]},
 		"http_api": {"key": "app-secret"},
 		"http_server": {"address": "127.0.0.1", "port": `+strconv.Itoa(addr.Port)+`}}`), 0o600)
-	cmd := exec.Command(bin, "--config", cfg)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr.String()); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("centrifugo never listened on %s", addr)
-		}
-	}
+	startPeer(t, addr.String(), bin, "--config", cfg)
 	res, err := Execute(testCtx(t), Options{Scenario: "fanout", Protocol: "centrifugo",
 		URLs: []string{"ws://" + addr.String()}, Conns: 40, Channels: 4, Workers: 1, Rate: 40,
 		Publishers: 2, Duration: 500 * time.Millisecond, Quiet: true}, os.Stderr)
