@@ -29,6 +29,7 @@ type Options struct {
 	ConnRate   float64       // connects/s in total while ramping; default 2000
 	MeasureAt  []int         // connection counts at which to read RSS; default none
 	ServerPIDs []int         // processes whose RSS is summed
+	RedisAddr  string        // fanout: host:port of a Redis whose CPU per publish (INFO cpu) is reported
 	MetricsURL string        // alternative RSS source: process_resident_memory_bytes
 	Workers    int           // default ceil(Conns/15000)
 	Out        string        // directory for results.json/.md/chart.png; default none
@@ -100,6 +101,7 @@ func parseOptions(scenario string, args []string, stderr io.Writer) (Options, er
 	fs.Float64Var(&o.ConnRate, "conn-rate", 2000, "connects/s while ramping")
 	fs.Var(listFlag{&measure}, "measure-at", "connection counts at which to read server RSS (e.g. 5000,18000)")
 	fs.Var(listFlag{&pids}, "server-pid", "server process id for RSS (repeatable)")
+	fs.StringVar(&o.RedisAddr, "redis-addr", "", "fanout: Redis host:port to read INFO cpu from before and after publishing (Redis CPU per publish)")
 	fs.StringVar(&o.MetricsURL, "metrics-url", "", "Prometheus URL to read process_resident_memory_bytes")
 	fs.IntVar(&o.Workers, "workers", 0, "worker processes (default ceil(conns/15000))")
 	fs.StringVar(&o.Out, "out", "", "directory for results.json, results.md, chart.png")

@@ -155,6 +155,11 @@ func (r *run) fanout(ctx context.Context) error {
 	start := time.Now()
 	before, costOK := serverCost(r.o.ServerPIDs)
 	hbefore, hcostOK := serverCost(r.pool.pids())
+	var rbefore float64
+	var rerr error = errNoRedis
+	if r.o.RedisAddr != "" {
+		rbefore, rerr = redisCPU(ctx, r.o.RedisAddr)
+	}
 	pctx, stopPub := context.WithCancel(ctx)
 	defer stopPub()
 	go func() { r.pub.run(pctx, r.o.Duration); close(done) }()
@@ -182,6 +187,12 @@ func (r *run) fanout(ctx context.Context) error {
 	if after, ok := serverCost(r.o.ServerPIDs); ok && costOK {
 		d := after.sub(before)
 		r.cost = &d
+	}
+	if rerr == nil {
+		if after, err := redisCPU(ctx, r.o.RedisAddr); err == nil && r.pub.ok.Load() > 0 {
+			r.res.RedisCPUSeconds = after - rbefore
+			r.res.RedisCPUPerPublishUs = r.res.RedisCPUSeconds * 1e6 / float64(r.pub.ok.Load())
+		}
 	}
 	if after, ok := serverCost(r.pool.pids()); ok && hcostOK {
 		d := after.sub(hbefore)
