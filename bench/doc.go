@@ -15,7 +15,9 @@
 // TLSOptions, and in the connect scenario be idle Server-Sent Events
 // streams instead of WebSockets (Options.Transport); with
 // Options.Protocol "centrifugo" they speak Centrifugo's own JSON
-// protocol instead of Pusher's. `report` merges result files.
+// protocol instead of Pusher's. With Options.RedisAddr a fanout run
+// also reports Redis's CPU per publish (INFO cpu). `report` merges
+// result files.
 //
 // The harness checks itself: over the publish window it reads its
 // workers' CPU time from /proc as it reads the server's, and a run whose
