@@ -68,14 +68,7 @@ start_server() {
 		;;
 	centrifugo)
 		PORT=6105
-		# Anonymous clients (client.insecure) as the Pusher servers'
-		# public channels; the HTTP API key is the harness's app secret.
-		cat >"$OUT/centrifugo.json" <<-EOF
-			{"client": {"insecure": true, "allowed_origins": ["*"]},
-			 "http_api": {"key": "app-secret"},
-			 "http_server": {"address": "127.0.0.1", "port": $PORT},
-			 "log": {"level": "error"}}
-		EOF
+		centrifugo_config "$OUT/centrifugo.json" "$PORT"
 		"$CENTRIFUGO" --config "$OUT/centrifugo.json" >"$OUT/$1.log" 2>&1 &
 		;;
 	esac
@@ -161,10 +154,7 @@ for peer in $PEERS; do
 	stop_pid "$SERVER_PID"
 done
 
-IN=""
-for f in "${RESULTS[@]}"; do
-	[ -f "$f" ] && IN="$IN${IN:+,}$f"
-done
+IN=$(joined_results "${RESULTS[@]}")
 if [ -z "$IN" ]; then
 	echo "compare: no results" >&2
 	exit 1

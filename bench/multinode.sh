@@ -53,13 +53,7 @@ node() {
 			exec node node_modules/@soketi/soketi/bin/server.js start) >"$OUT/$name-$port.log" 2>&1 &
 		;;
 	centrifugo)
-		cat >"$OUT/centrifugo-$port.json" <<-EOF
-			{"client": {"insecure": true, "allowed_origins": ["*"]},
-			 "http_api": {"key": "app-secret"},
-			 "http_server": {"address": "127.0.0.1", "port": $port},
-			 "engine": {"type": "redis", "redis": {"address": ["redis://127.0.0.1:$REDIS_PORT"]}},
-			 "log": {"level": "error"}}
-		EOF
+		centrifugo_config "$OUT/centrifugo-$port.json" "$port" "$REDIS_PORT"
 		"$CENTRIFUGO" --config "$OUT/centrifugo-$port.json" >"$OUT/$name-$port.log" 2>&1 &
 		;;
 	esac
@@ -104,10 +98,7 @@ for peer in $PEERS; do
 	redis-cli -p "$REDIS_PORT" flushall >/dev/null
 done
 
-IN=""
-for f in "${RESULTS[@]}"; do
-	[ -f "$f" ] && IN="$IN${IN:+,}$f"
-done
+IN=$(joined_results "${RESULTS[@]}")
 [ -n "$IN" ] || { echo "multinode: no results" >&2; exit 1; }
 "$BIN/fanout-bench" report --in "$IN" --out "$OUT"
 cat "$OUT/results.md"
