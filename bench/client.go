@@ -36,6 +36,7 @@ type client struct {
 	wmu     sync.Mutex // serialises writes from OnRequest and the worker
 	frag    []byte     // a fragmented message being reassembled
 	started time.Time  // when the dial began
+	readAt  int64      // unix ns when the bytes being parsed were taken in
 }
 
 // onRequest runs on a netpoll handler goroutine whenever bytes arrive.
@@ -47,6 +48,7 @@ type client struct {
 func (c *client) onRequest(_ context.Context, conn netpoll.Connection) error {
 	r := conn.Reader()
 	defer r.Release()
+	c.readAt = time.Now().UnixNano() // one clock read per batch: its frames arrived together
 	for r.Len() > 0 && c.state.Load() != stClosed {
 		if !c.step(r) {
 			return nil
@@ -58,7 +60,11 @@ func (c *client) onRequest(_ context.Context, conn netpoll.Connection) error {
 // readLoop is a wss:// client's reader, on a goroutine of its own: r
 // blocks for bytes, so it runs until the connection closes.
 func (c *client) readLoop(r netpoll.Reader) {
-	for c.state.Load() != stClosed && c.step(r) {
+	for c.state.Load() != stClosed {
+		c.readAt = time.Now().UnixNano()
+		if !c.step(r) {
+			return
+		}
 		r.Release()
 	}
 }
@@ -112,6 +118,9 @@ func (c *client) handshake(r netpoll.Reader) string {
 			return "upgrade refused: " + string(status[:min(len(status), 40)])
 		}
 		c.state.CompareAndSwap(stHandshake, stOpen)
+		if c.w.cfg.Protocol == "centrifugo" {
+			c.write(opText, centrifugoConnect) // the server speaks only when asked
+		}
 		return ""
 	}
 	return "upgrade response too large"
@@ -187,18 +196,17 @@ func (c *client) frame(h frameHead, payload []byte) {
 
 // message handles one Pusher event.
 func (c *client) message(msg []byte) {
+	if c.w.cfg.Protocol == "centrifugo" {
+		c.centrifugoMessages(msg)
+		return
+	}
 	name, ok := stringField(msg, "event")
 	if !ok {
 		return
 	}
 	switch string(name) {
 	case c.w.cfg.Event:
-		if data, ok := stringField(msg, "data"); ok {
-			if _, ns, ok := parseBenchData(data); ok {
-				c.shard.record(time.Now().UnixNano() - ns)
-				c.w.delivered.Add(1)
-			}
-		}
+		c.delivery(msg)
 	case "pusher:connection_established":
 		c.write(opText, c.subscribe(msg))
 	case "pusher_internal:subscription_succeeded":
@@ -215,6 +223,15 @@ func (c *client) message(msg []byte) {
 		c.fail(string(name))
 	case "pusher:subscription_error":
 		c.fail(string(name))
+	}
+}
+
+// delivery times one published event from the send time in its data.
+func (c *client) delivery(msg []byte) {
+	if data, ok := stringField(msg, "data"); ok {
+		if _, ns, ok := parseBenchData(data); ok {
+			c.shard.record(c.readAt - ns) // the shard's count is the worker's deliveries
+		}
 	}
 }
 

@@ -10,9 +10,12 @@
 #
 # Every process it starts is stopped on exit; every step is bounded by
 # `timeout`. Settings (environment):
-#   PEERS     servers to run, in order   (default "fanout gorilla nbio soketi";
-#             fanout is skipped unless bin/fanout exists, soketi unless
-#             bench/peers/soketi/node_modules exists: run `npm install` there)
+#   PEERS     servers to run, in order   (default "fanout gorilla nbio soketi centrifugo";
+#             fanout is skipped unless bin/fanout exists; Soketi 1.6.1 is
+#             installed with npm into bench/peers/soketi/node_modules and
+#             Centrifugo v6.9.1 with `go install` into bench/peers/centrifugo/bin
+#             (both gitignored) when missing, and skipped with a message when
+#             that fails; INSTALL=0 only skips them)
 #   CONNS     connections per server     (default 18000; one server process holds ~19,000)
 #   LOW       first RSS measure          (default 5000)
 #   CHANNELS  channels                   (default CONNS/100)
@@ -24,7 +27,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-PEERS=${PEERS:-"fanout gorilla nbio soketi"}
+PEERS=${PEERS:-"fanout gorilla nbio soketi centrifugo"}
 CONNS=${CONNS:-18000}
 LOW=${LOW:-5000}
 CHANNELS=${CHANNELS:-$(( CONNS / 100 > 0 ? CONNS / 100 : 1 ))}
@@ -63,6 +66,11 @@ start_server() {
 		SOKETI_PORT=$PORT SOKETI_HOST=127.0.0.1 SOKETI_METRICS_ENABLED=false \
 			exec_soketi >"$OUT/$1.log" 2>&1 &
 		;;
+	centrifugo)
+		PORT=6105
+		centrifugo_config "$OUT/centrifugo.json" "$PORT"
+		"$CENTRIFUGO" --config "$OUT/centrifugo.json" >"$OUT/$1.log" 2>&1 &
+		;;
 	esac
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
@@ -73,12 +81,44 @@ exec_soketi() {
 	cd "$ROOT/bench/peers/soketi" && exec node node_modules/@soketi/soketi/bin/server.js start
 }
 
-available() {
+CENTRIFUGO=$ROOT/bench/peers/centrifugo/bin/centrifugo
+
+# install NAME installs a peer that is missing (INSTALL=0: never).
+install() {
+	[ "${INSTALL:-1}" = 1 ] || return 1
+	case $1 in
+	soketi)
+		echo "compare: installing Soketi 1.6.1 with npm (bench/peers/soketi/package.json)" >&2
+		(cd "$ROOT/bench/peers/soketi" && timeout 600 npm install --no-audit --no-fund >"$OUT/soketi-install.log" 2>&1)
+		;;
+	centrifugo)
+		echo "compare: installing Centrifugo v6.9.1 with go install" >&2
+		GOBIN=$(dirname "$CENTRIFUGO") timeout 900 go install github.com/centrifugal/centrifugo/v6@v6.9.1 \
+			>"$OUT/centrifugo-install.log" 2>&1
+		;;
+	*) false ;;
+	esac
+}
+
+installed() {
 	case $1 in
 	fanout) [ -x "$ROOT/bin/fanout" ] ;;
 	soketi) [ -d "$ROOT/bench/peers/soketi/node_modules/@soketi/soketi" ] ;;
+	centrifugo) [ -x "$CENTRIFUGO" ] ;;
 	gorilla | nbio) true ;;
 	*) false ;;
+	esac
+}
+
+available() {
+	installed "$1" || { install "$1" && installed "$1"; }
+}
+
+# protocol NAME is the harness's --protocol for a peer.
+protocol() {
+	case $1 in
+	centrifugo) echo centrifugo ;;
+	*) echo pusher ;;
 	esac
 }
 
@@ -94,19 +134,19 @@ bench() {
 RESULTS=()
 for peer in $PEERS; do
 	if ! available "$peer"; then
-		echo "compare: skipping $peer (not built/installed)" >&2
+		echo "compare: SKIPPING $peer: not built or installed, and installing it failed (see $OUT/$peer-install.log)" >&2
 		continue
 	fi
 	# Idle memory: a fresh server, RSS at $LOW and at $CONNS connections.
 	echo "compare: $peer connect $CONNS" >&2
 	start_server "$peer"
-	bench connect --url "ws://127.0.0.1:$PORT" --conns "$CONNS" --channels "$CHANNELS" \
+	bench connect --protocol "$(protocol "$peer")" --url "ws://127.0.0.1:$PORT" --conns "$CONNS" --channels "$CHANNELS" \
 		--measure-at "$LOW,$CONNS" --server-pid "$SERVER_PID" --duration 2s \
 		--label "$peer idle" --out "$OUT/$peer-connect" >/dev/null || echo "compare: $peer connect failed" >&2
 	RESULTS+=("$OUT/$peer-connect/results.json")
 	for rate in $RATES; do
 		echo "compare: $peer fanout $rate/s" >&2
-		bench fanout --url "ws://127.0.0.1:$PORT" --conns "$CONNS" --channels "$CHANNELS" \
+		bench fanout --protocol "$(protocol "$peer")" --url "ws://127.0.0.1:$PORT" --conns "$CONNS" --channels "$CHANNELS" \
 			--rate "$rate" --size "$SIZE" --duration "$DURATION" --server-pid "$SERVER_PID" \
 			--label "$peer $rate/s" --out "$OUT/$peer-fanout-$rate" >/dev/null || echo "compare: $peer fanout $rate failed" >&2
 		RESULTS+=("$OUT/$peer-fanout-$rate/results.json")
@@ -114,10 +154,7 @@ for peer in $PEERS; do
 	stop_pid "$SERVER_PID"
 done
 
-IN=""
-for f in "${RESULTS[@]}"; do
-	[ -f "$f" ] && IN="$IN${IN:+,}$f"
-done
+IN=$(joined_results "${RESULTS[@]}")
 if [ -z "$IN" ]; then
 	echo "compare: no results" >&2
 	exit 1

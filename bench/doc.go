@@ -5,22 +5,35 @@
 //
 // Scenarios: connect (open and hold --conns connections over --channels
 // channels), fanout (the same, then publish signed events through the
-// Pusher HTTP API at --rate and time their delivery, with the server's
-// CPU time and write syscalls per delivery read from /proc), churn
+// Pusher HTTP API at --rate, the publishers taking turns on one evenly
+// spaced schedule, and time their delivery, with the server's CPU time
+// and write syscalls per delivery read from /proc), churn
 // (connect/subscribe/close cycles) and storm (client events among the
 // subscribers of one private channel while a watcher times a newcomer's
 // connect and a publish to another channel). Connections may carry a
 // JWT each and join presence channels (AuthOptions), dial wss:// with
 // TLSOptions, and in the connect scenario be idle Server-Sent Events
-// streams instead of WebSockets (Options.Transport). `report` merges
+// streams instead of WebSockets (Options.Transport); with
+// Options.Protocol "centrifugo" they speak Centrifugo's own JSON
+// protocol instead of Pusher's. With Options.RedisAddr a fanout run
+// also reports Redis's CPU per publish (INFO cpu). `report` merges
 // result files.
+//
+// The harness checks itself: over the publish window it reads its
+// workers' CPU time from /proc as it reads the server's, and a run whose
+// workers spent more CPU per delivery than the server, or held 90 % of
+// the machine's cores, ends with a HarnessBoundError ("SELF-CHECK
+// FAILED", exit 1): its latency would be the harness's own. With
+// FANOUT_BENCH_CPUPROFILE set, each worker writes a CPU profile.
+// bench/cmd/fanout-probe is an independent client (gobwas/ws, a
+// goroutine per connection) to check the harness's figures against.
 //
 // The parent process starts worker processes by re-executing its own
 // binary as "<exe> bench worker" (with FANOUT_BENCH_WORKER=1 in the
 // environment, see RunWorkerIfChild). A worker holds at most
 // MaxConnsPerWorker sockets, binds them to its own source addresses
 // (127.0.0.2 for worker 0, 127.0.0.3 for worker 1, ...), drives them on
-// cloudwego/netpoll's event loop with one OnRequest callback per
+// cloudwego/netpoll's event loops (one per core) with one OnRequest callback per
 // connection (no goroutine per socket; a wss:// connection, which netpoll
 // cannot carry, is a crypto/tls client read by a goroutine of its own),
 // and talks to the parent in JSON

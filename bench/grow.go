@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -108,11 +109,14 @@ func (w *worker) runChurn(ctx context.Context, conc int, d time.Duration) {
 	w.settle(ctx)
 }
 
-// pacer spaces events at a fixed rate; rate 0 does not wait.
+// pacer spaces events at a fixed rate; rate 0 does not wait. It is safe
+// for concurrent use: goroutines sharing one pacer take its slots in
+// turn, so N publishers at a total rate R send one event every 1/R
+// rather than N at once every N/R.
 type pacer struct {
 	start    time.Time
 	interval time.Duration
-	n        int64
+	n        atomic.Int64 // slots taken
 }
 
 func newPacer(rate float64) *pacer {
@@ -128,8 +132,7 @@ func (p *pacer) wait(ctx context.Context) {
 	if p.interval == 0 {
 		return
 	}
-	due := p.start.Add(time.Duration(p.n) * p.interval)
-	p.n++
+	due := p.start.Add(time.Duration(p.n.Add(1)-1) * p.interval)
 	if d := time.Until(due); d > time.Millisecond {
 		t := time.NewTimer(d)
 		select {

@@ -18,6 +18,19 @@ func (s *latShard) record(ns int64) {
 	s.mu.Unlock()
 }
 
+// deliveredCount is how many deliveries the worker's latency shards
+// hold: every timed delivery is recorded once, so no shared counter is
+// bumped per frame.
+func (w *worker) deliveredCount() uint64 {
+	var n uint64
+	for i := range w.lat {
+		w.lat[i].mu.Lock()
+		n += w.lat[i].h.Total
+		w.lat[i].mu.Unlock()
+	}
+	return n
+}
+
 func mergeShards(shards *[latShards]latShard) (*Histogram, uint64) {
 	var h Histogram
 	for i := range shards {

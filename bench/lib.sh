@@ -32,3 +32,29 @@ wait_port() {
 	echo "bench: nothing listening on port $1 after 30 s" >&2
 	return 1
 }
+
+# joined_results FILE...: the existing ones of FILE..., comma-separated,
+# as `fanout-bench report --in` takes them ("" when none exists).
+joined_results() {
+	local in="" f
+	for f in "$@"; do
+		[ -f "$f" ] && in="$in${in:+,}$f"
+	done
+	echo "$in"
+}
+
+# centrifugo_config FILE PORT [REDIS_PORT]: a Centrifugo v6 config for
+# the harness: anonymous clients (client.insecure, as the Pusher
+# servers' public channels), the HTTP API key "app-secret" (the
+# harness's --app-secret), and the Redis engine when REDIS_PORT is set.
+centrifugo_config() {
+	local engine=""
+	[ -n "${3:-}" ] && engine="\"engine\": {\"type\": \"redis\", \"redis\": {\"address\": [\"redis://127.0.0.1:$3\"]}},"
+	cat >"$1" <<-EOF
+		{"client": {"insecure": true, "allowed_origins": ["*"]},
+		 "http_api": {"key": "app-secret"},
+		 "http_server": {"address": "127.0.0.1", "port": $2},
+		 $engine
+		 "log": {"level": "error"}}
+	EOF
+}

@@ -29,6 +29,7 @@ type Options struct {
 	ConnRate   float64       // connects/s in total while ramping; default 2000
 	MeasureAt  []int         // connection counts at which to read RSS; default none
 	ServerPIDs []int         // processes whose RSS is summed
+	RedisAddr  string        // fanout: host:port of a Redis whose CPU per publish (INFO cpu) is reported
 	MetricsURL string        // alternative RSS source: process_resident_memory_bytes
 	Workers    int           // default ceil(Conns/15000)
 	Out        string        // directory for results.json/.md/chart.png; default none
@@ -48,6 +49,13 @@ type Options struct {
 	// Transport is "ws" (default) or "sse": each connection is an idle
 	// event stream, GET /app/{key}/sse?channel=NAME (connect only).
 	Transport string
+
+	// Protocol is "pusher" (default) or "centrifugo": Centrifugo's own
+	// JSON protocol over WebSocket (/connection/websocket, connect and
+	// subscribe commands, POST /api/publish with X-API-Key: AppSecret),
+	// for comparing against Centrifugo with anonymous clients
+	// (client.insecure), fanout or connect scenarios only.
+	Protocol string
 
 	// TLS: how wss:// and https:// URLs are verified; the zero value
 	// trusts the system's roots.
@@ -93,6 +101,7 @@ func parseOptions(scenario string, args []string, stderr io.Writer) (Options, er
 	fs.Float64Var(&o.ConnRate, "conn-rate", 2000, "connects/s while ramping")
 	fs.Var(listFlag{&measure}, "measure-at", "connection counts at which to read server RSS (e.g. 5000,18000)")
 	fs.Var(listFlag{&pids}, "server-pid", "server process id for RSS (repeatable)")
+	fs.StringVar(&o.RedisAddr, "redis-addr", "", "fanout: Redis host:port to read INFO cpu from before and after publishing (Redis CPU per publish)")
 	fs.StringVar(&o.MetricsURL, "metrics-url", "", "Prometheus URL to read process_resident_memory_bytes")
 	fs.IntVar(&o.Workers, "workers", 0, "worker processes (default ceil(conns/15000))")
 	fs.StringVar(&o.Out, "out", "", "directory for results.json, results.md, chart.png")
@@ -101,6 +110,7 @@ func parseOptions(scenario string, args []string, stderr io.Writer) (Options, er
 	fs.DurationVar(&o.Settle, "settle", 2*time.Second, "wait before reading RSS")
 	fs.BoolVar(&o.Quiet, "quiet", false, "no progress output")
 	fs.StringVar(&o.Transport, "transport", "ws", "ws, or sse: hold event streams (GET /app/{key}/sse?channel=...) instead of WebSockets; connect only")
+	fs.StringVar(&o.Protocol, "protocol", "pusher", "pusher, or centrifugo: Centrifugo's JSON protocol (anonymous clients; publishes with X-API-Key = --app-secret)")
 	fs.StringVar(&o.TLS.CAFile, "ca", "", "wss/https: PEM file of the CA (or self-signed certificate) to trust instead of the system's roots")
 	fs.BoolVar(&o.TLS.Insecure, "insecure", false, "wss/https: do not verify the server's certificate")
 	fs.StringVar(&o.TLS.ServerName, "sni", "", "wss/https: server name to send and verify (default the URL's host)")
@@ -217,6 +227,16 @@ func (o *Options) fill() error {
 		}
 	default:
 		return fmt.Errorf("--transport %q: want ws or sse", o.Transport)
+	}
+	switch o.Protocol {
+	case "", "pusher":
+		o.Protocol = "pusher"
+	case "centrifugo":
+		if (o.Scenario != "connect" && o.Scenario != "fanout") || o.Transport != "ws" || o.Auth.jwt() {
+			return fmt.Errorf("--protocol centrifugo: connect and fanout scenarios over WebSocket, anonymous clients only")
+		}
+	default:
+		return fmt.Errorf("--protocol %q: want pusher or centrifugo", o.Protocol)
 	}
 	if o.ProbeEvery <= 0 {
 		o.ProbeEvery = time.Second

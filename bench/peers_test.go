@@ -25,21 +25,7 @@ func TestNbioHubFanout(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	hub := exec.Command(bin, "-addr", addr)
-	hub.Stderr = os.Stderr
-	if err := hub.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = hub.Process.Kill(); _ = hub.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nbiohub never listened on %s", addr)
-		}
-	}
+	startPeer(t, addr, bin, "-addr", addr)
 	res, err := Execute(testCtx(t), Options{Scenario: "fanout", URLs: []string{"ws://" + addr},
 		Conns: 40, Channels: 4, Workers: 1, Rate: 40, Publishers: 2, Duration: 500 * time.Millisecond, Quiet: true}, os.Stderr)
 	if err != nil {
@@ -48,5 +34,26 @@ func TestNbioHubFanout(t *testing.T) {
 	if res.Subscribed != 40 || res.Failed != 0 || res.Published == 0 || res.Delivered != res.Published*10 {
 		t.Fatalf("subscribed %d failed %d %v published %d delivered %d",
 			res.Subscribed, res.Failed, res.Failures, res.Published, res.Delivered)
+	}
+}
+
+// startPeer runs a peer server's command until the test ends and waits
+// (at most 20 s) until it listens on addr.
+func startPeer(t *testing.T, addr, bin string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never listened on %s", filepath.Base(bin), addr)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -97,6 +98,17 @@ func (p *pool) read(out io.Reader) {
 		}
 		p.reports <- r
 	}
+}
+
+// pids are the worker processes' ids, for their CPU time in /proc.
+func (p *pool) pids() []int {
+	ids := make([]int, 0, len(p.procs))
+	for _, c := range p.procs {
+		if c.Process != nil {
+			ids = append(ids, c.Process.Pid)
+		}
+	}
+	return ids
 }
 
 // send writes one command to worker w.
@@ -219,7 +231,8 @@ func (o *Options) workerConfig(w int) workerConfig {
 	}
 	cfg := workerConfig{Index: w, Workers: o.Workers, URLs: o.URLs, Key: o.AppKey, SrcIPs: src,
 		Channels: o.Channels, Prefix: "bench-", Event: "bench", Rate: o.ConnRate / float64(o.Workers),
-		Secret: o.AppSecret, Auth: o.Auth, TLS: o.TLS, SSE: o.Transport == "sse"}
+		Secret: o.AppSecret, Auth: o.Auth, TLS: o.TLS, SSE: o.Transport == "sse",
+		Pollers: runtime.NumCPU(), Protocol: o.Protocol}
 	if o.Scenario == "storm" {
 		cfg.Channel, cfg.Event = stormChannel, stormEvent
 	}

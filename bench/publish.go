@@ -39,12 +39,15 @@ func (p *publisher) run(ctx context.Context, d time.Duration) {
 	// flight when the duration ends still counts its deliveries.
 	loop, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	// One schedule for all: each publisher takes the next slot, so the
+	// events are evenly spaced and the publishers only add concurrency
+	// for when a publish takes longer than the interval.
+	pace := newPacer(p.o.Rate)
 	var wg sync.WaitGroup
 	for range p.o.Publishers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pace := newPacer(p.o.Rate / float64(p.o.Publishers))
 			for loop.Err() == nil {
 				pace.wait(loop)
 				if loop.Err() != nil {
@@ -61,8 +64,13 @@ func (p *publisher) run(ctx context.Context, d time.Duration) {
 func (p *publisher) publishOne(ctx context.Context) {
 	seq := p.seq.Add(1) - 1
 	ch := int(seq % uint64(len(p.subs)))
-	reason := postEvent(ctx, p.client, p.o, "bench-"+strconv.Itoa(ch), "bench",
-		appendBenchData(make([]byte, 0, p.o.Size+48), seq, time.Now().UnixNano(), p.o.Size))
+	data := appendBenchData(make([]byte, 0, p.o.Size+48), seq, time.Now().UnixNano(), p.o.Size)
+	var reason string
+	if p.o.Protocol == "centrifugo" {
+		reason = postCentrifugo(ctx, p.client, p.o, "bench-"+strconv.Itoa(ch), data)
+	} else {
+		reason = postEvent(ctx, p.client, p.o, "bench-"+strconv.Itoa(ch), "bench", data)
+	}
 	switch {
 	case reason == "":
 		p.ok.Add(1)

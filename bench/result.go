@@ -50,6 +50,17 @@ type Result struct {
 	CPUPerDeliveryUs  float64 `json:"server_cpu_us_per_delivery,omitempty"` // µs
 	WritesPerDelivery float64 `json:"server_writes_per_delivery,omitempty"`
 
+	// Redis's CPU over the same window (INFO cpu of --redis-addr).
+	RedisCPUSeconds      float64 `json:"redis_cpu_s,omitempty"`
+	RedisCPUPerPublishUs float64 `json:"redis_cpu_us_per_publish,omitempty"`
+
+	// The harness's own cost over the same window (its worker
+	// processes, from /proc), for the self-check in HarnessCheck.
+	HarnessCPUSeconds       float64 `json:"harness_cpu_s,omitempty"`
+	HarnessCPUPerDeliveryUs float64 `json:"harness_cpu_us_per_delivery,omitempty"`
+	HarnessCores            float64 `json:"harness_cores,omitempty"` // CPU seconds per wall second
+	MachineCores            int     `json:"machine_cores,omitempty"` // runtime.NumCPU of the parent
+
 	// Storm: client events among the subscribers and the watcher's probes.
 	ClientEventsSent    uint64         `json:"client_events_sent,omitempty"`
 	ClientEventsRefused uint64         `json:"client_events_refused,omitempty"` // pusher:error answers

@@ -64,7 +64,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if res != nil {
-		err = errors.Join(res.Check(), err) // what failed first, then why the run stopped
+		err = errors.Join(res.HarnessCheck(), res.Check(), err) // the harness's own limit, what failed, then why the run stopped
 	}
 	if err != nil {
 		printErr(stderr, err)

@@ -14,7 +14,9 @@ type run struct {
 	res  Result
 	pub  *publisher
 
-	cost *procCost // server cost over the publish window, when measured
+	cost  *procCost // server cost over the publish window, when measured
+	hcost *procCost // the workers' own cost over the same window
+	hsecs float64   // length of that window, s
 
 	sent, refused, expect uint64 // storm: client events and deliveries they should cause
 }
@@ -152,6 +154,12 @@ func (r *run) fanout(ctx context.Context) error {
 	done := make(chan struct{})
 	start := time.Now()
 	before, costOK := serverCost(r.o.ServerPIDs)
+	hbefore, hcostOK := serverCost(r.pool.pids())
+	var rbefore float64
+	var rerr error = errNoRedis
+	if r.o.RedisAddr != "" {
+		rbefore, rerr = redisCPU(ctx, r.o.RedisAddr)
+	}
 	pctx, stopPub := context.WithCancel(ctx)
 	defer stopPub()
 	go func() { r.pub.run(pctx, r.o.Duration); close(done) }()
@@ -179,6 +187,16 @@ func (r *run) fanout(ctx context.Context) error {
 	if after, ok := serverCost(r.o.ServerPIDs); ok && costOK {
 		d := after.sub(before)
 		r.cost = &d
+	}
+	if rerr == nil {
+		if after, err := redisCPU(ctx, r.o.RedisAddr); err == nil && r.pub.ok.Load() > 0 {
+			r.res.RedisCPUSeconds = after - rbefore
+			r.res.RedisCPUPerPublishUs = r.res.RedisCPUSeconds * 1e6 / float64(r.pub.ok.Load())
+		}
+	}
+	if after, ok := serverCost(r.pool.pids()); ok && hcostOK {
+		d := after.sub(hbefore)
+		r.hcost, r.hsecs = &d, time.Since(start).Seconds()
 	}
 	elapsed := time.Since(start).Seconds()
 	r.res.DeliveredPerSec = float64(r.pool.totals().Delivered) / elapsed
@@ -281,6 +299,9 @@ func (r *run) finish(results []report) {
 	}
 	if r.cost != nil {
 		r.res.setCost(*r.cost)
+	}
+	if r.hcost != nil {
+		r.res.setHarnessCost(*r.hcost, r.hsecs)
 	}
 }
 

@@ -100,6 +100,8 @@ var resultFields = []field{
 	{"max ms", true, latency(func(l *LatencySummary) float64 { return l.Max })},
 	{"server CPU µs/delivery", true, func(r Result) string { return numOrEmpty(r.CPUPerDeliveryUs, 2) }},
 	{"write syscalls/delivery", true, func(r Result) string { return numOrEmpty(r.WritesPerDelivery, 3) }},
+	{"Redis CPU µs/publish", true, func(r Result) string { return numOrEmpty(r.RedisCPUPerPublishUs, 1) }},
+	{"harness CPU µs/delivery", true, func(r Result) string { return numOrEmpty(r.HarnessCPUPerDeliveryUs, 2) }},
 	{"new conn p50 / p99 / max ms", true, probe(func(r Result) *ProbeSummary { return r.ConnectProbe })},
 	{"publish p50 / p99 / max ms", true, probe(func(r Result) *ProbeSummary { return r.PublishProbe })},
 	{"probe stalls (>2 s) / failed", true, func(r Result) string {

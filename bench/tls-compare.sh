@@ -216,10 +216,7 @@ if [[ " $MODES " == *" latency "* ]]; then
 	done
 fi
 
-IN=""
-for f in "${RESULTS[@]}"; do
-	[ -f "$f" ] && IN="$IN${IN:+,}$f"
-done
+IN=$(joined_results "${RESULTS[@]}")
 [ -n "$IN" ] || { echo "tls-compare: no results" >&2; exit 1; }
 "$BIN/fanout-bench" report --in "$IN" --out "$OUT"
 echo "tls-compare: wrote $OUT/results.md" >&2

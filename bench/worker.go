@@ -31,7 +31,7 @@ type worker struct {
 	next atomic.Int64 // local index of the next connection to dial
 	open atomic.Int64 // subscribed and not closed
 	subscribed, closed, failed,
-	delivered, sent, refused atomic.Uint64
+	sent, refused atomic.Uint64
 
 	signer *signer // per-connection tokens; nil without JWT
 
@@ -59,6 +59,17 @@ func runWorker(ctx context.Context, in io.Reader, out io.Writer) int {
 		return 2
 	}
 	w.defaults()
+	if w.cfg.Pollers > 0 {
+		// One epoll loop per core rather than netpoll's default of one
+		// per 20: a single loop did every read of the worker's sockets.
+		if err := netpoll.Configure(netpoll.Config{PollerNum: w.cfg.Pollers}); err != nil {
+			w.emit(report{Type: "error", Error: "netpoll: " + err.Error()})
+			return 2
+		}
+	}
+	if stop := startProfile(w.cfg.Index); stop != nil {
+		defer stop()
+	}
 	if w.cfg.Auth.jwt() {
 		s, err := newSigner(w.cfg.Auth)
 		if err != nil {
@@ -157,7 +168,7 @@ func (w *worker) emit(r report) {
 
 func (w *worker) snapshot(typ string) report {
 	r := report{Type: typ, Open: w.open.Load(), Subscribed: w.subscribed.Load(),
-		Closed: w.closed.Load(), Failed: w.failed.Load(), Delivered: w.delivered.Load(),
+		Closed: w.closed.Load(), Failed: w.failed.Load(), Delivered: w.deliveredCount(),
 		Sent: w.sent.Load(), Refused: w.refused.Load()}
 	w.fmu.Lock()
 	r.Failures = make(map[string]int, len(w.failures))
@@ -275,7 +286,12 @@ func (w *worker) dialOne(ctx context.Context, i int) {
 		}
 	}
 	req := ""
-	if w.cfg.SSE {
+	if w.cfg.Protocol == "centrifugo" {
+		req = fmt.Sprintf("GET %s/connection/websocket HTTP/1.1\r\n"+
+			"Host: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+			pathPrefix(u), u.Host)
+	} else if w.cfg.SSE {
 		req = fmt.Sprintf("GET %s/app/%s/sse?channel=%s%s HTTP/1.1\r\nHost: %s\r\n%s\r\n",
 			pathPrefix(u), w.cfg.Key, url.QueryEscape(c.channel), query, u.Host, headers)
 	} else {

@@ -13,6 +13,8 @@ type workerConfig struct {
 	Rate     float64  `json:"rate"`     // connects/s for this worker; 0 is unpaced
 	Dialers  int      `json:"dialers"`  // concurrent dials; default 64
 	Timeout  float64  `json:"timeout"`  // seconds a connect+subscribe may take; default 15
+	Pollers  int      `json:"pollers"`  // netpoll epoll loops; 0 is netpoll's default
+	Protocol string   `json:"protocol"` // "pusher" or "centrifugo"
 
 	Secret  string      `json:"secret,omitempty"`  // app secret, for private/presence channel auth
 	Channel string      `json:"channel,omitempty"` // one channel for every connection (storm); "" spreads

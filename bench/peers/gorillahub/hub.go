@@ -13,15 +13,16 @@ import (
 // Options configure the handler. The zero value uses hubcore defaults.
 type Options struct {
 	Hub       hubcore.Options
-	SendQueue int // messages buffered per connection; default 64
+	SendQueue int // messages buffered per connection; default 256
 }
 
 // New returns the handler: /app/{key} upgrades, everything else goes to
 // the Pusher HTTP API.
 func New(opts Options) http.Handler {
 	if opts.SendQueue <= 0 {
-		opts.SendQueue = 64
+		opts.SendQueue = 256
 	}
+	opts.Hub.Publish = publish
 	s := &server{hub: hubcore.New(opts.Hub), queue: opts.SendQueue}
 	s.up.CheckOrigin = func(*http.Request) bool { return true }
 	return s
@@ -42,9 +43,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &conn{ws: ws, send: make(chan []byte, s.queue)}
+	c := &conn{ws: ws, send: make(chan *websocket.PreparedMessage, s.queue)}
 	go c.writeLoop()
-	c.send <- s.hub.Welcome()
+	c.Send(s.hub.Welcome())
 	c.readLoop(s.hub)
 }
 
@@ -52,18 +53,37 @@ type conn struct {
 	ws   *websocket.Conn
 	mu   sync.Mutex // guards closed and send against a concurrent close
 	dead bool
-	send chan []byte
+	send chan *websocket.PreparedMessage
+}
+
+// publish frames msg once (websocket.PreparedMessage keeps the encoded
+// frame) and queues it for every subscriber's writer; it does not wait
+// for the writes.
+func publish(subs []hubcore.Conn, msg []byte) {
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
+	if err != nil {
+		return
+	}
+	for _, c := range subs {
+		c.(*conn).queue(pm)
+	}
 }
 
 // Send implements hubcore.Conn; a full queue drops the message.
 func (c *conn) Send(msg []byte) bool {
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, msg)
+	return err == nil && c.queue(pm)
+}
+
+// queue hands pm to the writer without blocking; a full queue drops it.
+func (c *conn) queue(pm *websocket.PreparedMessage) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dead {
 		return false
 	}
 	select {
-	case c.send <- msg:
+	case c.send <- pm:
 		return true
 	default:
 		return false
@@ -90,7 +110,7 @@ func (c *conn) writeLoop() {
 	defer c.ws.Close()
 	for msg := range c.send {
 		c.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		if err := c.ws.WriteMessage(websocket.TextMessage, msg); err != nil {
+		if err := c.ws.WritePreparedMessage(msg); err != nil {
 			c.ws.Close() // unblocks the reader, which closes send
 			for range c.send {
 			}

@@ -44,7 +44,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.Channels = append(p.Channels, p.Channel)
 	}
 	for _, ch := range p.Channels {
-		h.Broadcast(ch, event(p.Name, ch, p.Data))
+		h.Publish(ch, event(p.Name, ch, p.Data))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, "{}")

@@ -6,11 +6,14 @@
 //
 // # Concurrency
 //
-// A Hub is safe for concurrent use: HandleMessage, Remove, Broadcast and
-// ServeHTTP may run on any goroutine, but the calls for one connection
-// (which share its State) must come from one goroutine at a time, the
-// transport's reader. Broadcast calls Conn.Send under the channel
-// table's read lock, so Send must not block and must not call back into
-// the Hub. The transport owns the socket and calls Remove once when it
-// closes.
+// A Hub is safe for concurrent use: HandleMessage, Remove, Publish,
+// Broadcast and ServeHTTP may run on any goroutine, but the calls for
+// one connection (which share its State) must come from one goroutine at
+// a time, the transport's reader. A publish takes a snapshot of the
+// channel's subscribers (rebuilt under the table's lock only after a
+// change) and fans out outside any lock, on the publishing goroutine or,
+// with Options.Publish, wherever the transport chooses; Send must not
+// block. The transport owns the socket and calls Remove once when it
+// closes; a removed connection may still be in a snapshot in flight, so
+// Send on a closed connection must fail quietly.
 package hubcore

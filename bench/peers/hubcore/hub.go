@@ -19,6 +19,13 @@ type Options struct {
 	AppID     string // default "app-id"
 	AppKey    string // default "app-key"
 	AppSecret string // default "app-secret"
+
+	// Publish is the transport's fan-out of msg (one Pusher message,
+	// not yet framed) to subs, a snapshot the Hub will not change. It
+	// may return before the writes are done: the publish endpoint
+	// answers as soon as it returns. Nil calls Send on each subscriber
+	// in turn.
+	Publish func(subs []Conn, msg []byte)
 }
 
 // Hub is the channel table and the protocol logic of a peer hub.
@@ -26,7 +33,14 @@ type Hub struct {
 	opts  Options
 	next  atomic.Uint64
 	mu    sync.RWMutex
-	chans map[string]map[Conn]struct{}
+	chans map[string]*members
+}
+
+// members is one channel's subscribers, with a snapshot slice rebuilt
+// on the first publish after a change.
+type members struct {
+	set  map[Conn]struct{}
+	snap []Conn // nil when set changed since it was built
 }
 
 // New returns a Hub for opts.
@@ -40,7 +54,7 @@ func New(opts Options) *Hub {
 	if opts.AppSecret == "" {
 		opts.AppSecret = "app-secret"
 	}
-	return &Hub{opts: opts, chans: make(map[string]map[Conn]struct{})}
+	return &Hub{opts: opts, chans: make(map[string]*members)}
 }
 
 // Key is the app key clients must use in /app/{key}.
@@ -93,13 +107,14 @@ func (h *Hub) subscribe(c Conn, st *State, ch string) {
 		return
 	}
 	h.mu.Lock()
-	set := h.chans[ch]
-	if set == nil {
-		set = make(map[Conn]struct{})
-		h.chans[ch] = set
+	m := h.chans[ch]
+	if m == nil {
+		m = &members{set: make(map[Conn]struct{})}
+		h.chans[ch] = m
 	}
-	_, dup := set[c]
-	set[c] = struct{}{}
+	_, dup := m.set[c]
+	m.set[c] = struct{}{}
+	m.snap = nil
 	h.mu.Unlock()
 	if !dup {
 		st.Channels = append(st.Channels, ch)
@@ -120,9 +135,10 @@ func (h *Hub) unsubscribe(c Conn, st *State, ch string) {
 }
 
 func (h *Hub) drop(c Conn, ch string) {
-	if set := h.chans[ch]; set != nil {
-		delete(set, c)
-		if len(set) == 0 {
+	if m := h.chans[ch]; m != nil {
+		delete(m.set, c)
+		m.snap = nil
+		if len(m.set) == 0 {
 			delete(h.chans, ch)
 		}
 	}
@@ -138,17 +154,60 @@ func (h *Hub) Remove(c Conn, st *State) {
 	st.Channels = nil
 }
 
-// Broadcast sends msg to every subscriber of ch and returns how many
-// took it.
+// Subscribers returns the subscribers of ch as a slice the caller may
+// keep and read but not change; it is rebuilt only after the channel's
+// membership changed.
+func (h *Hub) Subscribers(ch string) []Conn {
+	h.mu.RLock()
+	m := h.chans[ch]
+	if m == nil {
+		h.mu.RUnlock()
+		return nil
+	}
+	if snap := m.snap; snap != nil {
+		h.mu.RUnlock()
+		return snap
+	}
+	h.mu.RUnlock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if m = h.chans[ch]; m == nil {
+		return nil
+	}
+	if m.snap == nil {
+		m.snap = make([]Conn, 0, len(m.set))
+		for c := range m.set {
+			m.snap = append(m.snap, c)
+		}
+	}
+	return m.snap
+}
+
+// Publish hands msg for the subscribers of ch to the transport's
+// Options.Publish, or sends it to each in turn without one.
+func (h *Hub) Publish(ch string, msg []byte) {
+	subs := h.Subscribers(ch)
+	if len(subs) == 0 {
+		return
+	}
+	if h.opts.Publish != nil {
+		h.opts.Publish(subs, msg)
+		return
+	}
+	for _, c := range subs {
+		c.Send(msg)
+	}
+}
+
+// Broadcast sends msg to every subscriber of ch with Send, on the
+// calling goroutine, and returns how many took it.
 func (h *Hub) Broadcast(ch string, msg []byte) int {
 	n := 0
-	h.mu.RLock()
-	for c := range h.chans[ch] {
+	for _, c := range h.Subscribers(ch) {
 		if c.Send(msg) {
 			n++
 		}
 	}
-	h.mu.RUnlock()
 	return n
 }
 

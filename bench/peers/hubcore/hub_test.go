@@ -82,3 +82,36 @@ func TestPublishEndpoint(t *testing.T) {
 		t.Fatalf("delivered %s", got)
 	}
 }
+
+// TestPublishHandsOffToTransport: with Options.Publish the endpoint
+// gives the transport the channel's subscribers and the message and
+// answers without waiting for the writes (the transport here holds
+// them until the answer has come).
+func TestPublishHandsOffToTransport(t *testing.T) {
+	release := make(chan struct{})
+	got := make(chan int, 1)
+	h := New(Options{Publish: func(subs []Conn, msg []byte) {
+		go func() {
+			<-release
+			got <- len(subs)
+		}()
+	}})
+	var a, b inbox
+	var sa, sb State
+	h.HandleMessage(&a, &sa, []byte(`{"event":"pusher:subscribe","data":{"channel":"news"}}`))
+	h.HandleMessage(&b, &sb, []byte(`{"event":"pusher:subscribe","data":{"channel":"news"}}`))
+	body := []byte(`{"name":"hello","channel":"news","data":"x"}`)
+	q := pushersig.Query("app-key", "app-secret", "POST", "/apps/app-id/events", body, time.Now().Unix())
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("POST", "/apps/app-id/events?"+q, bytes.NewReader(body)))
+	if w.Code != http.StatusOK {
+		t.Fatalf("publish answered %d", w.Code)
+	}
+	close(release)
+	if n := <-got; n != 2 {
+		t.Fatalf("transport got %d subscribers, want 2", n)
+	}
+	if a.last() != `{"event":"pusher_internal:subscription_succeeded","channel":"news","data":"{}"}` {
+		t.Fatalf("the hub wrote the event itself: %s", a.last())
+	}
+}

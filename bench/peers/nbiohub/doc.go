@@ -2,12 +2,19 @@
 // engine with its websocket upgrader, configured as nbio's docs advise
 // for many mostly idle connections (non-blocking IO mode, payload
 // buffers released after each message, a shared per-poller read
-// buffer).
+// buffer), and a publish path written for throughput: the event is
+// framed once, written through nbio's non-blocking connection (which
+// queues what the socket does not take), over one goroutine per core
+// each taking a contiguous share of the subscribers, and the publish
+// request is answered as soon as the shares are handed out.
 //
 // # Concurrency
 //
 // nbio calls OnOpen, OnMessage and OnClose from its handler pool, in
-// order for a connection. Conn.WriteMessage is safe from any goroutine;
-// the hub's broadcasts call it under the channel table's read lock.
-// nbio closes the socket; OnClose removes it from the hub once.
+// order for a connection. Writes to one connection come from its
+// handler (welcome, pong, replies, through websocket.Conn) and from the
+// fan-out shards (whole frames, through the underlying nbio connection);
+// both serialise on that connection's lock, a frame at a time. nbio
+// closes the socket; OnClose removes it from the hub once, and a write
+// to a connection closed meanwhile fails quietly.
 package nbiohub

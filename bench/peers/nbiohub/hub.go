@@ -1,6 +1,7 @@
 package nbiohub
 
 import (
+	"net"
 	"net/http"
 
 	"github.com/lesismal/nbio/nbhttp"
@@ -12,13 +13,15 @@ import (
 // Options configure the server. The zero value serves the development
 // app on 127.0.0.1:6103.
 type Options struct {
-	Addr string // default "127.0.0.1:6103"
-	Hub  hubcore.Options
+	Addr   string // default "127.0.0.1:6103"
+	Hub    hubcore.Options
+	Shards int // goroutines a publish fans out over; default GOMAXPROCS
 }
 
 type conn struct {
-	ws *websocket.Conn
-	st hubcore.State
+	ws  *websocket.Conn
+	raw net.Conn // nbio's non-blocking connection under ws
+	st  hubcore.State
 }
 
 // Send implements hubcore.Conn; nbio queues the write without blocking.
@@ -31,6 +34,7 @@ func New(opts Options) *nbhttp.Engine {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:6103"
 	}
+	opts.Hub.Publish = newFanout(opts.Shards).publish
 	hub := hubcore.New(opts.Hub)
 	up := websocket.NewUpgrader()
 	up.CheckOrigin = func(*http.Request) bool { return true }
@@ -54,7 +58,7 @@ func New(opts Options) *nbhttp.Engine {
 		if err != nil {
 			return
 		}
-		c := &conn{ws: ws}
+		c := &conn{ws: ws, raw: ws.UnderlayerConn()}
 		ws.SetSession(c)
 		c.Send(hub.Welcome())
 	})

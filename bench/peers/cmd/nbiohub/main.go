@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/fanout/fanout/bench/peers/nbiohub"
@@ -14,7 +15,16 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:6103", "listen address")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	e := nbiohub.New(nbiohub.Options{Addr: *addr})
 	if err := e.Start(); err != nil {
 		log.Fatal(err)
