@@ -9,6 +9,7 @@ import (
 	"net/url"
 
 	"github.com/fanout/fanout/auth"
+	"github.com/fanout/fanout/httpapi"
 )
 
 // maxActionBody bounds an action's request body (the HTTP API's own
@@ -32,11 +33,11 @@ func (c *Console) publish(w http.ResponseWriter, r *http.Request, who caller) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxActionBody))
 	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "request body too large")
+		httpapi.WriteError(w, http.StatusRequestEntityTooLarge, "request body too large")
 		return
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+		httpapi.WriteError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
 		return
 	}
 	apiBody, _ := json.Marshal(map[string]any{"name": in.Name, "channel": in.Channel, "data": in.Data})
@@ -69,7 +70,7 @@ func (c *Console) callAPI(w http.ResponseWriter, r *http.Request, a App, path, e
 	}
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, escaped+"?"+q.Encode(), bytes.NewReader(body))
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad request: "+err.Error())
+		httpapi.WriteError(w, http.StatusBadRequest, "bad request: "+err.Error())
 		return http.StatusBadRequest
 	}
 	req.Header.Set("Content-Type", "application/json")

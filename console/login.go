@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/fanout/fanout/httpapi"
 )
 
 // maxLoginBody bounds a login request.
@@ -18,18 +20,18 @@ const maxLoginBody = 4 << 10
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if !sameOrigin(r) {
-		writeError(w, http.StatusForbidden, "cross-site login refused")
+		httpapi.WriteError(w, http.StatusForbidden, "cross-site login refused")
 		return
 	}
 	if !c.limiter.allow(c.o.Now()) {
 		w.Header().Set("Retry-After", "6")
-		writeError(w, http.StatusTooManyRequests, "too many failed logins; retry later")
+		httpapi.WriteError(w, http.StatusTooManyRequests, "too many failed logins; retry later")
 		return
 	}
 	pw := ""
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLoginBody))
 	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "login body too large")
+		httpapi.WriteError(w, http.StatusRequestEntityTooLarge, "login body too large")
 		return
 	}
 	var in struct {
@@ -41,14 +43,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	if !passwordMatches(pw, c.o.Password) {
 		c.limiter.failed()
 		c.o.Logger.Warn("console: login failed", "from", clientAddr(r))
-		writeError(w, http.StatusUnauthorized, "wrong password")
+		httpapi.WriteError(w, http.StatusUnauthorized, "wrong password")
 		return
 	}
 	id, csrf := c.sessions.create()
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https", MaxAge: int(c.o.SessionTTL.Seconds())})
 	c.o.Logger.Info("console: login", "from", clientAddr(r))
-	writeJSON(w, http.StatusOK, map[string]any{"csrf": csrf, "node": c.o.Node})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"csrf": csrf, "node": c.o.Node})
 }
 
 // logout ends the session (its CSRF token is checked: a logout forced
@@ -60,13 +62,13 @@ func (c *Console) logout(w http.ResponseWriter, r *http.Request) {
 		}
 		http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
 		c.o.Logger.Info("console: logout", "who", who.String())
-		writeJSON(w, http.StatusOK, struct{}{})
+		httpapi.WriteJSON(w, http.StatusOK, struct{}{})
 	})(w, r)
 }
 
 // session answers the page's "am I logged in?" with the CSRF token.
 func (c *Console) session(w http.ResponseWriter, r *http.Request, who caller) {
-	writeJSON(w, http.StatusOK, map[string]any{"csrf": who.csrf, "node": c.o.Node, "cluster": c.o.Cluster != nil})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"csrf": who.csrf, "node": c.o.Node, "cluster": c.o.Cluster != nil})
 }
 
 // loginLimiter slows password guessing: at most burst failures, refilled

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/httpapi"
 	"github.com/fanout/fanout/pusher"
 )
 
@@ -21,13 +22,13 @@ const maxListed = 500
 
 func (c *Console) stats(w http.ResponseWriter, r *http.Request, _ caller) {
 	last, _ := c.sampler.kept.last()
-	writeJSON(w, http.StatusOK, map[string]any{"node": c.o.Node, "now": last, "series": c.sampler.kept.all(),
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"node": c.o.Node, "now": last, "series": c.sampler.kept.all(),
 		"interval_ms": c.o.SampleEvery.Milliseconds()})
 }
 
 func (c *Console) clusterStats(w http.ResponseWriter, r *http.Request, _ caller) {
 	nodes, errText := c.cluster.snapshot()
-	writeJSON(w, http.StatusOK, map[string]any{"redis": c.o.Cluster != nil, "nodes": nodes, "error": errText,
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"redis": c.o.Cluster != nil, "nodes": nodes, "error": errText,
 		"series": c.cluster.kept.all()})
 }
 
@@ -49,14 +50,14 @@ func (c *Console) listApps(w http.ResponseWriter, r *http.Request, _ caller) {
 	for _, a := range list {
 		out = append(out, appInfo{ID: a.ID, Key: a.Key, History: append([]string{}, a.History...)})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"apps": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"apps": out})
 }
 
 // app finds the path's app, or answers 404.
 func (c *Console) app(w http.ResponseWriter, r *http.Request) (App, bool) {
 	a, ok := c.apps.Load().byID[r.PathValue("app")]
 	if !ok {
-		writeError(w, http.StatusNotFound, "unknown app")
+		httpapi.WriteError(w, http.StatusNotFound, "unknown app")
 	}
 	return a, ok
 }
@@ -105,7 +106,7 @@ func (c *Console) channels(ctx context.Context, w http.ResponseWriter, r *http.R
 		return rows[i].Name < rows[j].Name
 	})
 	total := len(rows)
-	writeJSON(w, http.StatusOK, map[string]any{"channels": rows[:min(total, maxListed)], "total": total})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"channels": rows[:min(total, maxListed)], "total": total})
 }
 
 // users lists a presence channel's members on every node.
@@ -116,7 +117,7 @@ func (c *Console) users(ctx context.Context, w http.ResponseWriter, r *http.Requ
 		return
 	}
 	sort.Strings(ids)
-	writeJSON(w, http.StatusOK, map[string]any{"users": ids})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"users": ids})
 }
 
 // history reads a channel's last events, newest first (limit 1..1000,
@@ -126,14 +127,14 @@ func (c *Console) history(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "limit must be an integer from 1 to 1000")
+			httpapi.WriteError(w, http.StatusBadRequest, "limit must be an integer from 1 to 1000")
 			return
 		}
 		limit = n
 	}
 	page, err := c.o.Backend.History(ctx, a.ID, r.PathValue("channel"), broker.HistoryQuery{Limit: limit, Backward: true})
 	if errors.Is(err, pusher.ErrNoHistory) {
-		writeError(w, http.StatusNotFound, "channel keeps no history")
+		httpapi.WriteError(w, http.StatusNotFound, "channel keeps no history")
 		return
 	}
 	if err != nil {
@@ -150,10 +151,10 @@ func (c *Console) history(ctx context.Context, w http.ResponseWriter, r *http.Re
 	for i, e := range page.Events {
 		out[i] = event{Event: e.Event, Channel: e.Channel, Data: e.Data, Position: e.Position}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": out, "position": page.Position})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"events": out, "position": page.Position})
 }
 
 func unavailable(w http.ResponseWriter, op string, err error) {
 	w.Header().Set("Retry-After", "1")
-	writeError(w, http.StatusServiceUnavailable, op+" failed: "+err.Error())
+	httpapi.WriteError(w, http.StatusServiceUnavailable, op+" failed: "+err.Error())
 }

@@ -2,9 +2,10 @@ package console
 
 import (
 	"embed"
-	"encoding/json"
 	"io/fs"
 	"net/http"
+
+	"github.com/fanout/fanout/httpapi"
 )
 
 //go:embed ui
@@ -38,7 +39,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /console/api/apps/{app}/users/{user}/terminate_connections", c.authed(c.terminate))
 	m.HandleFunc("GET /console/api/stream", c.authed(c.stream))
 	m.Handle("/console/api/", c.authed(func(w http.ResponseWriter, r *http.Request, _ caller) {
-		writeError(w, http.StatusNotFound, "no such endpoint")
+		httpapi.WriteError(w, http.StatusNotFound, "no such endpoint")
 	}))
 	c.mux = m
 }
@@ -71,25 +72,15 @@ func (c *Console) authed(fn func(http.ResponseWriter, *http.Request, caller)) ht
 		who, ok := c.authenticate(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fanout console"`)
-			writeError(w, http.StatusUnauthorized, "log in first, or send Authorization: Bearer <console password>")
+			httpapi.WriteError(w, http.StatusUnauthorized, "log in first, or send Authorization: Bearer <console password>")
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead && !csrfOK(r, who) {
 			c.o.Logger.Warn("console: cross-site request refused", "who", who.String(), "path", r.URL.Path,
 				"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
-			writeError(w, http.StatusForbidden, "cross-site request refused: send the session's X-Console-CSRF token from the console's own origin")
+			httpapi.WriteError(w, http.StatusForbidden, "cross-site request refused: send the session's X-Console-CSRF token from the console's own origin")
 			return
 		}
 		fn(w, r, who)
 	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
 }

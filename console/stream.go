@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/fanout/fanout/httpapi"
 )
 
 // streamHeartbeat is the longest silence of a stream (an SSE comment
@@ -23,7 +25,7 @@ func (c *Console) stream(w http.ResponseWriter, r *http.Request, _ caller) {
 	q := r.URL.Query()
 	app, channel, log := q.Get("app"), q.Get("channel"), q.Get("log") == "1"
 	if channel != "" && c.apps.Load().byID[app].ID == "" {
-		writeError(w, http.StatusNotFound, "unknown app")
+		httpapi.WriteError(w, http.StatusNotFound, "unknown app")
 		return
 	}
 	var items chan Item
@@ -31,7 +33,7 @@ func (c *Console) stream(w http.ResponseWriter, r *http.Request, _ caller) {
 	if channel != "" || log {
 		if wt = c.feed.watch(app, channel, log); wt == nil {
 			w.Header().Set("Retry-After", "10")
-			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d streams tail already; close one", maxWatchers))
+			httpapi.WriteError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d streams tail already; close one", maxWatchers))
 			return
 		}
 		defer c.feed.unwatch(wt)

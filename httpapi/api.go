@@ -92,7 +92,7 @@ func New(b Backend, o Options) *Handler {
 		o.Idempotency = broker.NewMemoryIdempotency(0, o.Now)
 	}
 	h := &Handler{b: b, o: o, mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
+	h.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { WriteJSON(w, 200, map[string]string{"status": "ok"}) })
 	h.mux.HandleFunc("GET /readyz", h.ready)
 	h.mux.HandleFunc("POST /apps/{app}/events", h.signed(h.events))
 	h.mux.HandleFunc("POST /apps/{app}/batch_events", h.signed(h.batchEvents))
@@ -115,10 +115,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) ready(w http.ResponseWriter, r *http.Request) {
 	if err := h.b.Ready(); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
 		return
 	}
-	writeJSON(w, 200, map[string]string{"status": "ready"})
+	WriteJSON(w, 200, map[string]string{"status": "ready"})
 }
 
 // request is a signed API call after its checks.
@@ -134,7 +134,7 @@ func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) 
 		appID := r.PathValue("app")
 		cred, ok := h.b.AppCredentials(appID)
 		if !ok {
-			writeError(w, http.StatusNotFound, "unknown app")
+			WriteError(w, http.StatusNotFound, "unknown app")
 			return
 		}
 		if strings.HasSuffix(r.URL.Path, "events") { // a refused publish counts
@@ -144,15 +144,15 @@ func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) 
 		if err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
-				writeError(w, http.StatusRequestEntityTooLarge, "request body too large")
+				WriteError(w, http.StatusRequestEntityTooLarge, "request body too large")
 				return
 			}
-			writeError(w, http.StatusBadRequest, "cannot read body")
+			WriteError(w, http.StatusBadRequest, "cannot read body")
 			return
 		}
 		q := r.URL.Query()
 		if k := q.Get("auth_key"); k != "" && k != cred.Key { // a missing one: VerifyRequest says so
-			writeError(w, http.StatusUnauthorized, auth.RequestError{Reason: "unknown auth_key"}.Error())
+			WriteError(w, http.StatusUnauthorized, auth.RequestError{Reason: "unknown auth_key"}.Error())
 			return
 		}
 		check := auth.RequestCheck{Method: r.Method, Path: r.URL.Path, Query: q, Body: body, Now: h.o.Now(), MaxSkew: h.o.MaxSkew}
@@ -161,11 +161,11 @@ func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) 
 			err = nil // a backend still on the secret being rotated out
 		}
 		if err != nil {
-			writeError(w, http.StatusUnauthorized, err.Error())
+			WriteError(w, http.StatusUnauthorized, err.Error())
 			return
 		}
 		if cred.Disabled {
-			writeError(w, http.StatusForbidden, "app disabled")
+			WriteError(w, http.StatusForbidden, "app disabled")
 			return
 		}
 		// After the signature: requests nobody signed cannot spend the
@@ -178,14 +178,18 @@ func (h *Handler) signed(fn func(http.ResponseWriter, *http.Request, *request)) 
 	}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers with status and v as JSON (Content-Type
+// application/json), as the Pusher HTTP API answers.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+// WriteError answers with status and the API's error body,
+// {"error": msg}.
+func WriteError(w http.ResponseWriter, status int, msg string) {
+	WriteJSON(w, status, map[string]string{"error": msg})
 }
 
 // brokerError maps a broker failure of op (what the request asked for,
@@ -196,14 +200,14 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 func brokerError(w http.ResponseWriter, op string, err error) {
 	w.Header().Set("Retry-After", retryAfter(err))
 	if errors.Is(err, broker.ErrBusy) {
-		writeError(w, http.StatusServiceUnavailable, "server busy, retry later")
+		WriteError(w, http.StatusServiceUnavailable, "server busy, retry later")
 		return
 	}
 	if errors.Is(err, context.Canceled) {
-		writeError(w, http.StatusServiceUnavailable, "request canceled")
+		WriteError(w, http.StatusServiceUnavailable, "request canceled")
 		return
 	}
-	writeError(w, http.StatusServiceUnavailable, op+" failed: "+strings.TrimPrefix(err.Error(), "broker: "))
+	WriteError(w, http.StatusServiceUnavailable, op+" failed: "+strings.TrimPrefix(err.Error(), "broker: "))
 }
 
 // retryAfter is err's Retry-After in whole seconds, rounded up, at

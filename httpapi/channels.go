@@ -33,7 +33,7 @@ func (h *Handler) channels(w http.ResponseWriter, r *http.Request, req *request)
 	prefix := q.Get("filter_by_prefix")
 	fields := infoFields(q.Get("info"))
 	if fields["user_count"] && !protocol.KindOf(prefix).Presence() {
-		writeError(w, http.StatusBadRequest, "info=user_count needs filter_by_prefix=presence-")
+		WriteError(w, http.StatusBadRequest, "info=user_count needs filter_by_prefix=presence-")
 		return
 	}
 	all, err := h.b.Channels(r.Context(), req.app, prefix)
@@ -45,18 +45,18 @@ func (h *Handler) channels(w http.ResponseWriter, r *http.Request, req *request)
 	for name, ci := range all {
 		out[name] = infoMap(ci, fields, name)
 	}
-	writeJSON(w, 200, map[string]any{"channels": out})
+	WriteJSON(w, 200, map[string]any{"channels": out})
 }
 
 func (h *Handler) channel(w http.ResponseWriter, r *http.Request, req *request) {
 	name := r.PathValue("channel")
 	if !protocol.ValidChannelName(name) {
-		writeError(w, http.StatusBadRequest, "invalid channel name")
+		WriteError(w, http.StatusBadRequest, "invalid channel name")
 		return
 	}
 	fields := infoFields(r.URL.Query().Get("info"))
 	if fields["user_count"] && !protocol.KindOf(name).Presence() {
-		writeError(w, http.StatusBadRequest, "user_count is only available for presence channels")
+		WriteError(w, http.StatusBadRequest, "user_count is only available for presence channels")
 		return
 	}
 	ci, err := h.b.ChannelInfo(r.Context(), req.app, name)
@@ -68,13 +68,13 @@ func (h *Handler) channel(w http.ResponseWriter, r *http.Request, req *request) 
 	for k, v := range infoMap(ci, fields, name) {
 		out[k] = v
 	}
-	writeJSON(w, 200, out)
+	WriteJSON(w, 200, out)
 }
 
 func (h *Handler) users(w http.ResponseWriter, r *http.Request, req *request) {
 	name := r.PathValue("channel")
 	if !protocol.KindOf(name).Presence() || !protocol.ValidChannelName(name) {
-		writeError(w, http.StatusBadRequest, "users are only available for presence channels")
+		WriteError(w, http.StatusBadRequest, "users are only available for presence channels")
 		return
 	}
 	ids, err := h.b.Users(r.Context(), req.app, name)
@@ -86,7 +86,7 @@ func (h *Handler) users(w http.ResponseWriter, r *http.Request, req *request) {
 	for i, id := range ids {
 		users[i] = map[string]string{"id": id}
 	}
-	writeJSON(w, 200, map[string]any{"users": users})
+	WriteJSON(w, 200, map[string]any{"users": users})
 }
 
 func (h *Handler) terminate(w http.ResponseWriter, r *http.Request, req *request) {
@@ -94,5 +94,5 @@ func (h *Handler) terminate(w http.ResponseWriter, r *http.Request, req *request
 		brokerError(w, "terminate", err)
 		return
 	}
-	writeJSON(w, 200, struct{}{})
+	WriteJSON(w, 200, struct{}{})
 }

@@ -72,18 +72,18 @@ func (e *eventBody) publications(app string, maxData int) ([]broker.Publication,
 func (h *Handler) events(w http.ResponseWriter, r *http.Request, req *request) {
 	var e eventBody
 	if err := json.Unmarshal(req.body, &e); err != nil {
-		writeError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+		WriteError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
 		return
 	}
 	ps, err := e.publications(req.app, req.maxData)
 	if err != nil {
 		se := err.(statusError)
-		writeError(w, se.status, se.msg)
+		WriteError(w, se.status, se.msg)
 		return
 	}
 	key := idempotencyKey(r, e.IdempotencyKey, -1)
 	if key != "" && !validIdempotencyKey(key) {
-		writeError(w, http.StatusBadRequest, "X-Idempotency-Key must be 1 to 256 printable ASCII characters")
+		WriteError(w, http.StatusBadRequest, "X-Idempotency-Key must be 1 to 256 printable ASCII characters")
 		return
 	}
 	claims, dup, err := h.claimKeys(r.Context(), req.app, []string{key})
@@ -103,7 +103,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, req *request) {
 			return
 		}
 	}
-	writeJSON(w, 200, h.eventInfo(r, req.app, e.Info, ps))
+	WriteJSON(w, 200, h.eventInfo(r, req.app, e.Info, ps))
 }
 
 // eventInfo answers the optional info=subscription_count,user_count.
@@ -130,29 +130,29 @@ type batchBody struct {
 func (h *Handler) batchEvents(w http.ResponseWriter, r *http.Request, req *request) {
 	var b batchBody
 	if err := json.Unmarshal(req.body, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+		WriteError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
 		return
 	}
 	if len(b.Batch) == 0 || len(b.Batch) > maxBatch {
-		writeError(w, http.StatusBadRequest, "a batch holds between 1 and 10 events")
+		WriteError(w, http.StatusBadRequest, "a batch holds between 1 and 10 events")
 		return
 	}
 	all := make([]broker.Publication, 0, len(b.Batch)) // all[i] is b.Batch[i]: one channel each
 	keys := make([]string, len(b.Batch))
 	for i := range b.Batch {
 		if len(b.Batch[i].Channels) > 0 {
-			writeError(w, http.StatusBadRequest, "batch events take a single channel")
+			WriteError(w, http.StatusBadRequest, "batch events take a single channel")
 			return
 		}
 		ps, err := b.Batch[i].publications(req.app, req.maxData)
 		if err != nil {
 			se := err.(statusError)
-			writeError(w, se.status, fmt.Sprintf("batch[%d]: %s", i, se.msg))
+			WriteError(w, se.status, fmt.Sprintf("batch[%d]: %s", i, se.msg))
 			return
 		}
 		all = append(all, ps...)
 		if keys[i] = idempotencyKey(r, b.Batch[i].IdempotencyKey, i); keys[i] != "" && !validIdempotencyKey(keys[i]) {
-			writeError(w, http.StatusBadRequest, "X-Idempotency-Key must be 1 to 250 printable ASCII characters")
+			WriteError(w, http.StatusBadRequest, "X-Idempotency-Key must be 1 to 250 printable ASCII characters")
 			return
 		}
 	}
@@ -191,5 +191,5 @@ func (h *Handler) batchEvents(w http.ResponseWriter, r *http.Request, req *reque
 			}
 		}
 	}
-	writeJSON(w, 200, map[string]any{"batch": results})
+	WriteJSON(w, 200, map[string]any{"batch": results})
 }

@@ -29,17 +29,17 @@ type historyEvent struct {
 func (h *Handler) history(w http.ResponseWriter, r *http.Request, req *request) {
 	name := r.PathValue("channel")
 	if !protocol.ValidChannelName(name) {
-		writeError(w, http.StatusBadRequest, "invalid channel name")
+		WriteError(w, http.StatusBadRequest, "invalid channel name")
 		return
 	}
 	q, msg := historyQuery(r)
 	if msg != "" {
-		writeError(w, http.StatusBadRequest, msg)
+		WriteError(w, http.StatusBadRequest, msg)
 		return
 	}
 	page, err := h.b.History(r.Context(), req.app, name, q)
 	if errors.Is(err, pusher.ErrNoHistory) {
-		writeError(w, http.StatusNotFound, "channel keeps no history")
+		WriteError(w, http.StatusNotFound, "channel keeps no history")
 		return
 	}
 	if err != nil {
@@ -53,7 +53,7 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request, req *request) 
 			out[i].Data = json.RawMessage("null")
 		}
 	}
-	writeJSON(w, 200, map[string]any{"events": out, "position": page.Position})
+	WriteJSON(w, 200, map[string]any{"events": out, "position": page.Position})
 }
 
 // historyQuery reads the query parameters; msg says what is wrong.

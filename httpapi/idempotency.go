@@ -150,7 +150,7 @@ func (h *Handler) settle(claims []claim, accepted bool) {
 func claimError(w http.ResponseWriter, err error) {
 	if errors.Is(err, errInFlight) {
 		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		WriteError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
 	brokerError(w, "publish", err)

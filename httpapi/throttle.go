@@ -41,6 +41,6 @@ func (h *Handler) throttled(w http.ResponseWriter, app string, retryAfter int) {
 		h.o.Throttled(app)
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
-	writeError(w, http.StatusTooManyRequests, "too many requests: over the app's HTTP API rate of "+
+	WriteError(w, http.StatusTooManyRequests, "too many requests: over the app's HTTP API rate of "+
 		strconv.FormatFloat(h.limit.rate, 'f', -1, 64)+" a second")
 }
