@@ -16,6 +16,11 @@ import (
 // and forgets it on a restart, a failover to a replica or SCRIPT FLUSH;
 // a call it answers NOSCRIPT did nothing and is sent again with EVAL
 // (runScripts). See https://redis.io/docs/latest/commands/evalsha/.
+//
+// rueidis.Lua, which the broker's other scripts use, falls back the same
+// way but one call at a time (Exec) or after a SCRIPT LOAD on every node
+// per call (ExecMulti); a publish burst pipelines calls of two scripts in
+// one round trip and must keep their order across a fallback, hence this.
 type script struct{ src, sha string }
 
 func newScript(src string) *script {
