@@ -115,9 +115,12 @@ type Redis struct {
 	// default none.
 	Sentinel RedisSentinel `yaml:"sentinel"`
 	Prefix   string        `yaml:"prefix"` // key and channel prefix; default "fanout"
-	// NodeTTL is how long a node that stopped heartbeating keeps its
-	// presence members and subscriptions before another node removes them
-	// (and sends member_removed / channel_vacated); default 15s, at least 1s.
+	// NodeTTL is how long a node that stopped heartbeating but still holds
+	// its Redis connections (stalled, or cut off) keeps its presence
+	// members and subscriptions before another node removes them (and
+	// sends member_removed / channel_vacated); a node whose process died
+	// (its connections closed) is removed after four heartbeats instead.
+	// Default 15s, at least 1s.
 	NodeTTL time.Duration `yaml:"node_ttl"`
 }
 

@@ -68,7 +68,7 @@ func settings() []setting {
 			set: str(func(c *Config) *string { return &c.Redis.Sentinel.Username })},
 		{flag: "redis-prefix", key: "redis.prefix", usage: "prefix of Redis keys and channels (default fanout)",
 			set: str(func(c *Config) *string { return &c.Redis.Prefix })},
-		{flag: "redis-node-ttl", key: "redis.node_ttl", usage: "how long a silent node keeps its presence members and subscriptions before others remove them (default 15s)",
+		{flag: "redis-node-ttl", key: "redis.node_ttl", usage: "how long a node that stopped heartbeating but still holds its Redis connections keeps its presence members and subscriptions before others remove them; a node whose process died goes after 2s (default 15s)",
 			set: duration(func(c *Config) *time.Duration { return &c.Redis.NodeTTL })},
 		{flag: "webhook-grace", key: "apps[*].webhooks.grace", usage: "hold member_removed and channel_vacated webhooks this long, for every app; a return within it sends neither (default 3s, 0 = off)",
 			set: func(c *Config, v string) error {
