@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,13 +67,26 @@ type watchlists struct {
 
 // watcher is one connection's watchlist. Changes that arrive before its
 // snapshot is sent are held and sent right after it, in order, so the
-// last word on each user is the newest: a held change older than the
-// snapshot only repeats what the snapshot says.
+// last word on each user is the newest. A change that says what the
+// client was last told of that user (by the snapshot, or a change) is
+// older than the snapshot, or crossed it on its way, and is left out:
+// a user's real changes alternate, so the client is never told twice.
 type watcher struct {
 	ids   []string
 	mu    sync.Mutex // orders this connection's watchlist frames
 	ready bool       // the snapshot went out: changes are written at once
-	held  [][]byte
+	held  []watchChange
+	// told is what the client was last told of each watched user (true:
+	// online), from the snapshot on; nil when the snapshot could not be
+	// read, and then every change is sent.
+	told map[string]bool
+}
+
+// watchChange is one watched user's change, held for a watcher or sent.
+type watchChange struct {
+	id     string
+	online bool
+	frame  []byte
 }
 
 // maxHeld bounds the changes held for one watcher before its snapshot
@@ -209,13 +223,16 @@ func (s *Server) watchlistArrived(p broker.Publication) {
 		return
 	}
 	f := eventFrame(watchlistEvent, "", p.Data, "")
+	h := watchChange{id: k.Name, online: onlineChange(p.Data), frame: f}
 	for _, t := range ts {
 		t.wt.mu.Lock()
 		switch {
 		case t.wt.ready:
-			s.send(t.c, f)
+			if t.wt.news(h) {
+				s.send(t.c, f)
+			}
 		case len(t.wt.held) < maxHeld:
-			t.wt.held = append(t.wt.held, f)
+			t.wt.held = append(t.wt.held, h)
 		default:
 			s.opts.Metrics.Refused(RefusedMemberEvent)
 		}
@@ -265,7 +282,7 @@ func (s *Server) watch(c *conn, ids []string) {
 			mu.Unlock()
 			if done && s.work.Submit(func() { s.sendOnline(c, wt) }) != nil {
 				s.opts.Metrics.Refused(RefusedMemberEvent)
-				wt.release(s, c, nil)
+				wt.release(s, c, nil, nil, false)
 			}
 		})
 	}
@@ -312,24 +329,54 @@ func (s *Server) sendOnline(c *conn, wt *watcher) {
 	ctx, cancel := context.WithTimeout(context.Background(), watchSnapshotWait)
 	defer cancel()
 	var snapshot []byte
-	if online := s.onlineOf(ctx, c.app.ID, wt.ids); len(online) > 0 {
+	online := s.onlineOf(ctx, c.app.ID, wt.ids)
+	if len(online) > 0 {
 		snapshot = eventFrame(watchlistEvent, "", protocol.StringData(watchlistData("online", online)), "")
 	}
-	wt.release(s, c, snapshot)
+	wt.release(s, c, snapshot, online, true)
 }
 
-// release sends the snapshot (when not nil) and the held changes, and
-// lets later changes through at once.
-func (wt *watcher) release(s *Server, c *conn, snapshot []byte) {
+// release sends the snapshot (when not nil) and the held changes that
+// are news, and lets later changes through at once. With known, online
+// is who the snapshot says is online; without, every change is sent.
+func (wt *watcher) release(s *Server, c *conn, snapshot []byte, online []string, known bool) {
 	wt.mu.Lock()
 	defer wt.mu.Unlock()
+	if known {
+		wt.told = make(map[string]bool, len(wt.ids))
+		for _, id := range wt.ids {
+			wt.told[id] = slices.Contains(online, id)
+		}
+	}
 	if snapshot != nil {
 		s.send(c, snapshot)
 	}
-	for _, f := range wt.held {
-		s.send(c, f)
+	for _, h := range wt.held {
+		if wt.news(h) {
+			s.send(c, h.frame)
+		}
 	}
 	wt.held, wt.ready = nil, true
+}
+
+// news reports whether h changes what the client was last told of its
+// user, and records it; wt.mu is held.
+func (wt *watcher) news(h watchChange) bool {
+	if wt.told == nil {
+		return true
+	}
+	if was, ok := wt.told[h.id]; ok && was == h.online {
+		return false
+	}
+	wt.told[h.id] = h.online
+	return true
+}
+
+// onlineChange reports whether data, a watchlist publication's data (a
+// JSON string holding watchlistData's text), announces online.
+func onlineChange(data string) bool {
+	var text string
+	return json.Unmarshal([]byte(data), &text) == nil && strings.HasPrefix(text, `{"events":[{"name":"online"`)
 }
 
 // onlineOf is the users of ids online on some node: the directory's
