@@ -85,6 +85,11 @@ type TLS struct {
 	// chain to it, and the HTTP API then requires one (mutual TLS).
 	// Default "" (no client certificates asked for).
 	ClientCA string `yaml:"client_ca"`
+	// KTLS is auto or off. auto hands each TLS 1.3 connection to the
+	// kernel's TLS after its handshake (Linux TCP_ULP "tls", TLS_TX and
+	// TLS_RX) where the kernel offers it, else leaves it on fanout's own
+	// record layer; off never asks the kernel. Default "auto".
+	KTLS string `yaml:"ktls"`
 }
 
 // Enabled reports whether TLS is configured.

@@ -39,6 +39,7 @@ func Default() Config {
 			MaxMessageSize: 65536,
 			UpgradeTimeout: 5 * time.Second,
 			MaxRequestSize: 8192,
+			TLS:            TLS{KTLS: "auto"},
 		},
 		Heartbeat: Heartbeat{ActivityTimeout: 120 * time.Second, PongTimeout: 30 * time.Second},
 		Shutdown:  Shutdown{Drain: 10 * time.Second},

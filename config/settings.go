@@ -50,6 +50,8 @@ func settings() []setting {
 			set: str(func(c *Config) *string { return &c.Server.TLS.Key })},
 		{flag: "tls-client-ca", key: "server.tls.client_ca", usage: "PEM CA bundle: the HTTP API requires a client certificate from it (default none)",
 			set: str(func(c *Config) *string { return &c.Server.TLS.ClientCA })},
+		{flag: "tls-ktls", key: "server.tls.ktls", usage: "auto: TLS 1.3 records go to kernel TLS where the kernel has it; off: always in user space (default auto)",
+			set: str(func(c *Config) *string { return &c.Server.TLS.KTLS })},
 		{flag: "activity-timeout", key: "heartbeat.activity_timeout", usage: "client silence before pusher:ping (default 2m0s)",
 			set: duration(func(c *Config) *time.Duration { return &c.Heartbeat.ActivityTimeout })},
 		{flag: "pong-timeout", key: "heartbeat.pong_timeout", usage: "wait for the pong before closing with 4201 (default 30s)",

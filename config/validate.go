@@ -44,6 +44,9 @@ func (s Server) validate() error {
 // validate checks that cert and key come together; the files themselves
 // are read when the server starts (and again on SIGHUP).
 func (t TLS) validate() error {
+	if err := oneOf("server.tls.ktls", t.KTLS, "auto", "off"); err != nil {
+		return err
+	}
 	switch {
 	case t.Cert != "" && t.Key == "":
 		return ConfigError{Key: "server.tls.key", Problem: "required with server.tls.cert"}

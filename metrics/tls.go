@@ -30,6 +30,15 @@ func (m *Metrics) SetTLSCertificateExpiry(t time.Time) {
 	m.set.GetOrCreateGauge("fanout_tls_certificate_expiry_timestamp_seconds", nil).Set(float64(t.Unix()))
 }
 
+// KernelTLSEvent counts in fanout_tls_ktls_total, by event, what became
+// of TLS 1.3 connections offered to kernel TLS: "on" (the kernel protects
+// both directions), "tx_user" (reads only; writes stay in user space),
+// "fallback" (the kernel refused; user space), "rekey_unsupported" (the
+// peer's KeyUpdate could not be given to the kernel: connection ended).
+func (m *Metrics) KernelTLSEvent(event string) {
+	m.set.GetOrCreateCounter(labelled("fanout_tls_ktls_total", "event", event)).Inc()
+}
+
 // SetKernelTLS sets fanout_tls_ktls_available: 1 when the kernel offers
 // TLS offload (TCP_ULP "tls"), else 0.
 func (m *Metrics) SetKernelTLS(ok bool) {

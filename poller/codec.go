@@ -19,17 +19,35 @@ type Codec interface {
 	Seal(plaintext []byte) ([]byte, error)
 }
 
+// SocketReader is a Codec that reads the socket itself: the loop calls
+// ReadSocket instead of read(2) and hands what it returns to Open. Kernel
+// TLS needs it: a record that is not application data comes with its
+// type in a recvmsg(2) control message. ReadSocket has read(2)'s results
+// (0 and no error: end of file; EAGAIN, EINTR) and is called on the loop
+// goroutine without the connection's lock.
+type SocketReader interface {
+	ReadSocket(fd int, b []byte) (int, error)
+}
+
 // codecRef holds a Codec behind one pointer: a connection without one
 // pays 8 bytes, not an interface's 16, and stays in its size class.
-type codecRef struct{ k Codec }
+type codecRef struct {
+	k Codec
+	r SocketReader // k, if it reads the socket itself
+}
 
 // SetCodec makes k the connection's codec. Set it in OnOpen, before any
 // byte is read.
 func (c *Conn) SetCodec(k Codec) {
+	r, _ := k.(SocketReader)
 	c.mu.Lock()
-	c.codec = &codecRef{k}
+	c.codec = &codecRef{k, r}
 	c.mu.Unlock()
 }
+
+// QueuedLocked is Queued for a codec's Open or Seal, which the poller
+// calls with the connection's lock held.
+func (c *Conn) QueuedLocked() int { return c.queued }
 
 // Codec returns the connection's codec, or nil.
 func (c *Conn) Codec() Codec {

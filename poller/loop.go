@@ -174,7 +174,11 @@ func (l *Loop) add(fd int) {
 }
 
 func (l *Loop) read(c *Conn) {
-	n, err, eof := readNonBlocking(int(c.fd), l.buf)
+	var r SocketReader
+	if c.codec != nil {
+		r = c.codec.r
+	}
+	n, err, eof := readNonBlocking(int(c.fd), l.buf, r)
 	if n > 0 {
 		l.deliver(c, l.buf[:n])
 		return

@@ -32,11 +32,17 @@ func writevNonBlocking(fd int, iov [][]byte) (int, error) {
 	return retry(func() (int, error) { return unix.Writev(fd, iov) })
 }
 
-// readNonBlocking reads once; EAGAIN is (0, nil, false); end of file is
-// (0, nil, true).
-func readNonBlocking(fd int, b []byte) (n int, err error, eof bool) {
+// readNonBlocking reads once, with read(2) or r's ReadSocket; EAGAIN is
+// (0, nil, false); end of file is (0, nil, true).
+func readNonBlocking(fd int, b []byte, r SocketReader) (n int, err error, eof bool) {
 	for {
-		n, err := unix.Read(fd, b)
+		var n int
+		var err error
+		if r != nil {
+			n, err = r.ReadSocket(fd, b)
+		} else {
+			n, err = unix.Read(fd, b)
+		}
 		switch {
 		case err == nil && n == 0:
 			return 0, nil, true

@@ -28,6 +28,8 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 		n.Metrics.TLSHandshake(metrics.HandshakeOK)
 	}, Established: func(version uint16, layer tlsconn.RecordLayer) {
 		n.Metrics.TLSConnection(tlsVersion(version), string(layer))
+	}, KernelTLS: t.KTLS != "off", KernelTLSEvent: func(e tlsconn.KernelEvent) {
+		n.Metrics.KernelTLSEvent(string(e))
 	}}
 	if t.ClientCA != "" {
 		pem, err := os.ReadFile(t.ClientCA)
@@ -47,6 +49,9 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 	n.Metrics.SetTLSCertificateExpiry(certs.NotAfter())
 	ktls, why := tlsconn.KernelTLSStatus()
 	n.Metrics.SetKernelTLS(ktls == "available")
+	if t.KTLS == "off" {
+		ktls, why = "off", "server.tls.ktls is off; records are protected in user space"
+	}
 	attrs := []any{"cert", t.Cert, "expires", certs.NotAfter(), "serial", certs.Leaf().SerialNumber.String(), "ktls", ktls}
 	if why != "" {
 		attrs = append(attrs, "ktls_reason", why)

@@ -7,39 +7,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Kernel TLS is probed, not used. The record layer holds what the
-// kernel's TLS_TX and TLS_RX options take for TLS 1.3 (linux/tls.h
-// tls12_crypto_info_*: the key, the IV as salt and explicit part, the
-// record sequence number), so handing a connection to the kernel would
-// start from records.in and records.out. What it would take besides, and
-// why it is not done:
-//
-//   - the poller writes with write(2)/writev(2) and reads with read(2):
-//     with TLS_RX the kernel returns EIO for a record that is not
-//     application data (a KeyUpdate, an alert) unless it is read with
-//     recvmsg(2) and a TLS_GET_RECORD_TYPE control message, and with
-//     TLS_TX our KeyUpdate, close_notify and alerts must go out with
-//     sendmsg(2) and TLS_SET_RECORD_TYPE;
-//   - TLS_TX may only be set once nothing of the handshake is still
-//     queued in the poller (the kernel would encrypt those records again);
-//   - answering a KeyUpdate needs the kernel to take a new key on a live
-//     socket, which Linux supports for TLS 1.3 only since 6.14;
-//   - none of it can run here: this kernel has no CONFIG_TLS.
+// Kernel TLS (Linux Documentation/networking/tls.rst): with
+// Options.KernelTLS, a TLS 1.3 session whose kernel offers it is handed to
+// the kernel after its handshake (kernel.go): the keys, IVs and sequence
+// numbers of the package's record layer go to TLS_RX and TLS_TX, and the
+// socket then carries plaintext for us. KernelTLS probes for it once,
+// at start.
 
-// KernelTLSStatus is KernelTLS for a log line: "available", or
-// "unavailable" and why in words (ENOENT: the kernel was built without
-// CONFIG_TLS, or its tls module is not loaded).
+// KernelTLSStatus is KernelTLS for a log line: "available", or "not
+// available" and why in words, information rather than an error: records
+// are then protected in user space.
 func KernelTLSStatus() (status, reason string) {
 	ok, err := KernelTLS()
 	switch {
 	case ok:
 		return "available", ""
 	case errors.Is(err, unix.ENOENT):
-		return "unavailable", "kernel lacks CONFIG_TLS (no tls module)"
+		return "not available", "kernel built without CONFIG_TLS (or its tls module is not loaded); records are protected in user space"
 	case errors.Is(err, unix.EOPNOTSUPP):
-		return "unavailable", "kernel refuses the tls upper layer protocol on TCP"
+		return "not available", "kernel refuses the tls upper layer protocol on TCP; records are protected in user space"
 	}
-	return "unavailable", err.Error()
+	return "not available", err.Error() + "; records are protected in user space"
 }
 
 // KernelTLS reports whether the kernel offers TLS offload (the "tls" upper

@@ -18,7 +18,7 @@ func TestKernelTLS(t *testing.T) {
 }
 
 // TestKernelTLSStatus: the log's words for the probe; here (no
-// CONFIG_TLS) "unavailable" with the reason, not an errno.
+// CONFIG_TLS) "not available" with the reason, not an errno.
 func TestKernelTLSStatus(t *testing.T) {
 	status, reason := KernelTLSStatus()
 	t.Logf("ktls=%s reason=%q", status, reason)
@@ -26,7 +26,7 @@ func TestKernelTLSStatus(t *testing.T) {
 	if ok != (status == "available") || !ok && reason == "" {
 		t.Fatalf("status %q reason %q for probe %v %v", status, reason, ok, err)
 	}
-	if errors.Is(err, unix.ENOENT) && reason != "kernel lacks CONFIG_TLS (no tls module)" {
+	if errors.Is(err, unix.ENOENT) && reason != "kernel built without CONFIG_TLS (or its tls module is not loaded); records are protected in user space" {
 		t.Fatalf("ENOENT worded %q", reason)
 	}
 }

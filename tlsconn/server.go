@@ -41,6 +41,16 @@ type Options struct {
 	// after its handshake, as TLS 1.2 connections are. false (the
 	// default) moves TLS 1.3 connections to the package's own.
 	KeepCryptoTLS bool
+	// KernelTLS hands TLS 1.3 connections to the kernel's TLS (Linux
+	// TCP_ULP "tls", TLS_TX and TLS_RX) after their handshake where the
+	// kernel offers it; a connection the kernel refuses stays on the
+	// package's record layer. false (the default) keeps every connection
+	// in user space.
+	KernelTLS bool
+	// KernelTLSEvent, when set, is told what became of each connection
+	// offered to the kernel and of a KeyUpdate the kernel could not take,
+	// on the loop goroutine. It must not block.
+	KernelTLSEvent func(KernelEvent)
 }
 
 // RecordLayer names what protects a connection's records after its
@@ -61,6 +71,8 @@ type Server struct {
 	pool *ants.Pool
 	warm *warmSet
 	opts Options
+	// kernel: Options.KernelTLS and the kernel offers TLS (probed once)
+	kernel bool
 }
 
 // NewServer builds the tls.Config: TLS 1.2 and 1.3 only, ECDHE key
@@ -98,7 +110,11 @@ func NewServer(o Options) (*Server, error) {
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	cfg.GetConfigForClient = keyLogFor(cfg)
-	return &Server{cfg: cfg, pool: pool, warm: newWarmSet(o.IdleAEAD), opts: o}, nil
+	srv := &Server{cfg: cfg, pool: pool, warm: newWarmSet(o.IdleAEAD), opts: o}
+	if o.KernelTLS && !o.KeepCryptoTLS {
+		srv.kernel, _ = KernelTLS()
+	}
+	return srv, nil
 }
 
 // keyLogFor returns the GetConfigForClient of base: each handshake runs

@@ -57,6 +57,12 @@ type Session struct {
 	tc          *tls.Conn
 	rl          atomic.Pointer[records] // read without w.mu by Seal
 	certMissing bool                    // ClientCertMissing, kept when tc is dropped
+	// Once the kernel protects the records (kernel.go) kt carries the
+	// session, on the keys of rl. toKernel: hand it over at the next Open
+	// that leaves rl between records (set under w.mu with rl, cleared on
+	// the loop goroutine at the first try).
+	kt       atomic.Pointer[kernelRecords]
+	toKernel bool
 }
 
 // Open implements poller.Codec. Before the handshake completes it buffers
@@ -67,13 +73,22 @@ func (s *Session) Open(dst, in []byte) (plain, reply []byte, err error) {
 	w.mu.Lock()
 	switch w.mode {
 	case modeEstablished:
+		if k := s.kt.Load(); k != nil {
+			w.mu.Unlock()
+			return k.open(dst, in)
+		}
 		if rl := s.rl.Load(); rl != nil {
 			if len(w.in) > 0 { // what came behind the client's Finished
 				in = append(w.in, in...)
 				w.in = nil
 			}
+			try := s.toKernel
 			w.mu.Unlock()
-			return rl.open(dst, in)
+			plain, reply, err = rl.open(dst, in)
+			if try && err == nil && len(reply) == 0 {
+				s.handToKernel(rl)
+			}
+			return plain, reply, err
 		}
 		if len(w.in) == 0 {
 			w.in = in // borrowed: fully taken by crypto/tls below
@@ -214,6 +229,7 @@ func (s *Session) handshake() {
 		w.mode, w.wake, w.hand = modeEstablished, nil, nil
 		if own && !s.srv.opts.KeepCryptoTLS {
 			s.rl.Store(rl)
+			s.toKernel = s.srv.kernel
 			s.tc = nil
 			s.certMissing = s.srv.opts.ClientCAs != nil && len(state.VerifiedChains) == 0
 		}
@@ -242,6 +258,9 @@ func (s *Session) layer() RecordLayer {
 
 // Seal implements poller.Codec: it encrypts p into records of its own.
 func (s *Session) Seal(p []byte) ([]byte, error) {
+	if k := s.kt.Load(); k != nil {
+		return k.seal(p)
+	}
 	if rl := s.rl.Load(); rl != nil { // set only once established
 		return rl.seal(p)
 	}
@@ -270,6 +289,9 @@ func (s *Session) Detach(nc net.Conn) net.Conn {
 	w.mu.Lock()
 	w.mode, w.nc, w.in = modeDetached, nc, nil
 	w.mu.Unlock()
+	if k := s.kt.Load(); k != nil {
+		return k.conn(nc)
+	}
 	if rl := s.rl.Load(); rl != nil {
 		return newRecordConn(nc, rl)
 	}
