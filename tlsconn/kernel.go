@@ -1,8 +1,8 @@
 package tlsconn
 
 import (
+	"encoding/binary"
 	"net"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -81,7 +81,7 @@ func setKernelKey(fd, dir int, s *suite, k *trafficKeys) error {
 	if info == nil {
 		return unix.EINVAL
 	}
-	err := unix.SetsockoptString(fd, unix.SOL_TLS, dir, unsafe.String(&info[0], len(info)))
+	err := unix.SetsockoptString(fd, unix.SOL_TLS, dir, string(info))
 	clear(b[:])
 	return err
 }
@@ -96,13 +96,49 @@ func (k *kernelRecords) read(fd int, b []byte) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	if oobn >= unix.SizeofCmsghdr+1 {
-		h := (*unix.Cmsghdr)(unsafe.Pointer(&k.oob[0]))
-		if h.Level == unix.SOL_TLS && h.Type == tlsGetRecordType {
-			k.ctype = k.oob[unix.SizeofCmsghdr]
-		}
+	if t, ok := recordType(k.oob[:oobn]); ok {
+		k.ctype = t
 	}
 	return n, nil
+}
+
+// recordType reads the TLS_GET_RECORD_TYPE control message recvmsg(2)
+// left in oob, if there is one.
+func recordType(oob []byte) (byte, bool) {
+	if len(oob) < unix.SizeofCmsghdr+1 {
+		return 0, false
+	}
+	var n uint64
+	if cmsgLenSize == 8 {
+		n = binary.NativeEndian.Uint64(oob)
+	} else {
+		n = uint64(binary.NativeEndian.Uint32(oob))
+	}
+	level := int32(binary.NativeEndian.Uint32(oob[cmsgLenSize:]))
+	typ := int32(binary.NativeEndian.Uint32(oob[cmsgLenSize+4:]))
+	if n != unix.SizeofCmsghdr+1 || level != unix.SOL_TLS || typ != tlsGetRecordType {
+		return 0, false
+	}
+	return oob[unix.SizeofCmsghdr], true
+}
+
+// cmsgLenSize is the width of struct cmsghdr's cmsg_len (a size_t),
+// which is followed by two ints, level and type.
+const cmsgLenSize = unix.SizeofCmsghdr - 8
+
+// setRecordType is the TLS_SET_RECORD_TYPE control message that makes
+// sendmsg(2) write a record of content type typ.
+func setRecordType(typ byte) [cmsgRecordSpace]byte {
+	var oob [cmsgRecordSpace]byte
+	if cmsgLenSize == 8 {
+		binary.NativeEndian.PutUint64(oob[:], unix.SizeofCmsghdr+1)
+	} else {
+		binary.NativeEndian.PutUint32(oob[:], unix.SizeofCmsghdr+1)
+	}
+	binary.NativeEndian.PutUint32(oob[cmsgLenSize:], unix.SOL_TLS)
+	binary.NativeEndian.PutUint32(oob[cmsgLenSize+4:], tlsSetRecordType)
+	oob[unix.SizeofCmsghdr] = typ
+	return oob
 }
 
 // open takes what read returned: application data is appended to dst as
@@ -230,11 +266,7 @@ func (k *kernelRecords) send(typ byte, content []byte) []byte {
 // (sendmsg(2) with a TLS_SET_RECORD_TYPE control message). Bytes the
 // poller still queues go out after it.
 func (k *kernelRecords) control(typ byte, content []byte) error {
-	var oob [cmsgRecordSpace]byte
-	h := (*unix.Cmsghdr)(unsafe.Pointer(&oob[0]))
-	h.Level, h.Type = unix.SOL_TLS, tlsSetRecordType
-	h.SetLen(unix.SizeofCmsghdr + 1)
-	oob[unix.SizeofCmsghdr] = typ
+	oob := setRecordType(typ)
 	for {
 		err := unix.Sendmsg(k.fd, content, oob[:], nil, unix.MSG_DONTWAIT)
 		if err != unix.EINTR {
