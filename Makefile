@@ -10,7 +10,7 @@ VERSION   ?= $(shell packaging/version.sh)
 COMMIT    ?= $(shell git rev-parse --short=7 HEAD 2>/dev/null)
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build run test vet unit interop deps deps-apt deps-node bench bench-compare fuzz fuzz-long chaos soak clean release image
+.PHONY: all build run test vet unit interop ktls-vm deps deps-apt deps-node bench bench-compare fuzz fuzz-long chaos soak clean release image
 
 all: build
 
@@ -31,6 +31,16 @@ test: deps build vet
 	@# The TLS record layer's parsers, briefly; `make fuzz-long` runs them long.
 	$(GO) test -run '^$$' -fuzz '^FuzzRecordOpen$$' -fuzztime 20s ./tlsconn
 	$(GO) test -run '^$$' -fuzz '^FuzzRecordRoundTrip$$' -fuzztime 10s ./tlsconn
+	@# Kernel TLS on a real kernel that has it, in qemu (about 25 s a boot).
+	$(MAKE) ktls-vm
+
+## ktls-vm: tlsconn's kernel TLS tests on Debian's cloud kernel booted in
+## qemu (TCG, no KVM): once with a guest CPU that has AES-NI (crypto/tls
+## negotiates AES-128-GCM) and once without (ChaCha20-Poly1305); every
+## suite at the record-layer seam both times (test/ktls-vm/run.sh).
+ktls-vm:
+	timeout 900 test/ktls-vm/run.sh
+	KTLS_VM_CPU=qemu64 timeout 900 test/ktls-vm/run.sh
 
 vet:
 	$(GO) vet ./...
@@ -68,6 +78,9 @@ deps-apt:
 	command -v podman >/dev/null || missing="$$missing podman"; \
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	[ -f /etc/ssl/certs/ca-certificates.crt ] || missing="$$missing ca-certificates"; \
+	command -v qemu-system-x86_64 >/dev/null || missing="$$missing qemu-system-x86"; \
+	dpkg-query -W -f='$${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing="$$missing busybox-static"; \
+	command -v depmod >/dev/null || missing="$$missing kmod"; \
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
