@@ -88,7 +88,8 @@ type TLS struct {
 	// KTLS is auto or off. auto hands each TLS 1.3 connection to the
 	// kernel's TLS after its handshake (Linux TCP_ULP "tls", TLS_TX and
 	// TLS_RX) where the kernel offers it, else leaves it on fanout's own
-	// record layer; off never asks the kernel. Default "auto".
+	// record layer; off never asks the kernel. Default "auto" (empty
+	// means auto too).
 	KTLS string `yaml:"ktls"`
 }
 

@@ -44,8 +44,10 @@ func (s Server) validate() error {
 // validate checks that cert and key come together; the files themselves
 // are read when the server starts (and again on SIGHUP).
 func (t TLS) validate() error {
-	if err := oneOf("server.tls.ktls", t.KTLS, "auto", "off"); err != nil {
-		return err
+	if t.KTLS != "" { // empty is auto
+		if err := oneOf("server.tls.ktls", t.KTLS, "auto", "off"); err != nil {
+			return err
+		}
 	}
 	switch {
 	case t.Cert != "" && t.Key == "":

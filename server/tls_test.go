@@ -19,9 +19,16 @@ import (
 // startTLS runs a node serving TLS with a fresh test PKI.
 func startTLS(t *testing.T) (*fantest.Node, *fantest.PKI) {
 	t.Helper()
+	return startTLSWith(t, "auto")
+}
+
+// startTLSWith is startTLS with server.tls.ktls set to ktls.
+func startTLSWith(t *testing.T, ktls string) (*fantest.Node, *fantest.PKI) {
+	t.Helper()
 	pki := fantest.NewPKI(t)
 	cfg := fantest.Config()
 	cfg.Server.TLS.Cert, cfg.Server.TLS.Key = pki.CertFile, pki.KeyFile
+	cfg.Server.TLS.KTLS = ktls
 	n := fantest.Start(t, cfg, nil)
 	n.ClientTLS = pki.ClientConfig()
 	return n, pki

@@ -3,6 +3,8 @@ package tlsconn
 import (
 	"encoding/binary"
 	"net"
+	"sync"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -324,25 +326,25 @@ func (s *Session) ReadSocket(fd int, b []byte) (int, error) {
 	return unix.Read(fd, b)
 }
 
-// conn is the session detached to a blocking reader over nc: the socket
-// itself when the kernel protects both directions (a record that is not
-// application data then fails a read with EIO, which ends the
-// connection), else one whose writes rl protects.
+// conn is the session detached to a blocking reader over nc, a
+// duplicate of the socket: reads and writes pass through (a record that
+// is not application data fails a read with EIO, which ends the
+// connection), writes are protected by rl when the kernel does not
+// protect them, and Close sends close_notify.
 func (k *kernelRecords) conn(nc net.Conn) net.Conn {
-	if k.tx {
-		return nc
-	}
-	return kernelConn{nc, k}
+	return &kernelConn{Conn: nc, k: k}
 }
 
-// kernelConn is a detached session the kernel reads for and rl writes
-// for; its single owner serializes its calls.
+// kernelConn is a detached kernel TLS session; mu orders its writes.
 type kernelConn struct {
 	net.Conn
-	k *kernelRecords
+	mu sync.Mutex
+	k  *kernelRecords
 }
 
-func (c kernelConn) Write(b []byte) (int, error) {
+func (c *kernelConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	out, err := c.k.seal(b)
 	if err != nil {
 		return 0, err
@@ -351,4 +353,28 @@ func (c kernelConn) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// Close sends close_notify (RFC 8446 section 6.1), then closes the socket.
+func (c *kernelConn) Close() error {
+	c.mu.Lock()
+	k := c.k
+	switch {
+	case k.closed:
+	case !k.tx:
+		_, _ = c.Conn.Write(k.rl.closeAlert(AlertCloseNotify))
+	default:
+		if sc, ok := c.Conn.(syscall.Conn); ok {
+			if rc, err := sc.SyscallConn(); err == nil {
+				_ = rc.Write(func(fd uintptr) bool {
+					k.fd = int(fd) // the duplicate: the loop's descriptor is closed
+					_ = k.control(recordAlert, []byte{1, byte(AlertCloseNotify)})
+					return true
+				})
+			}
+		}
+	}
+	k.closed = true
+	c.mu.Unlock()
+	return c.Conn.Close()
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs tlsconn's kernel TLS tests (TestKernelTLS*) on a real Linux kernel
+# Runs tlsconn's kernel TLS tests (TestKernelTLS*) and the server's TLS
+# tests (TestTLS*, through kernel TLS by default) on a real Linux kernel
 # that has kernel TLS: Debian's cloud kernel (CONFIG_TLS=m) booted in
 # qemu under software emulation (no KVM needed), with an initramfs of
 # busybox, the kernel's tls and crypto modules and a static test binary.
@@ -66,6 +67,7 @@ cp "$src"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/
 depmod -b "$root" "$kver"
 
 CGO_ENABLED=0 timeout 600 go test -c -o "$root/tlsconn.test" ./tlsconn
+CGO_ENABLED=0 timeout 600 go test -c -o "$root/server.test" ./server
 
 cat >"$root/init" <<'EOF'
 #!/bin/sh
@@ -79,8 +81,13 @@ for m in tls gcm ghash-generic aesni-intel chacha20poly1305 chacha-x86_64 poly13
 done
 echo "ktls-vm: kernel $(uname -r), cpu flags aes: $(grep -c -w aes /proc/cpuinfo)"
 cd /tmp
-HOME=/tmp TMPDIR=/tmp FANOUT_KTLS_REQUIRE=1 /tlsconn.test -test.run 'TestKernelTLS|TestCryptoInfoLayout|TestRecordTypeCmsg' -test.v -test.count=1 -test.timeout 240s
-echo "KTLS-VM-RESULT: $?"
+export HOME=/tmp TMPDIR=/tmp FANOUT_KTLS_REQUIRE=1
+/tlsconn.test -test.run 'TestKernelTLS|TestCryptoInfoLayout|TestRecordTypeCmsg' -test.v -test.count=1 -test.timeout 120s
+r1=$?
+# the server's TLS tests, now through the kernel (server.tls.ktls auto)
+/server.test -test.run 'TestTLS' -test.skip 'TestTLSBadInput' -test.v -test.count=1 -test.timeout 120s
+r2=$?
+echo "KTLS-VM-RESULT: $((r1 + r2))"
 cat /proc/net/tls_stat
 poweroff -f
 EOF
