@@ -20,7 +20,9 @@
 // listens on with "address already in use" (exclusive.go says how).
 //
 // The poller knows sockets and bytes only; it never sees a frame, a channel
-// or a user. A connection may carry a Codec (TLS records, see tlsconn):
+// or a user. A connection may carry a Codec (TLS records, see tlsconn;
+// a codec that is also a SocketReader does the loop's reads itself, as
+// kernel TLS must):
 // the loop passes what it reads through Codec.Open before OnData, and
 // Write, WriteLimit and CloseWith pass their bytes through Codec.Seal, so
 // a broadcast's shared plaintext becomes each recipient's own records.

@@ -59,8 +59,40 @@
 // net.Conn over the same record layer (recordconn.go), a TLS 1.2 one as
 // its tls.Conn.
 //
-// Kernel TLS (TCP_ULP "tls") is probed at start (KernelTLS); the record
-// layer does not hand its keys to the kernel (see ktls.go).
+// # Kernel TLS
+//
+// With Options.KernelTLS, where the kernel offers TLS (Linux
+// Documentation/networking/tls.rst; KernelTLS probes it once, and says
+// why not in words when the kernel lacks it), a TLS 1.3 session goes on
+// from the record layer to the kernel (kernel.go): on the first Open
+// after the handshake that leaves the record layer between records, with
+// nothing it sealed still queued in the poller, the session attaches
+// TCP_ULP "tls" and gives TLS_RX and TLS_TX the keys, IVs and sequence
+// numbers of both directions (linux/tls.h tls12_crypto_info_aes_gcm_128,
+// _aes_gcm_256, _chacha20_poly1305; kernelinfo.go), so the kernel starts
+// exactly where user space stopped: after the records the record layer
+// opened, after the NewSessionTickets crypto/tls wrote. From then on the
+// socket carries plaintext for us: Seal returns what it is given, and
+// the loop reads through the Session (poller.SocketReader) with
+// recvmsg(2), which reports a record that is not application data with
+// its type (TLS_GET_RECORD_TYPE). close_notify is answered with
+// close_notify, other alerts are fatal, anything a client may not send
+// gets the alert RFC 8446 names, and our records of those types go out
+// with sendmsg(2) and TLS_SET_RECORD_TYPE. A peer's KeyUpdate gives the
+// kernel the next read key (and, when it asks for ours, our KeyUpdate
+// then the next write key); a kernel that cannot rekey a TLS 1.3 socket
+// (Linux before 6.14) refuses, and the connection ends with
+// internal_error, reported as KernelRekeyUnsupported. A kernel that
+// refuses the hand-over leaves the session on the record layer, nothing
+// lost (KernelFallback); one that takes the read direction and not the
+// write one leaves writes to it (KernelTXUser). Not done in the kernel
+// path: the KeyUpdate the record layer sends before 2^24 records under
+// one key (the kernel does not count them), and alerts for a record the
+// kernel fails to decrypt (the read fails, the connection closes without
+// one).
+//
+// test/ktls-vm runs this path on a kernel that has it (qemu; this
+// package's build machine has none).
 //
 // The handshake starts only when a complete first record that looks like
 // a ClientHello is buffered: garbage and a trickled or truncated hello
@@ -83,7 +115,10 @@
 // Detach (the hand-off of a plain HTTP request to net/http) is called on
 // the loop goroutine, after which the Session is a blocking net.Conn owned
 // by its new reader (its own mutex orders reads, writes and the records
-// a read answers with). Close may be called from any goroutine; the
+// a read answers with). The hand-over to kernel TLS happens in Open (loop
+// goroutine, connection lock held, so no Seal runs); the Session's
+// ReadSocket runs on the loop goroutine too, and the kernel state it
+// shares with Open is the loop's alone. Close may be called from any goroutine; the
 // caller calls it once the poller reported the connection closed, which
 // ends a handshake still waiting for bytes.
 //
