@@ -16,8 +16,15 @@ import (
 // client that sent one byte; it returns both ends.
 func acceptOne(t *testing.T, o Options) (*Conn, *Poller, func() []byte) {
 	t.Helper()
+	return acceptOneWith(t, o, nil)
+}
+
+// acceptOneWith is acceptOne whose handler calls onOpen in OnOpen (where
+// a codec is set).
+func acceptOneWith(t *testing.T, o Options, onOpen func(*Conn)) (*Conn, *Poller, func() []byte) {
+	t.Helper()
 	var conn atomic.Pointer[Conn]
-	h := &lineEcho{onData: func(c *Conn, data []byte) int { conn.Store(c); return len(data) }}
+	h := &lineEcho{onOpen: onOpen, onData: func(c *Conn, data []byte) int { conn.Store(c); return len(data) }}
 	p := start(t, h, o)
 	c := dial(t, p)
 	c.Write([]byte("x"))
@@ -136,8 +143,9 @@ func (bracketCodec) Seal(p []byte) ([]byte, error) {
 }
 
 func TestWriteBatchGoesThroughTheCodec(t *testing.T) {
-	sc, _, readAll := acceptOne(t, Options{Loops: 1})
-	sc.SetCodec(bracketCodec{})
+	// the codec is set in OnOpen, as SetCodec says: the loop reads it
+	// unlocked (to read the socket through a SocketReader)
+	sc, _, readAll := acceptOneWith(t, Options{Loops: 1}, func(c *Conn) { c.SetCodec(bracketCodec{}) })
 	if err := sc.WriteBatch([][]byte{[]byte("a"), []byte("b"), []byte("c")}, -1); err != nil {
 		t.Fatal(err)
 	}

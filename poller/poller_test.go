@@ -19,10 +19,16 @@ import (
 type lineEcho struct {
 	opened, closed atomic.Int64
 	onData         func(c *Conn, data []byte) int
+	onOpen         func(c *Conn)
 	closeErrs      chan error
 }
 
-func (h *lineEcho) OnOpen(c *Conn) { h.opened.Add(1) }
+func (h *lineEcho) OnOpen(c *Conn) {
+	h.opened.Add(1)
+	if h.onOpen != nil {
+		h.onOpen(c)
+	}
+}
 func (h *lineEcho) OnData(c *Conn, data []byte) int {
 	if h.onData != nil {
 		return h.onData(c, data)
