@@ -2,15 +2,12 @@ package tlsconn_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"io"
-	"net"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/fanout/fanout/internal/fantest"
 	"github.com/fanout/fanout/tlsconn"
@@ -34,42 +31,17 @@ func (k *kernelEvents) list() []tlsconn.KernelEvent {
 	return slices.Clone(k.got)
 }
 
-// kernelClient runs one TLS 1.3 client against the echo server: its
-// Finished and first data in one segment (so the record layer opens a
-// record before the hand-over), session tickets on (so crypto/tls wrote
-// records under the application key before it), then a message of
-// several records both ways.
+// kernelClient runs one TLS 1.3 client against the echo server
+// (dialHeld): its Finished and first data in one segment (so the record
+// layer opens a record before the hand-over), session tickets on (so
+// crypto/tls wrote records under the application key before it), then a
+// message of several records both ways.
 func kernelClient(t *testing.T, pki *fantest.PKI, addr string) *tls.Conn {
 	t.Helper()
-	raw, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hc := &heldConn{Conn: raw, hold: true}
 	cfg := pki.ClientConfig()
 	cfg.MinVersion = tls.VersionTLS13
 	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
-	c := tls.Client(hc, cfg)
-	t.Cleanup(func() { c.Close() })
-	if err := c.Handshake(); err != nil {
-		t.Fatal(err)
-	}
-	first := []byte("first data, in the Finished's segment")
-	if _, err := c.Write(first); err != nil {
-		t.Fatal(err)
-	}
-	if err := hc.release(); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]byte, len(first))
-	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-	if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, first) {
-		t.Fatalf("echo of the data behind the Finished: %q, %v", got, err)
-	}
-	big := make([]byte, 100<<10)
-	rand.Read(big)
-	roundTrip(t, c, big)
-	return c
+	return dialHeld(t, addr, cfg)
 }
 
 // TestKernelTLSFallback: with Options.KernelTLS on a kernel without the

@@ -118,25 +118,18 @@ func (h *heldConn) release() error {
 	return err
 }
 
-// TestSessionHandsOverAfterFinished: a TLS 1.3 client whose Finished and
-// first application data arrive in one segment is carried on by the
-// package's record layer from the right record: crypto/tls is given the
-// handshake one record at a time, so the data behind the Finished stays
-// for the record layer, at sequence number 0. The server's first record
-// follows the NewSessionTicket crypto/tls sent (write sequence 1), and a
-// message of several records goes both ways.
-func TestSessionHandsOverAfterFinished(t *testing.T) {
-	pki := fantest.NewPKI(t)
-	e, addr := startEcho(t, pki, tlsconn.Options{})
+// dialHeld connects a client of cfg whose Finished and first application
+// data reach the server in one segment, checks their echo, then echoes a
+// message of several records both ways.
+func dialHeld(t *testing.T, addr string, cfg *tls.Config) *tls.Conn {
+	t.Helper()
 	raw, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hc := &heldConn{Conn: raw, hold: true}
-	cfg := pki.ClientConfig()
-	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
 	c := tls.Client(hc, cfg)
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	if err := c.Handshake(); err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +141,29 @@ func TestSessionHandsOverAfterFinished(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := make([]byte, len(first))
-	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, first) {
 		t.Fatalf("echo of the data behind the Finished: %q, %v", got, err)
 	}
 	big := make([]byte, 100<<10)
 	rand.Read(big)
 	roundTrip(t, c, big)
+	return c
+}
+
+// TestSessionHandsOverAfterFinished: a TLS 1.3 client whose Finished and
+// first application data arrive in one segment is carried on by the
+// package's record layer from the right record: crypto/tls is given the
+// handshake one record at a time, so the data behind the Finished stays
+// for the record layer, at sequence number 0. The server's first record
+// follows the NewSessionTicket crypto/tls sent (write sequence 1), and a
+// message of several records goes both ways.
+func TestSessionHandsOverAfterFinished(t *testing.T) {
+	pki := fantest.NewPKI(t)
+	e, addr := startEcho(t, pki, tlsconn.Options{})
+	cfg := pki.ClientConfig()
+	cfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	dialHeld(t, addr, cfg)
 	if l := e.layers(); len(l) != 1 || l[0] != tlsconn.LayerFanout {
 		t.Fatalf("record layers %v, want [fanout]", l)
 	}
