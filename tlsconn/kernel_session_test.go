@@ -5,7 +5,11 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"os"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -104,4 +108,69 @@ func TestKernelTLSSession(t *testing.T) {
 	}
 	closeNotify(t, c)
 	t.Logf("tls_stat: %v", after)
+}
+
+// TestKernelTLSIdleMemory measures what kernel TLS adds per idle
+// connection (FANOUT_KTLS_MEM=N connections, on a kernel with TLS: make
+// ktls-vm KTLS_VM_MEM=N): N TLS 1.3 clients connect, echo once and stay
+// idle, with Options.KernelTLS off (twice: the first run warms the Go
+// heap and the page cache and is not counted), then on; the difference of
+// /proc/meminfo's MemAvailable and Slab drops between the two runs,
+// divided by N, is the kernel's per-connection state (both runs hold the
+// same clients, sockets and user-space record layers).
+func TestKernelTLSIdleMemory(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("FANOUT_KTLS_MEM"))
+	if n <= 0 {
+		t.Skip("FANOUT_KTLS_MEM not set")
+	}
+	tlsconn.NeedKernelTLS(t)
+	pki := fantest.NewPKI(t)
+	cost := map[bool][2]int64{}
+	for _, kernel := range []bool{false, false, true} {
+		var ev kernelEvents
+		_, addr := startEcho(t, pki, tlsconn.Options{KernelTLS: kernel, KernelTLSEvent: ev.add})
+		runtime.GC()
+		before := meminfo(t)
+		cfg := pki.ClientConfig()
+		cfg.MinVersion = tls.VersionTLS13
+		conns := make([]*tls.Conn, 0, n)
+		for range n {
+			c, err := tls.Dial("tcp", addr, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			roundTrip(t, c, []byte("idle"))
+			conns = append(conns, c)
+		}
+		runtime.GC()
+		after := meminfo(t)
+		cost[kernel] = [2]int64{before["MemAvailable"] - after["MemAvailable"], after["Slab"] - before["Slab"]}
+		if on := len(ev.list()); kernel && on != n {
+			t.Fatalf("%d of %d connections handed to the kernel", on, n)
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	avail := float64(cost[true][0]-cost[false][0]) * 1024 / float64(n)
+	slab := float64(cost[true][1]-cost[false][1]) * 1024 / float64(n)
+	t.Logf("%d idle connections: MemAvailable drop %d kB (user space) vs %d kB (kernel TLS), Slab %d vs %d kB: kernel TLS adds %.0f B per connection (Slab %.0f B)",
+		n, cost[false][0], cost[true][0], cost[false][1], cost[true][1], avail, slab)
+}
+
+// meminfo reads /proc/meminfo in kB.
+func meminfo(t *testing.T) map[string]int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]int64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 {
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			m[strings.TrimSuffix(f[0], ":")] = v
+		}
+	}
+	return m
 }

@@ -10,6 +10,7 @@
 #   KTLS_VM_CPU=qemu64 ...         # a guest CPU without AES-NI: crypto/tls
 #                                  # then negotiates ChaCha20-Poly1305
 #   KTLS_VM_KERNEL_PKG=linux-image-6.1.0-50-cloud-amd64-unsigned ...
+#   KTLS_VM_MEM=500 ...            # only TestKernelTLSIdleMemory, 500 conns
 #
 # Needs qemu-system-x86 and busybox-static (installed here with apt-get
 # when run as root) and apt access to Debian's linux-image packages. Work
@@ -69,8 +70,8 @@ depmod -b "$root" "$kver"
 CGO_ENABLED=0 timeout 600 go test -c -o "$root/tlsconn.test" ./tlsconn
 CGO_ENABLED=0 timeout 600 go test -c -o "$root/server.test" ./server
 
-cat >"$root/init" <<'EOF'
-#!/bin/sh
+{ echo '#!/bin/sh'; echo "KTLS_VM_MEM='${KTLS_VM_MEM:-}'"; } >"$root/init"
+cat >>"$root/init" <<'EOF'
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
@@ -82,6 +83,11 @@ done
 echo "ktls-vm: kernel $(uname -r), cpu flags aes: $(grep -c -w aes /proc/cpuinfo)"
 cd /tmp
 export HOME=/tmp TMPDIR=/tmp FANOUT_KTLS_REQUIRE=1
+if [ -n "${KTLS_VM_MEM:-}" ]; then
+  FANOUT_KTLS_MEM=$KTLS_VM_MEM /tlsconn.test -test.run 'TestKernelTLSIdleMemory' -test.v -test.timeout 500s
+  echo "KTLS-VM-RESULT: $?"
+  poweroff -f
+fi
 /tlsconn.test -test.run 'TestKernelTLS|TestCryptoInfoLayout|TestRecordTypeCmsg' -test.v -test.count=1 -test.timeout 120s
 r1=$?
 # the server's TLS tests, now through the kernel (server.tls.ktls auto)
