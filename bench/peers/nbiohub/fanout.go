@@ -1,83 +1,132 @@
 package nbiohub
 
 import (
-	"encoding/binary"
+	"errors"
 	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/fanout/fanout/bench/peers/hubcore"
 )
 
-// shardQueue is how many publishes a fan-out shard may have waiting (at
-// 18,000 subscribers each is some tens of milliseconds of writing); a
-// full queue makes the publish endpoint wait, pushing back on
-// publishers.
-const shardQueue = 8
+// Defaults of the fan-out.
+const (
+	// defaultBacklog is how many publishes may wait for their writes
+	// before a publish is refused; at 18,000 subscribers each is tens of
+	// milliseconds of writing, so this is seconds of backlog.
+	defaultBacklog = 1024
+	// batchBytes caps the frames a shard joins into one write to a
+	// connection.
+	batchBytes = 64 << 10
+)
 
-// fanout writes one encoded frame to many connections over a few
-// goroutines, each taking a contiguous share of the subscribers.
+// ErrBacklogFull is the publish endpoint's refusal (503) when the
+// fan-out already has Options.Backlog publishes waiting.
+var ErrBacklogFull = errors.New("fan-out backlog full")
+
+// fanout writes encoded frames to many connections over a few
+// goroutines, each owning a contiguous share of every publish's
+// subscribers. A publish only queues and returns, so the publish
+// request is answered at once; a shard that finds several publishes
+// waiting for the same subscribers writes their frames to each
+// connection in one nbio Write (one syscall) instead of one each.
 type fanout struct {
-	shards []chan job
+	shards  []*shard
+	pending atomic.Int64 // publishes not yet written by every shard
+	backlog int64
 }
 
+// shard is one fan-out goroutine's queue.
+type shard struct {
+	f    *fanout
+	mu   sync.Mutex
+	jobs []*job
+	wake chan struct{} // one token: jobs is not empty
+	buf  []byte        // joined frames of the batch being written
+}
+
+// job is one publish: its frame, its subscribers, and how many shards
+// still have to write it.
 type job struct {
 	subs  []hubcore.Conn
 	frame []byte
-	lo    int
-	hi    int
+	left  atomic.Int32
 }
 
-func newFanout(n int) *fanout {
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
+func newFanout(shards, backlog int) *fanout {
+	if shards <= 0 {
+		shards = runtime.GOMAXPROCS(0)
 	}
-	f := &fanout{shards: make([]chan job, n)}
+	if backlog <= 0 {
+		backlog = defaultBacklog
+	}
+	f := &fanout{shards: make([]*shard, shards), backlog: int64(backlog)}
 	for i := range f.shards {
-		f.shards[i] = make(chan job, shardQueue)
-		go f.run(f.shards[i])
+		s := &shard{f: f, wake: make(chan struct{}, 1)}
+		f.shards[i] = s
+		go s.run(i, shards)
 	}
 	return f
 }
 
-// publish frames msg once and hands each shard its share; it returns
-// without waiting for the writes.
-func (f *fanout) publish(subs []hubcore.Conn, msg []byte) {
-	frame := appendTextFrame(make([]byte, 0, len(msg)+10), msg)
-	n := len(f.shards)
-	if len(subs) < 64 {
-		n = 1 // not worth waking the others
+// publish frames msg once and queues it on every shard; it returns
+// without waiting for the writes, or ErrBacklogFull.
+func (f *fanout) publish(subs []hubcore.Conn, msg []byte) error {
+	if f.pending.Add(1) > f.backlog {
+		f.pending.Add(-1)
+		return ErrBacklogFull
 	}
-	for s := range n {
-		f.shards[s] <- job{subs: subs, frame: frame, lo: len(subs) * s / n, hi: len(subs) * (s + 1) / n}
+	j := &job{subs: subs, frame: hubcore.AppendFrame(make([]byte, 0, len(msg)+10), hubcore.OpText, msg)}
+	j.left.Store(int32(len(f.shards)))
+	for _, s := range f.shards {
+		s.mu.Lock()
+		s.jobs = append(s.jobs, j)
+		s.mu.Unlock()
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
+	return nil
 }
 
-func (f *fanout) run(jobs <-chan job) {
-	for j := range jobs {
-		for _, c := range j.subs[j.lo:j.hi] {
-			c.(*conn).writeFrame(j.frame)
+// run writes shard i of n of every queued publish: subscribers
+// [len*i/n, len*(i+1)/n) of its snapshot.
+func (s *shard) run(i, n int) {
+	var batch []*job
+	for range s.wake {
+		s.mu.Lock()
+		batch, s.jobs = s.jobs, batch[:0]
+		s.mu.Unlock()
+		for k := 0; k < len(batch); {
+			// Consecutive publishes to the same snapshot go out as one
+			// write per connection.
+			subs := batch[k].subs
+			frames := batch[k].frame
+			m := k + 1
+			if m < len(batch) && sameSnapshot(batch[m].subs, subs) {
+				s.buf = append(s.buf[:0], frames...)
+				for ; m < len(batch) && sameSnapshot(batch[m].subs, subs) &&
+					len(s.buf)+len(batch[m].frame) <= batchBytes; m++ {
+					s.buf = append(s.buf, batch[m].frame...)
+				}
+				frames = s.buf
+			}
+			for _, c := range subs[len(subs)*i/n : len(subs)*(i+1)/n] {
+				c.(*conn).raw.Write(frames) // copies what the socket does not take
+			}
+			for ; k < m; k++ {
+				if batch[k].left.Add(-1) == 0 {
+					s.f.pending.Add(-1)
+				}
+				batch[k] = nil
+			}
 		}
 	}
 }
 
-// writeFrame writes an already encoded frame through nbio's
-// connection, which never blocks: what the socket does not take now is
-// copied to the connection's write queue and sent when it is writable.
-func (c *conn) writeFrame(frame []byte) {
-	c.raw.Write(frame)
-}
-
-// appendTextFrame appends msg as one final, unmasked text frame (RFC
-// 6455 section 5.2: a server does not mask).
-func appendTextFrame(dst, msg []byte) []byte {
-	dst = append(dst, 0x81)
-	switch n := len(msg); {
-	case n < 126:
-		dst = append(dst, byte(n))
-	case n <= 0xFFFF:
-		dst = append(dst, 126, byte(n>>8), byte(n))
-	default:
-		dst = append(dst, 127)
-		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
-	}
-	return append(dst, msg...)
+// sameSnapshot reports whether a and b are the same subscriber
+// snapshot (hubcore keeps one until membership changes).
+func sameSnapshot(a, b []hubcore.Conn) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

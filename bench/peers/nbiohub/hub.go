@@ -16,6 +16,9 @@ type Options struct {
 	Addr   string // default "127.0.0.1:6103"
 	Hub    hubcore.Options
 	Shards int // goroutines a publish fans out over; default GOMAXPROCS
+	// Backlog is how many publishes may wait for their writes before
+	// the publish endpoint answers 503; default 1024.
+	Backlog int
 }
 
 type conn struct {
@@ -34,7 +37,7 @@ func New(opts Options) *nbhttp.Engine {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:6103"
 	}
-	opts.Hub.Publish = newFanout(opts.Shards).publish
+	opts.Hub.Publish = newFanout(opts.Shards, opts.Backlog).publish
 	hub := hubcore.New(opts.Hub)
 	up := websocket.NewUpgrader()
 	up.CheckOrigin = func(*http.Request) bool { return true }
