@@ -14,7 +14,9 @@ import (
 // Options configure the handler. The zero value uses hubcore defaults.
 type Options struct {
 	Hub       hubcore.Options
-	SendQueue int // frames buffered per connection; default 256
+	SendQueue int // writes buffered per connection; default 256
+	Shards    int // goroutines a publish is queued over; default GOMAXPROCS
+	Backlog   int // publishes waiting to be queued before a 503; default 1024
 }
 
 // batchBytes caps the queued frames a writer joins into one write.
@@ -29,7 +31,8 @@ func New(opts Options) http.Handler {
 	if opts.SendQueue <= 0 {
 		opts.SendQueue = 256
 	}
-	opts.Hub.Publish = publish
+	opts.Hub.Publish = hubcore.NewFanout(hubcore.FanoutOptions{Shards: opts.Shards, Backlog: opts.Backlog,
+		Write: func(c hubcore.Conn, frames []byte) { c.(*conn).queue(frames) }}).Publish
 	s := &server{hub: hubcore.New(opts.Hub), queue: opts.SendQueue}
 	s.up.CheckOrigin = func(*http.Request) bool { return true }
 	// The writer writes frames itself; gorilla's write buffer is used
@@ -74,16 +77,6 @@ type conn struct {
 	mu   sync.Mutex // guards dead and send against a concurrent close
 	dead bool
 	send chan []byte // encoded frames
-}
-
-// publish frames msg once and queues the same bytes for every
-// subscriber's writer; it does not wait for the writes.
-func publish(subs []hubcore.Conn, msg []byte) error {
-	frame := hubcore.AppendFrame(make([]byte, 0, len(msg)+10), hubcore.OpText, msg)
-	for _, c := range subs {
-		c.(*conn).queue(frame)
-	}
-	return nil
 }
 
 // Send implements hubcore.Conn; a full queue drops the message.
