@@ -9,31 +9,36 @@ import (
 	"time"
 )
 
-// TestNbioHubFanout runs the harness against the nbio peer, so the peer
-// itself is exercised by the same client the comparison uses. The hub
-// runs as its own process, as in a comparison: in this one, under the race
+// TestPeerHubsFanout runs the harness against each Go peer hub, so the
+// hubs themselves are exercised by the same client the comparison uses:
+// every subscriber gets every accepted publish once. Each hub runs as
+// its own process, as in a comparison: in this one, under the race
 // detector, nbio v1.6.8 reports a race of its own (its accept goroutine
 // writes a connection's address that a poller goroutine then reads).
-func TestNbioHubFanout(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "nbiohub")
-	if out, err := exec.Command("go", "build", "-o", bin, "./peers/cmd/nbiohub").CombinedOutput(); err != nil {
-		t.Fatalf("go build nbiohub: %v\n%s", err, out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	startPeer(t, addr, bin, "-addr", addr)
-	res, err := Execute(testCtx(t), Options{Scenario: "fanout", URLs: []string{"ws://" + addr},
-		Conns: 40, Channels: 4, Workers: 1, Rate: 40, Publishers: 2, Duration: 500 * time.Millisecond, Quiet: true}, os.Stderr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Subscribed != 40 || res.Failed != 0 || res.Published == 0 || res.Delivered != res.Published*10 {
-		t.Fatalf("subscribed %d failed %d %v published %d delivered %d",
-			res.Subscribed, res.Failed, res.Failures, res.Published, res.Delivered)
+func TestPeerHubsFanout(t *testing.T) {
+	for _, hub := range []string{"nbiohub", "gorillahub"} {
+		t.Run(hub, func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), hub)
+			if out, err := exec.Command("go", "build", "-o", bin, "./peers/cmd/"+hub).CombinedOutput(); err != nil {
+				t.Fatalf("go build %s: %v\n%s", hub, err, out)
+			}
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := l.Addr().String()
+			l.Close()
+			startPeer(t, addr, bin, "-addr", addr)
+			res, err := Execute(testCtx(t), Options{Scenario: "fanout", URLs: []string{"ws://" + addr},
+				Conns: 40, Channels: 4, Workers: 1, Rate: 40, Publishers: 2, Duration: 500 * time.Millisecond, Quiet: true}, os.Stderr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Subscribed != 40 || res.Failed != 0 || res.Published == 0 || res.Delivered != res.Published*10 {
+				t.Fatalf("subscribed %d failed %d %v published %d delivered %d",
+					res.Subscribed, res.Failed, res.Failures, res.Published, res.Delivered)
+			}
+		})
 	}
 }
 

@@ -1,10 +1,14 @@
 // Package gorillahub is the goroutine-per-connection peer hub on
 // gorilla/websocket: a read goroutine and a write goroutine per
 // connection, joined by a buffered channel, as gorilla's own chat
-// example has it. A publish frames its event once
-// (websocket.PreparedMessage, which keeps the encoded frame) and queues
-// the same prepared message on every subscriber's channel without
-// waiting for the writes, so the publish request is answered at once.
+// example has it. A publish is answered as soon as hubcore.Fanout has
+// queued it; the event is framed once, and the fan-out goroutines (one
+// per core, as the chat example's hub goroutine) queue the same bytes
+// on every subscriber's channel. The writer writes whatever is queued
+// when it wakes in one write, as the chat example's writer joins the
+// messages queued meanwhile; it writes the encoded frames to the
+// socket itself, so WebSocket pongs and close replies go through its
+// queue too.
 //
 // # Concurrency
 //

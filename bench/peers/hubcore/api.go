@@ -44,7 +44,10 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.Channels = append(p.Channels, p.Channel)
 	}
 	for _, ch := range p.Channels {
-		h.Publish(ch, event(p.Name, ch, p.Data))
+		if err := h.Publish(ch, event(p.Name, ch, p.Data)); err != nil {
+			httpError(w, http.StatusServiceUnavailable, err.Error())
+			return
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, "{}")

@@ -23,9 +23,10 @@ type Options struct {
 	// Publish is the transport's fan-out of msg (one Pusher message,
 	// not yet framed) to subs, a snapshot the Hub will not change. It
 	// may return before the writes are done: the publish endpoint
-	// answers as soon as it returns. Nil calls Send on each subscriber
-	// in turn.
-	Publish func(subs []Conn, msg []byte)
+	// answers as soon as it returns, 200 on nil and 503 with the
+	// error's text when the transport refused the event (its fan-out
+	// backlog is full). Nil calls Send on each subscriber in turn.
+	Publish func(subs []Conn, msg []byte) error
 }
 
 // Hub is the channel table and the protocol logic of a peer hub.
@@ -184,19 +185,20 @@ func (h *Hub) Subscribers(ch string) []Conn {
 }
 
 // Publish hands msg for the subscribers of ch to the transport's
-// Options.Publish, or sends it to each in turn without one.
-func (h *Hub) Publish(ch string, msg []byte) {
+// Options.Publish, or sends it to each in turn without one; it returns
+// the transport's refusal, nil otherwise.
+func (h *Hub) Publish(ch string, msg []byte) error {
 	subs := h.Subscribers(ch)
 	if len(subs) == 0 {
-		return
+		return nil
 	}
 	if h.opts.Publish != nil {
-		h.opts.Publish(subs, msg)
-		return
+		return h.opts.Publish(subs, msg)
 	}
 	for _, c := range subs {
 		c.Send(msg)
 	}
+	return nil
 }
 
 // Broadcast sends msg to every subscriber of ch with Send, on the

@@ -90,11 +90,12 @@ func TestPublishEndpoint(t *testing.T) {
 func TestPublishHandsOffToTransport(t *testing.T) {
 	release := make(chan struct{})
 	got := make(chan int, 1)
-	h := New(Options{Publish: func(subs []Conn, msg []byte) {
+	h := New(Options{Publish: func(subs []Conn, msg []byte) error {
 		go func() {
 			<-release
 			got <- len(subs)
 		}()
+		return nil
 	}})
 	var a, b inbox
 	var sa, sb State

@@ -16,6 +16,9 @@ type Options struct {
 	Addr   string // default "127.0.0.1:6103"
 	Hub    hubcore.Options
 	Shards int // goroutines a publish fans out over; default GOMAXPROCS
+	// Backlog is how many publishes may wait for their writes before
+	// the publish endpoint answers 503; default 1024.
+	Backlog int
 }
 
 type conn struct {
@@ -34,7 +37,13 @@ func New(opts Options) *nbhttp.Engine {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:6103"
 	}
-	opts.Hub.Publish = newFanout(opts.Shards).publish
+	opts.Hub.Publish = hubcore.NewFanout(hubcore.FanoutOptions{Shards: opts.Shards, Backlog: opts.Backlog,
+		Write: func(c hubcore.Conn, frames []byte) {
+			// nbio's Write never blocks: what the socket does not take
+			// now is copied to the connection's queue and sent when it
+			// is writable.
+			c.(*conn).raw.Write(frames)
+		}}).Publish
 	hub := hubcore.New(opts.Hub)
 	up := websocket.NewUpgrader()
 	up.CheckOrigin = func(*http.Request) bool { return true }
