@@ -19,15 +19,31 @@ type Codec interface {
 	Seal(plaintext []byte) ([]byte, error)
 }
 
+// AppendSealer is a Codec that seals into a buffer the poller lends it
+// (seal.go): the steady write path then allocates nothing, and frames
+// written together may share records.
+type AppendSealer interface {
+	// AppendSeal appends the wire form of the bytes of bufs, taken one
+	// after the other as one plaintext, to dst and returns it. The codec
+	// keeps no reference to dst or bufs. A non-nil err ends the
+	// connection.
+	AppendSeal(dst []byte, bufs [][]byte) ([]byte, error)
+}
+
 // codecRef holds a Codec behind one pointer: a connection without one
 // pays 8 bytes, not an interface's 16, and stays in its size class.
-type codecRef struct{ k Codec }
+// as is k as an AppendSealer, or nil.
+type codecRef struct {
+	k  Codec
+	as AppendSealer
+}
 
 // SetCodec makes k the connection's codec. Set it in OnOpen, before any
 // byte is read.
 func (c *Conn) SetCodec(k Codec) {
 	c.mu.Lock()
-	c.codec = &codecRef{k}
+	as, _ := k.(AppendSealer)
+	c.codec = &codecRef{k, as}
 	c.mu.Unlock()
 }
 
@@ -63,14 +79,6 @@ func (c *Conn) Wake() {
 	l.woken = append(l.woken, c)
 	l.adoptMu.Unlock()
 	l.signal()
-}
-
-// sealLocked passes b through the codec, if any.
-func (c *Conn) sealLocked(b []byte) ([]byte, error) {
-	if c.codec == nil || len(b) == 0 {
-		return b, nil
-	}
-	return c.codec.k.Seal(b)
 }
 
 // openLocked runs the read path through the codec: it returns the
