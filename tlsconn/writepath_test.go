@@ -79,13 +79,7 @@ func dialSink(t *testing.T) (*tls.Conn, *tapConn, *poller.Conn) {
 	if h.srv, err = tlsconn.NewServer(tlsconn.Options{Certs: certs}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := poller.Listen("127.0.0.1:0", h, poller.Options{Loops: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Serve()
-	t.Cleanup(func() { p.Close(); h.srv.Close() })
-	raw, err := net.Dial("tcp", p.Addr().String())
+	raw, err := net.Dial("tcp", serve(t, h, h.srv))
 	if err != nil {
 		t.Fatal(err)
 	}
