@@ -66,7 +66,7 @@ func startEcho(t *testing.T, pki *fantest.PKI, o tlsconn.Options) (*echo, string
 
 // serve runs h on a poller of one loop until the test ends, then closes
 // srv too, and returns the address.
-func serve(t *testing.T, h poller.Handler, srv *tlsconn.Server) string {
+func serve(t testing.TB, h poller.Handler, srv *tlsconn.Server) string {
 	t.Helper()
 	p, err := poller.Listen("127.0.0.1:0", h, poller.Options{Loops: 1})
 	if err != nil {
