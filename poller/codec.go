@@ -29,11 +29,24 @@ type SocketReader interface {
 	ReadSocket(fd int, b []byte) (int, error)
 }
 
+// AppendSealer is a Codec that seals into a buffer the poller lends it
+// (seal.go): the steady write path then allocates nothing, and frames
+// written together may share records.
+type AppendSealer interface {
+	// AppendSeal appends the wire form of the bytes of bufs, taken one
+	// after the other as one plaintext, to dst and returns it. The codec
+	// keeps no reference to dst or bufs. A non-nil err ends the
+	// connection.
+	AppendSeal(dst []byte, bufs [][]byte) ([]byte, error)
+}
+
 // codecRef holds a Codec behind one pointer: a connection without one
 // pays 8 bytes, not an interface's 16, and stays in its size class.
+// r is k as a SocketReader and as k as an AppendSealer, each or nil.
 type codecRef struct {
-	k Codec
-	r SocketReader // k, if it reads the socket itself
+	k  Codec
+	r  SocketReader
+	as AppendSealer
 }
 
 // SetCodec makes k the connection's codec. Set it in OnOpen, before any
@@ -41,7 +54,8 @@ type codecRef struct {
 func (c *Conn) SetCodec(k Codec) {
 	r, _ := k.(SocketReader)
 	c.mu.Lock()
-	c.codec = &codecRef{k, r}
+	as, _ := k.(AppendSealer)
+	c.codec = &codecRef{k, r, as}
 	c.mu.Unlock()
 }
 
@@ -81,14 +95,6 @@ func (c *Conn) Wake() {
 	l.woken = append(l.woken, c)
 	l.adoptMu.Unlock()
 	l.signal()
-}
-
-// sealLocked passes b through the codec, if any.
-func (c *Conn) sealLocked(b []byte) ([]byte, error) {
-	if c.codec == nil || len(b) == 0 {
-		return b, nil
-	}
-	return c.codec.k.Seal(b)
 }
 
 // openLocked runs the read path through the codec: it returns the

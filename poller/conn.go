@@ -1,7 +1,6 @@
 package poller
 
 import (
-	"bytes"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -106,8 +105,9 @@ func (c *Conn) WriteBatch(bufs [][]byte, limit int) error {
 	if c.codec != nil {
 		// The codec (TLS) seals what it is given into records that carry
 		// sequence numbers: seal the batch as one plaintext, so it leaves
-		// in one run of records and none is ever dropped half-way.
-		return c.writeLocked(bytes.Join(bufs, nil), limit)
+		// in one run of records (seal.go) and none is ever dropped
+		// half-way.
+		return c.sealWriteLocked(bufs, nil, limit)
 	}
 	total := 0
 	for _, b := range bufs {
@@ -215,13 +215,11 @@ func (c *Conn) Queued() int {
 	return c.queued
 }
 
-// writeLocked passes b through the codec, then writes it with
-// writeRawLocked.
+// writeLocked passes b through the codec, if any (seal.go), then writes
+// it with writeRawLocked.
 func (c *Conn) writeLocked(b []byte, limit int) error {
-	b, err := c.sealLocked(b)
-	if err != nil {
-		c.failLocked()
-		return ErrClosed
+	if c.codec != nil && len(b) > 0 {
+		return c.sealWriteLocked(nil, b, limit)
 	}
 	return c.writeRawLocked(b, limit)
 }

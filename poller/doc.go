@@ -25,7 +25,10 @@
 // kernel TLS must):
 // the loop passes what it reads through Codec.Open before OnData, and
 // Write, WriteLimit and CloseWith pass their bytes through Codec.Seal, so
-// a broadcast's shared plaintext becomes each recipient's own records.
+// a broadcast's shared plaintext becomes each recipient's own records. A
+// codec that is also an AppendSealer seals into a scratch buffer the
+// poller lends it, so a write the kernel takes whole allocates nothing,
+// and a WriteBatch's frames are sealed as one plaintext (seal.go).
 //
 // # Concurrency
 //
@@ -50,7 +53,9 @@
 // With a codec, Open (on the loop) and Seal (in any writer) run under the
 // connection's mutex, so records reach the socket in the order they were
 // sealed; CloseWith then never drops queued bytes (a record missing from
-// the sequence would break the peer's decryption). WriteWire and Wake are
+// the sequence would break the peer's decryption), and the queue bound is
+// checked against the plaintext before it is sealed, so a refused write
+// uses no sequence number. WriteWire and Wake are
 // for the codec itself and are safe from any goroutine.
 //
 // Exactly one party closes the file descriptor: the loop goroutine that owns

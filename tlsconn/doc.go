@@ -6,7 +6,12 @@
 // from bytes the event loop hands it and writing its flights with
 // poller.Conn.WriteWire. Once it is done the Session is the connection's
 // poller.Codec: the loop decrypts what it read (Open) and every writer
-// encrypts its own copy of a frame (Seal), with no goroutine.
+// encrypts its own copy of a frame (Seal), with no goroutine. The poller
+// lends the record layer a buffer to seal into (Session.AppendSeal, a
+// poller.AppendSealer): frames written to a connection together (its
+// backlog, in one WriteBatch) are copied once, into one record of up to
+// 2^14 bytes (RFC 8446 section 5.1), sealed in place and written with one
+// write(2), and a write the kernel takes whole allocates nothing.
 //
 // # Records after a TLS 1.3 handshake
 //

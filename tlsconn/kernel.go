@@ -288,6 +288,22 @@ func (k *kernelRecords) seal(p []byte) ([]byte, error) {
 	return p, nil
 }
 
+// appendSealed is seal for Session.AppendSeal: the plaintexts of bufs,
+// one after the other, appended to dst as they are when the kernel
+// protects what is written.
+func (k *kernelRecords) appendSealed(dst []byte, bufs [][]byte) ([]byte, error) {
+	if k.closed {
+		return dst, ErrClosed
+	}
+	if !k.tx {
+		return k.rl.appendSealed(dst, bufs)
+	}
+	for _, b := range bufs {
+		dst = append(dst, b...)
+	}
+	return dst, nil
+}
+
 // handToKernel gives an established TLS 1.3 session to the kernel
 // (startKernel) once rl is between records and the poller holds nothing
 // rl sealed (the kernel would protect those bytes a second time). Open

@@ -3,6 +3,7 @@ package tlsconn
 import (
 	"crypto/cipher"
 	"encoding/binary"
+	"slices"
 	"sync/atomic"
 )
 
@@ -299,30 +300,62 @@ func (o *opening) writer() cipher.AEAD {
 }
 
 // seal protects p in application_data records of at most maxPlaintext
-// bytes each, in a new slice. Before the key has protected keyUpdateAfter
-// records, a KeyUpdate moves it on.
+// bytes each, in a new slice (appendSealed).
 func (r *records) seal(p []byte) ([]byte, error) {
+	one := [1][]byte{p}
+	return r.appendSealed(make([]byte, 0, sealedLen(len(p))), one[:])
+}
+
+// sealedLen is the wire size of n bytes of application data sealed by
+// appendSealed, a KeyUpdate aside.
+func sealedLen(n int) int {
+	return n + (n+maxPlaintext-1)/maxPlaintext*recordOverhead
+}
+
+// appendSealed protects the bytes of bufs, one after the other, in
+// application_data records of at most maxPlaintext bytes each (RFC 8446
+// section 5.1: a record may carry several of the caller's messages, and
+// one may span records), sealed in place at the end of dst: frames
+// queued together leave in one record, without a copy in between.
+// Before each record, once the key has protected keyUpdateAfter records,
+// a KeyUpdate moves it on (section 5.5). Neither dst nor bufs is kept.
+func (r *records) appendSealed(dst []byte, bufs [][]byte) ([]byte, error) {
 	if r.closed {
-		return nil, ErrClosed
+		return dst, ErrClosed
 	}
-	n := (len(p) + maxPlaintext - 1) / maxPlaintext
-	size := len(p) + n*recordOverhead
-	rekey := r.out.seq >= keyUpdateAfter
-	if rekey {
-		size += recordOverhead + 5
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
 	}
-	out := make([]byte, 0, size)
+	if total == 0 {
+		return dst, nil
+	}
+	dst = slices.Grow(dst, sealedLen(total))
 	a := r.writeAEAD()
-	if rekey {
-		out = r.appendKeyUpdate(out, a)
-		a = r.writeAEAD()
+	i, off := 0, 0 // next byte to take: bufs[i][off]
+	for total > 0 {
+		if r.out.seq >= keyUpdateAfter {
+			dst = r.appendKeyUpdate(dst, a)
+			a = r.writeAEAD()
+		}
+		k := min(total, maxPlaintext)
+		total -= k
+		var start int
+		dst, start = openRecord(dst, k)
+		for k > 0 {
+			b := bufs[i][off:]
+			if len(b) > k {
+				b = b[:k]
+			}
+			dst = append(dst, b...)
+			k -= len(b)
+			if off += len(b); off == len(bufs[i]) {
+				i, off = i+1, 0
+			}
+		}
+		dst = r.closeRecord(dst, start, a, recordApplicationData)
 	}
-	for len(p) > 0 {
-		k := min(len(p), maxPlaintext)
-		out = r.appendRecord(out, a, recordApplicationData, p[:k])
-		p = p[k:]
-	}
-	return out, nil
+	return dst, nil
 }
 
 // appendKeyUpdate appends our KeyUpdate (update_not_requested) under the
@@ -338,10 +371,24 @@ func (r *records) appendKeyUpdate(dst []byte, a cipher.AEAD) []byte {
 // appendRecord appends one protected record of content type typ (RFC
 // 8446 section 5.2), sealed in place, without padding.
 func (r *records) appendRecord(dst []byte, a cipher.AEAD, typ byte, content []byte) []byte {
-	start := len(dst)
-	n := len(content) + 1 + tagLen
-	dst = append(dst, recordApplicationData, 3, 3, byte(n>>8), byte(n))
+	dst, start := openRecord(dst, len(content))
 	dst = append(dst, content...)
+	return r.closeRecord(dst, start, a, typ)
+}
+
+// openRecord appends the header of a record that will carry n bytes of
+// content (RFC 8446 section 5.2: its length counts the inner content
+// type and the tag) and returns where the record starts.
+func openRecord(dst []byte, n int) ([]byte, int) {
+	start := len(dst)
+	n += 1 + tagLen
+	return append(dst, recordApplicationData, 3, 3, byte(n>>8), byte(n)), start
+}
+
+// closeRecord ends the record begun at start, whose content follows its
+// header up to the end of dst: it appends the inner content type typ and
+// seals the inner plaintext in place under the next sequence number.
+func (r *records) closeRecord(dst []byte, start int, a cipher.AEAD, typ byte) []byte {
 	dst = append(dst, typ)
 	nonce := r.out.nonce(&r.nonce)
 	r.out.seq++

@@ -1,6 +1,7 @@
 package tlsconn
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -279,6 +280,22 @@ func (s *Session) Seal(p []byte) ([]byte, error) {
 	w.out = nil
 	w.mu.Unlock()
 	return out, nil
+}
+
+// AppendSeal implements poller.AppendSealer: it encrypts the bytes of
+// bufs, one after the other, appended to dst. On the package's record
+// layer frames share records (up to 2^14 bytes each) and nothing is
+// allocated when dst has room; a session on crypto/tls (TLS 1.2) seals
+// them with Seal and copies the records to dst.
+func (s *Session) AppendSeal(dst []byte, bufs [][]byte) ([]byte, error) {
+	if k := s.kt.Load(); k != nil { // checked first: rl stays set under it
+		return k.appendSealed(dst, bufs)
+	}
+	if rl := s.rl.Load(); rl != nil {
+		return rl.appendSealed(dst, bufs)
+	}
+	out, err := s.Seal(bytes.Join(bufs, nil))
+	return append(dst, out...), err
 }
 
 // Detach hands the session to a blocking reader (net/http) over nc, the

@@ -61,13 +61,20 @@ func startEcho(t *testing.T, pki *fantest.PKI, o tlsconn.Options) (*echo, string
 	if e.srv, err = tlsconn.NewServer(o); err != nil {
 		t.Fatal(err)
 	}
-	p, err := poller.Listen("127.0.0.1:0", e, poller.Options{Loops: 1})
+	return e, serve(t, e, e.srv)
+}
+
+// serve runs h on a poller of one loop until the test ends, then closes
+// srv too, and returns the address.
+func serve(t testing.TB, h poller.Handler, srv *tlsconn.Server) string {
+	t.Helper()
+	p, err := poller.Listen("127.0.0.1:0", h, poller.Options{Loops: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Serve()
-	t.Cleanup(func() { p.Close(); e.srv.Close() })
-	return e, p.Addr().String()
+	t.Cleanup(func() { p.Close(); srv.Close() })
+	return p.Addr().String()
 }
 
 // roundTrip writes p on c and reads it back.
