@@ -137,9 +137,11 @@ func (s *Server) Close() {
 // NewSession starts TLS on pc: set the result as pc's codec in OnOpen.
 // deadline bounds the handshake (the caller's upgrade deadline).
 func (s *Server) NewSession(pc *poller.Conn, deadline time.Time) *Session {
-	ss := &Session{srv: s, deadline: deadline}
-	ss.w.pc = pc
-	ss.w.wake = make(chan struct{}, 1)
-	ss.tc = tls.Server(&ss.w, s.cfg)
+	ct := &cryptoTLS{deadline: deadline}
+	ct.w.pc = pc
+	ct.w.wake = make(chan struct{}, 1)
+	ct.tc = tls.Server(&ct.w, s.cfg)
+	ss := &Session{srv: s}
+	ss.ct.Store(ct)
 	return ss
 }
