@@ -28,6 +28,10 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 		n.Metrics.TLSHandshake(metrics.HandshakeOK)
 	}, Established: func(version uint16, layer tlsconn.RecordLayer) {
 		n.Metrics.TLSConnection(tlsVersion(version), string(layer))
+	}, Reclaimed: func(r tlsconn.Reclaim) {
+		n.Metrics.TLSReclaim(r.Released)
+		n.log.Debug("heap reclaimed after a burst of TLS handshakes", "handshakes", r.Handshakes,
+			"released_bytes", r.Released, "took", r.Took)
 	}}
 	if t.ClientCA != "" {
 		pem, err := os.ReadFile(t.ClientCA)
@@ -45,6 +49,7 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 	}
 	n.certs = certs
 	n.Metrics.SetTLSCertificateExpiry(certs.NotAfter())
+	n.Metrics.ServeTLSReclaims()
 	ktls, why := tlsconn.KernelTLSStatus()
 	n.Metrics.SetKernelTLS(ktls == "available")
 	attrs := []any{"cert", t.Cert, "expires", certs.NotAfter(), "serial", certs.Leaf().SerialNumber.String(), "ktls", ktls}

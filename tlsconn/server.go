@@ -37,6 +37,16 @@ type Options struct {
 	// only its keys, a connection being broadcast to keeps its cipher. 0
 	// means 1 s.
 	IdleAEAD time.Duration
+	// ReclaimAfter is how long handshakes must have been quiet, after a
+	// burst of them, before their garbage is collected and the freed
+	// pages returned to the OS, once (reclaim.go). 0 means 1 s.
+	ReclaimAfter time.Duration
+	// NoReclaim leaves the garbage of handshake bursts to the Go
+	// runtime's own pacing. false (the default) reclaims it.
+	NoReclaim bool
+	// Reclaimed, when set, is called after each reclaim (for metrics and
+	// logs), on the reclaimer's goroutine. It must not block.
+	Reclaimed func(Reclaim)
 	// KeepCryptoTLS keeps every connection on crypto/tls's record layer
 	// after its handshake, as TLS 1.2 connections are. false (the
 	// default) moves TLS 1.3 connections to the package's own.
@@ -57,10 +67,11 @@ const (
 // Server is the TLS side of a listener: its configuration and the pool
 // that runs handshakes.
 type Server struct {
-	cfg  *tls.Config
-	pool *ants.Pool
-	warm *warmSet
-	opts Options
+	cfg     *tls.Config
+	pool    *ants.Pool
+	warm    *warmSet
+	reclaim *reclaimer // nil with NoReclaim
+	opts    Options
 }
 
 // NewServer builds the tls.Config: TLS 1.2 and 1.3 only, ECDHE key
@@ -75,6 +86,9 @@ func NewServer(o Options) (*Server, error) {
 	}
 	if o.IdleAEAD <= 0 {
 		o.IdleAEAD = time.Second
+	}
+	if o.ReclaimAfter <= 0 {
+		o.ReclaimAfter = time.Second
 	}
 	pool, err := ants.NewPool(o.MaxHandshakes, ants.WithNonblocking(true), ants.WithExpiryDuration(time.Second))
 	if err != nil {
@@ -98,7 +112,11 @@ func NewServer(o Options) (*Server, error) {
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	cfg.GetConfigForClient = keyLogFor(cfg)
-	return &Server{cfg: cfg, pool: pool, warm: newWarmSet(o.IdleAEAD), opts: o}, nil
+	s := &Server{cfg: cfg, pool: pool, warm: newWarmSet(o.IdleAEAD), opts: o}
+	if !o.NoReclaim {
+		s.reclaim = newReclaimer(o.ReclaimAfter, o.Reclaimed)
+	}
+	return s, nil
 }
 
 // keyLogFor returns the GetConfigForClient of base: each handshake runs
@@ -128,10 +146,11 @@ func keyLogFor(base *tls.Config) func(*tls.ClientHelloInfo) (*tls.Config, error)
 func (s *Server) Config() *tls.Config { return s.cfg }
 
 // Close releases the handshake pool and stops dropping idle cipher
-// states.
+// states and reclaiming the garbage of handshakes.
 func (s *Server) Close() {
 	s.pool.Release()
 	s.warm.close()
+	s.reclaim.close()
 }
 
 // NewSession starts TLS on pc: set the result as pc's codec in OnOpen.

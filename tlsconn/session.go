@@ -239,6 +239,7 @@ func (s *Session) handshake(ct *cryptoTLS) {
 		}
 	}
 	w.mu.Unlock()
+	s.srv.reclaim.handshakeEnded()
 	if cb := s.srv.opts.Handshaked; cb != nil {
 		cb(state, err)
 	}
