@@ -39,6 +39,8 @@ var help = map[string]string{
 	"fanout_tls_certificate_expiry_timestamp_seconds": "NotAfter of the served TLS leaf certificate, in Unix seconds; updated at start and on each SIGHUP reload.",
 	"fanout_tls_ktls_available":                       "1 when the kernel offers TLS offload (TCP_ULP tls), else 0; with server.tls.ktls auto TLS 1.3 connections are then handed to it.",
 	"fanout_tls_ktls_total":                           "TLS 1.3 connections offered to kernel TLS, by event: on, tx_user (kernel reads, user-space writes), fallback (refused; user space), rekey_unsupported (a peer KeyUpdate the kernel could not take; connection ended).",
+	"fanout_tls_reclaims_total":                       "Collections of the garbage a burst of TLS handshakes left, with the freed heap pages returned to the OS, once handshakes went quiet.",
+	"fanout_tls_reclaimed_bytes_total":                "Bytes of heap returned to the OS by the collections after bursts of TLS handshakes.",
 	"fanout_webhook_departures_total":                 "member_removed and channel_vacated webhooks held for webhooks.grace (held), sent after it (sent), or cancelled with the member_added/channel_occupied of a return within it (cancelled).",
 	"fanout_webhooks_total":                           "Webhook batches delivered (ok) or given up (error), and events dropped on a full queue (dropped).",
 	"fanout_webhook_request_duration_seconds":         "Seconds from sending a webhook request to its response's headers, or its failure.",

@@ -48,3 +48,18 @@ func (m *Metrics) SetKernelTLS(ok bool) {
 	}
 	m.set.GetOrCreateGauge("fanout_tls_ktls_available", nil).Set(v)
 }
+
+// TLSReclaim counts one collection of the garbage of a burst of TLS
+// handshakes in fanout_tls_reclaims_total, and the heap bytes it
+// returned to the OS in fanout_tls_reclaimed_bytes_total.
+func (m *Metrics) TLSReclaim(released uint64) {
+	m.set.GetOrCreateCounter("fanout_tls_reclaims_total").Inc()
+	m.set.GetOrCreateCounter("fanout_tls_reclaimed_bytes_total").Add(int(released))
+}
+
+// ServeTLSReclaims serves the two counters of TLSReclaim at 0 from now
+// on (a node with TLS on, before its first reclaim).
+func (m *Metrics) ServeTLSReclaims() {
+	m.set.GetOrCreateCounter("fanout_tls_reclaims_total")
+	m.set.GetOrCreateCounter("fanout_tls_reclaimed_bytes_total")
+}

@@ -30,6 +30,10 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 		n.Metrics.TLSConnection(tlsVersion(version), string(layer))
 	}, KernelTLS: t.KTLS != "off", KernelTLSEvent: func(e tlsconn.KernelEvent) {
 		n.Metrics.KernelTLSEvent(string(e))
+	}, Reclaimed: func(r tlsconn.Reclaim) {
+		n.Metrics.TLSReclaim(r.Released)
+		n.log.Debug("heap reclaimed after a burst of TLS handshakes", "handshakes", r.Handshakes,
+			"released_bytes", r.Released, "took", r.Took)
 	}}
 	if t.ClientCA != "" {
 		pem, err := os.ReadFile(t.ClientCA)
@@ -47,6 +51,7 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 	}
 	n.certs = certs
 	n.Metrics.SetTLSCertificateExpiry(certs.NotAfter())
+	n.Metrics.ServeTLSReclaims()
 	ktls, why := tlsconn.KernelTLSStatus()
 	n.Metrics.SetKernelTLS(ktls == "available")
 	if t.KTLS == "off" {

@@ -310,13 +310,11 @@ func (k *kernelRecords) appendSealed(dst []byte, bufs [][]byte) ([]byte, error) 
 // calls it on the loop goroutine with the connection's lock held, which
 // also holds Seal off; it is tried until those hold, then once.
 func (s *Session) handToKernel(rl *records) {
-	pc := s.w.pc
+	pc := s.pc
 	if rl.partial != nil || rl.hsLen > 0 || rl.closed || pc.QueuedLocked() > 0 {
 		return
 	}
-	s.w.mu.Lock()
 	s.toKernel = false
-	s.w.mu.Unlock()
 	events := s.srv.opts.KernelTLSEvent
 	k, err := startKernel(pc.Fd(), rl, events)
 	switch {

@@ -37,6 +37,16 @@ type Options struct {
 	// only its keys, a connection being broadcast to keeps its cipher. 0
 	// means 1 s.
 	IdleAEAD time.Duration
+	// ReclaimAfter is how long handshakes must have been quiet, after a
+	// burst of them, before their garbage is collected and the freed
+	// pages returned to the OS, once (reclaim.go). 0 means 1 s.
+	ReclaimAfter time.Duration
+	// NoReclaim leaves the garbage of handshake bursts to the Go
+	// runtime's own pacing. false (the default) reclaims it.
+	NoReclaim bool
+	// Reclaimed, when set, is called after each reclaim (for metrics and
+	// logs), on the reclaimer's goroutine. It must not block.
+	Reclaimed func(Reclaim)
 	// KeepCryptoTLS keeps every connection on crypto/tls's record layer
 	// after its handshake, as TLS 1.2 connections are. false (the
 	// default) moves TLS 1.3 connections to the package's own.
@@ -67,10 +77,11 @@ const (
 // Server is the TLS side of a listener: its configuration and the pool
 // that runs handshakes.
 type Server struct {
-	cfg  *tls.Config
-	pool *ants.Pool
-	warm *warmSet
-	opts Options
+	cfg     *tls.Config
+	pool    *ants.Pool
+	warm    *warmSet
+	reclaim *reclaimer // nil with NoReclaim
+	opts    Options
 	// kernel: Options.KernelTLS and the kernel offers TLS (probed once)
 	kernel bool
 }
@@ -87,6 +98,9 @@ func NewServer(o Options) (*Server, error) {
 	}
 	if o.IdleAEAD <= 0 {
 		o.IdleAEAD = time.Second
+	}
+	if o.ReclaimAfter <= 0 {
+		o.ReclaimAfter = time.Second
 	}
 	pool, err := ants.NewPool(o.MaxHandshakes, ants.WithNonblocking(true), ants.WithExpiryDuration(time.Second))
 	if err != nil {
@@ -113,6 +127,9 @@ func NewServer(o Options) (*Server, error) {
 	srv := &Server{cfg: cfg, pool: pool, warm: newWarmSet(o.IdleAEAD), opts: o}
 	if o.KernelTLS && !o.KeepCryptoTLS {
 		srv.kernel, _ = KernelTLS()
+	}
+	if !o.NoReclaim {
+		srv.reclaim = newReclaimer(o.ReclaimAfter, o.Reclaimed)
 	}
 	return srv, nil
 }
@@ -144,18 +161,21 @@ func keyLogFor(base *tls.Config) func(*tls.ClientHelloInfo) (*tls.Config, error)
 func (s *Server) Config() *tls.Config { return s.cfg }
 
 // Close releases the handshake pool and stops dropping idle cipher
-// states.
+// states and reclaiming the garbage of handshakes.
 func (s *Server) Close() {
 	s.pool.Release()
 	s.warm.close()
+	s.reclaim.close()
 }
 
 // NewSession starts TLS on pc: set the result as pc's codec in OnOpen.
 // deadline bounds the handshake (the caller's upgrade deadline).
 func (s *Server) NewSession(pc *poller.Conn, deadline time.Time) *Session {
-	ss := &Session{srv: s, deadline: deadline}
-	ss.w.pc = pc
-	ss.w.wake = make(chan struct{}, 1)
-	ss.tc = tls.Server(&ss.w, s.cfg)
+	ct := &cryptoTLS{deadline: deadline}
+	ct.w.pc = pc
+	ct.w.wake = make(chan struct{}, 1)
+	ct.tc = tls.Server(&ct.w, s.cfg)
+	ss := &Session{srv: s, pc: pc}
+	ss.ct.Store(ct)
 	return ss
 }

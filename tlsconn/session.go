@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/fanout/fanout/poller"
 )
 
 // Error is the package's error kind; its values are constants.
@@ -47,49 +49,63 @@ const (
 
 // Session is one TLS connection over a poller.Conn; it implements
 // poller.Codec.
+//
+// An idle connection keeps its Session for its whole life, so the
+// Session keeps only what the record layer needs: the transport and
+// crypto/tls's side (cryptoTLS: the wire's buffers and mutex, the
+// tls.Conn, the handshake deadline) are a separate object that a TLS 1.3
+// session drops once its record layer carries it.
 type Session struct {
-	srv      *Server
-	deadline time.Time
-	w        wire
+	srv *Server
 	// After a TLS 1.3 handshake the record layer carries the connection
-	// (rl) and tc is dropped, with its buffers; otherwise tc does. Both
-	// change only on the handshake goroutine before the session turns
-	// established, under w.mu.
-	tc          *tls.Conn
-	rl          atomic.Pointer[records] // read without w.mu by Seal
-	certMissing bool                    // ClientCertMissing, kept when tc is dropped
+	// (rl); ct, with crypto/tls's tls.Conn and its buffers, is dropped
+	// (set to nil) once nothing is left in its transport. Otherwise ct
+	// carries it. rl is set on the handshake goroutine under ct.w.mu,
+	// before the session turns established.
+	rl          atomic.Pointer[records]
+	ct          atomic.Pointer[cryptoTLS]
+	certMissing bool // ClientCertMissing, kept when ct is dropped
 	// Once the kernel protects the records (kernel.go) kt carries the
 	// session, on the keys of rl. toKernel: hand it over at the next Open
-	// that leaves rl between records (set under w.mu with rl, cleared on
-	// the loop goroutine at the first try).
-	kt       atomic.Pointer[kernelRecords]
+	// that leaves rl between records (set on the handshake goroutine
+	// before rl, then read and cleared only on the loop goroutine). pc is
+	// the connection whose socket and queue the hand-over needs.
 	toKernel bool
+	kt       atomic.Pointer[kernelRecords]
+	pc       *poller.Conn
+}
+
+// cryptoTLS is what a session needs while crypto/tls carries it: during
+// the handshake, and for its whole life on TLS 1.2 (or KeepCryptoTLS).
+type cryptoTLS struct {
+	w        wire
+	tc       *tls.Conn // nil once the record layer carries the session
+	deadline time.Time // of the handshake
 }
 
 // Open implements poller.Codec. Before the handshake completes it buffers
 // wire for the handshake goroutine (starting it once a whole first record
 // is there) and returns no plaintext.
 func (s *Session) Open(dst, in []byte) (plain, reply []byte, err error) {
-	w := &s.w
+	if k := s.kt.Load(); k != nil {
+		return k.open(dst, in)
+	}
+	ct := s.ct.Load()
+	if ct == nil { // set to nil only once rl carries the session
+		return s.openRecords(s.rl.Load(), dst, in)
+	}
+	w := &ct.w
 	w.mu.Lock()
 	switch w.mode {
 	case modeEstablished:
-		if k := s.kt.Load(); k != nil {
-			w.mu.Unlock()
-			return k.open(dst, in)
-		}
 		if rl := s.rl.Load(); rl != nil {
 			if len(w.in) > 0 { // what came behind the client's Finished
 				in = append(w.in, in...)
 				w.in = nil
 			}
-			try := s.toKernel
+			s.ct.Store(nil) // the transport holds nothing more
 			w.mu.Unlock()
-			plain, reply, err = rl.open(dst, in)
-			if try && err == nil && len(reply) == 0 {
-				s.handToKernel(rl)
-			}
-			return plain, reply, err
+			return s.openRecords(rl, dst, in)
 		}
 		if len(w.in) == 0 {
 			w.in = in // borrowed: fully taken by crypto/tls below
@@ -97,7 +113,7 @@ func (s *Session) Open(dst, in []byte) (plain, reply []byte, err error) {
 			w.in = append(w.in, in...)
 		}
 		w.mu.Unlock()
-		dst, err = s.decrypt(dst)
+		dst, err = ct.decrypt(dst)
 		w.mu.Lock()
 		w.in, reply, w.out = nil, w.out, nil
 		w.mu.Unlock()
@@ -105,22 +121,33 @@ func (s *Session) Open(dst, in []byte) (plain, reply []byte, err error) {
 	case modeHello, modeHandshake:
 		if len(w.in)+len(in) > maxHandshakeBytes {
 			w.mu.Unlock()
-			return dst, nil, s.refused(ErrHandshakeTooLarge)
+			return dst, nil, s.refused(w, ErrHandshakeTooLarge)
 		}
 		w.in = append(w.in, in...)
-		if err = s.startLocked(); errors.Is(err, ErrNotTLS) && looksLikeHTTP(w.in) {
+		if err = s.startLocked(ct); errors.Is(err, ErrNotTLS) && looksLikeHTTP(w.in) {
 			reply = []byte(plainHTTPAnswer)
 		}
 		wake := w.wake
 		w.mu.Unlock()
 		poke(wake)
 		if err != nil {
-			err = s.refused(err)
+			err = s.refused(w, err)
 		}
 		return dst, reply, err
 	}
 	w.mu.Unlock()
 	return dst, nil, ErrClosed
+}
+
+// openRecords opens in on the record layer and, while the session is
+// still to be handed to the kernel, tries that once rl is between
+// records. Called on the loop goroutine.
+func (s *Session) openRecords(rl *records, dst, in []byte) (plain, reply []byte, err error) {
+	plain, reply, err = rl.open(dst, in)
+	if s.toKernel && err == nil && len(reply) == 0 {
+		s.handToKernel(rl)
+	}
+	return plain, reply, err
 }
 
 // plainHTTPAnswer is what a plain-HTTP request on the TLS port gets, as
@@ -145,8 +172,7 @@ func looksLikeHTTP(b []byte) bool {
 // refused reports a first flight refused before any handshake started
 // (garbage, too large, pool full, left incomplete) to Options.Handshaked,
 // once, and returns err.
-func (s *Session) refused(err error) error {
-	w := &s.w
+func (s *Session) refused(w *wire, err error) error {
 	w.mu.Lock()
 	if w.mode == modeHello {
 		w.mode = modeClosed // reported: Close does not report it again
@@ -159,12 +185,12 @@ func (s *Session) refused(err error) error {
 }
 
 // decrypt reads plaintext records until crypto/tls needs more bytes.
-func (s *Session) decrypt(dst []byte) ([]byte, error) {
+func (c *cryptoTLS) decrypt(dst []byte) ([]byte, error) {
 	for {
 		if cap(dst)-len(dst) < 4<<10 {
 			dst = slices.Grow(dst, 16<<10)
 		}
-		n, err := s.tc.Read(dst[len(dst):cap(dst)])
+		n, err := c.tc.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
 		if errors.Is(err, errWouldBlock) {
 			return dst, nil
@@ -177,8 +203,8 @@ func (s *Session) decrypt(dst []byte) ([]byte, error) {
 
 // startLocked checks the first record and, once it is complete, starts
 // the handshake on the pool.
-func (s *Session) startLocked() error {
-	w := &s.w
+func (s *Session) startLocked(ct *cryptoTLS) error {
+	w := &ct.w
 	if w.mode != modeHello {
 		return nil
 	}
@@ -188,7 +214,7 @@ func (s *Session) startLocked() error {
 	}
 	w.mode = modeHandshake
 	w.hand = &handover{random: clientRandom(w.in)}
-	if s.srv.pool.Submit(s.handshake) != nil {
+	if s.srv.pool.Submit(func() { s.handshake(ct) }) != nil {
 		w.mode = modeClosed
 		return ErrBusy
 	}
@@ -215,12 +241,12 @@ func firstRecord(b []byte) (complete bool, err error) {
 
 // handshake runs on the pool. On success the session turns established
 // and asks the loop to decrypt what arrived behind the handshake.
-func (s *Session) handshake() {
-	ctx, cancel := context.WithDeadline(context.Background(), s.deadline)
-	err := s.tc.HandshakeContext(ctx)
+func (s *Session) handshake(ct *cryptoTLS) {
+	ctx, cancel := context.WithDeadline(context.Background(), ct.deadline)
+	err := ct.tc.HandshakeContext(ctx)
 	cancel()
-	state := s.tc.ConnectionState()
-	w := &s.w
+	state := ct.tc.ConnectionState()
+	w := &ct.w
 	rl, own := w.hand.records(state, s.srv.warm)
 	w.mu.Lock()
 	if err == nil && w.mode != modeHandshake {
@@ -229,13 +255,17 @@ func (s *Session) handshake() {
 	if err == nil {
 		w.mode, w.wake, w.hand = modeEstablished, nil, nil
 		if own && !s.srv.opts.KeepCryptoTLS {
-			s.rl.Store(rl)
-			s.toKernel = s.srv.kernel
-			s.tc = nil
 			s.certMissing = s.srv.opts.ClientCAs != nil && len(state.VerifiedChains) == 0
+			s.toKernel = s.srv.kernel
+			s.rl.Store(rl)
+			ct.tc = nil
+			if len(w.in) == 0 { // else Open takes what is left, then drops ct
+				s.ct.Store(nil)
+			}
 		}
 	}
 	w.mu.Unlock()
+	s.srv.reclaim.handshakeEnded()
 	if cb := s.srv.opts.Handshaked; cb != nil {
 		cb(state, err)
 	}
@@ -265,14 +295,21 @@ func (s *Session) Seal(p []byte) ([]byte, error) {
 	if rl := s.rl.Load(); rl != nil { // set only once established
 		return rl.seal(p)
 	}
-	w := &s.w
+	ct := s.ct.Load()
+	if ct == nil { // rl was set meanwhile
+		return s.rl.Load().seal(p)
+	}
+	w := &ct.w
 	w.mu.Lock()
-	est := w.mode == modeEstablished
+	est, tc := w.mode == modeEstablished, ct.tc
 	w.mu.Unlock()
 	if !est {
 		return nil, ErrNotEstablished
 	}
-	if _, err := s.tc.Write(p); err != nil {
+	if tc == nil { // the handshake handed over to rl meanwhile
+		return s.rl.Load().seal(p)
+	}
+	if _, err := tc.Write(p); err != nil {
 		return nil, err
 	}
 	w.mu.Lock()
@@ -302,17 +339,22 @@ func (s *Session) AppendSeal(dst []byte, bufs [][]byte) ([]byte, error) {
 // same socket taken out of the poller: the result is the *tls.Conn,
 // continuing the session. Call it on the loop goroutine, from OnData.
 func (s *Session) Detach(nc net.Conn) net.Conn {
-	w := &s.w
-	w.mu.Lock()
-	w.mode, w.nc, w.in = modeDetached, nc, nil
-	w.mu.Unlock()
+	ct := s.ct.Load()
+	var tc *tls.Conn
+	if ct != nil {
+		w := &ct.w
+		w.mu.Lock()
+		w.mode, w.nc, w.in = modeDetached, nc, nil
+		tc = ct.tc
+		w.mu.Unlock()
+	}
 	if k := s.kt.Load(); k != nil {
 		return k.conn(nc)
 	}
 	if rl := s.rl.Load(); rl != nil {
 		return newRecordConn(nc, rl)
 	}
-	return s.tc
+	return tc
 }
 
 // Close ends the session: a handshake waiting for bytes returns. A first
@@ -321,12 +363,16 @@ func (s *Session) Detach(nc net.Conn) net.Conn {
 // Options.Handshaked as ErrHelloIncomplete; a connection that sent
 // nothing (a load balancer's TCP check) is not a handshake.
 func (s *Session) Close() {
-	w := &s.w
+	ct := s.ct.Load()
+	if ct == nil { // the record layer carries it: nothing waits
+		return
+	}
+	w := &ct.w
 	w.mu.Lock()
 	partial := w.mode == modeHello && len(w.in) > 0
 	w.mu.Unlock()
 	if partial {
-		s.refused(ErrHelloIncomplete)
+		s.refused(w, ErrHelloIncomplete)
 	}
 	_ = w.Close()
 }
@@ -336,8 +382,15 @@ func (s *Session) Close() {
 // verified: the HTTP API refuses such a client under mutual TLS. Call it
 // once the session is established.
 func (s *Session) ClientCertMissing() bool {
-	if s.tc == nil {
+	ct := s.ct.Load()
+	if ct == nil {
 		return s.certMissing
 	}
-	return s.srv.opts.ClientCAs != nil && len(s.tc.ConnectionState().VerifiedChains) == 0
+	ct.w.mu.Lock()
+	tc := ct.tc
+	ct.w.mu.Unlock()
+	if tc == nil {
+		return s.certMissing
+	}
+	return s.srv.opts.ClientCAs != nil && len(tc.ConnectionState().VerifiedChains) == 0
 }
