@@ -33,6 +33,9 @@ type SendBatch struct {
 	iovs  []unix.Iovec
 	msgs  []unix.Msghdr
 	later []int // entries whose lock was taken at Flush
+	// ringed and short count the sends that went through the ring and
+	// those the socket did not take whole (tests).
+	ringed, short int
 }
 
 // sendEntry is one Add.
@@ -226,6 +229,10 @@ func (b *SendBatch) settle(i int, res int32) {
 		n = 0
 	case res < 0:
 		n, err = 0, unix.Errno(-res)
+	}
+	b.ringed++
+	if n < e.total {
+		b.short++
 	}
 	e.err = e.c.wroteLocked(b.bufs[e.first:e.first+e.count], e.total, n, err, e.limit)
 	e.c.mu.Unlock()
