@@ -40,6 +40,7 @@ func (k sink) Gather() engine.Gather[*conn] {
 		}
 		return nil
 	}
+	s.ioUringWorkers.Add(1)
 	g := &gather{s: s, b: b}
 	g.settle = g.done // one method value, not one per Flush
 	return g
@@ -83,4 +84,7 @@ func (g *gather) done(i int, err error) {
 	}
 }
 
-func (g *gather) Close() { g.b.Close() }
+func (g *gather) Close() {
+	g.b.Close()
+	g.s.ioUringWorkers.Add(-1)
+}

@@ -30,17 +30,20 @@ type Server struct {
 	reloadMu sync.Mutex // one ReplaceApps at a time
 	// ioUringOnce logs once that Options.IOUring could not be honoured.
 	ioUringOnce sync.Once
-	hub         *shard.Hub[*conn]
-	dir         broker.Directory // presence and occupancy (directory.go)
-	graces      departures       // webhooks held for their grace (grace.go)
-	wheels      [shard.NumShards]*shard.Wheel[*conn]
-	poller      *poller.Poller
-	pool        *ants.Pool
-	ownPool     bool
-	work        workQueue // runs work on pool in order (workqueue.go)
-	http        *http.Server
-	httpDone    chan struct{} // closed when http.Serve returns (nil before Serve)
-	handoff     *handoffListener
+	// ioUringWorkers counts delivery workers and helpers writing through
+	// an io_uring (gather.go).
+	ioUringWorkers atomic.Int32
+	hub            *shard.Hub[*conn]
+	dir            broker.Directory // presence and occupancy (directory.go)
+	graces         departures       // webhooks held for their grace (grace.go)
+	wheels         [shard.NumShards]*shard.Wheel[*conn]
+	poller         *poller.Poller
+	pool           *ants.Pool
+	ownPool        bool
+	work           workQueue // runs work on pool in order (workqueue.go)
+	http           *http.Server
+	httpDone       chan struct{} // closed when http.Serve returns (nil before Serve)
+	handoff        *handoffListener
 	// returning are event-stream and upgrade requests net/http hands back
 	// (loop_return.go).
 	returning returning
