@@ -16,6 +16,7 @@ type Metrics struct {
 	bytesIn, bytesOut       *vm.Counter
 	slowConsumers           *vm.Counter
 	heartbeatTimeouts       *vm.Counter
+	ioUringUnavailable      *vm.Counter
 	channels                *vm.Gauge
 	fanoutDuration          *vm.PrometheusHistogram
 
@@ -67,19 +68,20 @@ func New() *Metrics {
 	vm.ExposeMetadata(true)
 	s := vm.NewSet()
 	m := &Metrics{
-		set:               s,
-		messagesIn:        s.NewCounter("fanout_messages_in_total"),
-		messagesOut:       s.NewCounter("fanout_messages_out_total"),
-		bytesIn:           s.NewCounter("fanout_bytes_in_total"),
-		bytesOut:          s.NewCounter("fanout_bytes_out_total"),
-		slowConsumers:     s.NewCounter("fanout_slow_consumer_disconnects_total"),
-		heartbeatTimeouts: s.NewCounter("fanout_heartbeat_timeouts_total"),
-		channels:          s.NewGauge("fanout_channels", nil),
-		fanoutDuration:    s.NewPrometheusHistogramExt("fanout_delivery_duration_seconds", FanoutBuckets()),
-		broker:            newFamily(s, "fanout_broker_errors_total", "op"),
-		refusals:          newFamily(s, "fanout_overload_refusals_total", "kind"),
-		departures:        newFamily(s, "fanout_webhook_departures_total", "outcome"),
-		apps:              make(map[string]*appMetrics),
+		set:                s,
+		messagesIn:         s.NewCounter("fanout_messages_in_total"),
+		messagesOut:        s.NewCounter("fanout_messages_out_total"),
+		bytesIn:            s.NewCounter("fanout_bytes_in_total"),
+		bytesOut:           s.NewCounter("fanout_bytes_out_total"),
+		slowConsumers:      s.NewCounter("fanout_slow_consumer_disconnects_total"),
+		heartbeatTimeouts:  s.NewCounter("fanout_heartbeat_timeouts_total"),
+		ioUringUnavailable: s.NewCounter("fanout_io_uring_unavailable_total"),
+		channels:           s.NewGauge("fanout_channels", nil),
+		fanoutDuration:     s.NewPrometheusHistogramExt("fanout_delivery_duration_seconds", FanoutBuckets()),
+		broker:             newFamily(s, "fanout_broker_errors_total", "op"),
+		refusals:           newFamily(s, "fanout_overload_refusals_total", "kind"),
+		departures:         newFamily(s, "fanout_webhook_departures_total", "outcome"),
+		apps:               make(map[string]*appMetrics),
 	}
 	m.closed = newCloseCodes(s)
 	m.transports = newTransports(s)
@@ -222,6 +224,10 @@ func (m *Metrics) ChannelsAdd(delta int) { m.channels.Add(float64(delta)) }
 // SlowConsumerDisconnect counts a connection closed because its send
 // queue was full.
 func (m *Metrics) SlowConsumerDisconnect() { m.slowConsumers.Inc() }
+
+// IOUringUnavailable counts a delivery worker that was to write through
+// io_uring (server.io_uring) but could not set up its ring.
+func (m *Metrics) IOUringUnavailable() { m.ioUringUnavailable.Inc() }
 
 // HeartbeatTimeout counts a connection closed because no pong arrived.
 func (m *Metrics) HeartbeatTimeout() { m.heartbeatTimeouts.Inc() }
