@@ -9,9 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"unsafe"
-
 	"golang.org/x/sys/unix"
+
+	"github.com/fanout/fanout/internal/nouring"
 )
 
 func newSendBatch(t *testing.T) *SendBatch {
@@ -132,34 +132,16 @@ func TestSendBatchReportsClosedConnections(t *testing.T) {
 	checkStream(t, read1(), map[string]int{"A": 100}, map[string]int{"A": 1})
 }
 
-// denyIOUring installs on the calling thread, which must be locked and
-// never unlocked, a seccomp filter (as container runtimes' default
-// profiles have) that fails io_uring_setup(2) with ENOSYS.
-func denyIOUring(t *testing.T) {
-	t.Helper()
-	const enosys = 38
-	prog := []unix.SockFilter{
-		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0}, // seccomp_data.nr
-		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.SYS_IO_URING_SETUP, Jt: 0, Jf: 1},
-		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ERRNO | enosys},
-		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
-	}
-	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		t.Skipf("no_new_privs: %v", err)
-	}
-	if err := unix.Prctl(unix.PR_SET_SECCOMP, unix.SECCOMP_MODE_FILTER, uintptr(unsafe.Pointer(&fprog)), 0, 0); err != nil {
-		t.Skipf("seccomp: %v", err)
-	}
-}
-
 // Where the kernel refuses io_uring, NewSendBatch says so with
 // ErrNoIOUring and the errno, so the caller writes without it.
 func TestNewSendBatchWithoutIOUring(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		denyIOUring(t)
+		if err := nouring.Thread(); err != nil {
+			errc <- fmt.Errorf("seccomp: %w", err)
+			return
+		}
 		b, err := NewSendBatch(64)
 		if err == nil {
 			b.Close()

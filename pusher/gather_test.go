@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"os/exec"
+	"sync/atomic"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +16,7 @@ import (
 	"github.com/gobwas/ws"
 
 	"github.com/fanout/fanout/broker"
+	"github.com/fanout/fanout/internal/nouring"
 	"github.com/fanout/fanout/poller"
 )
 
@@ -91,4 +95,60 @@ func readSequence(c *wsClient, want int) int {
 		n++
 	}
 	return n
+}
+
+// uringRecorder counts IOUringUnavailable.
+type uringRecorder struct {
+	nopObserver
+	n *atomic.Int32
+}
+
+func (r uringRecorder) IOUringUnavailable() { r.n.Add(1) }
+
+// Where the kernel refuses io_uring (here a seccomp filter on the whole
+// process, so the test runs in a child), Options.IOUring falls back to
+// writev(2): the workers say so through IOUringObserver, none writes
+// through a ring, and events arrive in order.
+func TestIOUringRefusedFallsBackToWritev(t *testing.T) {
+	const env = "FANOUT_TEST_DENY_IO_URING"
+	if os.Getenv(env) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestIOUringRefusedFallsBackToWritev$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), env+"=1")
+		out, err := cmd.CombinedOutput()
+		if bytes.Contains(out, []byte("--- SKIP")) {
+			t.Skipf("child skipped:\n%s", out)
+		}
+		if err != nil || !bytes.Contains(out, []byte("--- PASS")) {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		return
+	}
+	if err := nouring.Process(); err != nil {
+		t.Skipf("seccomp: %v", err)
+	}
+	if _, err := poller.NewSendBatch(8); !errors.Is(err, poller.ErrNoIOUring) {
+		t.Fatalf("NewSendBatch under the filter = %v, want ErrNoIOUring", err)
+	}
+	rec := uringRecorder{n: new(atomic.Int32)}
+	s := startRealServer(t, Options{IOUring: true, Metrics: rec})
+	for deadline := time.Now().Add(10 * time.Second); rec.n.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no worker reported io_uring unavailable")
+		}
+	}
+	c := dialWS(t, "ws://"+s.Addr().String()+"/app/app-key?protocol=7", nil)
+	c.subscribe("feed")
+	const events = 200
+	for i := range events {
+		p := broker.Publication{App: "app-id", Channel: "feed", Event: "tick", Data: `"` + strconv.Itoa(i) + ` x"`}
+		if err := s.Offer(context.Background(), p); err != nil {
+			t.Fatalf("offer %d: %v", i, err)
+		}
+	}
+	if n := readSequence(c, events); n != events {
+		t.Fatalf("got events 0..%d in order, want all %d", n-1, events)
+	}
+	if n := s.ioUringWorkers.Load(); n != 0 {
+		t.Fatalf("%d workers write through io_uring under a filter that refuses it", n)
+	}
 }
