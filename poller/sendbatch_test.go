@@ -157,3 +157,28 @@ func TestNewSendBatchWithoutIOUring(t *testing.T) {
 		b.Close()
 	}
 }
+
+// Add and Flush allocate nothing once the batch's slices have grown.
+func TestSendBatchDoesNotAllocate(t *testing.T) {
+	b := newSendBatch(t)
+	c1, _, _ := acceptOne(t, Options{Loops: 1})
+	c2, _, _ := acceptOne(t, Options{Loops: 1})
+	one, three := tagged("A", 0, 1, 64), tagged("A", 0, 3, 64)
+	var failed error
+	done := func(_ int, err error) {
+		if err != nil {
+			failed = err
+		}
+	}
+	allocs := testing.AllocsPerRun(50, func() {
+		b.Add(c1, one, -1)
+		b.Add(c2, three, -1)
+		b.Flush(done)
+	})
+	if failed != nil {
+		t.Fatal(failed)
+	}
+	if allocs != 0 {
+		t.Fatalf("%v allocations per Add, Add, Flush; want 0", allocs)
+	}
+}
