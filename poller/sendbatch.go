@@ -165,17 +165,21 @@ func (b *SendBatch) submit() {
 		return
 	}
 	b.pointMsgs()
-	taken, err := r.submitAndWait(n)
-	got := 0
-	for got < taken {
+	taken, _ := r.submitAndWait(n)
+	for got := 0; got < taken; {
 		got += r.reap(func(ud uint64, res int32) { b.settle(int(ud), res) })
 		if got < taken {
-			_, _ = r.submitAndWait(taken - got)
+			if err := r.wait(taken - got); err != nil && err != unix.EAGAIN && err != unix.EBUSY {
+				// A ring that cannot wait for what it took cannot be
+				// used again: its locks would be held for ever.
+				panic("poller: io_uring_enter: " + err.Error())
+			}
 		}
 	}
-	if err != nil {
-		// The kernel refused the rest of the queue (e.g. ENOMEM): write
-		// those entries here, as WriteBatch would, still under their locks.
+	if r.pending() > 0 {
+		// The kernel did not take the rest of the queue (e.g. ENOMEM):
+		// write those entries here, as WriteBatch would, still under
+		// their locks.
 		head := r.tail - uint32(r.pending())
 		for t := head; t != r.tail; t++ {
 			i := int(r.sqes[t&r.sqMask].UserData)

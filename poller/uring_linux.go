@@ -183,6 +183,20 @@ func (r *ring) submitAndWait(want int) (int, error) {
 	}
 }
 
+// wait enters the kernel to wait for want completions, submitting
+// nothing.
+func (r *ring) wait(want int) error {
+	for {
+		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 0, uintptr(want), iouringEnterGetEvents, 0, 0)
+		if errno != unix.EINTR {
+			if errno != 0 {
+				return errno
+			}
+			return nil
+		}
+	}
+}
+
 // reap calls f with each completion ready now and marks them seen.
 func (r *ring) reap(f func(userData uint64, res int32)) int {
 	head := atomic.LoadUint32(r.cqHead)
