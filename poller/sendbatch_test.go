@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/fanout/fanout/internal/nouring"
