@@ -68,21 +68,21 @@ func New() *Metrics {
 	vm.ExposeMetadata(true)
 	s := vm.NewSet()
 	m := &Metrics{
-		set:                s,
-		messagesIn:         s.NewCounter("fanout_messages_in_total"),
-		messagesOut:        s.NewCounter("fanout_messages_out_total"),
-		bytesIn:            s.NewCounter("fanout_bytes_in_total"),
-		bytesOut:           s.NewCounter("fanout_bytes_out_total"),
-		slowConsumers:      s.NewCounter("fanout_slow_consumer_disconnects_total"),
-		heartbeatTimeouts:  s.NewCounter("fanout_heartbeat_timeouts_total"),
-		ioUringUnavailable: s.NewCounter("fanout_io_uring_unavailable_total"),
-		channels:           s.NewGauge("fanout_channels", nil),
-		fanoutDuration:     s.NewPrometheusHistogramExt("fanout_delivery_duration_seconds", FanoutBuckets()),
-		broker:             newFamily(s, "fanout_broker_errors_total", "op"),
-		refusals:           newFamily(s, "fanout_overload_refusals_total", "kind"),
-		departures:         newFamily(s, "fanout_webhook_departures_total", "outcome"),
-		apps:               make(map[string]*appMetrics),
+		set:               s,
+		messagesIn:        s.NewCounter("fanout_messages_in_total"),
+		messagesOut:       s.NewCounter("fanout_messages_out_total"),
+		bytesIn:           s.NewCounter("fanout_bytes_in_total"),
+		bytesOut:          s.NewCounter("fanout_bytes_out_total"),
+		slowConsumers:     s.NewCounter("fanout_slow_consumer_disconnects_total"),
+		heartbeatTimeouts: s.NewCounter("fanout_heartbeat_timeouts_total"),
+		channels:          s.NewGauge("fanout_channels", nil),
+		fanoutDuration:    s.NewPrometheusHistogramExt("fanout_delivery_duration_seconds", FanoutBuckets()),
+		broker:            newFamily(s, "fanout_broker_errors_total", "op"),
+		refusals:          newFamily(s, "fanout_overload_refusals_total", "kind"),
+		departures:        newFamily(s, "fanout_webhook_departures_total", "outcome"),
+		apps:              make(map[string]*appMetrics),
 	}
+	m.ioUringUnavailable = s.NewCounter("fanout_io_uring_unavailable_total")
 	m.closed = newCloseCodes(s)
 	m.transports = newTransports(s)
 	m.ended = ended{set: s, by: map[endedKey]*vm.Counter{}}

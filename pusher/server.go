@@ -28,22 +28,17 @@ type Server struct {
 	// apps is the current generation of apps (apps_reload.go).
 	apps     atomic.Pointer[appRegistry]
 	reloadMu sync.Mutex // one ReplaceApps at a time
-	// ioUringOnce logs once that Options.IOUring could not be honoured.
-	ioUringOnce sync.Once
-	// ioUringWorkers counts delivery workers and helpers writing through
-	// an io_uring (gather.go).
-	ioUringWorkers atomic.Int32
-	hub            *shard.Hub[*conn]
-	dir            broker.Directory // presence and occupancy (directory.go)
-	graces         departures       // webhooks held for their grace (grace.go)
-	wheels         [shard.NumShards]*shard.Wheel[*conn]
-	poller         *poller.Poller
-	pool           *ants.Pool
-	ownPool        bool
-	work           workQueue // runs work on pool in order (workqueue.go)
-	http           *http.Server
-	httpDone       chan struct{} // closed when http.Serve returns (nil before Serve)
-	handoff        *handoffListener
+	hub      *shard.Hub[*conn]
+	dir      broker.Directory // presence and occupancy (directory.go)
+	graces   departures       // webhooks held for their grace (grace.go)
+	wheels   [shard.NumShards]*shard.Wheel[*conn]
+	poller   *poller.Poller
+	pool     *ants.Pool
+	ownPool  bool
+	work     workQueue // runs work on pool in order (workqueue.go)
+	http     *http.Server
+	httpDone chan struct{} // closed when http.Serve returns (nil before Serve)
+	handoff  *handoffListener
 	// returning are event-stream and upgrade requests net/http hands back
 	// (loop_return.go).
 	returning returning
@@ -77,6 +72,12 @@ type Server struct {
 	// ips counts connections per source address (iplimit.go); nil when
 	// both of its limits are off.
 	ips *ratelimit.IPTable
+
+	// ioUringOnce logs once that Options.IOUring could not be honoured.
+	ioUringOnce sync.Once
+	// ioUringWorkers counts delivery workers and helpers writing through
+	// an io_uring (gather.go).
+	ioUringWorkers atomic.Int32
 }
 
 // New checks the options and builds a server; Listen and Serve start it.
