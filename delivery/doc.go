@@ -22,9 +22,10 @@
 // Batches. A worker takes up to 64 events of one channel, at most 64 KiB
 // of them by the sizes given to Offer (and at least one event), encodes
 // them through the Sink, and writes to each subscriber all of the batch
-// it is to get in one Sink.Write. A channel of more than 1,024
-// subscribers is split in parts of 1,024: the worker hands parts to idle
-// fan-out helpers and writes the rest itself.
+// it is to get in one Sink.Write (or, when the Sink is a Gatherer, one
+// Gather.Add each and one Gather.Flush per part). A channel of more than
+// 1,024 subscribers is split in parts of 1,024: the worker hands parts to
+// idle fan-out helpers and writes the rest itself.
 //
 // Fairness: channels with queued events wait in one round-robin line
 // that every worker serves, and a channel is served by one worker at a

@@ -184,7 +184,8 @@ func (e *Engine[S, E]) Deliver(key shard.Key, events []E) {
 // work is a delivery worker: it serves the line of channels until Close.
 func (e *Engine[S, E]) work() {
 	var buf []E
-	var b batch[S]
+	b := batch[S]{gather: e.gather()}
+	defer closeGather(b.gather)
 	for {
 		select {
 		case <-e.stop:

@@ -18,6 +18,9 @@ type batch[S comparable] struct {
 	subs []S
 	iov  [][]byte
 	fan  fan
+	// gather is the Sink's Gather of the worker that owns the batch (nil
+	// without one, and for Deliver).
+	gather Gather[S]
 }
 
 // fan tracks the parts of one batch written by helpers.
@@ -49,7 +52,7 @@ func (e *Engine[S, E]) deliverBatch(b *batch[S], key shard.Key, events []E) {
 	subs := ch.Snapshot(b.subs[:0])
 	frames, size := 0, 0
 	if len(subs) <= chunk {
-		frames, size = e.writeAll(b.msgs, subs, &b.iov)
+		frames, size = e.writeAll(b.msgs, subs, &b.iov, b.gather)
 	} else {
 		f := &b.fan
 		f.frames.Store(0)
@@ -60,10 +63,10 @@ func (e *Engine[S, E]) deliverBatch(b *batch[S], key shard.Key, events []E) {
 			select {
 			case e.tasks <- t:
 			default: // every helper is busy: write this part here
-				e.runTask(t, &b.iov)
+				e.runTask(t, &b.iov, b.gather)
 			}
 		}
-		frames, size = e.writeAll(b.msgs, subs[:chunk], &b.iov)
+		frames, size = e.writeAll(b.msgs, subs[:chunk], &b.iov, b.gather)
 		f.wg.Wait()
 		frames += int(f.frames.Load())
 		size += int(f.size.Load())
@@ -77,10 +80,12 @@ func (e *Engine[S, E]) deliverBatch(b *batch[S], key shard.Key, events []E) {
 // It waits for nothing but write locks (inside Sink.Write).
 func (e *Engine[S, E]) help() {
 	var iov [][]byte
+	g := e.gather()
+	defer closeGather(g)
 	for {
 		select {
 		case t := <-e.tasks:
-			e.runTask(t, &iov)
+			e.runTask(t, &iov, g)
 		case <-e.stop:
 			return
 		}
@@ -88,8 +93,8 @@ func (e *Engine[S, E]) help() {
 }
 
 // runTask writes one part and reports it to its batch.
-func (e *Engine[S, E]) runTask(t task[S], iov *[][]byte) {
-	frames, size := e.writeAll(t.msgs, t.subs, iov)
+func (e *Engine[S, E]) runTask(t task[S], iov *[][]byte, g Gather[S]) {
+	frames, size := e.writeAll(t.msgs, t.subs, iov, g)
 	t.fan.frames.Add(int64(frames))
 	t.fan.size.Add(int64(size))
 	t.fan.wg.Done()
@@ -97,8 +102,9 @@ func (e *Engine[S, E]) runTask(t task[S], iov *[][]byte) {
 
 // writeAll writes msgs to each of subs that is live, skipping what
 // Frame leaves out and what Hold keeps, in one Sink.Write per
-// subscriber; it returns the frames and bytes taken.
-func (e *Engine[S, E]) writeAll(msgs []Message[S], subs []S, iovp *[][]byte) (frames, size int) {
+// subscriber (or, with g, one Gather.Add each and one Flush); it returns
+// the frames and bytes taken.
+func (e *Engine[S, E]) writeAll(msgs []Message[S], subs []S, iovp *[][]byte, g Gather[S]) (frames, size int) {
 	iov := *iovp
 	for _, s := range subs {
 		if !e.sink.Live(s) {
@@ -114,10 +120,17 @@ func (e *Engine[S, E]) writeAll(msgs []Message[S], subs []S, iovp *[][]byte) (fr
 			iov = append(iov, b)
 			n += len(b)
 		}
-		if len(iov) > 0 && e.sink.Write(s, iov) {
+		switch {
+		case len(iov) == 0:
+		case g != nil:
+			g.Add(s, iov, n)
+		case e.sink.Write(s, iov):
 			frames += len(iov)
 			size += n
 		}
+	}
+	if g != nil {
+		frames, size = g.Flush()
 	}
 	clear(iov)
 	*iovp = iov[:0]

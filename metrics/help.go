@@ -25,6 +25,7 @@ var help = map[string]string{
 	"fanout_publishes_total":                          "Events published through the HTTP API, by app id and result (ok, error, unavailable).",
 	"fanout_delivery_duration_seconds":                "Seconds from an event reaching the node to its frame being queued for every local subscriber.",
 	"fanout_channels":                                 "Occupied channels on this node.",
+	"fanout_io_uring_unavailable_total":               "Delivery workers that were to write through io_uring (server.io_uring) but could not set up a ring: the kernel lacks it or forbids it.",
 	"fanout_slow_consumer_disconnects_total":          "Connections closed with 4100 because their send queue passed max_queued_bytes.",
 	"fanout_heartbeat_timeouts_total":                 "Connections closed with 4201 because no pong arrived within pong_timeout.",
 	"fanout_broker_errors_total":                      "Failed broker operations, by operation.",

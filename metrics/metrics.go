@@ -16,6 +16,7 @@ type Metrics struct {
 	bytesIn, bytesOut       *vm.Counter
 	slowConsumers           *vm.Counter
 	heartbeatTimeouts       *vm.Counter
+	ioUringUnavailable      *vm.Counter
 	channels                *vm.Gauge
 	fanoutDuration          *vm.PrometheusHistogram
 
@@ -81,6 +82,7 @@ func New() *Metrics {
 		departures:        newFamily(s, "fanout_webhook_departures_total", "outcome"),
 		apps:              make(map[string]*appMetrics),
 	}
+	m.ioUringUnavailable = s.NewCounter("fanout_io_uring_unavailable_total")
 	m.closed = newCloseCodes(s)
 	m.transports = newTransports(s)
 	m.ended = ended{set: s, by: map[endedKey]*vm.Counter{}}
@@ -222,6 +224,10 @@ func (m *Metrics) ChannelsAdd(delta int) { m.channels.Add(float64(delta)) }
 // SlowConsumerDisconnect counts a connection closed because its send
 // queue was full.
 func (m *Metrics) SlowConsumerDisconnect() { m.slowConsumers.Inc() }
+
+// IOUringUnavailable counts a delivery worker that was to write through
+// io_uring (server.io_uring) but could not set up its ring.
+func (m *Metrics) IOUringUnavailable() { m.ioUringUnavailable.Inc() }
 
 // HeartbeatTimeout counts a connection closed because no pong arrived.
 func (m *Metrics) HeartbeatTimeout() { m.heartbeatTimeouts.Inc() }

@@ -96,6 +96,12 @@ func (c *Conn) WriteLimit(b []byte, limit int) error {
 func (c *Conn) WriteBatch(bufs [][]byte, limit int) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.writeBatchOpenLocked(bufs, limit)
+}
+
+// writeBatchOpenLocked is WriteBatch under the lock, from the state check
+// on (SendBatch calls it for what cannot take its ring).
+func (c *Conn) writeBatchOpenLocked(bufs [][]byte, limit int) error {
 	if c.state != stateOpen {
 		return ErrClosed
 	}
@@ -124,6 +130,15 @@ func (c *Conn) WriteBatch(bufs [][]byte, limit int) error {
 		return nil
 	}
 	n, err := writevNonBlocking(int(c.fd), bufs)
+	return c.wroteLocked(bufs, total, n, err, limit)
+}
+
+// wroteLocked settles a write of bufs (total bytes) to an empty queue
+// that the kernel took n bytes of, or failed with err: the rest is
+// queued for EPOLLOUT. As in writeRawLocked, one buffer is kept whole
+// whatever limit says; of several, those that did not begin to go out
+// are dropped when the rest passes limit (ErrQueueFull).
+func (c *Conn) wroteLocked(bufs [][]byte, total, n int, err error, limit int) error {
 	if err != nil {
 		c.failLocked()
 		return ErrClosed
@@ -133,7 +148,7 @@ func (c *Conn) WriteBatch(bufs [][]byte, limit int) error {
 	}
 	c.queueLocked(bufs, n)
 	c.armLocked(true)
-	if limit >= 0 && c.queued > limit {
+	if len(bufs) > 1 && limit >= 0 && c.queued > limit {
 		// The kernel took less than the batch and the rest is over the
 		// bound: keep only the frame that began to go out.
 		c.dropUnstartedLocked()

@@ -46,7 +46,12 @@
 // Conn.WriteBatch hands several frames that are due at the same moment to
 // one writev(2), so a burst of deliveries to a connection costs one
 // syscall; like a single write, it keeps no buffer once the kernel has
-// taken everything. Conn.Cork and Conn.Uncork (any goroutine) hold a
+// taken everything. A SendBatch (sendbatch.go, over the raw io_uring of
+// uring_linux.go) gathers such writes for many connections and hands
+// them to the kernel in one io_uring_enter(2); it holds each ringed
+// connection's mutex from its check until its completion is read, so a
+// write on the same connection cannot overtake it, and it only TryLocks
+// while it holds others. Conn.Cork and Conn.Uncork (any goroutine) hold a
 // connection's writes in its queue behind a response head until the
 // handler lets them go; the loop does not flush a corked queue.
 //

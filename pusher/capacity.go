@@ -9,7 +9,8 @@ import (
 // Capacity. Every WebSocket connection holds one descriptor, and so does
 // everything else the process opens: the HTTP API's requests, the metrics
 // listener and its scrapes, Redis connections, webhook requests, log
-// files, the event loops' epoll and eventfd descriptors. A node that let
+// files, the event loops' epoll and eventfd descriptors, the delivery
+// workers' io_uring descriptors (Options.IOUring). A node that let
 // WebSocket clients take every descriptor could no longer accept an API
 // request or a scrape, so it admits at most Capacity connections and
 // keeps the rest of its open-file limit (RLIMIT_NOFILE, getrlimit(2)) in

@@ -43,6 +43,12 @@ type Options struct {
 	OnAcceptError func(err error)
 	// EventLoops is the number of poller event loops; 0 means GOMAXPROCS.
 	EventLoops int
+	// IOUring hands each delivery worker's part of a fan-out (up to 1,024
+	// subscribers) to the kernel in one io_uring_enter(2) rather than a
+	// write(2) per subscriber (poller.SendBatch). Where the kernel lacks
+	// io_uring or forbids it, the workers log it once, tell
+	// IOUringObserver and write as without it. false means off.
+	IOUring bool
 	// Echo serves GET /echo as a plain WebSocket echo (conformance runs).
 	Echo bool
 	// Broker carries publications between nodes; nil means a single-node

@@ -72,6 +72,12 @@ type Server struct {
 	// ips counts connections per source address (iplimit.go); nil when
 	// both of its limits are off.
 	ips *ratelimit.IPTable
+
+	// ioUringOnce logs once that Options.IOUring could not be honoured.
+	ioUringOnce sync.Once
+	// ioUringWorkers counts delivery workers and helpers writing through
+	// an io_uring (gather.go).
+	ioUringWorkers atomic.Int32
 }
 
 // New checks the options and builds a server; Listen and Serve start it.

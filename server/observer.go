@@ -48,6 +48,9 @@ func (o observer) TransportOpened(t string) { o.m.TransportOpened(t) }
 // TransportClosed implements pusher.TransportObserver.
 func (o observer) TransportClosed(t string) { o.m.TransportClosed(t) }
 
+// IOUringUnavailable implements pusher.IOUringObserver.
+func (o observer) IOUringUnavailable() { o.m.IOUringUnavailable() }
+
 // ConnEnded implements pusher.EndObserver.
 func (o observer) ConnEnded(by, cause string) { o.m.ConnectionEnded(by, cause) }
 

@@ -72,7 +72,7 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 		Apps: apps, ActivityTimeout: cfg.Heartbeat.ActivityTimeout, PongTimeout: cfg.Heartbeat.PongTimeout,
 		UpgradeTimeout: cfg.Server.UpgradeTimeout, MaxRequestSize: cfg.Server.MaxRequestSize,
 		MaxMessageSize: int64(cfg.Server.MaxMessageSize), MaxConnections: cfg.Server.MaxConnections,
-		EventLoops: cfg.Server.EventLoops, Echo: cfg.Server.Echo, Broker: b, Metrics: observer{n.Metrics}, Logger: log,
+		EventLoops: cfg.Server.EventLoops, IOUring: cfg.Server.IOUring, Echo: cfg.Server.Echo, Broker: b, Metrics: observer{n.Metrics}, Logger: log,
 		OnAcceptError: func(err error) { n.accept.report("websocket", err) },
 		TLS:           n.tls,
 		// Webhook queues flush while the broker (a durable queue's

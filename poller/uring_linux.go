@@ -1,0 +1,228 @@
+package poller
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// An io_uring instance (io_uring(7), io_uring_setup(2), io_uring_enter(2))
+// driven with raw system calls: one submission queue of SQEs and one
+// completion queue of CQEs, both mapped from the kernel. SendBatch uses
+// it to hand the kernel a fan-out's sends in one io_uring_enter(2).
+//
+// The layouts below are the kernel's UAPI (include/uapi/linux/io_uring.h)
+// on 64-bit Linux.
+
+const (
+	iouringOffSQRing = 0
+	iouringOffSQEs   = 0x10000000
+
+	iouringFeatSingleMmap = 1 << 0
+	iouringSetupClamp     = 1 << 4
+	iouringSetupSubmitAll = 1 << 7
+
+	iouringEnterGetEvents = 1 << 0
+
+	iouringOpSend    = 26
+	iouringOpSendmsg = 9
+)
+
+type iouringSQOffsets struct {
+	Head, Tail, RingMask, RingEntries, Flags, Dropped, Array, Resv1 uint32
+	UserAddr                                                        uint64
+}
+
+type iouringCQOffsets struct {
+	Head, Tail, RingMask, RingEntries, Overflow, CQEs, Flags, Resv1 uint32
+	UserAddr                                                        uint64
+}
+
+type iouringParams struct {
+	SQEntries, CQEntries, Flags, SQThreadCPU, SQThreadIdle, Features, WQFd uint32
+	Resv                                                                   [3]uint32
+	SQOff                                                                  iouringSQOffsets
+	CQOff                                                                  iouringCQOffsets
+}
+
+// iouringSQE is one submission (struct io_uring_sqe, 64 bytes).
+type iouringSQE struct {
+	Opcode      uint8
+	Flags       uint8
+	Ioprio      uint16
+	Fd          int32
+	Off         uint64
+	Addr        uint64
+	Len         uint32
+	OpFlags     uint32 // msg_flags for send and sendmsg
+	UserData    uint64
+	BufIndex    uint16
+	Personality uint16
+	SpliceFdIn  int32
+	Addr3       uint64
+	Pad         uint64
+}
+
+// iouringCQE is one completion (struct io_uring_cqe, 16 bytes).
+type iouringCQE struct {
+	UserData uint64
+	Res      int32
+	Flags    uint32
+}
+
+// ring is one io_uring. It is not safe for concurrent use: each SendBatch
+// owns one.
+type ring struct {
+	fd      int
+	ringMem []byte
+	sqeMem  []byte
+	sqHead  *uint32
+	sqTail  *uint32
+	sqMask  uint32
+	sqes    []iouringSQE
+	cqHead  *uint32
+	cqTail  *uint32
+	cqMask  uint32
+	cqes    []iouringCQE
+	tail    uint32 // next SQ tail, published at submit
+	entries int
+}
+
+// ErrNoIOUring wraps why an io_uring could not be set up (ENOSYS on a
+// kernel without it, EPERM when the sysctl kernel.io_uring_disabled
+// forbids it, ENOMEM past RLIMIT_MEMLOCK on old kernels).
+var ErrNoIOUring = errors.New("poller: io_uring unavailable")
+
+// newRing sets up an io_uring of at least entries submissions (a power of
+// two, clamped by the kernel) that shares one mapping for both queues.
+func newRing(entries int) (*ring, error) {
+	var p iouringParams
+	p.Flags = iouringSetupClamp | iouringSetupSubmitAll
+	fd, _, errno := unix.Syscall(unix.SYS_IO_URING_SETUP, uintptr(entries), uintptr(unsafe.Pointer(&p)), 0)
+	if errno == unix.EINVAL { // a kernel before 5.18 knows no IORING_SETUP_SUBMIT_ALL
+		p = iouringParams{Flags: iouringSetupClamp}
+		fd, _, errno = unix.Syscall(unix.SYS_IO_URING_SETUP, uintptr(entries), uintptr(unsafe.Pointer(&p)), 0)
+	}
+	if errno != 0 {
+		return nil, fmt.Errorf("%w: io_uring_setup: %w", ErrNoIOUring, errno)
+	}
+	r := &ring{fd: int(fd), entries: int(p.SQEntries)}
+	if p.Features&iouringFeatSingleMmap == 0 { // before Linux 5.4
+		r.close()
+		return nil, fmt.Errorf("%w: kernel lacks IORING_FEAT_SINGLE_MMAP", ErrNoIOUring)
+	}
+	size := max(p.SQOff.Array+p.SQEntries*4, p.CQOff.CQEs+p.CQEntries*uint32(unsafe.Sizeof(iouringCQE{})))
+	mem, err := unix.Mmap(r.fd, iouringOffSQRing, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		r.close()
+		return nil, fmt.Errorf("%w: mmap rings: %w", ErrNoIOUring, err)
+	}
+	r.ringMem = mem
+	sqeSize := int(p.SQEntries) * int(unsafe.Sizeof(iouringSQE{}))
+	sqeMem, err := unix.Mmap(r.fd, iouringOffSQEs, sqeSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
+	if err != nil {
+		r.close()
+		return nil, fmt.Errorf("%w: mmap SQEs: %w", ErrNoIOUring, err)
+	}
+	r.sqeMem = sqeMem
+	at := func(off uint32) unsafe.Pointer { return unsafe.Pointer(&mem[off]) }
+	r.sqHead = (*uint32)(at(p.SQOff.Head))
+	r.sqTail = (*uint32)(at(p.SQOff.Tail))
+	r.sqMask = *(*uint32)(at(p.SQOff.RingMask))
+	r.cqHead = (*uint32)(at(p.CQOff.Head))
+	r.cqTail = (*uint32)(at(p.CQOff.Tail))
+	r.cqMask = *(*uint32)(at(p.CQOff.RingMask))
+	r.sqes = unsafe.Slice((*iouringSQE)(unsafe.Pointer(&sqeMem[0])), p.SQEntries)
+	r.cqes = unsafe.Slice((*iouringCQE)(at(p.CQOff.CQEs)), p.CQEntries)
+	// SQE i always sits in slot i: the index array is the identity, set once.
+	array := unsafe.Slice((*uint32)(at(p.SQOff.Array)), p.SQEntries)
+	for i := range array {
+		array[i] = uint32(i)
+	}
+	r.tail = atomic.LoadUint32(r.sqTail)
+	return r, nil
+}
+
+// next returns the next free SQE, zeroed, or nil when the queue is full
+// (submit first).
+func (r *ring) next() *iouringSQE {
+	if int(r.tail-atomic.LoadUint32(r.sqHead)) >= r.entries {
+		return nil
+	}
+	sqe := &r.sqes[r.tail&r.sqMask]
+	*sqe = iouringSQE{}
+	r.tail++
+	return sqe
+}
+
+// pending is the number of SQEs filled but not yet taken by the kernel.
+func (r *ring) pending() int { return int(r.tail - atomic.LoadUint32(r.sqHead)) }
+
+// submitAndWait publishes the filled SQEs and enters the kernel once to
+// submit them and wait for want completions. It returns the number the
+// kernel took; on an error the SQEs it did not take stay pending.
+func (r *ring) submitAndWait(want int) (int, error) {
+	atomic.StoreUint32(r.sqTail, r.tail)
+	n := r.pending()
+	for {
+		got, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(n), uintptr(want),
+			iouringEnterGetEvents, 0, 0)
+		switch errno {
+		case 0:
+			return int(got), nil
+		case unix.EINTR:
+			// Submitted SQEs are accounted in sqHead: wait for the rest.
+			n = r.pending()
+			continue
+		default:
+			return n - r.pending(), errno
+		}
+	}
+}
+
+// wait enters the kernel to wait for want completions, submitting
+// nothing.
+func (r *ring) wait(want int) error {
+	for {
+		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 0, uintptr(want), iouringEnterGetEvents, 0, 0)
+		if errno != unix.EINTR {
+			if errno != 0 {
+				return errno
+			}
+			return nil
+		}
+	}
+}
+
+// reap calls f with each completion ready now and marks them seen.
+func (r *ring) reap(f func(userData uint64, res int32)) int {
+	head := atomic.LoadUint32(r.cqHead)
+	tail := atomic.LoadUint32(r.cqTail)
+	n := 0
+	for ; head != tail; head++ {
+		c := &r.cqes[head&r.cqMask]
+		f(c.UserData, c.Res)
+		n++
+	}
+	atomic.StoreUint32(r.cqHead, head)
+	return n
+}
+
+// unsubmit takes back the SQEs the kernel did not take (after an error).
+func (r *ring) unsubmit() {
+	r.tail = atomic.LoadUint32(r.sqHead)
+	atomic.StoreUint32(r.sqTail, r.tail)
+}
+
+func (r *ring) close() {
+	if r.sqeMem != nil {
+		_ = unix.Munmap(r.sqeMem)
+	}
+	if r.ringMem != nil {
+		_ = unix.Munmap(r.ringMem)
+	}
+	_ = unix.Close(r.fd)
+}
