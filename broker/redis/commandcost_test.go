@@ -2,8 +2,10 @@ package redis_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +34,34 @@ func commandCalls(t *testing.T, c rueidis.Client) map[string]int {
 	return calls
 }
 
+// listenedChannel starts a Redis and two nodes: one subscribed to
+// channel x (listed) that hands what it receives to h, and pub, which
+// has published one event there (delivered; the script is in Redis's
+// cache). Redis's command counts are reset; mon reads them.
+func listenedChannel(t *testing.T) (mon rueidis.Client, h *seenHandler, pub *redis.Broker) {
+	t.Helper()
+	srv := startRedis(t)
+	mon, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true, ForceSingleClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mon.Close)
+	o := redis.Options{URL: srv.URL()}
+	h = &seenHandler{}
+	sub := startBroker(t, o, h)
+	pub = startBroker(t, o, &countHandler{})
+	sub.Subscribe("app", "x")
+	eventually(t, 5*time.Second, "listed", func() bool { return listenedBy(t, srv, "x") == ":1" })
+	if err := publishData(pub, "x", "warm-up"); err != nil { // loads the script (NOSCRIPT, then EVAL)
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "warm-up delivered", func() bool { return len(h.seen()) == 1 })
+	if err := mon.Do(context.Background(), mon.B().ConfigResetstat().Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	return mon, h, pub
+}
+
 // TestPublishCommandsPerPublication pins what one plain publication
 // costs Redis, from Redis's own command counts: a lone publisher's
 // publications to a channel another node listens to go as one EVALSHA
@@ -40,23 +70,7 @@ func commandCalls(t *testing.T, c rueidis.Client) map[string]int {
 // else is sent per publication (no idempotency, history or confirmation
 // commands). The slack covers the nodes' heartbeats during the window.
 func TestPublishCommandsPerPublication(t *testing.T) {
-	srv := startRedis(t)
-	mon, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true, ForceSingleClient: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mon.Close()
-	o := redis.Options{URL: srv.URL()}
-	sub := startBroker(t, o, &countHandler{})
-	pub := startBroker(t, o, &countHandler{})
-	sub.Subscribe("app", "x")
-	eventually(t, 5*time.Second, "listed", func() bool { return listenedBy(t, srv, "x") == ":1" })
-	if err := publishData(pub, "x", "warm-up"); err != nil { // loads the script (NOSCRIPT, then EVAL)
-		t.Fatal(err)
-	}
-	if err := mon.Do(context.Background(), mon.B().ConfigResetstat().Build()).Error(); err != nil {
-		t.Fatal(err)
-	}
+	mon, _, pub := listenedChannel(t)
 	const n, slack = 200, 20
 	for i := range n {
 		if err := publishData(pub, "x", strconv.Itoa(i)); err != nil {
@@ -82,5 +96,49 @@ func TestPublishCommandsPerPublication(t *testing.T) {
 	}
 	if total > 5*n+slack {
 		t.Errorf("%d commands for %d publications, want at most 5 each (EVALSHA, TIME, SCARD, PUBSUB NUMSUB, PUBLISH)", total, n)
+	}
+}
+
+// TestConcurrentPublishesShareScriptCalls: back-to-back publishers on
+// one node share calls of the publish script (standalone Redis), so
+// Redis runs fewer EVALSHA and TIME than publications, while the
+// listener check still runs per publication (one SCARD and PUBSUB
+// NUMSUB each) and every publication is delivered once, each
+// publisher's in its order.
+func TestConcurrentPublishesShareScriptCalls(t *testing.T) {
+	mon, h, pub := listenedChannel(t)
+	const publishers, each = 16, 50
+	var wg sync.WaitGroup
+	for w := range publishers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := publishData(pub, "x", fmt.Sprint(w, "/", i)); err != nil {
+					t.Errorf("publisher %d, publish %d: %v", w, i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	const n = publishers * each
+	calls := commandCalls(t, mon)
+	t.Logf("%d publications from %d publishers: %v", n, publishers, calls)
+	if c := calls["evalsha"]; c >= n {
+		t.Errorf("%d EVALSHA for %d concurrent publications, want them shared", c, n)
+	}
+	if calls["publish"] != n || calls["scard"] < n || calls["pubsub|numsub"] < n {
+		t.Errorf("PUBLISH %d, SCARD %d, PUBSUB NUMSUB %d for %d publications; want one of each per publication",
+			calls["publish"], calls["scard"], calls["pubsub|numsub"], n)
+	}
+	eventually(t, 10*time.Second, "every publication delivered", func() bool { return len(h.seen()) >= n+1 })
+	next := make([]int, publishers)
+	for _, d := range h.seen()[1:] {
+		var w, i int
+		if _, err := fmt.Sscanf(d, "%d/%d", &w, &i); err != nil || i != next[w] {
+			t.Fatalf("delivered %q, want publisher %d's %d next", d, w, next[w])
+		}
+		next[w]++
 	}
 }
