@@ -22,7 +22,7 @@
 # publish (INFO cpu and commandstats), cross-node latency and missed
 # deliveries for each.
 #
-# FANOUT_BASE=path/to/fanout adds the peer "fanout-base", that binary run
+# BASELINE=path/to/fanout adds the peer "fanout-base", that binary run
 # as "fanout" is: two builds of fanout compared in one run.
 set -euo pipefail
 
@@ -67,7 +67,7 @@ node() {
 	case $name in
 	fanout | fanout-base)
 		local bin=$BIN/fanout
-		[ "$name" = fanout-base ] && bin=$FANOUT_BASE
+		[ "$name" = fanout-base ] && bin=$BASELINE
 		"$bin" serve --addr "127.0.0.1:$port" --metrics-addr "" \
 			--redis-url "redis://127.0.0.1:$REDIS_PORT/0" >"$OUT/$name-$port.log" 2>&1 &
 		;;
@@ -89,7 +89,7 @@ node() {
 installed() {
 	case $1 in
 	fanout) true ;;
-	fanout-base) [ -x "${FANOUT_BASE:-}" ] ;;
+	fanout-base) [ -x "${BASELINE:-}" ] ;;
 	soketi) [ -d "$SOKETI_DIR/node_modules/@soketi/soketi" ] ;;
 	centrifugo) [ -x "$CENTRIFUGO" ] ;;
 	*) false ;;
