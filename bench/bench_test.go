@@ -126,7 +126,7 @@ func TestPublishSignature(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := newPublisher(&o, []int{0})
-		p.publishOne(context.Background())
+		p.publishOne(context.Background(), 0)
 		if got := p.ok.Load() == 1; got != c.ok {
 			t.Fatalf("secret %q: accepted=%v, errors %v", c.secret, got, p.errs)
 		}

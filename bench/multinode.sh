@@ -12,14 +12,36 @@
 # Every process it starts is stopped on exit; every step is bounded.
 #   CONNS (default 10000)  CHANNELS (default 1)  RATES (default "10 50")
 #   SIZE (default 100)  DURATION (default 10s)  OUT (default out/multinode)
+#
+# MODE=throughput publishes back to back instead of at $RATES: each of
+# $PUBLISHERS (default 4) sends the next publish through node A when the
+# previous one is answered, for $DURATION or $MAX_PUBLISHES in all
+# (default 100000), $ROUNDS times (default 2) over the servers in turn,
+# with $CONNS (default 100) subscribers on $CHANNELS (default 10)
+# channels on node B. Reports publishes/s, Redis CPU and commands per
+# publish (INFO cpu and commandstats), cross-node latency and missed
+# deliveries for each.
+#
+# BASELINE=path/to/fanout adds the peer "fanout-base", that binary run
+# as "fanout" is: two builds of fanout compared in one run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 PEERS=${PEERS:-"fanout soketi centrifugo"}
-CONNS=${CONNS:-10000}
-CHANNELS=${CHANNELS:-1}
-RATES=${RATES:-"10 50"}
+MODE=${MODE:-rate}
+if [ "$MODE" = throughput ]; then
+	CONNS=${CONNS:-100}
+	CHANNELS=${CHANNELS:-10}
+	RATES=back-to-back
+else
+	CONNS=${CONNS:-10000}
+	CHANNELS=${CHANNELS:-1}
+	RATES=${RATES:-"10 50"}
+fi
+PUBLISHERS=${PUBLISHERS:-$([ "$MODE" = throughput ] && echo 4 || echo 16)}
+MAX_PUBLISHES=${MAX_PUBLISHES:-100000}
+ROUNDS=${ROUNDS:-$([ "$MODE" = throughput ] && echo 2 || echo 1)}
 SIZE=${SIZE:-100}
 DURATION=${DURATION:-10s}
 OUT=${OUT:-$ROOT/out/multinode}
@@ -43,8 +65,10 @@ wait_port "$REDIS_PORT"
 node() {
 	local name=$1 port=$2
 	case $name in
-	fanout)
-		"$BIN/fanout" serve --addr "127.0.0.1:$port" --metrics-addr "" \
+	fanout | fanout-base)
+		local bin=$BIN/fanout
+		[ "$name" = fanout-base ] && bin=$BASELINE
+		"$bin" serve --addr "127.0.0.1:$port" --metrics-addr "" \
 			--redis-url "redis://127.0.0.1:$REDIS_PORT/0" >"$OUT/$name-$port.log" 2>&1 &
 		;;
 	soketi)
@@ -65,6 +89,7 @@ node() {
 installed() {
 	case $1 in
 	fanout) true ;;
+	fanout-base) [ -x "${BASELINE:-}" ] ;;
 	soketi) [ -d "$SOKETI_DIR/node_modules/@soketi/soketi" ] ;;
 	centrifugo) [ -x "$CENTRIFUGO" ] ;;
 	*) false ;;
@@ -72,30 +97,39 @@ installed() {
 }
 
 RESULTS=()
-for peer in $PEERS; do
-	if ! installed "$peer"; then
-		echo "multinode: SKIPPING $peer: not installed (bench/compare.sh installs it)" >&2
-		continue
-	fi
-	proto=pusher
-	[ "$peer" = centrifugo ] && proto=centrifugo
-	node "$peer" 6121
-	A=$NODE_PID
-	node "$peer" 6122
-	B=$NODE_PID
-	for rate in $RATES; do
-		echo "multinode: $peer, $CONNS subscribers on B, $rate events/s through A (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-		timeout 600 "$BIN/fanout-bench" fanout --protocol "$proto" --url ws://127.0.0.1:6122 \
-			--api-url http://127.0.0.1:6121 --conns "$CONNS" --channels "$CHANNELS" --rate "$rate" \
-			--size "$SIZE" --duration "$DURATION" --server-pid "$A" --server-pid "$B" \
-			--redis-addr "127.0.0.1:$REDIS_PORT" --timeout 5m --quiet \
-			--label "$peer A→B $rate/s" --out "$OUT/$peer-$rate" >/dev/null ||
-			echo "multinode: $peer $rate/s failed (see above)" >&2
-		RESULTS+=("$OUT/$peer-$rate/results.json")
+for round in $(seq "$ROUNDS"); do
+	for peer in $PEERS; do
+		if ! installed "$peer"; then
+			echo "multinode: SKIPPING $peer: not installed (bench/compare.sh installs it)" >&2
+			continue
+		fi
+		proto=pusher
+		[ "$peer" = centrifugo ] && proto=centrifugo
+		node "$peer" 6121
+		A=$NODE_PID
+		node "$peer" 6122
+		B=$NODE_PID
+		for rate in $RATES; do
+			pace=(--rate "$rate")
+			label="$peer A→B $rate/s"
+			if [ "$MODE" = throughput ]; then
+				pace=(--back-to-back --max-publishes "$MAX_PUBLISHES")
+				label="$peer A→B back to back"
+			fi
+			[ "$ROUNDS" -gt 1 ] && label="$label, round $round"
+			echo "multinode: $label, $CONNS subscribers on B (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+			timeout 600 "$BIN/fanout-bench" fanout --protocol "$proto" --url ws://127.0.0.1:6122 \
+				--api-url http://127.0.0.1:6121 --conns "$CONNS" --channels "$CHANNELS" "${pace[@]}" \
+				--publishers "$PUBLISHERS" --size "$SIZE" --duration "$DURATION" --server-pid "$A" --server-pid "$B" \
+				--redis-addr "127.0.0.1:$REDIS_PORT" --timeout 5m --quiet \
+				--label "$label" --out "$OUT/$peer-$rate-$round" >/dev/null ||
+				echo "multinode: $label failed (see above)" >&2
+			RESULTS+=("$OUT/$peer-$rate-$round/results.json")
+		done
+		stop_pid "$A"
+		stop_pid "$B"
+		redis-cli -p "$REDIS_PORT" flushall >/dev/null
 	done
-	stop_pid "$A"
-	stop_pid "$B"
-	redis-cli -p "$REDIS_PORT" flushall >/dev/null
 done
 
 IN=$(joined_results "${RESULTS[@]}")

@@ -29,14 +29,22 @@ type Options struct {
 	ConnRate   float64       // connects/s in total while ramping; default 2000
 	MeasureAt  []int         // connection counts at which to read RSS; default none
 	ServerPIDs []int         // processes whose RSS is summed
-	RedisAddr  string        // fanout: host:port of a Redis whose CPU per publish (INFO cpu) is reported
-	MetricsURL string        // alternative RSS source: process_resident_memory_bytes
-	Workers    int           // default ceil(Conns/15000)
-	Out        string        // directory for results.json/.md/chart.png; default none
-	Label      string        // default the scenario name
-	Timeout    time.Duration // hard stop; default 10 min
-	Settle     time.Duration // wait before reading RSS; default 2 s
-	Quiet      bool          // no progress output
+	RedisAddr  string        // fanout: host:port of a Redis whose CPU and commands per publish (INFO cpu, commandstats) are reported
+
+	// BackToBack (fanout): each of the Publishers sends its next publish
+	// as soon as the previous one is answered, unpaced (Rate is only the
+	// progress display's estimate), for Duration or until MaxPublishes
+	// were sent in all (default 200,000): the publish throughput one
+	// node reaches, not a rate it is given.
+	BackToBack   bool
+	MaxPublishes int
+	MetricsURL   string        // alternative RSS source: process_resident_memory_bytes
+	Workers      int           // default ceil(Conns/15000)
+	Out          string        // directory for results.json/.md/chart.png; default none
+	Label        string        // default the scenario name
+	Timeout      time.Duration // hard stop; default 10 min
+	Settle       time.Duration // wait before reading RSS; default 2 s
+	Quiet        bool          // no progress output
 
 	// Storm: Senders of the Conns send client events at Rate in total;
 	// a watcher probes every ProbeEvery (default 1 s).
@@ -101,7 +109,9 @@ func parseOptions(scenario string, args []string, stderr io.Writer) (Options, er
 	fs.Float64Var(&o.ConnRate, "conn-rate", 2000, "connects/s while ramping")
 	fs.Var(listFlag{&measure}, "measure-at", "connection counts at which to read server RSS (e.g. 5000,18000)")
 	fs.Var(listFlag{&pids}, "server-pid", "server process id for RSS (repeatable)")
-	fs.StringVar(&o.RedisAddr, "redis-addr", "", "fanout: Redis host:port to read INFO cpu from before and after publishing (Redis CPU per publish)")
+	fs.StringVar(&o.RedisAddr, "redis-addr", "", "fanout: Redis host:port to read INFO cpu and commandstats from before and after publishing (Redis CPU and commands per publish)")
+	fs.BoolVar(&o.BackToBack, "back-to-back", false, "fanout: each publisher sends the next publish when the previous is answered (no --rate), for --duration or --max-publishes")
+	fs.IntVar(&o.MaxPublishes, "max-publishes", 200000, "fanout --back-to-back: publishes in all at most")
 	fs.StringVar(&o.MetricsURL, "metrics-url", "", "Prometheus URL to read process_resident_memory_bytes")
 	fs.IntVar(&o.Workers, "workers", 0, "worker processes (default ceil(conns/15000))")
 	fs.StringVar(&o.Out, "out", "", "directory for results.json, results.md, chart.png")
@@ -185,6 +195,9 @@ func (o *Options) fill() error {
 	}
 	if o.Rate <= 0 {
 		o.Rate = 100
+	}
+	if o.MaxPublishes <= 0 {
+		o.MaxPublishes = 200000
 	}
 	if o.Size <= 0 {
 		o.Size = 100

@@ -40,3 +40,27 @@ func TestPublishersShareOneSchedule(t *testing.T) {
 		t.Fatalf("the first 4 publishes came within %v; want them spaced 25 ms apart", span)
 	}
 }
+
+// TestBackToBackPublishersStopAtTheCount: unpaced publishers send their
+// next publish as soon as one is answered and stop, all together, after
+// MaxPublishes, long before the duration (the rate would allow one).
+func TestBackToBackPublishersStopAtTheCount(t *testing.T) {
+	var mu sync.Mutex
+	got := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		got++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	o := &Options{APIURL: srv.URL, AppID: "app-id", AppKey: "app-key", AppSecret: "app-secret",
+		Rate: 0.1, Publishers: 4, Size: 100, BackToBack: true, MaxPublishes: 200}
+	p := newPublisher(o, []int{1})
+	start := time.Now()
+	p.run(context.Background(), time.Minute)
+	if got != 200 || p.ok.Load() != 200 {
+		t.Fatalf("server saw %d publishes, %d answered 200; want 200", got, p.ok.Load())
+	}
+	t.Logf("200 publishes back to back in %v", time.Since(start).Round(time.Millisecond))
+}

@@ -33,7 +33,9 @@ func newPublisher(o *Options, subs []int) *publisher {
 		client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 }
 
-// run publishes at o.Rate in total for d, over o.Publishers goroutines.
+// run publishes at o.Rate in total for d, over o.Publishers goroutines;
+// with o.BackToBack each goroutine publishes again as soon as it is
+// answered, until d passed or o.MaxPublishes were sent.
 func (p *publisher) run(ctx context.Context, d time.Duration) {
 	// Requests use ctx, not the duration's context, so that a publish in
 	// flight when the duration ends still counts its deliveries.
@@ -49,11 +51,17 @@ func (p *publisher) run(ctx context.Context, d time.Duration) {
 		go func() {
 			defer wg.Done()
 			for loop.Err() == nil {
-				pace.wait(loop)
+				if !p.o.BackToBack {
+					pace.wait(loop)
+				}
 				if loop.Err() != nil {
 					return
 				}
-				p.publishOne(ctx)
+				seq := p.seq.Add(1) - 1
+				if p.o.BackToBack && seq >= uint64(p.o.MaxPublishes) {
+					return
+				}
+				p.publishOne(ctx, seq)
 			}
 		}()
 	}
@@ -61,8 +69,7 @@ func (p *publisher) run(ctx context.Context, d time.Duration) {
 	p.client.CloseIdleConnections()
 }
 
-func (p *publisher) publishOne(ctx context.Context) {
-	seq := p.seq.Add(1) - 1
+func (p *publisher) publishOne(ctx context.Context, seq uint64) {
 	ch := int(seq % uint64(len(p.subs)))
 	data := appendBenchData(make([]byte, 0, p.o.Size+48), seq, time.Now().UnixNano(), p.o.Size)
 	var reason string

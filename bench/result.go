@@ -10,13 +10,14 @@ type Result struct {
 	Duration string `json:"duration"`
 
 	// Run settings beyond the above, so a result file stands alone.
-	Server     string  `json:"server,omitempty"`     // --url values, comma-separated
-	Commit     string  `json:"commit,omitempty"`     // VCS revision of the harness build, else git describe of the working directory
-	Date       string  `json:"date,omitempty"`       // UTC start, RFC 3339
-	ConnRate   float64 `json:"conn_rate,omitempty"`  // --conn-rate, connects/s
-	Publishers int     `json:"publishers,omitempty"` // --publishers (fanout, storm probe)
-	Auth       string  `json:"auth,omitempty"`       // how connections authenticate, "" for none
-	Senders    int     `json:"senders,omitempty"`    // storm: connections sending client events
+	Server     string  `json:"server,omitempty"`       // --url values, comma-separated
+	Commit     string  `json:"commit,omitempty"`       // VCS revision of the harness build, else git describe of the working directory
+	Date       string  `json:"date,omitempty"`         // UTC start, RFC 3339
+	ConnRate   float64 `json:"conn_rate,omitempty"`    // --conn-rate, connects/s
+	Publishers int     `json:"publishers,omitempty"`   // --publishers (fanout, storm probe)
+	BackToBack bool    `json:"back_to_back,omitempty"` // --back-to-back: unpaced publishers
+	Auth       string  `json:"auth,omitempty"`         // how connections authenticate, "" for none
+	Senders    int     `json:"senders,omitempty"`      // storm: connections sending client events
 	ProbeEvery string  `json:"probe_every,omitempty"`
 
 	Subscribed       uint64         `json:"subscribed"`
@@ -50,9 +51,12 @@ type Result struct {
 	CPUPerDeliveryUs  float64 `json:"server_cpu_us_per_delivery,omitempty"` // µs
 	WritesPerDelivery float64 `json:"server_writes_per_delivery,omitempty"`
 
-	// Redis's CPU over the same window (INFO cpu of --redis-addr).
-	RedisCPUSeconds      float64 `json:"redis_cpu_s,omitempty"`
-	RedisCPUPerPublishUs float64 `json:"redis_cpu_us_per_publish,omitempty"`
+	// Redis's CPU and commands over the publish window (INFO cpu and
+	// commandstats of --redis-addr; commands a script runs count too).
+	RedisCPUSeconds         float64            `json:"redis_cpu_s,omitempty"`
+	RedisCPUPerPublishUs    float64            `json:"redis_cpu_us_per_publish,omitempty"`
+	RedisCommandsPerPublish float64            `json:"redis_commands_per_publish,omitempty"`
+	RedisCommands           map[string]float64 `json:"redis_commands_by_name_per_publish,omitempty"`
 
 	// The harness's own cost over the same window (its worker
 	// processes, from /proc), for the self-check in HarnessCheck.

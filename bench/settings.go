@@ -19,7 +19,10 @@ func (o *Options) settings() Result {
 	}
 	switch o.Scenario {
 	case "fanout":
-		r.Rate, r.Size, r.Publishers = o.Rate, o.Size, o.Publishers
+		r.Rate, r.Size, r.Publishers, r.BackToBack = o.Rate, o.Size, o.Publishers, o.BackToBack
+		if o.BackToBack {
+			r.Rate = 0
+		}
 	case "storm":
 		r.Rate, r.Size, r.Senders, r.ProbeEvery = o.Rate, o.Size, o.Senders, o.ProbeEvery.String()
 		r.Channels = 1

@@ -26,7 +26,12 @@ var settingFields = []field{
 		return intOrEmpty(r.Channels)
 	}},
 	{"senders", true, func(r Result) string { return intOrEmpty(r.Senders) }},
-	{"events/s", true, func(r Result) string { return numOrEmpty(r.Rate, 0) }},
+	{"events/s", true, func(r Result) string {
+		if r.BackToBack {
+			return "back to back"
+		}
+		return numOrEmpty(r.Rate, 0)
+	}},
 	{"size", true, func(r Result) string {
 		if r.Size == 0 {
 			return ""
@@ -101,6 +106,7 @@ var resultFields = []field{
 	{"server CPU µs/delivery", true, func(r Result) string { return numOrEmpty(r.CPUPerDeliveryUs, 2) }},
 	{"write syscalls/delivery", true, func(r Result) string { return numOrEmpty(r.WritesPerDelivery, 3) }},
 	{"Redis CPU µs/publish", true, func(r Result) string { return numOrEmpty(r.RedisCPUPerPublishUs, 1) }},
+	{"Redis commands/publish", true, func(r Result) string { return numOrEmpty(r.RedisCommandsPerPublish, 2) }},
 	{"harness CPU µs/delivery", true, func(r Result) string { return numOrEmpty(r.HarnessCPUPerDeliveryUs, 2) }},
 	{"new conn p50 / p99 / max ms", true, probe(func(r Result) *ProbeSummary { return r.ConnectProbe })},
 	{"publish p50 / p99 / max ms", true, probe(func(r Result) *ProbeSummary { return r.PublishProbe })},

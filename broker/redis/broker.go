@@ -61,7 +61,8 @@ type Broker struct {
 
 	backlog *backlog // publications the handler has no room for yet
 
-	keptQ keptQueue // concurrent publishes of history channels, coalesced
+	keptQ  callQueue[kept]     // concurrent publishes of history channels, coalesced
+	plainQ callQueue[plainPub] // concurrent publishes of other channels, coalesced
 
 	refusals refusalLog  // refused publications, summed up in the log
 	holdUps  holdUpCache // why each channel's publications were last refused

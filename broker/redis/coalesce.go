@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"strconv"
 	"sync"
 
 	"github.com/fanout/fanout/broker"
@@ -27,6 +28,16 @@ import (
 // its own deadline, so one whose caller already gave up (and answered
 // 503) is skipped by the script, never run late. One Publish call's
 // publications go in one script call, in order.
+//
+// Publishes to channels without history share calls of publishScript
+// the same way, with at most maxPlainCalls (1) in flight: a lone
+// publisher never waits (nothing is in flight when it comes), and
+// back-to-back publishers on one node send what queued during the last
+// round trip as one call, so Redis runs the script, its TIME and its
+// reply once for them; the listener check (SCARD, PUBSUB NUMSUB) still
+// runs per publication. A shared call's deadline is the earliest of its
+// callers'. TestConcurrentPublishesShareScriptCalls counts the calls
+// Redis ran.
 
 // maxKeptCalls and maxKeptBatch bound the script calls in flight and the
 // publications in one call; a variable so a test can force sharing.
@@ -34,37 +45,42 @@ var maxKeptCalls = 32
 
 const maxKeptBatch = 64
 
-// keptQueue holds the publish calls waiting for a script call.
-type keptQueue struct {
+// callQueue holds the Publish calls waiting for a script call, of one
+// script: T is what one publication takes to the script.
+type callQueue[T any] struct {
 	mu       sync.Mutex
-	waiting  []*keptCall
+	waiting  []*queuedCall[T]
 	inflight int // script calls sent and not answered
 }
 
-// keptCall is one Publish call's publications; done is closed once err
-// is final.
-type keptCall struct {
-	ks   []kept
-	err  error
-	done chan struct{}
+// queuedCall is one Publish call's publications, to be sent before dl
+// (Redis's clock, unix ms); done is closed once err is final.
+type queuedCall[T any] struct {
+	items []T
+	dl    int64
+	err   error
+	done  chan struct{}
 }
 
-// publishCoalesced publishes ks (one Publish call, all keeping history)
-// in a shared script call and waits for it, or for ctx.
-func (b *Broker) publishCoalesced(ctx context.Context, ks []kept) error {
-	c := &keptCall{ks: ks, done: make(chan struct{})}
-	q := &b.keptQ
+// run queues one Publish call's items, sends script calls while fewer
+// than limit are in flight (each with at most batch items, whole
+// Publish calls; send makes one and settles its calls), and waits for
+// this call's outcome or for ctx.
+func (q *callQueue[T]) run(ctx context.Context, items []T, dl int64, limit, batch int,
+	send func([]*queuedCall[T], int)) error {
+	c := &queuedCall[T]{items: items, dl: dl, done: make(chan struct{})}
 	q.mu.Lock()
 	q.waiting = append(q.waiting, c)
-	lead := q.inflight < maxKeptCalls
+	lead := q.inflight < limit
 	if lead {
 		q.inflight++
 	}
 	q.mu.Unlock()
-	if lead {
-		if b.flushKept() {
-			go b.flushAllKept()
-		}
+	if lead && q.flush(batch, send) {
+		go func() {
+			for q.flush(batch, send) {
+			}
+		}()
 	}
 	select {
 	case <-c.done:
@@ -76,28 +92,21 @@ func (b *Broker) publishCoalesced(ctx context.Context, ks []kept) error {
 	}
 }
 
-// flushAllKept sends script calls until nothing waits.
-func (b *Broker) flushAllKept() {
-	for b.flushKept() {
-	}
-}
-
-// flushKept sends one script call with what waits, holding one of the
+// flush sends one script call with what waits, holding one of the
 // in-flight places; it reports whether more waits, in which case the
 // caller keeps that place and must call again.
-func (b *Broker) flushKept() (more bool) {
-	q := &b.keptQ
+func (q *callQueue[T]) flush(batch int, send func([]*queuedCall[T], int)) (more bool) {
 	q.mu.Lock()
 	n, items := 0, 0
-	for n < len(q.waiting) && (n == 0 || items+len(q.waiting[n].ks) <= maxKeptBatch) {
-		items += len(q.waiting[n].ks)
+	for n < len(q.waiting) && (n == 0 || items+len(q.waiting[n].items) <= batch) {
+		items += len(q.waiting[n].items)
 		n++
 	}
-	calls := append([]*keptCall(nil), q.waiting[:n]...)
+	calls := append([]*queuedCall[T](nil), q.waiting[:n]...)
 	q.waiting = append(q.waiting[:0], q.waiting[n:]...)
 	q.mu.Unlock()
 	if len(calls) > 0 {
-		b.sendKeptCalls(calls, items)
+		send(calls, items)
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -108,24 +117,68 @@ func (b *Broker) flushKept() (more bool) {
 	return true
 }
 
-// sendKeptCalls runs the publish script once for calls (items
-// publications in all) and settles each call.
-func (b *Broker) sendKeptCalls(calls []*keptCall, items int) {
-	ks := make([]kept, 0, items)
+// publishCoalesced publishes ks (one Publish call, all keeping history)
+// in a shared script call and waits for it, or for ctx.
+func (b *Broker) publishCoalesced(ctx context.Context, ks []kept) error {
+	return b.keptQ.run(ctx, ks, 0, maxKeptCalls, maxKeptBatch, b.sendKeptCalls)
+}
+
+// sendShared runs one script call for calls: call makes it from all
+// their items (in order), with the earliest of their deadlines, and
+// answers the error of the whole call or settle, which settles items
+// from the answer of the items from at on, sent when b.confirms read
+// mark; each queued call is then given its outcome.
+func sendShared[T any](b *Broker, calls []*queuedCall[T], items int,
+	call func(ctx context.Context, all []T, dl int64) (settle func(items []T, at int, mark uint64) error, err error)) {
+	all := make([]T, 0, items)
+	dl := calls[0].dl
 	for _, c := range calls {
-		ks = append(ks, c.ks...)
+		all = append(all, c.items...)
+		dl = min(dl, c.dl)
 	}
 	ctx, cancel := b.call(nil)
 	mark := b.confirms.Load() // before the call is sent (see held)
-	outs, err := b.keptAnswers(b.runScripts(ctx, b.publishKeptCall(ks))[0], len(ks))
+	settle, err := call(ctx, all, dl)
 	cancel()
 	at := 0
 	for _, c := range calls {
 		c.err = err
 		if err == nil {
-			c.err = b.settle(c.ks, outs[at:at+len(c.ks)], mark)
+			c.err = settle(c.items, at, mark)
 		}
-		at += len(c.ks)
+		at += len(c.items)
 		close(c.done)
 	}
+}
+
+// sendKeptCalls runs the history publish script once for calls (items
+// publications in all; each carries its own deadline) and settles each
+// call.
+func (b *Broker) sendKeptCalls(calls []*queuedCall[kept], items int) {
+	sendShared(b, calls, items, func(ctx context.Context, ks []kept, _ int64) (func([]kept, int, uint64) error, error) {
+		outs, err := b.keptAnswers(b.runScripts(ctx, b.publishKeptCall(ks))[0], len(ks))
+		return func(items []kept, at int, mark uint64) error {
+			return b.settle(items, outs[at:at+len(items)], mark)
+		}, err
+	})
+}
+
+// maxPlainCalls and maxPlainBatch bound the calls of publishScript in
+// flight and the publications in one call; a variable so a benchmark
+// can compare limits.
+var maxPlainCalls = 1
+
+const maxPlainBatch = 64
+
+// sendPlainCalls runs publishScript once for calls (items publications
+// in all) and settles each call. The call's deadline is the earliest of
+// theirs: a publication may then be refused a little early, never run
+// after its caller gave up.
+func (b *Broker) sendPlainCalls(calls []*queuedCall[plainPub], items int) {
+	sendShared(b, calls, items, func(ctx context.Context, pubs []plainPub, dl int64) (func([]plainPub, int, uint64) error, error) {
+		outs, err := b.plainAnswers(b.runScripts(ctx, b.publishCall(strconv.FormatInt(dl, 10), pubs))[0], len(pubs))
+		return func(items []plainPub, at int, mark uint64) error {
+			return b.settlePlainOuts(items, outs[at:at+len(items)], mark)
+		}, err
+	})
 }

@@ -71,10 +71,10 @@
 // as kept), counts its offset, refreshes the TTL (PEXPIRE on both keys)
 // and publishes it with its position: positions are assigned once per
 // event for the whole cluster, in the order subscribers receive them.
-// Publications of other channels take the plain pipeline. On a
-// standalone Redis, concurrent publishes of history channels share
-// script calls (coalesce.go); in a cluster each goes alone, since one
-// call must stay on one slot.
+// Publications of other channels take the plain publish script. On a
+// standalone Redis, concurrent publishes share script calls (history
+// channels and the others each their own script; coalesce.go); in a
+// cluster each goes alone, since one call must stay on one slot.
 //
 // # Failure
 //
@@ -177,10 +177,11 @@
 // the channel's subscribers on the node with 4100, so none of them is
 // left with a gap it cannot see).
 //
-// Publish of history channels on a standalone Redis queues its
-// publications under the coalescing queue's lock; the caller that finds
-// fewer than 32 script calls in flight sends one with everything queued,
-// and a short-lived goroutine sends the rest that queued meanwhile,
-// until nothing waits. A caller whose context ends stops waiting; its
+// Publish on a standalone Redis queues its publications under a
+// coalescing queue's lock (one for history channels, one for the
+// others); the caller that finds fewer than 32 script calls (the
+// others: 1) in flight sends one with everything queued, and a
+// short-lived goroutine sends the rest that queued meanwhile, until
+// nothing waits. A caller whose context ends stops waiting; its
 // publications are skipped by the script once their deadline passed.
 package redis

@@ -43,7 +43,7 @@ func (b *Broker) historyKeys(app, channel string) []string {
 // publication is neither appended nor published. The position goes
 // first into the JSON, so every node decodes it with the rest. One call
 // carries one publication or several (a burst, or concurrent publishes
-// coalesced, see keptQueue): the per-call cost of a script (about as
+// coalesced, see callQueue): the per-call cost of a script (about as
 // much as the work of one publication) is paid once for all of them.
 var publishHistoryScript = newScript(`local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

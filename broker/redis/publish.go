@@ -20,7 +20,8 @@ type control struct {
 // Publish implements broker.Broker: the publications go out as one
 // pipeline (one round trip for a burst), each to its channel's Redis
 // channel, in order; on a standalone Redis those without history share
-// one script call (publishScript). Any failure returns broker.ErrUnavailable, and so
+// one script call (publishScript), also with concurrent Publish calls
+// (coalesce.go). Any failure returns broker.ErrUnavailable, and so
 // does a publication to a channel whose subscription this node lost (its
 // pub/sub connection failed, or a cluster failover moved the slot) and
 // has not had confirmed again: Redis would take it, and this node's
@@ -41,7 +42,8 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	}
 	ctx, cancel := b.call(ctx)
 	defer cancel()
-	dl := b.redisDeadline(ctx)
+	dlMs := b.redisDeadlineMs(ctx)
+	dl := strconv.FormatInt(dlMs, 10)
 	var ks []kept    // the publications that keep history, in order
 	var keptAt []int // their indexes in ps
 	for i := range ps {
@@ -56,7 +58,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 			ks, keptAt = append(ks, k), append(keptAt, i)
 		}
 	}
-	if len(ks) == len(ps) && !b.opts.Cluster {
+	if !b.opts.Cluster && len(ks) == len(ps) {
 		return b.publishCoalesced(ctx, ks)
 	}
 	// The others: one script call for all of them on a standalone Redis
@@ -64,25 +66,28 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	// stays on one slot); the kept ones one call each; all in one
 	// pipeline. A channel's publications are all kept or all not, so
 	// each channel keeps its order.
-	var groups [][]int // indexes in ps of each plain call's publications
+	var groups [][]plainPub // each plain call's publications
 	next := 0
 	for i := range ps {
 		if next < len(keptAt) && keptAt[next] == i {
 			next++
 			continue
 		}
-		if b.opts.Cluster || len(groups) == 0 {
-			groups = append(groups, nil)
-		}
-		groups[len(groups)-1] = append(groups[len(groups)-1], i)
-	}
-	calls := make([]scriptCall, 0, len(groups)+len(ks))
-	for _, g := range groups {
-		c, err := b.publishCall(dl, ps, g)
+		pp, err := b.newPlainPub(&ps[i])
 		if err != nil {
 			return err
 		}
-		calls = append(calls, c)
+		if b.opts.Cluster || len(groups) == 0 {
+			groups = append(groups, nil)
+		}
+		groups[len(groups)-1] = append(groups[len(groups)-1], pp)
+	}
+	if !b.opts.Cluster && len(ks) == 0 {
+		return b.plainQ.run(ctx, groups[0], dlMs, maxPlainCalls, maxPlainBatch, b.sendPlainCalls)
+	}
+	calls := make([]scriptCall, 0, len(groups)+len(ks))
+	for _, g := range groups {
+		calls = append(calls, b.publishCall(dl, g))
 	}
 	for j := range ks {
 		calls = append(calls, b.publishKeptCall(ks[j:j+1]))
@@ -91,7 +96,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	res := b.runScripts(ctx, calls...)
 	var err error
 	for j, g := range groups {
-		err = cmp.Or(err, b.settlePlain(res[j], ps, g, mark))
+		err = cmp.Or(err, b.settlePlain(res[j], g, mark))
 	}
 	for j := range ks {
 		err = cmp.Or(err, b.settleKept(ks[j:j+1], res[len(groups)+j], mark))
@@ -108,33 +113,47 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 	msg, _ := json.Marshal(control{Op: "terminate", App: app, User: userID})
 	ctx, cancel := b.call(ctx)
 	defer cancel()
-	dl := b.redisDeadline(ctx)
-	call := scriptCall{s: publishScript, keys: []string{listenersKey(b.controlName())},
-		args: []string{dl, b.publishVerb(), b.controlName(), string(msg)}}
-	return b.settlePlain(b.runScripts(ctx, call)[0], nil, nil, 0)
+	call := b.publishCall(b.redisDeadline(ctx), []plainPub{{lkey: listenersKey(b.controlName()), msg: string(msg)}})
+	return b.settlePlain(b.runScripts(ctx, call)[0], nil, 0)
 }
 
-// settlePlain reads the publish script's answer r for the publications
-// ps[at[0]], ps[at[1]], ... (ps nil: one publication on the control
-// channel, no subscription check), sent when b.confirms read mark (see
-// sentTo), and turns into broker.ErrUnavailable
-// a failed call and each publication sentTo refuses; the first refusal
-// is the error.
-func (b *Broker) settlePlain(r rueidis.RedisResult, ps []broker.Publication, at []int, mark uint64) error {
+// settlePlain reads the publish script's answer r for pubs (nil: one
+// publication on the control channel, no subscription check), sent when
+// b.confirms read mark (see sentTo), and turns into
+// broker.ErrUnavailable a failed call and each publication sentTo
+// refuses; the first refusal is the error.
+func (b *Broker) settlePlain(r rueidis.RedisResult, pubs []plainPub, mark uint64) error {
+	outs, err := b.plainAnswers(r, max(len(pubs), 1))
+	if err != nil {
+		return err
+	}
+	return b.settlePlainOuts(pubs, outs, mark)
+}
+
+// plainAnswers is the publish script's answer r as its n counts, one per
+// publication.
+func (b *Broker) plainAnswers(r rueidis.RedisResult, n int) ([]int64, error) {
 	if err := r.Error(); err != nil {
 		b.refusals.add("redis publish failed", "", "", err.Error())
-		return broker.ErrUnavailable
+		return nil, broker.ErrUnavailable
 	}
 	outs, err := r.AsIntSlice()
-	if err != nil || len(outs) != max(len(at), 1) {
-		b.opts.Logger.Warn("redis publish script: unexpected answer", "answers", len(outs), "want", max(len(at), 1), "err", err)
-		return broker.ErrUnavailable
+	if err != nil || len(outs) != n {
+		b.opts.Logger.Warn("redis publish script: unexpected answer", "answers", len(outs), "want", n, "err", err)
+		return nil, broker.ErrUnavailable
 	}
+	return outs, nil
+}
+
+// settlePlainOuts checks each count of outs for its publication of pubs
+// (nil: the control channel's one, not checked); the first refusal is
+// the error.
+func (b *Broker) settlePlainOuts(pubs []plainPub, outs []int64, mark uint64) error {
 	var first error
 	for i, n := range outs {
 		var p *broker.Publication
-		if ps != nil {
-			p = &ps[at[i]]
+		if pubs != nil {
+			p = pubs[i].p
 		}
 		first = cmp.Or(first, b.sentTo(n, p, mark))
 	}
@@ -206,21 +225,31 @@ end
 return out
 `)
 
-// publishCall is one call of publishScript with deadline dl for the
-// publications ps[at[0]], ps[at[1]], ...
-func (b *Broker) publishCall(dl string, ps []broker.Publication, at []int) (scriptCall, error) {
-	c := scriptCall{s: publishScript, keys: make([]string, 0, len(at)), args: make([]string, 2, 2+2*len(at))}
-	c.args[0], c.args[1] = dl, b.publishVerb()
-	for _, i := range at {
-		msg, err := json.Marshal(&ps[i])
-		if err != nil {
-			return scriptCall{}, err
-		}
-		lkey := b.listenersOf(ps[i].App, ps[i].Channel)
-		c.keys = append(c.keys, lkey)
-		c.args = append(c.args, channelOfListeners(lkey), string(msg))
+// plainPub is one publication of a channel without history on its way
+// to publishScript: p (nil for the control channel), its listener set
+// and its message.
+type plainPub struct {
+	p         *broker.Publication
+	lkey, msg string
+}
+
+func (b *Broker) newPlainPub(p *broker.Publication) (plainPub, error) {
+	msg, err := json.Marshal(p)
+	if err != nil {
+		return plainPub{}, err
 	}
-	return c, nil
+	return plainPub{p: p, lkey: b.listenersOf(p.App, p.Channel), msg: string(msg)}, nil
+}
+
+// publishCall is one call of publishScript with deadline dl for pubs.
+func (b *Broker) publishCall(dl string, pubs []plainPub) scriptCall {
+	c := scriptCall{s: publishScript, keys: make([]string, 0, len(pubs)), args: make([]string, 2, 2+2*len(pubs))}
+	c.args[0], c.args[1] = dl, b.publishVerb()
+	for _, pp := range pubs {
+		c.keys = append(c.keys, pp.lkey)
+		c.args = append(c.args, channelOfListeners(pp.lkey), pp.msg)
+	}
+	return c
 }
 
 // publishVerb is the publish command of the deployment.
@@ -239,8 +268,13 @@ func (b *Broker) publishVerb() string {
 // round trip (a loaded machine), so an error can only make the script
 // refuse a little early, never run it late.
 func (b *Broker) redisDeadline(ctx context.Context) string {
+	return strconv.FormatInt(b.redisDeadlineMs(ctx), 10)
+}
+
+// redisDeadlineMs is redisDeadline as a number.
+func (b *Broker) redisDeadlineMs(ctx context.Context) int64 {
 	dl, _ := ctx.Deadline()
-	return strconv.FormatInt(dl.UnixMilli()+b.clockSkew.Load()-b.clockErr.Load(), 10)
+	return dl.UnixMilli() + b.clockSkew.Load() - b.clockErr.Load()
 }
 
 // onMessage hands one Redis message to the handler.

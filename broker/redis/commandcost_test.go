@@ -1,0 +1,144 @@
+package redis_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fanout/fanout/broker/redis"
+	"github.com/redis/rueidis"
+)
+
+// commandCalls reads the calls of each command from INFO commandstats
+// (commands a Lua script runs count too; redis.io/docs/latest/commands/info).
+func commandCalls(t *testing.T, c rueidis.Client) map[string]int {
+	t.Helper()
+	info, err := c.Do(context.Background(), c.B().Info().Section("commandstats").Build()).ToString()
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]int{}
+	for line := range strings.SplitSeq(info, "\r\n") {
+		k, v, _ := strings.Cut(line, ":")
+		name, ok := strings.CutPrefix(k, "cmdstat_")
+		if !ok {
+			continue
+		}
+		n, _ := strings.CutPrefix(strings.Split(v, ",")[0], "calls=")
+		calls[name], _ = strconv.Atoi(n)
+	}
+	return calls
+}
+
+// listenedChannel starts a Redis and two nodes: one subscribed to
+// channel x (listed) that hands what it receives to h, and pub, which
+// has published one event there (delivered; the script is in Redis's
+// cache). Redis's command counts are reset; mon reads them.
+func listenedChannel(t *testing.T) (mon rueidis.Client, h *seenHandler, pub *redis.Broker) {
+	t.Helper()
+	srv := startRedis(t)
+	mon, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true, ForceSingleClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(mon.Close)
+	o := redis.Options{URL: srv.URL()}
+	h = &seenHandler{}
+	sub := startBroker(t, o, h)
+	pub = startBroker(t, o, &countHandler{})
+	sub.Subscribe("app", "x")
+	eventually(t, 5*time.Second, "listed", func() bool { return listenedBy(t, srv, "x") == ":1" })
+	if err := publishData(pub, "x", "warm-up"); err != nil { // loads the script (NOSCRIPT, then EVAL)
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "warm-up delivered", func() bool { return len(h.seen()) == 1 })
+	if err := mon.Do(context.Background(), mon.B().ConfigResetstat().Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	return mon, h, pub
+}
+
+// TestPublishCommandsPerPublication pins what one plain publication
+// costs Redis, from Redis's own command counts: a lone publisher's
+// publications to a channel another node listens to go as one EVALSHA
+// each (never EVAL, whose script text Redis reads and hashes on every
+// call), which runs TIME, SCARD, PUBSUB NUMSUB and PUBLISH, and nothing
+// else is sent per publication (no idempotency, history or confirmation
+// commands). The slack covers the nodes' heartbeats during the window.
+func TestPublishCommandsPerPublication(t *testing.T) {
+	mon, _, pub := listenedChannel(t)
+	const n, slack = 200, 20
+	for i := range n {
+		if err := publishData(pub, "x", strconv.Itoa(i)); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	calls := commandCalls(t, mon)
+	total := 0
+	for name, c := range calls {
+		if name != "info" && name != "config|resetstat" {
+			total += c
+		}
+	}
+	t.Logf("%d publications: %v", n, calls)
+	if calls["eval"] != 0 {
+		t.Errorf("%d EVAL for %d publications, want 0 (EVALSHA only)", calls["eval"], n)
+	}
+	if c := calls["evalsha"]; c < n || c > n+slack {
+		t.Errorf("%d EVALSHA for %d publications, want one each", c, n)
+	}
+	if c := calls["publish"]; c != n {
+		t.Errorf("%d PUBLISH for %d publications", c, n)
+	}
+	if total > 5*n+slack {
+		t.Errorf("%d commands for %d publications, want at most 5 each (EVALSHA, TIME, SCARD, PUBSUB NUMSUB, PUBLISH)", total, n)
+	}
+}
+
+// TestConcurrentPublishesShareScriptCalls: back-to-back publishers on
+// one node share calls of the publish script (standalone Redis), so
+// Redis runs fewer EVALSHA and TIME than publications, while the
+// listener check still runs per publication (one SCARD and PUBSUB
+// NUMSUB each) and every publication is delivered once, each
+// publisher's in its order.
+func TestConcurrentPublishesShareScriptCalls(t *testing.T) {
+	mon, h, pub := listenedChannel(t)
+	const publishers, each = 16, 50
+	var wg sync.WaitGroup
+	for w := range publishers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := publishData(pub, "x", fmt.Sprint(w, "/", i)); err != nil {
+					t.Errorf("publisher %d, publish %d: %v", w, i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	const n = publishers * each
+	calls := commandCalls(t, mon)
+	t.Logf("%d publications from %d publishers: %v", n, publishers, calls)
+	if c := calls["evalsha"]; c >= n {
+		t.Errorf("%d EVALSHA for %d concurrent publications, want them shared", c, n)
+	}
+	if calls["publish"] != n || calls["scard"] < n || calls["pubsub|numsub"] < n {
+		t.Errorf("PUBLISH %d, SCARD %d, PUBSUB NUMSUB %d for %d publications; want one of each per publication",
+			calls["publish"], calls["scard"], calls["pubsub|numsub"], n)
+	}
+	eventually(t, 10*time.Second, "every publication delivered", func() bool { return len(h.seen()) >= n+1 })
+	next := make([]int, publishers)
+	for _, d := range h.seen()[1:] {
+		var w, i int
+		if _, err := fmt.Sscanf(d, "%d/%d", &w, &i); err != nil || i != next[w] {
+			t.Fatalf("delivered %q, want publisher %d's %d next", d, w, next[w])
+		}
+		next[w]++
+	}
+}
