@@ -59,7 +59,7 @@ echo "|---|---|---:|---:|---:|---:|---:|---|"
 for r in $(seq "$ROUNDS"); do
 	for s in $SERVERS; do
 		case $s in
-		fanout) nice "$BIN/fanout" serve --addr "127.0.0.1:$PORT" --metrics-addr "" >"$OUT/$s.log" 2>&1 & ;;
+		fanout) nice "$BIN/fanout" serve --addr "127.0.0.1:$PORT" --metrics-addr "" --io-uring=false >"$OUT/$s.log" 2>&1 & ;;
 		fanout-uring) nice "$BIN/fanout" serve --addr "127.0.0.1:$PORT" --metrics-addr "" --io-uring >"$OUT/$s.log" 2>&1 & ;;
 		nbio) nice "$BIN/nbiohub" -addr "127.0.0.1:$PORT" >"$OUT/$s.log" 2>&1 & ;;
 		*) echo "uring-compare: $s: want fanout, fanout-uring or nbio" >&2; exit 2 ;;

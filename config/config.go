@@ -72,7 +72,7 @@ type Server struct {
 	UpgradeTimeout time.Duration `yaml:"upgrade_timeout"`  // upgrade headers must arrive within; default 5s
 	MaxRequestSize int           `yaml:"max_request_size"` // upgrade request bytes; default 8192
 	EventLoops     int           `yaml:"event_loops"`      // poller loops; default 0 = GOMAXPROCS
-	IOUring        bool          `yaml:"io_uring"`         // fan-out sends through io_uring; default false
+	IOUring        bool          `yaml:"io_uring"`         // fan-out sends through io_uring; default true
 	MaxConnections int           `yaml:"max_connections"`  // whole process; default 0 = RLIMIT_NOFILE minus a reserve
 	TLS            TLS           `yaml:"tls"`              // TLS on addr; default off
 }

@@ -38,6 +38,7 @@ func Default() Config {
 			LogFormat:      "text",
 			MaxMessageSize: 65536,
 			UpgradeTimeout: 5 * time.Second,
+			IOUring:        true,
 			MaxRequestSize: 8192,
 			TLS:            TLS{KTLS: "auto"},
 		},

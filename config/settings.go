@@ -42,7 +42,7 @@ func settings() []setting {
 			set: integer(func(c *Config) *int { return &c.Server.MaxRequestSize })},
 		{flag: "event-loops", key: "server.event_loops", usage: "poller event loops; 0 = GOMAXPROCS (default 0)",
 			set: integer(func(c *Config) *int { return &c.Server.EventLoops })},
-		{flag: "io-uring", isBool: true, key: "server.io_uring", usage: "hand each fan-out's sends to the kernel in one io_uring_enter(2); falls back to writev(2) where io_uring is unavailable (default false)",
+		{flag: "io-uring", isBool: true, key: "server.io_uring", usage: "hand each fan-out's sends to the kernel in one io_uring_enter(2); falls back to writev(2) where io_uring is unavailable (default true; false writes with writev(2))",
 			set: boolean(func(c *Config) *bool { return &c.Server.IOUring })},
 		{flag: "max-connections", key: "server.max_connections", usage: "WebSocket connections per process; 0 = open-file limit minus a reserve (default 0)",
 			set: integer(func(c *Config) *int { return &c.Server.MaxConnections })},
