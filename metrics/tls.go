@@ -39,6 +39,15 @@ func (m *Metrics) KernelTLSEvent(event string) {
 	m.set.GetOrCreateCounter(labelled("fanout_tls_ktls_total", "event", event)).Inc()
 }
 
+// ServeKernelTLSEvents serves fanout_tls_ktls_total at 0 for each of
+// events from now on (a node with TLS on, before a connection is offered
+// to the kernel, or where the kernel has no TLS at all).
+func (m *Metrics) ServeKernelTLSEvents(events ...string) {
+	for _, e := range events {
+		m.set.GetOrCreateCounter(labelled("fanout_tls_ktls_total", "event", e))
+	}
+}
+
 // SetKernelTLS sets fanout_tls_ktls_available: 1 when the kernel offers
 // TLS offload (TCP_ULP "tls"), else 0.
 func (m *Metrics) SetKernelTLS(ok bool) {

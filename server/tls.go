@@ -54,6 +54,8 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 	n.Metrics.ServeTLSReclaims()
 	ktls, why := tlsconn.KernelTLSStatus()
 	n.Metrics.SetKernelTLS(ktls == "available")
+	n.Metrics.ServeKernelTLSEvents(string(tlsconn.KernelOn), string(tlsconn.KernelTXUser),
+		string(tlsconn.KernelFallback), string(tlsconn.KernelRekeyUnsupported))
 	if t.KTLS == "off" {
 		ktls, why = "off", "server.tls.ktls is off; records are protected in user space"
 	}
