@@ -49,7 +49,11 @@ type Result struct {
 	ServerCPUSeconds  float64 `json:"server_cpu_s,omitempty"`               // utime+stime delta
 	ServerWrites      uint64  `json:"server_write_syscalls,omitempty"`      // syscw delta
 	CPUPerDeliveryUs  float64 `json:"server_cpu_us_per_delivery,omitempty"` // µs
-	WritesPerDelivery float64 `json:"server_writes_per_delivery,omitempty"`
+	WritesPerDelivery float64 `json:"server_writes_per_delivery,omitempty"` // 0 with ServerIOUring
+	// ServerIOUring: the server held an io_uring, whose sends syscw does
+	// not count; WritesPerDelivery is then left out (perf stat on the
+	// syscalls:sys_enter_io_uring_enter tracepoint counts them).
+	ServerIOUring bool `json:"server_io_uring,omitempty"`
 
 	// Redis's CPU and commands over the publish window (INFO cpu and
 	// commandstats of --redis-addr; commands a script runs count too).

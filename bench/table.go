@@ -104,7 +104,12 @@ var resultFields = []field{
 	{"p99.9 ms", true, latency(func(l *LatencySummary) float64 { return l.P999 })},
 	{"max ms", true, latency(func(l *LatencySummary) float64 { return l.Max })},
 	{"server CPU µs/delivery", true, func(r Result) string { return numOrEmpty(r.CPUPerDeliveryUs, 2) }},
-	{"write syscalls/delivery", true, func(r Result) string { return numOrEmpty(r.WritesPerDelivery, 3) }},
+	{"write syscalls/delivery", true, func(r Result) string {
+		if r.ServerIOUring {
+			return "n/a (io_uring)"
+		}
+		return numOrEmpty(r.WritesPerDelivery, 3)
+	}},
 	{"Redis CPU µs/publish", true, func(r Result) string { return numOrEmpty(r.RedisCPUPerPublishUs, 1) }},
 	{"Redis commands/publish", true, func(r Result) string { return numOrEmpty(r.RedisCommandsPerPublish, 2) }},
 	{"harness CPU µs/delivery", true, func(r Result) string { return numOrEmpty(r.HarnessCPUPerDeliveryUs, 2) }},
