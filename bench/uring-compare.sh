@@ -49,7 +49,8 @@ import json, sys
 name, rnd, hdir, pfile = sys.argv[1:5]
 h = json.load(open(f"{hdir}/results.json")); h = h[0] if isinstance(h, list) else h
 p = json.load(open(pfile))
-print(f"| {rnd} | {name} | {h.get('server_cpu_us_per_delivery', 0):.2f} | {h.get('server_writes_per_delivery', 0):.3f} | {h['latency_ms']['p99']:.0f} "
+w = "n/a (io_uring)" if h.get('server_io_uring') else f"{h.get('server_writes_per_delivery', 0):.3f}"  # syscw misses io_uring_enter
+print(f"| {rnd} | {name} | {h.get('server_cpu_us_per_delivery', 0):.2f} | {w} | {h['latency_ms']['p99']:.0f} "
       f"| {p.get('server_cpu_us_per_delivery', 0):.2f} | {p['p99_ms']:.0f} | {h['delivered']} / {h['expected']} |")
 PY
 }

@@ -105,7 +105,10 @@ type Summary struct {
 	MaxMs             float64 `json:"max_ms"`
 	ServerWrites      uint64  `json:"server_write_syscalls,omitempty"`
 	WritesPerDelivery float64 `json:"server_writes_per_delivery,omitempty"`
-	CPUPerDeliveryUs  float64 `json:"server_cpu_us_per_delivery,omitempty"`
+	// ServerIOUring: the server holds an io_uring, whose sends syscw
+	// does not count; the two writes fields are then left out.
+	ServerIOUring    bool    `json:"server_io_uring,omitempty"`
+	CPUPerDeliveryUs float64 `json:"server_cpu_us_per_delivery,omitempty"`
 }
 
 func runParent(ctx context.Context, o options) int {
@@ -214,8 +217,10 @@ func runParent(ctx context.Context, o options) int {
 	}
 	if o.ServerPID > 0 && sum.Deliveries > 0 {
 		if after, err := readProcCost(o.ServerPID); err == nil {
-			sum.ServerWrites = after.writes - before.writes
-			sum.WritesPerDelivery = float64(sum.ServerWrites) / float64(sum.Deliveries)
+			if sum.ServerIOUring = usesIOUring(o.ServerPID); !sum.ServerIOUring {
+				sum.ServerWrites = after.writes - before.writes
+				sum.WritesPerDelivery = float64(sum.ServerWrites) / float64(sum.Deliveries)
+			}
 			sum.CPUPerDeliveryUs = float64(after.cpuTicks-before.cpuTicks) * 1e4 / float64(sum.Deliveries)
 		}
 	}

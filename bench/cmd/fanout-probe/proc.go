@@ -36,3 +36,19 @@ func readProcCost(pid int) (procCost, error) {
 	}
 	return c, fmt.Errorf("/proc/%d/io: no syscw", pid)
 }
+
+// usesIOUring: one of pid's descriptors is an io_uring (its
+// /proc/PID/fd link reads "anon_inode:[io_uring]", proc(5)).
+func usesIOUring(pid int) bool {
+	dir := fmt.Sprintf("/proc/%d/fd", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if l, err := os.Readlink(dir + "/" + e.Name()); err == nil && l == "anon_inode:[io_uring]" {
+			return true
+		}
+	}
+	return false
+}
