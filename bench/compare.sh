@@ -42,9 +42,7 @@ mkdir -p "$BIN"
 . "$ROOT/bench/lib.sh"
 
 echo "compare: building" >&2
-timeout 300 go build -o "$BIN/fanout-bench" ./bench/cmd/fanout-bench
-timeout 300 go build -o "$BIN/gorillahub" ./bench/peers/cmd/gorillahub
-timeout 300 go build -o "$BIN/nbiohub" ./bench/peers/cmd/nbiohub
+build_tools "$BIN" fanout-bench gorillahub nbiohub
 
 # start_server NAME: starts it in the background; sets SERVER_PID and PORT.
 start_server() {

@@ -33,7 +33,7 @@ mkdir -p "$BIN"
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 echo "console-compare: building" >&2
-timeout 300 go build -o "$BIN/fanout" ./cmd/fanout
+build_tools "$BIN" fanout
 
 PORT=$(( 20000 + RANDOM % 20000 ))
 MPORT=$(( PORT + 1 ))

@@ -40,8 +40,7 @@ mkdir -p "$BIN"
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 echo "history-compare: building" >&2
-timeout 300 go build -o "$BIN/fanout" ./cmd/fanout
-timeout 300 go build -o "$BIN/fanout-bench" ./bench/cmd/fanout-bench
+build_tools "$BIN" fanout fanout-bench
 
 # config MODE PORT: a node's configuration, history on or off.
 config() {

@@ -58,3 +58,20 @@ centrifugo_config() {
 		 "log": {"level": "error"}}
 	EOF
 }
+
+# build_tools DIR NAME...: builds each named program into DIR, bounded
+# by a timeout: fanout (./cmd/fanout), fanout-bench and fanout-probe
+# (./bench/cmd), gorillahub and nbiohub (./bench/peers/cmd).
+build_tools() {
+	local dir=$1 name pkg
+	shift
+	for name in "$@"; do
+		case $name in
+		fanout) pkg=./cmd/fanout ;;
+		fanout-bench | fanout-probe) pkg=./bench/cmd/$name ;;
+		gorillahub | nbiohub) pkg=./bench/peers/cmd/$name ;;
+		*) echo "bench: build_tools: unknown program $name" >&2; return 2 ;;
+		esac
+		timeout 300 go build -o "$dir/$name" "$pkg"
+	done
+}

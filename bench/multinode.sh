@@ -51,8 +51,7 @@ mkdir -p "$BIN"
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 
-timeout 300 go build -o "$BIN/fanout" ./cmd/fanout
-timeout 300 go build -o "$BIN/fanout-bench" ./bench/cmd/fanout-bench
+build_tools "$BIN" fanout fanout-bench
 CENTRIFUGO=$ROOT/bench/peers/centrifugo/bin/centrifugo
 SOKETI_DIR=$ROOT/bench/peers/soketi
 

@@ -52,8 +52,7 @@ mkdir -p "$BIN" "$OUT/nginx/tmp"
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 echo "tls-compare: building" >&2
-timeout 300 go build -o "$BIN/fanout" ./cmd/fanout
-timeout 300 go build -o "$BIN/fanout-bench" ./bench/cmd/fanout-bench
+build_tools "$BIN" fanout fanout-bench
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-keyout "$OUT/key.pem" -out "$OUT/cert.pem" -subj /CN=fanout-bench \
 	-addext "subjectAltName=IP:127.0.0.1" 2>/dev/null

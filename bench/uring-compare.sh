@@ -28,10 +28,7 @@ mkdir -p "$BIN"
 # shellcheck source=bench/lib.sh
 . "$ROOT/bench/lib.sh"
 
-timeout 300 go build -o "$BIN/fanout" ./cmd/fanout
-timeout 300 go build -o "$BIN/nbiohub" ./bench/peers/cmd/nbiohub
-timeout 300 go build -o "$BIN/fanout-bench" ./bench/cmd/fanout-bench
-timeout 300 go build -o "$BIN/fanout-probe" ./bench/cmd/fanout-probe
+build_tools "$BIN" fanout nbiohub fanout-bench fanout-probe
 
 PORT=6113
 URL=ws://127.0.0.1:$PORT
