@@ -1,8 +1,6 @@
 package redis_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/broker/redis"
 	"github.com/fanout/fanout/config"
@@ -31,10 +28,8 @@ type arrival struct {
 }
 
 func (g *graceLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	var p webhook.Payload
-	if !auth.VerifyWebhook("app-secret", body, r.Header.Get("X-Pusher-Signature")) || json.Unmarshal(body, &p) != nil {
-		w.WriteHeader(http.StatusBadRequest)
+	p, ok := readHook(w, r, "app-secret")
+	if !ok {
 		return
 	}
 	now := time.Now()

@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
-	"github.com/fanout/fanout/webhook"
 )
 
 // countLog is a real webhook endpoint that keeps the subscription_count
@@ -22,10 +20,8 @@ type countLog struct {
 }
 
 func (h *countLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	var p webhook.Payload
-	if json.Unmarshal(body, &p) != nil {
-		w.WriteHeader(http.StatusBadRequest)
+	p, ok := readHook(w, r, "")
+	if !ok {
 		return
 	}
 	h.mu.Lock()

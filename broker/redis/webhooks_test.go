@@ -1,8 +1,6 @@
 package redis_test
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -22,10 +20,8 @@ type hookLog struct {
 }
 
 func (h *hookLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	var p webhook.Payload
-	if json.Unmarshal(body, &p) != nil {
-		w.WriteHeader(http.StatusBadRequest)
+	p, ok := readHook(w, r, "")
+	if !ok {
 		return
 	}
 	h.mu.Lock()
