@@ -39,15 +39,6 @@ func (m *Metrics) KernelTLSEvent(event string) {
 	m.set.GetOrCreateCounter(labelled("fanout_tls_ktls_total", "event", event)).Inc()
 }
 
-// ServeKernelTLSEvents serves fanout_tls_ktls_total at 0 for each of
-// events from now on (a node with TLS on, before a connection is offered
-// to the kernel, or where the kernel has no TLS at all).
-func (m *Metrics) ServeKernelTLSEvents(events ...string) {
-	for _, e := range events {
-		m.set.GetOrCreateCounter(labelled("fanout_tls_ktls_total", "event", e))
-	}
-}
-
 // SetKernelTLS sets fanout_tls_ktls_available: 1 when the kernel offers
 // TLS offload (TCP_ULP "tls"), else 0.
 func (m *Metrics) SetKernelTLS(ok bool) {
@@ -66,9 +57,16 @@ func (m *Metrics) TLSReclaim(released uint64) {
 	m.set.GetOrCreateCounter("fanout_tls_reclaimed_bytes_total").Add(int(released))
 }
 
-// ServeTLSReclaims serves the two counters of TLSReclaim at 0 from now
-// on (a node with TLS on, before its first reclaim).
-func (m *Metrics) ServeTLSReclaims() {
+// ServeTLSCounters serves, at 0 from now on, the TLS counters that are
+// otherwise created by their first event: those of TLSReclaim and
+// fanout_tls_ktls_total for each of ktlsEvents (KernelTLSEvent's
+// events). Call it once on a node with TLS on, so a scrape lists them
+// before the first burst of handshakes, and where the kernel has no TLS
+// and no connection is ever offered to it.
+func (m *Metrics) ServeTLSCounters(ktlsEvents ...string) {
 	m.set.GetOrCreateCounter("fanout_tls_reclaims_total")
 	m.set.GetOrCreateCounter("fanout_tls_reclaimed_bytes_total")
+	for _, e := range ktlsEvents {
+		m.set.GetOrCreateCounter(labelled("fanout_tls_ktls_total", "event", e))
+	}
 }

@@ -51,11 +51,10 @@ func (n *Node) newTLS(t config.TLS) (*tlsconn.Server, error) {
 	}
 	n.certs = certs
 	n.Metrics.SetTLSCertificateExpiry(certs.NotAfter())
-	n.Metrics.ServeTLSReclaims()
+	n.Metrics.ServeTLSCounters(string(tlsconn.KernelOn), string(tlsconn.KernelTXUser),
+		string(tlsconn.KernelFallback), string(tlsconn.KernelRekeyUnsupported))
 	ktls, why := tlsconn.KernelTLSStatus()
 	n.Metrics.SetKernelTLS(ktls == "available")
-	n.Metrics.ServeKernelTLSEvents(string(tlsconn.KernelOn), string(tlsconn.KernelTXUser),
-		string(tlsconn.KernelFallback), string(tlsconn.KernelRekeyUnsupported))
 	if t.KTLS == "off" {
 		ktls, why = "off", "server.tls.ktls is off; records are protected in user space"
 	}
