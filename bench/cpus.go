@@ -26,8 +26,8 @@ type coreScope struct {
 }
 
 // readCoreScope reads the affinity masks of the worker and server
-// processes. A mask it cannot read (the process has exited) counts as
-// every CPU this process may use, runtime.NumCPU.
+// processes; workers is how many worker processes there are. A mask it
+// cannot read (the process has exited) counts as this process's own.
 func readCoreScope(workerPIDs, serverPIDs []int, workers int) coreScope {
 	w := cpuUnion(workerPIDs)
 	sc := coreScope{workers: min(w.Count(), workers*runtime.GOMAXPROCS(0)), machine: w.Count()}
