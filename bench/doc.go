@@ -20,11 +20,15 @@
 // result files.
 //
 // The harness checks itself: over the publish window it reads its
-// workers' CPU time from /proc as it reads the server's, and a run whose
-// workers spent more CPU per delivery than the server, or held 90 % of
-// the machine's cores, ends with a HarnessBoundError ("SELF-CHECK
-// FAILED", exit 1): its latency would be the harness's own. With
-// FANOUT_BENCH_CPUPROFILE set, each worker writes a CPU profile.
+// workers' CPU time from /proc as it reads the server's, and their CPU
+// affinity masks (sched_getaffinity(2)). A run whose workers held 90 % of
+// the cores available to them, or whose workers and server together
+// held half of the cores they share while the workers spent more CPU
+// per delivery than the server, ends with a HarnessBoundError
+// ("SELF-CHECK FAILED", exit 1): its latency would be the harness's own
+// (Result.HarnessCheck). Without a server PID only the first can be
+// judged, and the run says so. With FANOUT_BENCH_CPUPROFILE set, each
+// worker writes a CPU profile.
 // bench/cmd/fanout-probe is an independent client (gobwas/ws, a
 // goroutine per connection) to check the harness's figures against.
 //

@@ -42,9 +42,9 @@ func TestPeerHubsFanout(t *testing.T) {
 	}
 }
 
-// startPeer runs a peer server's command until the test ends and waits
-// (at most 20 s) until it listens on addr.
-func startPeer(t *testing.T, addr, bin string, args ...string) {
+// startPeer runs a peer server's command until the test ends, waits
+// (at most 20 s) until it listens on addr, and returns its pid.
+func startPeer(t *testing.T, addr, bin string, args ...string) int {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = os.Stderr
@@ -55,7 +55,7 @@ func startPeer(t *testing.T, addr, bin string, args ...string) {
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return
+			return cmd.Process.Pid
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%s never listened on %s", filepath.Base(bin), addr)

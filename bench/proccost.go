@@ -103,9 +103,14 @@ func serverCost(pids []int) (procCost, bool) {
 	return sum, len(pids) > 0
 }
 
-// setCost fills the per-delivery server cost from a cost delta.
-func (r *Result) setCost(d procCost) {
+// setCost fills the server's cost from its cost delta d over a window
+// of secs seconds.
+func (r *Result) setCost(d procCost, secs float64) {
+	r.ServerCPUMeasured = true
 	r.ServerCPUSeconds = float64(d.cpuTicks) / clockTicks
+	if secs > 0 {
+		r.ServerCores = r.ServerCPUSeconds / secs
+	}
 	r.ServerWrites = d.writes
 	r.ServerIOUring = d.ring
 	if r.Delivered > 0 {

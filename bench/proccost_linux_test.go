@@ -32,7 +32,7 @@ func TestProcCostSeesIOUring(t *testing.T) {
 	}
 	var r Result
 	r.Delivered = 1000
-	r.setCost(after.sub(before))
+	r.setCost(after.sub(before), 1)
 	if !r.ServerIOUring || r.WritesPerDelivery != 0 {
 		t.Fatalf("with an io_uring: ServerIOUring %v, WritesPerDelivery %v; want true, left out", r.ServerIOUring, r.WritesPerDelivery)
 	}

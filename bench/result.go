@@ -46,7 +46,11 @@ type Result struct {
 	Latency         *LatencySummary `json:"latency_ms,omitempty"`
 
 	// Server cost over the publish window (from /proc of --server-pid).
+	// ServerCPUMeasured says it was read (a --server-pid given and
+	// readable at both ends), since 0 CPU seconds is a real figure.
+	ServerCPUMeasured bool    `json:"server_cpu_measured,omitempty"`
 	ServerCPUSeconds  float64 `json:"server_cpu_s,omitempty"`               // utime+stime delta
+	ServerCores       float64 `json:"server_cores,omitempty"`               // CPU seconds per wall second
 	ServerWrites      uint64  `json:"server_write_syscalls,omitempty"`      // syscw delta
 	CPUPerDeliveryUs  float64 `json:"server_cpu_us_per_delivery,omitempty"` // µs
 	WritesPerDelivery float64 `json:"server_writes_per_delivery,omitempty"` // 0 with ServerIOUring
@@ -67,7 +71,13 @@ type Result struct {
 	HarnessCPUSeconds       float64 `json:"harness_cpu_s,omitempty"`
 	HarnessCPUPerDeliveryUs float64 `json:"harness_cpu_us_per_delivery,omitempty"`
 	HarnessCores            float64 `json:"harness_cores,omitempty"` // CPU seconds per wall second
-	MachineCores            int     `json:"machine_cores,omitempty"` // runtime.NumCPU of the parent
+	// Cores as the workers' and the server's CPU affinity masks allow
+	// (coreScope): the workers' own (capped at Workers × GOMAXPROCS),
+	// the union of both masks, and the CPUs in both (0 when the server
+	// was not measured or the two are pinned apart).
+	HarnessCoresAvailable int `json:"harness_cores_available,omitempty"`
+	MachineCores          int `json:"machine_cores,omitempty"`
+	SharedCores           int `json:"shared_cores,omitempty"`
 
 	// Storm: client events among the subscribers and the watcher's probes.
 	ClientEventsSent    uint64         `json:"client_events_sent,omitempty"`

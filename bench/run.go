@@ -64,7 +64,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if res != nil {
-		err = errors.Join(res.HarnessCheck(), res.Check(), err) // the harness's own limit, what failed, then why the run stopped
+		herr := res.HarnessCheck()
+		if note := res.HarnessNote(); herr == nil && note != "" {
+			fmt.Fprintln(stderr, "fanout bench:", note)
+		}
+		err = errors.Join(herr, res.Check(), err) // the harness's own limit, what failed, then why the run stopped
 	}
 	if err != nil {
 		printErr(stderr, err)

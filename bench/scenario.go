@@ -14,9 +14,10 @@ type run struct {
 	res  Result
 	pub  *publisher
 
-	cost  *procCost // server cost over the publish window, when measured
+	cost  *procCost // server cost over the measured window, when measured
 	hcost *procCost // the workers' own cost over the same window
-	hsecs float64   // length of that window, s
+	secs  float64   // length of that window, s
+	cores coreScope // CPUs the workers and the server may run on, read at its end
 
 	sent, refused, expect uint64 // storm: client events and deliveries they should cause
 }
@@ -203,8 +204,10 @@ func (r *run) fanout(ctx context.Context) error {
 	}
 	if after, ok := serverCost(r.pool.pids()); ok && hcostOK {
 		d := after.sub(hbefore)
-		r.hcost, r.hsecs = &d, time.Since(start).Seconds()
+		r.hcost = &d
 	}
+	r.secs = time.Since(start).Seconds()
+	r.cores = readCoreScope(r.pool.pids(), r.o.ServerPIDs, r.o.Workers)
 	elapsed := time.Since(start).Seconds()
 	r.res.DeliveredPerSec = float64(r.pool.totals().Delivered) / elapsed
 	return nil
@@ -305,10 +308,10 @@ func (r *run) finish(results []report) {
 		}
 	}
 	if r.cost != nil {
-		r.res.setCost(*r.cost)
+		r.res.setCost(*r.cost, r.secs)
 	}
 	if r.hcost != nil {
-		r.res.setHarnessCost(*r.hcost, r.hsecs)
+		r.res.setHarnessCost(*r.hcost, r.secs, r.cores)
 	}
 }
 

@@ -26,6 +26,7 @@ func (r *run) storm(ctx context.Context) error {
 	defer func() { r.res.ConnectProbe, r.res.PublishProbe, r.res.ProbeFailures = wt.summaries() }()
 
 	before, costOK := serverCost(r.o.ServerPIDs)
+	costStart := time.Now()
 	for w := range r.o.Workers {
 		r.pool.send(w, command{Cmd: "send", N: share(r.o.Senders, w, r.o.Workers),
 			Rate: r.o.Rate / float64(r.o.Workers), Secs: r.o.Duration.Seconds(), Size: r.o.Size})
@@ -65,7 +66,7 @@ func (r *run) storm(ctx context.Context) error {
 	r.drain(ctx, func() uint64 { return r.expect })
 	if after, ok := serverCost(r.o.ServerPIDs); ok && costOK {
 		d := after.sub(before)
-		r.cost = &d
+		r.cost, r.secs = &d, time.Since(costStart).Seconds()
 	}
 	r.res.DeliveredPerSec = float64(r.pool.totals().Delivered) / time.Since(start).Seconds()
 	wt.probe(ctx) // after the storm: has the server recovered?

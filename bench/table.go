@@ -113,6 +113,16 @@ var resultFields = []field{
 	{"Redis CPU µs/publish", true, func(r Result) string { return numOrEmpty(r.RedisCPUPerPublishUs, 1) }},
 	{"Redis commands/publish", true, func(r Result) string { return numOrEmpty(r.RedisCommandsPerPublish, 2) }},
 	{"harness CPU µs/delivery", true, func(r Result) string { return numOrEmpty(r.HarnessCPUPerDeliveryUs, 2) }},
+	{"harness / server cores", true, func(r Result) string { // the self-check's inputs
+		if r.HarnessCPUSeconds == 0 {
+			return ""
+		}
+		server := "n/a"
+		if r.ServerCPUMeasured {
+			server = fmt.Sprintf("%.2f", r.ServerCores)
+		}
+		return fmt.Sprintf("%.2f of %d / %s of %d", r.HarnessCores, r.HarnessCoresAvailable, server, r.MachineCores)
+	}},
 	{"new conn p50 / p99 / max ms", true, probe(func(r Result) *ProbeSummary { return r.ConnectProbe })},
 	{"publish p50 / p99 / max ms", true, probe(func(r Result) *ProbeSummary { return r.PublishProbe })},
 	{"probe stalls (>2 s) / failed", true, func(r Result) string {
