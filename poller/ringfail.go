@@ -23,13 +23,18 @@ import (
 //     reader of RFC 6455 frames (section 5.2) has nothing to resynchronise
 //     on after one, so the connection is shut
 //     down as after a write error and its client reconnects; Flush
-//     reports it with ErrRingFailed;
+//     reports it with ErrSendInDoubt;
 //   - the ring's descriptor is closed, which makes the kernel cancel what
 //     it still holds, and every later Flush writes as Conn.WriteBatch does.
 
-// ErrRingFailed is Flush's error for a connection whose send the kernel
-// held when the ring failed; SendBatch.Err wraps it with the errno.
-const ErrRingFailed = Error("poller: io_uring failed with the send in flight; connection shut down")
+// ErrRingFailed is what SendBatch.Err wraps, with the errno, once the
+// batch's ring failed.
+const ErrRingFailed = Error("poller: io_uring failed")
+
+// ErrSendInDoubt is Flush's error for a connection whose send the kernel
+// held when the ring failed: its bytes may have gone out whole, in part
+// or not at all, so the connection was shut down.
+const ErrSendInDoubt = Error("poller: io_uring failed with this send in flight; connection shut down")
 
 // Err is nil while the batch's ring serves. Once io_uring_enter(2) failed
 // on it for good, Err wraps ErrRingFailed and the unix.Errno, and Flush
@@ -64,7 +69,7 @@ func (b *SendBatch) retire(cause error) {
 		}
 		e.inRing = false
 		e.c.failLocked()
-		e.err = ErrRingFailed
+		e.err = ErrSendInDoubt
 		e.c.mu.Unlock()
 	}
 	b.ring.close()

@@ -140,8 +140,8 @@ func TestSendBatchRingFailureShutsInFlightConnections(t *testing.T) {
 		b.Add(p.c, tagged("A", 1, 1, size), -1)
 	}
 	for i, err := range flushErrs(b) {
-		if err != ErrRingFailed {
-			t.Fatalf("connection %d, whose send the ring held: %v, want ErrRingFailed", i, err)
+		if err != ErrSendInDoubt {
+			t.Fatalf("connection %d, whose send the ring held: %v, want ErrSendInDoubt", i, err)
 		}
 	}
 	if err := b.Err(); !errors.Is(err, ErrRingFailed) || !errors.Is(err, unix.EBADF) {
@@ -215,7 +215,7 @@ func TestSendBatchRingFailureMidFlushReleasesLocks(t *testing.T) {
 	for i, err := range errs {
 		want := error(nil)
 		if i < held {
-			want = ErrRingFailed
+			want = ErrSendInDoubt
 		}
 		if err != want {
 			t.Fatalf("connection %d of %d (the ring holds %d): %v, want %v", i, len(peers), held, err, want)

@@ -93,7 +93,7 @@ func (b *SendBatch) Len() int { return len(b.ents) }
 
 // Flush writes every added entry and calls done with each one's index (in
 // the order of Add) and the error Conn.WriteBatch would have returned:
-// nil, ErrQueueFull or ErrClosed; or ErrRingFailed where the ring failed
+// nil, ErrQueueFull or ErrClosed; or ErrSendInDoubt where the ring failed
 // while the kernel held the entry's send, so that whether its bytes went
 // out is unknown: that connection was shut down as after a write error.
 // The batch is empty afterwards.
