@@ -25,7 +25,12 @@ import (
 //     down as after a write error and its client reconnects; Flush
 //     reports it with ErrSendInDoubt;
 //   - the ring's descriptor is closed, which makes the kernel cancel what
-//     it still holds, and every later Flush writes as Conn.WriteBatch does.
+//     it still holds (unless EBADF or EOPNOTSUPP said the descriptor is
+//     no longer the ring's), and every later Flush writes as
+//     Conn.WriteBatch does;
+//   - a ring whose wait the kernel keeps refusing for now (EAGAIN,
+//     EBUSY) while no completion arrives is stuck, and retired the same
+//     way (reapTaken).
 
 // ErrRingFailed is what SendBatch.Err wraps, with the errno, once the
 // batch's ring failed.
@@ -71,6 +76,12 @@ func (b *SendBatch) retire(cause error) {
 		e.c.failLocked()
 		e.err = ErrSendInDoubt
 		e.c.mu.Unlock()
+	}
+	if cause == unix.EBADF || cause == unix.EOPNOTSUPP {
+		// The descriptor is no longer the ring (it was closed, and its
+		// number may name another file by now): leave it alone, release
+		// only the mappings.
+		b.ring.fd = -1
 	}
 	b.ring.close()
 	b.ring = nil

@@ -135,6 +135,7 @@ func TestSendBatchRingFailureShutsInFlightConnections(t *testing.T) {
 		t.Fatalf("%d sends went through the ring, want %d", ringed, len(peers))
 	}
 
+	fd := b.ring.fd
 	b.ring.fault = &ringFault{errno: unix.EBADF}
 	for _, p := range peers[:4] {
 		b.Add(p.c, tagged("A", 1, 1, size), -1)
@@ -147,6 +148,12 @@ func TestSendBatchRingFailureShutsInFlightConnections(t *testing.T) {
 	if err := b.Err(); !errors.Is(err, ErrRingFailed) || !errors.Is(err, unix.EBADF) {
 		t.Fatalf("Err() = %v, want ErrRingFailed wrapping EBADF", err)
 	}
+	// After EBADF the descriptor number is not the batch's to close (here
+	// it is still the ring, which the test closes).
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+		t.Fatalf("the batch closed descriptor %d after EBADF: %v", fd, err)
+	}
+	unix.Close(fd)
 	wantUnlocked(t, peers)
 
 	// Later batches: the shut connections are refused, the others get
@@ -229,6 +236,31 @@ func TestSendBatchRingFailureMidFlushReleasesLocks(t *testing.T) {
 	}
 	for _, p := range peers[held:] {
 		wantLive(t, "connection after the full ring", p, size, 2)
+	}
+}
+
+// A ring whose wait the kernel keeps refusing for now (EAGAIN) while no
+// completion arrives is stuck: the batch retires it rather than spin
+// with the connections' locks held.
+func TestSendBatchStalledRingIsRetired(t *testing.T) {
+	b := newSendBatch(t)
+	peers, _ := acceptPeers(t, 3)
+	b.ring.fault = &ringFault{errno: unix.EAGAIN}
+	const size = 100
+	for _, p := range peers {
+		b.Add(p.c, tagged("A", 0, 1, size), -1)
+	}
+	for i, err := range flushErrs(b) {
+		if err != ErrSendInDoubt {
+			t.Fatalf("connection %d: %v, want ErrSendInDoubt", i, err)
+		}
+	}
+	if !errors.Is(b.Err(), unix.EAGAIN) {
+		t.Fatalf("Err() = %v, want EAGAIN", b.Err())
+	}
+	wantUnlocked(t, peers)
+	for _, p := range peers {
+		wantEnded(t, "connection whose send the stuck ring held", p.client, size)
 	}
 }
 

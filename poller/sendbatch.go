@@ -197,11 +197,8 @@ func (b *SendBatch) submit() {
 	settle := func(ud uint64, res int32) { b.settle(int(ud), res) }
 	taken, err := r.submitAndWait(n)
 	failed := enterFailed(err, true)
-	for got := 0; got < taken && failed == nil; {
-		got += r.reap(settle)
-		if got < taken {
-			failed = enterFailed(r.wait(taken-got), false)
-		}
+	if failed == nil {
+		failed = b.reapTaken(taken, settle)
 	}
 	if failed != nil {
 		// What the kernel completed before it failed is known.
@@ -226,6 +223,40 @@ func (b *SendBatch) submit() {
 		b.retire(failed)
 	}
 }
+
+// reapTaken settles the completions of the taken SQEs, waiting for them
+// as needed, and returns the error that makes the ring unusable, if any.
+// A wait the kernel refuses for now (EAGAIN, EBUSY) is retried while
+// completions still arrive; maxStalls refusals in a row without one mean
+// the ring is stuck, and holding its locks any longer would stall the
+// connections behind them.
+func (b *SendBatch) reapTaken(taken int, settle func(uint64, int32)) error {
+	r := b.ring
+	for got, stalls := 0, 0; ; {
+		k := r.reap(settle)
+		got += k
+		if got >= taken {
+			return nil
+		}
+		if k > 0 {
+			stalls = 0
+		}
+		err := r.wait(taken - got)
+		if failed := enterFailed(err, false); failed != nil {
+			return failed
+		}
+		if err != nil {
+			if stalls++; stalls == maxStalls {
+				return err
+			}
+		}
+	}
+}
+
+// maxStalls bounds the refused waits in a row without a completion
+// (reapTaken). Every send completes at submission (MSG_DONTWAIT), so a
+// healthy ring needs none.
+const maxStalls = 100
 
 // pointMsgs points each pending sendmsg SQE at its msghdr and iovecs, now
 // that the slices no longer grow.

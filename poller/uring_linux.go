@@ -177,8 +177,10 @@ func (r *ring) next() *iouringSQE {
 func (r *ring) pending() int { return int(r.tail - atomic.LoadUint32(r.sqHead)) }
 
 // submitAndWait publishes the filled SQEs and enters the kernel once to
-// submit them and wait for want completions. It returns the number the
-// kernel took; on an error the SQEs it did not take stay pending.
+// submit them and wait for want completions (again after EINTR). It
+// returns the number the kernel took in all, as its head of the
+// submission queue shows; on an error the SQEs it did not take stay
+// pending.
 func (r *ring) submitAndWait(want int) (int, error) {
 	atomic.StoreUint32(r.sqTail, r.tail)
 	n := r.pending()
@@ -187,17 +189,15 @@ func (r *ring) submitAndWait(want int) (int, error) {
 		return n - r.pending(), f.errno
 	}
 	for {
-		got, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(n), uintptr(want),
+		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(r.pending()), uintptr(want),
 			iouringEnterGetEvents, 0, 0)
-		switch errno {
-		case 0:
-			return int(got), nil
-		case unix.EINTR:
-			// Submitted SQEs are accounted in sqHead: wait for the rest.
-			n = r.pending()
-			continue
-		default:
-			return n - r.pending(), errno
+		if errno != unix.EINTR {
+			// Counted from sqHead, not from the return value, which
+			// covers only the last call when EINTR came before.
+			if errno != 0 {
+				return n - r.pending(), errno
+			}
+			return n - r.pending(), nil
 		}
 	}
 }
