@@ -202,14 +202,7 @@ func TestSendBatchRingFailureShutsInFlightConnections(t *testing.T) {
 // submit and must be written with writev(2) and released, and so must
 // every entry after it; only the sends the ring held are lost.
 func TestSendBatchRingFailureMidFlushReleasesLocks(t *testing.T) {
-	b, err := NewSendBatch(4)
-	if errors.Is(err, ErrNoIOUring) {
-		t.Skipf("no io_uring here: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
+	b := newSendBatchOf(t, 4)
 	held := b.ring.entries
 	peers, _ := acceptPeers(t, held+3)
 	b.ring.fault = &ringFault{errno: unix.ENXIO}

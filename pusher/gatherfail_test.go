@@ -2,22 +2,18 @@ package pusher
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"log/slog"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/poller"
 )
 
@@ -43,17 +39,7 @@ func (r uringFailRecorder) IOUringFailed(conns int) {
 // IOUringFailureObserver and stops counting as an io_uring writer. The
 // kernel took none of those sends, so no connection is lost.
 func TestIOUringFailureFallsBackToWritev(t *testing.T) {
-	const env = "FANOUT_TEST_BREAK_IO_URING"
-	if os.Getenv(env) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestIOUringFailureFallsBackToWritev$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), env+"=1")
-		out, err := cmd.CombinedOutput()
-		if bytes.Contains(out, []byte("--- SKIP")) {
-			t.Skipf("child skipped:\n%s", out)
-		}
-		if err != nil || !bytes.Contains(out, []byte("--- PASS")) {
-			t.Fatalf("child: %v\n%s", err, out)
-		}
+	if !inChild(t, "FANOUT_TEST_BREAK_IO_URING") {
 		return
 	}
 	if b, err := poller.NewSendBatch(8); errors.Is(err, poller.ErrNoIOUring) {
@@ -68,41 +54,18 @@ func TestIOUringFailureFallsBackToWritev(t *testing.T) {
 	waitFor(t, "every delivery worker and helper holding a ring", func() bool { return s.ioUringWorkers.Load() == rings })
 
 	url := "ws://" + s.Addr().String() + "/app/app-key?protocol=7"
-	const events, readers = 400, 3
-	got := make([]int, readers)
-	var wg sync.WaitGroup
-	for i := range readers {
-		c := dialWS(t, url, nil)
-		c.subscribe("feed")
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got[i] = readSequence(c, events)
-		}()
-	}
-	offer := func(i int) {
-		p := broker.Publication{App: "app-id", Channel: "feed", Event: "tick", Data: `"` + strconv.Itoa(i) + ` x"`}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Offer(ctx, p); err != nil {
-			t.Fatalf("offer %d: %v", i, err)
-		}
-	}
+	const events = 400
+	check := readTicks(t, url, 3, events)
 	for i := range events / 2 {
-		offer(i)
+		offerTick(t, s, i, "x")
 	}
 	if n := breakIOUrings(t); n != int(rings) {
 		t.Fatalf("broke %d io_uring descriptors, want the server's %d", n, rings)
 	}
 	for i := events / 2; i < events; i++ {
-		offer(i)
+		offerTick(t, s, i, "x")
 	}
-	wg.Wait()
-	for i, n := range got {
-		if n != events {
-			t.Errorf("subscriber %d got events 0..%d in order, want all %d", i, n-1, events)
-		}
-	}
+	check()
 	failed := rec.rings.Load()
 	if failed == 0 {
 		t.Fatal("no worker reported its ring failed")
