@@ -21,9 +21,9 @@ import (
 //     gone out whole, in part or not at all. Continuing the connection
 //     either way could put a torn WebSocket frame on the wire, and a
 //     reader of RFC 6455 frames (section 5.2) has nothing to resynchronise
-//     on after one, so the connection is shut
-//     down as after a write error and its client reconnects; Flush
-//     reports it with ErrSendInDoubt;
+//     on after one, so the connection is shut down as after a write
+//     error and its client reconnects; Flush reports it with
+//     ErrSendInDoubt;
 //   - the ring's descriptor is closed, which makes the kernel cancel what
 //     it still holds (unless EBADF or EOPNOTSUPP said the descriptor is
 //     no longer the ring's), and every later Flush writes as
