@@ -26,6 +26,8 @@ var help = map[string]string{
 	"fanout_delivery_duration_seconds":                "Seconds from an event reaching the node to its frame being queued for every local subscriber.",
 	"fanout_channels":                                 "Occupied channels on this node.",
 	"fanout_io_uring_unavailable_total":               "Delivery workers that were to write through io_uring (server.io_uring) but could not set up a ring: the kernel lacks it or forbids it.",
+	"fanout_io_uring_failures_total":                  "Delivery workers whose io_uring failed after it had worked (io_uring_enter returned an error); they write with writev(2) from then on.",
+	"fanout_io_uring_failure_disconnects_total":       "Connections shut down because a failing io_uring held their sends, whose outcome is unknown; their clients reconnect.",
 	"fanout_slow_consumer_disconnects_total":          "Connections closed with 4100 because their send queue passed max_queued_bytes.",
 	"fanout_heartbeat_timeouts_total":                 "Connections closed with 4201 because no pong arrived within pong_timeout.",
 	"fanout_broker_errors_total":                      "Failed broker operations, by operation.",

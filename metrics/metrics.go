@@ -17,6 +17,7 @@ type Metrics struct {
 	slowConsumers           *vm.Counter
 	heartbeatTimeouts       *vm.Counter
 	ioUringUnavailable      *vm.Counter
+	ioUringFailures         ioUringFailures
 	channels                *vm.Gauge
 	fanoutDuration          *vm.PrometheusHistogram
 
@@ -83,6 +84,7 @@ func New() *Metrics {
 		apps:              make(map[string]*appMetrics),
 	}
 	m.ioUringUnavailable = s.NewCounter("fanout_io_uring_unavailable_total")
+	m.ioUringFailures = newIOUringFailures(s)
 	m.closed = newCloseCodes(s)
 	m.transports = newTransports(s)
 	m.ended = ended{set: s, by: map[endedKey]*vm.Counter{}}

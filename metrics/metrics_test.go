@@ -61,6 +61,7 @@ func exercise(m *Metrics) {
 	m.ChannelsAdd(2)
 	m.ChannelsAdd(-1)
 	m.SlowConsumerDisconnect()
+	m.IOUringFailed(3)
 	m.HeartbeatTimeout()
 	m.ConnectionEnded("server", "drain")
 	m.ConnectionEnded("server", "drain")
@@ -110,6 +111,8 @@ func TestScrapeEveryMetricMoves(t *testing.T) {
 		`fanout_delivery_duration_seconds_bucket{le="+Inf"}`:            1,
 		`fanout_channels`:                                               1,
 		`fanout_slow_consumer_disconnects_total`:                        1,
+		`fanout_io_uring_failures_total`:                                1,
+		`fanout_io_uring_failure_disconnects_total`:                     3,
 		`fanout_heartbeat_timeouts_total`:                               1,
 		`fanout_connections_ended_total{by="server",cause="drain"}`:     2,
 		`fanout_connections_ended_total{by="client",cause="eof"}`:       1,

@@ -51,7 +51,12 @@
 // them to the kernel in one io_uring_enter(2); it holds each ringed
 // connection's mutex from its check until its completion is read, so a
 // write on the same connection cannot overtake it, and it only TryLocks
-// while it holds others. Conn.Cork and Conn.Uncork (any goroutine) hold a
+// while it holds others. Should io_uring_enter(2) fail for good, the
+// SendBatch still releases every lock it holds before Flush returns: it
+// shuts down the connections whose sends the kernel took without a
+// completion to read (their bytes may be half out), writes the rest
+// with writev(2), and writes with writev(2) from then on
+// (ringfail.go). Conn.Cork and Conn.Uncork (any goroutine) hold a
 // connection's writes in its queue behind a response head until the
 // handler lets them go; the loop does not flush a corked queue.
 //

@@ -25,9 +25,14 @@ import (
 // ring's locks are released, through Conn.WriteBatch: a Flush never waits
 // for a lock while it holds one, so two Flushes cannot deadlock.
 //
+// A ring that io_uring_enter(2) fails on is retired (ringfail.go): the
+// connections whose sends it held are shut down, and the batch writes
+// with writev(2) from then on; Err says why.
+//
 // A SendBatch is used by one goroutine at a time.
 type SendBatch struct {
-	ring  *ring
+	ring  *ring // nil once it failed
+	err   error // why it failed
 	ents  []sendEntry
 	bufs  [][]byte // every entry's buffers, end to end
 	iovs  []unix.Iovec
@@ -45,6 +50,9 @@ type sendEntry struct {
 	total, limit int
 	err          error
 	iov          int // start of its iovecs in SendBatch.iovs (sendmsg)
+	// inRing: its SQE is filled and its lock held until its completion
+	// is read (or the ring fails).
+	inRing bool
 }
 
 // NewSendBatch sets up a SendBatch with an io_uring of about size
@@ -60,8 +68,13 @@ func NewSendBatch(size int) (*SendBatch, error) {
 	return &SendBatch{ring: r}, nil
 }
 
-// Close releases the ring. Any goroutine, once.
-func (b *SendBatch) Close() { b.ring.close() }
+// Close releases the ring, if it has not failed. Any goroutine, once,
+// not during a Flush.
+func (b *SendBatch) Close() {
+	if b.ring != nil {
+		b.ring.close()
+	}
+}
 
 // Add records bufs for c with Conn.WriteBatch's meaning of limit; nothing
 // is written before Flush. Neither the buffers' bytes nor bufs itself may
@@ -80,7 +93,10 @@ func (b *SendBatch) Len() int { return len(b.ents) }
 
 // Flush writes every added entry and calls done with each one's index (in
 // the order of Add) and the error Conn.WriteBatch would have returned:
-// nil, ErrQueueFull or ErrClosed. The batch is empty afterwards.
+// nil, ErrQueueFull or ErrClosed; or ErrSendInDoubt where the ring failed
+// while the kernel held the entry's send, so that whether its bytes went
+// out is unknown: that connection was shut down as after a write error.
+// The batch is empty afterwards.
 func (b *SendBatch) Flush(done func(i int, err error)) {
 	for i := range b.ents {
 		e := &b.ents[i]
@@ -88,17 +104,20 @@ func (b *SendBatch) Flush(done func(i int, err error)) {
 			b.later = append(b.later, i)
 			continue
 		}
-		if !b.ringable(e) {
-			e.err = e.c.writeBatchOpenLocked(b.bufs[e.first:e.first+e.count], e.limit)
-			e.c.mu.Unlock()
+		if b.ring == nil || !b.ringable(e) {
+			b.writeLocked(e)
 			continue
 		}
 		if !b.prepare(i) {
 			b.submit()
-			b.prepare(i)
+			if b.ring == nil || !b.prepare(i) { // the ring failed in submit
+				b.writeLocked(e)
+			}
 		}
 	}
-	b.submit()
+	if b.ring != nil {
+		b.submit()
+	}
 	for _, i := range b.later {
 		e := &b.ents[i]
 		e.err = e.c.WriteBatch(b.bufs[e.first:e.first+e.count], e.limit)
@@ -110,6 +129,13 @@ func (b *SendBatch) Flush(done func(i int, err error)) {
 	clear(b.bufs)
 	clear(b.msgs)
 	b.ents, b.bufs, b.iovs, b.msgs, b.later = b.ents[:0], b.bufs[:0], b.iovs[:0], b.msgs[:0], b.later[:0]
+}
+
+// writeLocked writes e as WriteBatch does, under its lock, and releases
+// the lock.
+func (b *SendBatch) writeLocked(e *sendEntry) {
+	e.err = e.c.writeBatchOpenLocked(b.bufs[e.first:e.first+e.count], e.limit)
+	e.c.mu.Unlock()
 }
 
 // ringable reports whether e may go through the ring: its connection is
@@ -128,6 +154,7 @@ func (b *SendBatch) prepare(i int) bool {
 		return false
 	}
 	e := &b.ents[i]
+	e.inRing = true
 	sqe.Fd = e.c.fd
 	sqe.UserData = uint64(i)
 	sqe.OpFlags = unix.MSG_DONTWAIT | unix.MSG_NOSIGNAL
@@ -157,7 +184,9 @@ func (b *SendBatch) prepare(i int) bool {
 
 // submit hands the prepared SQEs to the kernel, waits for their
 // completions (immediate: every send is MSG_DONTWAIT) and settles each
-// entry under the lock it still holds, then releases it.
+// entry under the lock it still holds, then releases it. If
+// io_uring_enter fails for good, it settles what completed, writes what
+// the kernel did not take and retires the ring (retire).
 func (b *SendBatch) submit() {
 	r := b.ring
 	n := r.pending()
@@ -165,16 +194,15 @@ func (b *SendBatch) submit() {
 		return
 	}
 	b.pointMsgs()
-	taken, _ := r.submitAndWait(n)
-	for got := 0; got < taken; {
-		got += r.reap(func(ud uint64, res int32) { b.settle(int(ud), res) })
-		if got < taken {
-			if err := r.wait(taken - got); err != nil && err != unix.EAGAIN && err != unix.EBUSY {
-				// A ring that cannot wait for what it took cannot be
-				// used again: its locks would be held for ever.
-				panic("poller: io_uring_enter: " + err.Error())
-			}
-		}
+	settle := func(ud uint64, res int32) { b.settle(int(ud), res) }
+	taken, err := r.submitAndWait(n)
+	failed := enterFailed(err, true)
+	if failed == nil {
+		failed = b.reapTaken(taken, settle)
+	}
+	if failed != nil {
+		// What the kernel completed before it failed is known.
+		r.reap(settle)
 	}
 	if r.pending() > 0 {
 		// The kernel did not take the rest of the queue (e.g. ENOMEM):
@@ -186,11 +214,49 @@ func (b *SendBatch) submit() {
 			e := &b.ents[i]
 			n, werr := writevNonBlocking(int(e.c.fd), b.bufs[e.first:e.first+e.count])
 			e.err = e.c.wroteLocked(b.bufs[e.first:e.first+e.count], e.total, n, werr, e.limit)
+			e.inRing = false
 			e.c.mu.Unlock()
 		}
 		r.unsubmit()
 	}
+	if failed != nil {
+		b.retire(failed)
+	}
 }
+
+// reapTaken settles the completions of the taken SQEs, waiting for them
+// as needed, and returns the error that makes the ring unusable, if any.
+// A wait the kernel refuses for now (EAGAIN, EBUSY) is retried while
+// completions still arrive; maxStalls refusals in a row without one mean
+// the ring is stuck, and holding its locks any longer would stall the
+// connections behind them.
+func (b *SendBatch) reapTaken(taken int, settle func(uint64, int32)) error {
+	r := b.ring
+	for got, stalls := 0, 0; ; {
+		k := r.reap(settle)
+		got += k
+		if got >= taken {
+			return nil
+		}
+		if k > 0 {
+			stalls = 0
+		}
+		err := r.wait(taken - got)
+		if failed := enterFailed(err, false); failed != nil {
+			return failed
+		}
+		if err != nil {
+			if stalls++; stalls == maxStalls {
+				return err
+			}
+		}
+	}
+}
+
+// maxStalls bounds the refused waits in a row without a completion
+// (reapTaken). Every send completes at submission (MSG_DONTWAIT), so a
+// healthy ring needs none.
+const maxStalls = 100
 
 // pointMsgs points each pending sendmsg SQE at its msghdr and iovecs, now
 // that the slices no longer grow.
@@ -239,5 +305,6 @@ func (b *SendBatch) settle(i int, res int32) {
 		b.short++
 	}
 	e.err = e.c.wroteLocked(b.bufs[e.first:e.first+e.count], e.total, n, err, e.limit)
+	e.inRing = false
 	e.c.mu.Unlock()
 }

@@ -17,7 +17,13 @@ import (
 
 func newSendBatch(t *testing.T) *SendBatch {
 	t.Helper()
-	b, err := NewSendBatch(64)
+	return newSendBatchOf(t, 64)
+}
+
+// newSendBatchOf is newSendBatch with a ring of about size SQEs.
+func newSendBatchOf(t *testing.T, size int) *SendBatch {
+	t.Helper()
+	b, err := NewSendBatch(size)
 	if errors.Is(err, ErrNoIOUring) {
 		t.Skipf("no io_uring here: %v", err)
 	}

@@ -89,6 +89,21 @@ type ring struct {
 	cqes    []iouringCQE
 	tail    uint32 // next SQ tail, published at submit
 	entries int
+	fault   *ringFault // nil but in tests
+}
+
+// ringFault makes a ring fail the way a kernel can but will not on demand
+// (io_uring_enter(2) returning EBADF, EFAULT, ENXIO, ...). Only tests set
+// ring.fault.
+type ringFault struct {
+	// errno is what the failing io_uring_enter returns.
+	errno unix.Errno
+	// With submit, submitAndWait fails after the kernel took the first
+	// take SQEs (for real, without waiting for them). Without it,
+	// submitAndWait succeeds, then wait fails and the completion queue
+	// shows nothing: the completions of what the kernel took are lost.
+	submit bool
+	take   int
 }
 
 // ErrNoIOUring wraps why an io_uring could not be set up (ENOSYS on a
@@ -162,23 +177,27 @@ func (r *ring) next() *iouringSQE {
 func (r *ring) pending() int { return int(r.tail - atomic.LoadUint32(r.sqHead)) }
 
 // submitAndWait publishes the filled SQEs and enters the kernel once to
-// submit them and wait for want completions. It returns the number the
-// kernel took; on an error the SQEs it did not take stay pending.
+// submit them and wait for want completions (again after EINTR). It
+// returns the number the kernel took in all, as its head of the
+// submission queue shows; on an error the SQEs it did not take stay
+// pending.
 func (r *ring) submitAndWait(want int) (int, error) {
 	atomic.StoreUint32(r.sqTail, r.tail)
 	n := r.pending()
+	if f := r.fault; f != nil && f.submit {
+		_, _, _ = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(min(f.take, n)), 0, 0, 0, 0)
+		return n - r.pending(), f.errno
+	}
 	for {
-		got, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(n), uintptr(want),
+		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(r.pending()), uintptr(want),
 			iouringEnterGetEvents, 0, 0)
-		switch errno {
-		case 0:
-			return int(got), nil
-		case unix.EINTR:
-			// Submitted SQEs are accounted in sqHead: wait for the rest.
-			n = r.pending()
-			continue
-		default:
-			return n - r.pending(), errno
+		if errno != unix.EINTR {
+			// Counted from sqHead, not from the return value, which
+			// covers only the last call when EINTR came before.
+			if errno != 0 {
+				return n - r.pending(), errno
+			}
+			return n - r.pending(), nil
 		}
 	}
 }
@@ -186,6 +205,9 @@ func (r *ring) submitAndWait(want int) (int, error) {
 // wait enters the kernel to wait for want completions, submitting
 // nothing.
 func (r *ring) wait(want int) error {
+	if f := r.fault; f != nil && !f.submit {
+		return f.errno
+	}
 	for {
 		_, _, errno := unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 0, uintptr(want), iouringEnterGetEvents, 0, 0)
 		if errno != unix.EINTR {
@@ -199,6 +221,9 @@ func (r *ring) wait(want int) error {
 
 // reap calls f with each completion ready now and marks them seen.
 func (r *ring) reap(f func(userData uint64, res int32)) int {
+	if r.fault != nil && !r.fault.submit {
+		return 0
+	}
 	head := atomic.LoadUint32(r.cqHead)
 	tail := atomic.LoadUint32(r.cqTail)
 	n := 0
@@ -217,6 +242,8 @@ func (r *ring) unsubmit() {
 	atomic.StoreUint32(r.sqTail, r.tail)
 }
 
+// close unmaps the queues and closes the ring's descriptor, which makes
+// the kernel cancel what it still holds; a second call does nothing.
 func (r *ring) close() {
 	if r.sqeMem != nil {
 		_ = unix.Munmap(r.sqeMem)
@@ -224,5 +251,8 @@ func (r *ring) close() {
 	if r.ringMem != nil {
 		_ = unix.Munmap(r.ringMem)
 	}
-	_ = unix.Close(r.fd)
+	if r.fd >= 0 {
+		_ = unix.Close(r.fd)
+	}
+	r.sqeMem, r.ringMem, r.fd = nil, nil, -1
 }

@@ -59,6 +59,11 @@ type gather struct {
 	sizes        []int32 // bytes of each Add
 	frames, size int     // taken, during a Flush
 	settle       func(i int, err error)
+	// lost counts the connections shut down because the ring failed
+	// with their sends in flight; failed: that was reported
+	// (gatherfail.go).
+	lost   int
+	failed bool
 }
 
 func (g *gather) Add(c *conn, frames [][]byte, size int) {
@@ -71,6 +76,9 @@ func (g *gather) Add(c *conn, frames [][]byte, size int) {
 func (g *gather) Flush() (frames, size int) {
 	g.frames, g.size = 0, 0
 	g.b.Flush(g.settle)
+	if g.b.Err() != nil {
+		g.ringFailed()
+	}
 	clear(g.conns)
 	g.conns, g.counts, g.sizes = g.conns[:0], g.counts[:0], g.sizes[:0]
 	return g.frames, g.size
@@ -78,6 +86,9 @@ func (g *gather) Flush() (frames, size int) {
 
 // done settles write i as Server.writev does.
 func (g *gather) done(i int, err error) {
+	if err == poller.ErrSendInDoubt {
+		g.lost++
+	}
 	if g.s.taken(g.conns[i], err) {
 		g.frames += int(g.counts[i])
 		g.size += int(g.sizes[i])
@@ -86,5 +97,7 @@ func (g *gather) done(i int, err error) {
 
 func (g *gather) Close() {
 	g.b.Close()
-	g.s.ioUringWorkers.Add(-1)
+	if !g.failed {
+		g.s.ioUringWorkers.Add(-1)
+	}
 }

@@ -40,7 +40,21 @@ func TestIOUringFanOutInOrderAndSlowConsumerClosed(t *testing.T) {
 	}
 	url := "ws://" + s.Addr().String() + "/app/app-key?protocol=7"
 	dialSmallBuffer(t, url).subscribe("feed")
-	const events, readers = 2500, 3 // 2,500 × 4 KiB: past the socket buffers and 64 KiB
+	const events = 2500 // 2,500 × 4 KiB: past the socket buffers and 64 KiB
+	check := readTicks(t, url, 3, events)
+	pad := strings.Repeat("x", slowDataSize)
+	for i := range events {
+		offerTick(t, s, i, pad)
+	}
+	check()
+	rec.expect(t, 4100, 20*time.Second, "slow consumer over its app's 64 KiB queue limit")
+}
+
+// readTicks subscribes readers clients to "feed" and has each read tick
+// events 0 to events-1; check waits for them and reports a subscriber
+// that missed one or got one out of order.
+func readTicks(t *testing.T, url string, readers, events int) (check func()) {
+	t.Helper()
 	got := make([]int, readers)
 	var wg sync.WaitGroup
 	for i := range readers {
@@ -52,23 +66,26 @@ func TestIOUringFanOutInOrderAndSlowConsumerClosed(t *testing.T) {
 			got[i] = readSequence(c, events)
 		}()
 	}
-	pad := strings.Repeat("x", slowDataSize)
-	for i := range events {
-		p := broker.Publication{App: "app-id", Channel: "feed", Event: "tick", Data: `"` + strconv.Itoa(i) + " " + pad + `"`}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := s.Offer(ctx, p)
-		cancel()
-		if err != nil {
-			t.Fatalf("offer %d: %v", i, err)
+	return func() {
+		t.Helper()
+		wg.Wait()
+		for i, n := range got {
+			if n != events {
+				t.Errorf("subscriber %d got events 0..%d in order, want all %d", i, n-1, events)
+			}
 		}
 	}
-	wg.Wait()
-	for i, n := range got {
-		if n != events {
-			t.Errorf("subscriber %d got events 0..%d in order, want all %d", i, n-1, events)
-		}
+}
+
+// offerTick offers tick event i to "feed": its data is i, a space, pad.
+func offerTick(t *testing.T, s *Server, i int, pad string) {
+	t.Helper()
+	p := broker.Publication{App: "app-id", Channel: "feed", Event: "tick", Data: `"` + strconv.Itoa(i) + " " + pad + `"`}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Offer(ctx, p); err != nil {
+		t.Fatalf("offer %d: %v", i, err)
 	}
-	rec.expect(t, 4100, 20*time.Second, "slow consumer over its app's 64 KiB queue limit")
 }
 
 // readSequence reads "tick" events whose data opens with 0, 1, 2, …
@@ -105,22 +122,33 @@ type uringRecorder struct {
 
 func (r uringRecorder) IOUringUnavailable() { r.n.Add(1) }
 
+// inChild runs t again in a child process with env set, where it does
+// what would disturb other tests (a seccomp filter on the process, its
+// io_uring descriptors broken), and reports whether this is that child.
+// In the parent it passes on the child's skip or failure.
+func inChild(t *testing.T, env string) bool {
+	t.Helper()
+	if os.Getenv(env) != "" {
+		return true
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), env+"=1")
+	out, err := cmd.CombinedOutput()
+	if bytes.Contains(out, []byte("--- SKIP")) {
+		t.Skipf("child skipped:\n%s", out)
+	}
+	if err != nil || !bytes.Contains(out, []byte("--- PASS")) {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	return false
+}
+
 // Where the kernel refuses io_uring (here a seccomp filter on the whole
 // process, so the test runs in a child), Options.IOUring falls back to
 // writev(2): the workers say so through IOUringObserver, none writes
 // through a ring, and events arrive in order.
 func TestIOUringRefusedFallsBackToWritev(t *testing.T) {
-	const env = "FANOUT_TEST_DENY_IO_URING"
-	if os.Getenv(env) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestIOUringRefusedFallsBackToWritev$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), env+"=1")
-		out, err := cmd.CombinedOutput()
-		if bytes.Contains(out, []byte("--- SKIP")) {
-			t.Skipf("child skipped:\n%s", out)
-		}
-		if err != nil || !bytes.Contains(out, []byte("--- PASS")) {
-			t.Fatalf("child: %v\n%s", err, out)
-		}
+	if !inChild(t, "FANOUT_TEST_DENY_IO_URING") {
 		return
 	}
 	if err := nouring.Process(); err != nil {

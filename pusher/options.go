@@ -47,7 +47,9 @@ type Options struct {
 	// subscribers) to the kernel in one io_uring_enter(2) rather than a
 	// write(2) per subscriber (poller.SendBatch). Where the kernel lacks
 	// io_uring or forbids it, the workers log it once, tell
-	// IOUringObserver and write as without it. false means off.
+	// IOUringObserver and write as without it; a worker whose ring fails
+	// later logs it, tells IOUringFailureObserver and does the same
+	// (gatherfail.go). false means off.
 	IOUring bool
 	// Echo serves GET /echo as a plain WebSocket echo (conformance runs).
 	Echo bool

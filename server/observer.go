@@ -71,3 +71,6 @@ func (o observer) AppDelivered(app string, frames, bytes int) { o.m.AppDelivered
 
 // PublishToSocket implements pusher.StateObserver.
 func (o observer) PublishToSocket(d time.Duration) { o.m.PublishToSocket(d) }
+
+// IOUringFailed implements pusher.IOUringFailureObserver.
+func (o observer) IOUringFailed(conns int) { o.m.IOUringFailed(conns) }
