@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 
 	"github.com/fanout/fanout/broker"
@@ -19,8 +20,11 @@ type control struct {
 
 // Publish implements broker.Broker: the publications go out as one
 // pipeline (one round trip for a burst), each to its channel's Redis
-// channel, in order; on a standalone Redis those without history share
-// one script call (publishScript), also with concurrent Publish calls
+// channel, in order. When none keeps history they are plain PUBLISH
+// commands, each checked against its listener set after it ran
+// (plainpub.go), unless Options.StrictRefusals; otherwise they run as
+// scripts, and on a standalone Redis those without history share one
+// script call (publishScript), also with concurrent Publish calls
 // (coalesce.go). Any failure returns broker.ErrUnavailable, and so
 // does a publication to a channel whose subscription this node lost (its
 // pub/sub connection failed, or a cluster failover moved the slot) and
@@ -81,6 +85,11 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 			groups = append(groups, nil)
 		}
 		groups[len(groups)-1] = append(groups[len(groups)-1], pp)
+	}
+	if len(ks) == 0 && !b.opts.StrictRefusals {
+		if all := slices.Concat(groups...); !b.anyHeldUp(all) {
+			return b.publishPlain(ctx, all) // plainpub.go
+		}
 	}
 	if !b.opts.Cluster && len(ks) == 0 {
 		return b.plainQ.run(ctx, groups[0], dlMs, maxPlainCalls, maxPlainBatch, b.sendPlainCalls)
