@@ -66,6 +66,7 @@ type Broker struct {
 
 	refusals refusalLog  // refused publications, summed up in the log
 	holdUps  holdUpCache // why each channel's publications were last refused
+	late     lateFilter  // publications that ran after their caller gave up (late.go)
 }
 
 // New connects to Redis. A standalone Redis that cannot be reached now is

@@ -31,8 +31,8 @@ import (
 // between was still subscribed when the publication ran, or was reaped
 // as dead with its subscribers. Without a script there is no deadline
 // either: a publication whose caller timed out in a stalled Redis may
-// still run once Redis resumes; it was sent before anything this node
-// sends later on the same connection, so it runs before those.
+// still run once Redis resumes; the receiving nodes drop it when it ran
+// after a publication sent after its deadline (late.go).
 
 // A channel refused that way stays suspect until the node holding it
 // up is estimated to be back (crashed.go): while it does, publications
@@ -64,6 +64,16 @@ func (b *Broker) publishPlain(ctx context.Context, pubs []plainPub) error {
 	}
 	mark := b.confirms.Load() // before anything is sent (see held)
 	res := b.client.DoMulti(ctx, cmds...)
+	for _, r := range res {
+		if mayStillRun(r.Error()) {
+			// Sent, and may still run: answer once its deadline passed,
+			// by a margin beyond the nodes' clock errors, so what the
+			// caller sends next cannot overtake it unseen (late.go).
+			<-ctx.Done()
+			time.Sleep(b.lateMargin())
+			break
+		}
+	}
 	var first error
 	for i := range pubs {
 		first = cmp.Or(first, b.settlePlainPair(res[2*i], res[2*i+1], pubs[i].p, mark))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/fanout/fanout/broker"
 	"github.com/redis/rueidis"
@@ -46,6 +47,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	}
 	ctx, cancel := b.call(ctx)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
 	dlMs := b.redisDeadlineMs(ctx)
 	dl := strconv.FormatInt(dlMs, 10)
 	var ks []kept    // the publications that keep history, in order
@@ -77,7 +79,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 			next++
 			continue
 		}
-		pp, err := b.newPlainPub(&ps[i])
+		pp, err := b.newPlainPub(&ps[i], deadline)
 		if err != nil {
 			return err
 		}
@@ -242,8 +244,8 @@ type plainPub struct {
 	lkey, msg string
 }
 
-func (b *Broker) newPlainPub(p *broker.Publication) (plainPub, error) {
-	msg, err := json.Marshal(p)
+func (b *Broker) newPlainPub(p *broker.Publication, dl time.Time) (plainPub, error) {
+	msg, err := json.Marshal(b.stamp(p, dl))
 	if err != nil {
 		return plainPub{}, err
 	}
@@ -295,11 +297,16 @@ func (b *Broker) onMessage(m rueidis.PubSubMessage) {
 		}
 		return
 	}
-	var p broker.Publication
-	if json.Unmarshal([]byte(m.Message), &p) != nil {
+	var w wirePub
+	if json.Unmarshal([]byte(m.Message), &w) != nil {
 		b.opts.Logger.Warn("redis: undecodable publication", "channel", m.Channel)
 		return
 	}
+	if !b.late.admit(m.Channel, w.Sent, w.Until) {
+		b.refusals.add("redis publication ran after its caller was answered 503 and after a later one; not delivered", "", w.Channel, "")
+		return
+	}
+	p := w.Publication
 	if o, ok := b.h.(broker.Offerer); ok {
 		b.handOver(o, p)
 		return
