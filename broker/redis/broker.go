@@ -63,6 +63,8 @@ type Broker struct {
 
 	keptQ  callQueue[kept]     // concurrent publishes of history channels, coalesced
 	plainQ callQueue[plainPub] // concurrent publishes of other channels, coalesced
+	// plainCmdQ: the same, as plain commands (plainpub.go)
+	plainCmdQ callQueue[plainPub]
 
 	refusals refusalLog  // refused publications, summed up in the log
 	holdUps  holdUpCache // why each channel's publications were last refused

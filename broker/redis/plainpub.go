@@ -3,6 +3,9 @@ package redis
 import (
 	"cmp"
 	"context"
+	"errors"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fanout/fanout/broker"
@@ -53,32 +56,51 @@ func (b *Broker) anyHeldUp(pubs []plainPub) bool {
 	return false
 }
 
-// publishPlain sends pubs as plain commands in one pipeline and settles
-// each; the first refusal or failure is the error (broker.ErrUnavailable
-// or a *broker.UnavailableError naming the node that held a channel up).
+// publishPlain sends pubs as plain commands and settles each; the first
+// refusal or failure is the error (broker.ErrUnavailable or a
+// *broker.UnavailableError naming the node that held a channel up).
+// Concurrent calls share one pipeline, with one in flight, as the
+// scripts' calls do (coalesce.go): back-to-back publishers on a node
+// then cost Redis one read and one reply for what queued meanwhile.
 func (b *Broker) publishPlain(ctx context.Context, pubs []plainPub) error {
-	cmds := make(rueidis.Commands, 0, 2*len(pubs))
-	for _, pp := range pubs {
-		cmds = append(cmds, b.plainPublishCmd(channelOfListeners(pp.lkey), pp.msg),
-			b.client.B().Scard().Key(pp.lkey).Build())
+	err := b.plainCmdQ.run(ctx, pubs, 0, maxPlainCalls, maxPlainBatch, b.sendPlainCommands)
+	if err != nil && (ctx.Err() != nil || errors.Is(err, errOutcomeUnknown)) {
+		// Sent, and may still run: answer once its deadline passed, by
+		// a margin beyond the nodes' clock errors, so what the caller
+		// sends next cannot overtake it unseen (late.go).
+		<-ctx.Done()
+		time.Sleep(b.lateMargin())
 	}
-	mark := b.confirms.Load() // before anything is sent (see held)
-	res := b.client.DoMulti(ctx, cmds...)
-	for _, r := range res {
-		if mayStillRun(r.Error()) {
-			// Sent, and may still run: answer once its deadline passed,
-			// by a margin beyond the nodes' clock errors, so what the
-			// caller sends next cannot overtake it unseen (late.go).
-			<-ctx.Done()
-			time.Sleep(b.lateMargin())
-			break
+	return err
+}
+
+// errOutcomeUnknown is a pipeline that failed on its way: Redis may
+// still run it.
+var errOutcomeUnknown = fmt.Errorf("%w: redis may still run the publish", broker.ErrUnavailable)
+
+// sendPlainCommands sends the publications of calls (items in all) as
+// one pipeline, in order, and settles each call.
+func (b *Broker) sendPlainCommands(calls []*queuedCall[plainPub], items int) {
+	sendShared(b, calls, items, func(ctx context.Context, pubs []plainPub, _ int64) (func([]plainPub, int, uint64) error, error) {
+		cmds := make(rueidis.Commands, 0, 2*len(pubs))
+		for _, pp := range pubs {
+			cmds = append(cmds, b.plainPublishCmd(channelOfListeners(pp.lkey), pp.msg),
+				b.client.B().Scard().Key(pp.lkey).Build())
 		}
-	}
-	var first error
-	for i := range pubs {
-		first = cmp.Or(first, b.settlePlainPair(res[2*i], res[2*i+1], pubs[i].p, mark))
-	}
-	return first
+		res := b.client.DoMulti(ctx, cmds...)
+		unknown := slices.ContainsFunc(res, func(r rueidis.RedisResult) bool { return mayStillRun(r.Error()) })
+		return func(items []plainPub, at int, mark uint64) error {
+			var first error
+			for i := range items {
+				j := 2 * (at + i)
+				first = cmp.Or(first, b.settlePlainPair(res[j], res[j+1], items[i].p, mark))
+			}
+			if first != nil && unknown {
+				return errOutcomeUnknown
+			}
+			return first
+		}, nil
+	})
 }
 
 // plainPublishCmd is the deployment's publish command for msg on ch.
