@@ -132,7 +132,7 @@ type Redis struct {
 	// StrictRefusals makes a publish answered 503 one that reached no
 	// subscriber: each publish then runs as a Lua script that checks
 	// the caller's deadline and the listening nodes before it publishes,
-	// at about twice Redis's CPU per publish. Default false: a plain
+	// at about 1.5 times Redis's CPU per publish. Default false: a plain
 	// PUBLISH checked against the listening nodes after it ran, so an
 	// event a listening node missed is still refused (503), but in a
 	// node's crash or a Redis stall a 503 may follow a delivery to the

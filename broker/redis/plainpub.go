@@ -24,7 +24,7 @@ import (
 // cluster failover moved the slot): the publication is refused, and the
 // nodes that did receive it deliver it. That keeps the promise that an
 // accepted publication reaches every listening node at Redis's cost of
-// a plain publish (about half that of the script of publishScript),
+// a plain publish (about two thirds of publishScript's),
 // and makes a refusal ambiguous in those moments, as a timeout is.
 //
 // SCARD runs after PUBLISH, so the check can only err on the strict
