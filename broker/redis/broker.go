@@ -25,6 +25,7 @@ type Broker struct {
 
 	healthy  atomic.Bool
 	onHealth atomic.Pointer[healthFunc] // see OnHealth
+	onLate   atomic.Pointer[func()]     // see OnLate
 	reaping  atomic.Bool                // a reaper round runs (heartbeat.go)
 	sweeping atomic.Bool                // a sweep of kept departures runs (kept.go)
 	// clockSkew is Redis's clock minus this node's, in ms, as the

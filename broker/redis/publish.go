@@ -304,6 +304,7 @@ func (b *Broker) onMessage(m rueidis.PubSubMessage) {
 	}
 	if !b.late.admit(m.Channel, w.Sent, w.Until) {
 		b.refusals.add("redis publication ran after its caller was answered 503 and after a later one; not delivered", "", w.Channel, "")
+		b.reportLate()
 		return
 	}
 	p := w.Publication
