@@ -31,3 +31,23 @@ func TestRedisNodeTTL(t *testing.T) {
 		t.Fatalf("got %v, want %s", err, want)
 	}
 }
+
+// TestRedisStrictRefusals: redis.strict_refusals defaults to false and is
+// read from the file, FANOUT_REDIS_STRICT_REFUSALS and
+// --redis-strict-refusals in that order of precedence.
+func TestRedisStrictRefusals(t *testing.T) {
+	if c := mustLoad(t, "", nil, nil); c.Redis.StrictRefusals {
+		t.Fatal("strict_refusals on by default")
+	}
+	path := writeFile(t, "redis:\n  strict_refusals: true\n")
+	if c := mustLoad(t, path, nil, nil); !c.Redis.StrictRefusals {
+		t.Fatal("file strict_refusals: true not read")
+	}
+	env := []string{"FANOUT_REDIS_STRICT_REFUSALS=false"}
+	if c := mustLoad(t, path, env, nil); c.Redis.StrictRefusals {
+		t.Fatal("env strict_refusals=false not read")
+	}
+	if c := mustLoad(t, path, env, []string{"--redis-strict-refusals"}); !c.Redis.StrictRefusals {
+		t.Fatal("flag --redis-strict-refusals not read")
+	}
+}

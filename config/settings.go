@@ -74,6 +74,8 @@ func settings() []setting {
 			set: str(func(c *Config) *string { return &c.Redis.Prefix })},
 		{flag: "redis-node-ttl", key: "redis.node_ttl", usage: "how long a node that stopped heartbeating but still holds its Redis connections keeps its presence members and subscriptions before others remove them; a node whose process died goes after 2s (default 15s)",
 			set: duration(func(c *Config) *time.Duration { return &c.Redis.NodeTTL })},
+		{flag: "redis-strict-refusals", isBool: true, key: "redis.strict_refusals", usage: "a publish answered 503 reached no subscriber, at about 1.5 times Redis's CPU per publish (each runs as a Lua script); by default a plain PUBLISH, whose 503 in a node's crash or a Redis stall may follow a partial delivery",
+			set: boolean(func(c *Config) *bool { return &c.Redis.StrictRefusals })},
 		{flag: "webhook-grace", key: "apps[*].webhooks.grace", usage: "hold member_removed and channel_vacated webhooks this long, for every app; a return within it sends neither (default 3s, 0 = off)",
 			set: func(c *Config, v string) error {
 				for i := range c.Apps {

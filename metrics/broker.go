@@ -6,16 +6,19 @@ import (
 	vm "github.com/VictoriaMetrics/metrics"
 )
 
-// brokerHealth holds fanout_broker_up and fanout_broker_rtt_seconds.
+// brokerHealth holds fanout_broker_up, fanout_broker_rtt_seconds and
+// fanout_broker_late_publications_total.
 type brokerHealth struct {
-	up  *vm.Gauge
-	rtt *vm.PrometheusHistogram
+	up   *vm.Gauge
+	rtt  *vm.PrometheusHistogram
+	late *vm.Counter
 }
 
 func newBrokerHealth(s *vm.Set) brokerHealth {
 	b := brokerHealth{
-		up:  s.NewGauge("fanout_broker_up", nil),
-		rtt: s.NewPrometheusHistogramExt("fanout_broker_rtt_seconds", FanoutBuckets()),
+		up:   s.NewGauge("fanout_broker_up", nil),
+		rtt:  s.NewPrometheusHistogramExt("fanout_broker_rtt_seconds", FanoutBuckets()),
+		late: s.NewCounter("fanout_broker_late_publications_total"),
 	}
 	b.up.Set(1) // the in-process broker is always up; Redis reports
 	return b
@@ -32,3 +35,8 @@ func (m *Metrics) BrokerHealth(up bool, rtt time.Duration) {
 	m.brokerHealth.up.Set(1)
 	m.brokerHealth.rtt.Update(rtt.Seconds())
 }
+
+// BrokerLate counts a publication the broker did not deliver because it
+// ran after its caller was answered 503 and after a later publication of
+// its channel (fanout_broker_late_publications_total).
+func (m *Metrics) BrokerLate() { m.brokerHealth.late.Inc() }

@@ -31,6 +31,7 @@ var help = map[string]string{
 	"fanout_slow_consumer_disconnects_total":          "Connections closed with 4100 because their send queue passed max_queued_bytes.",
 	"fanout_heartbeat_timeouts_total":                 "Connections closed with 4201 because no pong arrived within pong_timeout.",
 	"fanout_broker_errors_total":                      "Failed broker operations, by operation.",
+	"fanout_broker_late_publications_total":           "Publications from Redis not delivered: they ran after their caller was answered 503 and after a later publication of their channel.",
 	"fanout_accept_errors_total":                      "Failed accept(2) calls that paused a listener, by reason (emfile, enfile, enobufs, enomem).",
 	"fanout_capacity":                                 "WebSocket connections this node admits before it answers 503 and /readyz reports at capacity.",
 	"fanout_overload_refusals_total":                  "Work refused because the node had no room for it now, by kind (client_event, member_event, upgrade, publish, delivery, recovery).",

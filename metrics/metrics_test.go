@@ -67,6 +67,7 @@ func exercise(m *Metrics) {
 	m.ConnectionEnded("server", "drain")
 	m.ConnectionEnded("client", "eof")
 	m.BrokerError("publish")
+	m.BrokerLate()
 	m.Webhook(WebhookOK)
 	m.WebhookResultFunc()(false)
 	m.WebhookDropFunc()()
@@ -117,6 +118,7 @@ func TestScrapeEveryMetricMoves(t *testing.T) {
 		`fanout_connections_ended_total{by="server",cause="drain"}`:     2,
 		`fanout_connections_ended_total{by="client",cause="eof"}`:       1,
 		`fanout_broker_errors_total{op="publish"}`:                      1,
+		`fanout_broker_late_publications_total`:                         1,
 		`fanout_webhooks_total{result="ok"}`:                            1,
 		`fanout_webhooks_total{result="error"}`:                         1,
 		`fanout_webhooks_total{result="dropped"}`:                       1,

@@ -55,6 +55,9 @@ func New(cfg config.Config, log *slog.Logger, b broker.Broker) (*Node, error) {
 	if hr, ok := b.(broker.HealthReporter); ok {
 		hr.OnHealth(n.Metrics.BrokerHealth)
 	}
+	if lr, ok := b.(broker.LateReporter); ok {
+		lr.OnLate(n.Metrics.BrokerLate)
+	}
 	n.webhookStore, _ = b.(webhook.Store) // Redis: webhook queues survive a restart
 	apps, built, err := n.buildApps(cfg.Apps, nil)
 	if err != nil {

@@ -25,6 +25,7 @@ type Broker struct {
 
 	healthy  atomic.Bool
 	onHealth atomic.Pointer[healthFunc] // see OnHealth
+	onLate   atomic.Pointer[func()]     // see OnLate
 	reaping  atomic.Bool                // a reaper round runs (heartbeat.go)
 	sweeping atomic.Bool                // a sweep of kept departures runs (kept.go)
 	// clockSkew is Redis's clock minus this node's, in ms, as the
@@ -63,9 +64,12 @@ type Broker struct {
 
 	keptQ  callQueue[kept]     // concurrent publishes of history channels, coalesced
 	plainQ callQueue[plainPub] // concurrent publishes of other channels, coalesced
+	// plainCmdQ: the same, as plain commands (plainpub.go)
+	plainCmdQ callQueue[plainPub]
 
 	refusals refusalLog  // refused publications, summed up in the log
 	holdUps  holdUpCache // why each channel's publications were last refused
+	late     lateFilter  // publications that ran after their caller gave up (late.go)
 }
 
 // New connects to Redis. A standalone Redis that cannot be reached now is

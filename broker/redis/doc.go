@@ -71,10 +71,14 @@
 // as kept), counts its offset, refreshes the TTL (PEXPIRE on both keys)
 // and publishes it with its position: positions are assigned once per
 // event for the whole cluster, in the order subscribers receive them.
-// Publications of other channels take the plain publish script. On a
-// standalone Redis, concurrent publishes share script calls (history
-// channels and the others each their own script; coalesce.go); in a
-// cluster each goes alone, since one call must stay on one slot.
+// Publications of other channels are plain PUBLISH (SPUBLISH) commands,
+// each followed by the SCARD of its channel's listener set and checked
+// against it (plainpub.go); with Options.StrictRefusals, and while a
+// channel is held up by a node that is not subscribed, they take the
+// plain publish script instead. Concurrent publishes share one pipeline
+// or, on a standalone Redis, one script call (history channels and the
+// others each their own; coalesce.go); in a cluster each script call
+// goes alone, since one call must stay on one slot.
 //
 // # Failure
 //
@@ -97,16 +101,19 @@
 //     Redis had queued on them, survive the stall. Subscribe commands on
 //     them wait without a timeout for the same reason.
 //
-//   - Every publication runs as a short script that first compares
-//     Redis's clock (TIME) with the caller's deadline, translated into
-//     Redis's clock by the offset the heartbeat measures: a command that
-//     waited in a stalled Redis past the point where its caller was
-//     answered 503 does nothing, so it cannot arrive after a newer
-//     accepted event of its channel sent through another connection.
-//     The script costs Redis CPU: BenchmarkPublishRedis measured a
-//     third to two thirds of plain PUBLISH's rate when Redis is the
-//     bottleneck (channels with history were scripts already). The
-//     publish scripts go as EVALSHA, so Redis neither reads nor hashes
+//   - A publication that waited in a stalled Redis past the point where
+//     its caller was answered 503 must not arrive after a newer event of
+//     its channel sent through another connection. A script publication
+//     first compares Redis's clock (TIME) with the caller's deadline,
+//     translated into Redis's clock by the offset the heartbeat
+//     measures, and does nothing past it. A plain one carries bounds of
+//     its send time and its caller's deadline, and the receiving nodes
+//     drop it when it arrives after a publication sent past its
+//     deadline (late.go); it may still arrive before, as an ambiguous
+//     refusal. The script costs Redis CPU: BenchmarkPublishRedis
+//     measured a third to two thirds of plain PUBLISH's rate when Redis
+//     is the bottleneck (channels with history were scripts already).
+//     The publish scripts go as EVALSHA, so Redis neither reads nor hashes
 //     their text per call; a call Redis answers NOSCRIPT (its cache was
 //     emptied) goes again as EVAL (evalsha.go).
 //     BenchmarkRedisCPUPerPublish measures Redis's CPU per publication

@@ -14,6 +14,15 @@ func (b *Broker) OnHealth(fn func(up bool, rtt time.Duration)) {
 	b.onHealth.Store(&h)
 }
 
+// OnLate implements broker.LateReporter (late.go).
+func (b *Broker) OnLate(fn func()) { b.onLate.Store(&fn) }
+
+func (b *Broker) reportLate() {
+	if fn := b.onLate.Load(); fn != nil && *fn != nil {
+		(*fn)()
+	}
+}
+
 func (b *Broker) reportHealth(up bool, rtt time.Duration) {
 	if fn := b.onHealth.Load(); fn != nil && *fn != nil {
 		(*fn)(up, rtt)

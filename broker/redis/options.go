@@ -42,6 +42,24 @@ type Options struct {
 	NodeTTL time.Duration
 	// Timeout bounds each Redis call; default 2s.
 	Timeout time.Duration
+	// StrictRefusals makes a refused publication one no subscriber
+	// received, at about 1.5 times Redis's CPU per publication; default
+	// false. Both ways, a publication a listening node would miss is
+	// never accepted (see plainpub.go):
+	//   - false: a publication to a channel without history is a plain
+	//     PUBLISH (SPUBLISH in a cluster) pipelined with the SCARD of the
+	//     channel's listener set, Redis's cost of a plain publish. When
+	//     fewer nodes received it than listen, or Redis did not answer in
+	//     time, it is refused, yet the nodes that did receive it deliver
+	//     it: a 503 is then ambiguous, as a timed-out request is, though
+	//     the event never arrives after one published after its 503
+	//     (late.go).
+	//   - true: each publish runs as a Lua script that checks Redis's
+	//     clock against the caller's deadline and every listening node's
+	//     subscription before it publishes, so a refused publication is
+	//     never delivered, not even after a stalled Redis resumes.
+	// Publications to channels with history always run as a script.
+	StrictRefusals bool
 	// Logger receives connection-state changes; default discards.
 	Logger *slog.Logger
 }

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/fanout/fanout/broker"
 	"github.com/redis/rueidis"
@@ -19,8 +21,11 @@ type control struct {
 
 // Publish implements broker.Broker: the publications go out as one
 // pipeline (one round trip for a burst), each to its channel's Redis
-// channel, in order; on a standalone Redis those without history share
-// one script call (publishScript), also with concurrent Publish calls
+// channel, in order. When none keeps history they are plain PUBLISH
+// commands, each checked against its listener set after it ran
+// (plainpub.go), unless Options.StrictRefusals; otherwise they run as
+// scripts, and on a standalone Redis those without history share one
+// script call (publishScript), also with concurrent Publish calls
 // (coalesce.go). Any failure returns broker.ErrUnavailable, and so
 // does a publication to a channel whose subscription this node lost (its
 // pub/sub connection failed, or a cluster failover moved the slot) and
@@ -42,6 +47,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	}
 	ctx, cancel := b.call(ctx)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
 	dlMs := b.redisDeadlineMs(ctx)
 	dl := strconv.FormatInt(dlMs, 10)
 	var ks []kept    // the publications that keep history, in order
@@ -73,7 +79,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 			next++
 			continue
 		}
-		pp, err := b.newPlainPub(&ps[i])
+		pp, err := b.newPlainPub(&ps[i], deadline)
 		if err != nil {
 			return err
 		}
@@ -81,6 +87,11 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 			groups = append(groups, nil)
 		}
 		groups[len(groups)-1] = append(groups[len(groups)-1], pp)
+	}
+	if len(ks) == 0 && !b.opts.StrictRefusals {
+		if all := slices.Concat(groups...); !b.anyHeldUp(all) {
+			return b.publishPlain(ctx, all) // plainpub.go
+		}
 	}
 	if !b.opts.Cluster && len(ks) == 0 {
 		return b.plainQ.run(ctx, groups[0], dlMs, maxPlainCalls, maxPlainBatch, b.sendPlainCalls)
@@ -233,8 +244,8 @@ type plainPub struct {
 	lkey, msg string
 }
 
-func (b *Broker) newPlainPub(p *broker.Publication) (plainPub, error) {
-	msg, err := json.Marshal(p)
+func (b *Broker) newPlainPub(p *broker.Publication, dl time.Time) (plainPub, error) {
+	msg, err := json.Marshal(b.stamp(p, dl))
 	if err != nil {
 		return plainPub{}, err
 	}
@@ -286,11 +297,17 @@ func (b *Broker) onMessage(m rueidis.PubSubMessage) {
 		}
 		return
 	}
-	var p broker.Publication
-	if json.Unmarshal([]byte(m.Message), &p) != nil {
+	var w wirePub
+	if json.Unmarshal([]byte(m.Message), &w) != nil {
 		b.opts.Logger.Warn("redis: undecodable publication", "channel", m.Channel)
 		return
 	}
+	if !b.late.admit(m.Channel, w.Sent, w.Until) {
+		b.refusals.add("redis publication ran after its caller was answered 503 and after a later one; not delivered", "", w.Channel, "")
+		b.reportLate()
+		return
+	}
+	p := w.Publication
 	if o, ok := b.h.(broker.Offerer); ok {
 		b.handOver(o, p)
 		return

@@ -269,5 +269,12 @@ func (b *Broker) confirmed(p *psConn, s rueidis.PubSubSubscription) {
 		b.setActive(p, s.Channel, true)
 	case "unsubscribe", "sunsubscribe":
 		b.setActive(p, s.Channel, false)
+		b.mu.Lock()
+		in := b.subs[s.Channel]
+		gone := in == nil || in.refs == 0
+		b.mu.Unlock()
+		if gone {
+			b.late.forget(s.Channel)
+		}
 	}
 }

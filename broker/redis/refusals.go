@@ -116,6 +116,16 @@ func (c *holdUpCache) get(key string) (holdUp, bool) {
 	return h, true
 }
 
+// holding reports whether a holdUp found for key may still hold its
+// channel up: it was found within holdUpFresh, or before the time a
+// retry was estimated to pass.
+func (c *holdUpCache) holding(key string, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.m[key]
+	return ok && (now.Before(h.until) || now.Sub(h.at) <= holdUpFresh)
+}
+
 func (c *holdUpCache) put(key string, h holdUp) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -20,6 +20,8 @@ func newRedisBroker(cfg config.Config, log *slog.Logger) (broker.Broker, error) 
 		Prefix:  cfg.Redis.Prefix,
 		NodeTTL: cfg.Redis.NodeTTL,
 		Logger:  log,
+
+		StrictRefusals: cfg.Redis.StrictRefusals,
 	})
 	if err != nil && s.Enabled() {
 		return nil, fmt.Errorf("redis.sentinel: %w", err)

@@ -1,0 +1,133 @@
+package redis
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/fanout/fanout/broker"
+	"github.com/redis/rueidis"
+)
+
+// Publications to channels without history go out, unless
+// Options.StrictRefusals, as plain commands: per publication a PUBLISH
+// (SPUBLISH in a cluster; https://redis.io/docs/latest/commands/publish/)
+// and then the SCARD of the channel's listener set (listeners.go), all
+// of one Publish call in one pipeline, in order. Redis answers PUBLISH
+// with the number of clients that received the message, and each node
+// listening to the channel is one subscribed client, so a count below
+// the listener set's size means a listening node was not subscribed
+// (its pub/sub connection broke, it crashed and is not reaped yet, a
+// cluster failover moved the slot): the publication is refused, and the
+// nodes that did receive it deliver it. That keeps the promise that an
+// accepted publication reaches every listening node at Redis's cost of
+// a plain publish (about two thirds of publishScript's),
+// and makes a refusal ambiguous in those moments, as a timeout is.
+//
+// SCARD runs after PUBLISH, so the check can only err on the strict
+// side: a node enters a listener set once its subscription is confirmed
+// and leaves it before it unsubscribes (listeners.go), so a node that
+// joined in between makes the count look short, and one that left in
+// between was still subscribed when the publication ran, or was reaped
+// as dead with its subscribers. Without a script there is no deadline
+// either: a publication whose caller timed out in a stalled Redis may
+// still run once Redis resumes; the receiving nodes drop it when it ran
+// after a publication sent after its deadline (late.go).
+
+// A channel refused that way stays suspect until the node holding it
+// up is estimated to be back (crashed.go): while it does, publications
+// to it run as the script again (anyHeldUp), which refuses before it
+// publishes, so a client retrying during a node's crash gets 503s that
+// delivered nothing rather than a duplicate on every retry, and is
+// accepted as soon as the node is back.
+
+// anyHeldUp reports whether a publication of pubs goes to a channel
+// recently refused by its listener check.
+func (b *Broker) anyHeldUp(pubs []plainPub) bool {
+	now := time.Now()
+	for _, pp := range pubs {
+		if b.holdUps.holding(pp.lkey, now) {
+			return true
+		}
+	}
+	return false
+}
+
+// publishPlain sends pubs as plain commands and settles each; the first
+// refusal or failure is the error (broker.ErrUnavailable or a
+// *broker.UnavailableError naming the node that held a channel up).
+// Concurrent calls share one pipeline, with one in flight, as the
+// scripts' calls do (coalesce.go): back-to-back publishers on a node
+// then cost Redis one read and one reply for what queued meanwhile.
+func (b *Broker) publishPlain(ctx context.Context, pubs []plainPub) error {
+	err := b.plainCmdQ.run(ctx, pubs, 0, maxPlainCalls, maxPlainBatch, b.sendPlainCommands)
+	if err != nil && (ctx.Err() != nil || errors.Is(err, errOutcomeUnknown)) {
+		// Sent, and may still run: answer once its deadline passed, by
+		// a margin beyond the nodes' clock errors, so what the caller
+		// sends next cannot overtake it unseen (late.go).
+		<-ctx.Done()
+		time.Sleep(b.lateMargin())
+	}
+	return err
+}
+
+// errOutcomeUnknown is a pipeline that failed on its way: Redis may
+// still run it.
+var errOutcomeUnknown = fmt.Errorf("%w: redis may still run the publish", broker.ErrUnavailable)
+
+// sendPlainCommands sends the publications of calls (items in all) as
+// one pipeline, in order, and settles each call.
+func (b *Broker) sendPlainCommands(calls []*queuedCall[plainPub], items int) {
+	sendShared(b, calls, items, func(ctx context.Context, pubs []plainPub, _ int64) (func([]plainPub, int, uint64) error, error) {
+		cmds := make(rueidis.Commands, 0, 2*len(pubs))
+		for _, pp := range pubs {
+			cmds = append(cmds, b.plainPublishCmd(channelOfListeners(pp.lkey), pp.msg),
+				b.client.B().Scard().Key(pp.lkey).Build())
+		}
+		res := b.client.DoMulti(ctx, cmds...)
+		unknown := slices.ContainsFunc(res, func(r rueidis.RedisResult) bool { return mayStillRun(r.Error()) })
+		return func(items []plainPub, at int, mark uint64) error {
+			var first error
+			for i := range items {
+				j := 2 * (at + i)
+				first = cmp.Or(first, b.settlePlainPair(res[j], res[j+1], items[i].p, mark))
+			}
+			if first != nil && unknown {
+				return errOutcomeUnknown
+			}
+			return first
+		}, nil
+	})
+}
+
+// plainPublishCmd is the deployment's publish command for msg on ch.
+func (b *Broker) plainPublishCmd(ch, msg string) rueidis.Completed {
+	if b.opts.Cluster {
+		return b.client.B().Spublish().Channel(ch).Message(msg).Build()
+	}
+	return b.client.B().Publish().Channel(ch).Message(msg).Build()
+}
+
+// settlePlainPair checks p's publish answer (its receivers n) against
+// its listener set's size w, read after it, sent when b.confirms read
+// mark.
+func (b *Broker) settlePlainPair(pub, card rueidis.RedisResult, p *broker.Publication, mark uint64) error {
+	n, err := pub.AsInt64()
+	if err != nil {
+		b.refusals.add("redis publish failed", "", p.Channel, err.Error())
+		return broker.ErrUnavailable
+	}
+	w, err := card.AsInt64()
+	if err != nil {
+		// The publication went out; which nodes listened is unknown.
+		b.refusals.add("redis publish sent, its listener check failed; refused", "", p.Channel, err.Error())
+		return broker.ErrUnavailable
+	}
+	if n < w {
+		return b.explainRefusal(p.App, p.Channel)
+	}
+	return b.sentTo(n, p, mark)
+}
