@@ -41,7 +41,11 @@ func TestResultFilesStandAlone(t *testing.T) {
 		return string(b)
 	}
 	server := "server " + h.wsURL()
-	for _, want := range []string{"scenario connect", "connections 20", "channels 2", "duration 300ms", server, "RSS/conn slope"} {
+	want := []string{"scenario connect", "connections 20", "channels 2", "duration 300ms", server}
+	if rs[0].SlopePerConn != 0 { // the test process's RSS may not move a page for 10 connections
+		want = append(want, "RSS/conn slope")
+	}
+	for _, want := range want {
 		if !strings.Contains(md("connect"), want) {
 			t.Errorf("connect results.md lacks %q:\n%s", want, md("connect"))
 		}
