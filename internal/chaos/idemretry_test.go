@@ -6,68 +6,126 @@ import (
 	"time"
 )
 
-// TestIdempotentRetryAfterRefusalDeliversOnce: a backend publishes an
-// event with an idempotency key and retries it with the same key after
-// each 503, as docs/idempotency.md tells it to, while a node holding the
-// channel has just been SIGKILLed (its listener entry refuses publishes
-// until the crash is detected). The surviving node's subscriber must get
-// the event once: a 503 that released the key must not have delivered
-// it. With redis.strict_refusals a refused publish delivered nothing, and
-// the retry is the one delivery.
-func TestIdempotentRetryAfterRefusalDeliversOnce(t *testing.T) {
-	t.Run("default", idempotentRetryAfterRefusal)
-	t.Run("strict", func(t *testing.T) {
-		t.Setenv("FANOUT_REDIS_STRICT_REFUSALS", "true") // read by the nodes Serve starts
-		idempotentRetryAfterRefusal(t)
-	})
+// idemScene is two nodes on one Redis: the survivor, whose watcher
+// client is subscribed to "orders" and "other", and the victim, whose
+// client is subscribed to "orders", SIGKILLed once both were seen to
+// listen. Until the survivor takes the victim for crashed, publishes to
+// "orders" are refused.
+type idemScene struct {
+	survivor *Node
+	watcher  *Client
 }
 
-func idempotentRetryAfterRefusal(t *testing.T) {
+func newIdemScene(t *testing.T) idemScene {
+	t.Helper()
 	rd := StartRedis(t)
-	survivor := Serve(t, ServeOptions{RedisURL: rd.URL()})
+	s := idemScene{survivor: Serve(t, ServeOptions{RedisURL: rd.URL()})}
 	victim := Serve(t, ServeOptions{RedisURL: rd.URL()})
-	const ch = "orders"
-	watcher := dialSubscribed(t, survivor, nil, []string{ch})
-	dialSubscribed(t, victim, nil, []string{ch})
-
-	publish := func(data, key string) (int, string) {
-		body, _ := json.Marshal(map[string]any{"name": "paid", "channel": ch, "data": data, "idempotency_key": key})
-		return survivor.API("POST", "/apps/"+AppID+"/events", nil, body)
-	}
-	if st, body := publish("warm-up", "warm-up"); st != 200 {
+	s.watcher = dialSubscribed(t, s.survivor, nil, []string{"orders", "other"})
+	dialSubscribed(t, victim, nil, []string{"orders"})
+	if st, body := s.publish("orders", "warm-up", "warm-up"); st != 200 {
 		t.Fatalf("publish with both nodes up: %d %s", st, body)
 	}
 	victim.Kill()
-	refused := 0
+	return s
+}
+
+// publish posts one event with an idempotency key to the survivor.
+func (s idemScene) publish(channel, data, key string) (int, string) {
+	body, _ := json.Marshal(map[string]any{"name": "paid", "channel": channel, "data": data, "idempotency_key": key})
+	return s.survivor.API("POST", "/apps/"+AppID+"/events", nil, body)
+}
+
+// retry sends one request until it is answered 200, at a backend's
+// retry pace, and returns how many times it was refused (503).
+func (s idemScene) retry(t *testing.T, what string, send func() (int, string)) (refused int) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		st, body := publish("order-1", "order-1")
+		st, body := send()
 		if st == 200 {
-			break
+			return refused
 		}
 		if st != 503 || time.Now().After(deadline) {
-			t.Fatalf("retry of order-1: %d %s", st, body)
+			t.Fatalf("retry of %s: %d %s", what, st, body)
 		}
 		refused++
 		time.Sleep(100 * time.Millisecond) // the backend's retry pace, not a wait for an outcome
 	}
-	if refused == 0 {
-		t.Fatal("no publish refused after the kill: the scenario did not happen")
-	}
-	if st, body := publish("marker", "marker"); st != 200 {
+}
+
+// received counts the events with data the watcher got, once it got a
+// marker published after them.
+func (s idemScene) received(t *testing.T, data string) int {
+	t.Helper()
+	if st, body := s.publish("other", "marker", "marker"); st != 200 {
 		t.Fatalf("marker: %d %s", st, body)
 	}
-	if _, ok := watcher.WaitFor(5*time.Second, func(e Event) bool { return e.Event == "paid" && e.Data == "marker" }); !ok {
+	if _, ok := s.watcher.WaitFor(5*time.Second, func(e Event) bool { return e.Data == "marker" }); !ok {
 		t.Fatal("the survivor's subscriber never got the marker")
 	}
 	n := 0
-	for _, e := range watcher.Events() {
-		if e.Event == "paid" && e.Data == "order-1" {
+	for _, e := range s.watcher.Events() {
+		if e.Event == "paid" && e.Data == data {
 			n++
 		}
 	}
-	t.Logf("order-1 refused %d times, then accepted; the survivor's subscriber got it %d times", refused, n)
-	if n != 1 {
-		t.Errorf("order-1 delivered %d times to one subscriber, want once: a refusal that released its idempotency key had delivered it", n)
-	}
+	return n
+}
+
+// bothWays runs f by default and with redis.strict_refusals.
+func bothWays(t *testing.T, f func(t *testing.T)) {
+	t.Run("default", f)
+	t.Run("strict", func(t *testing.T) {
+		t.Setenv("FANOUT_REDIS_STRICT_REFUSALS", "true") // read by the nodes Serve starts
+		f(t)
+	})
+}
+
+// TestIdempotentRetryAfterRefusalDeliversOnce: a backend publishes an
+// event with an idempotency key and retries it with the same key after
+// each 503, as docs/idempotency.md tells it to, while a node holding the
+// channel has just been SIGKILLed. The surviving node's subscriber must
+// get the event once: a 503 that released the key must not have
+// delivered it. With redis.strict_refusals a refused publish delivered
+// nothing, and the retry is the one delivery.
+func TestIdempotentRetryAfterRefusalDeliversOnce(t *testing.T) {
+	bothWays(t, func(t *testing.T) {
+		s := newIdemScene(t)
+		refused := s.retry(t, "order-1", func() (int, string) { return s.publish("orders", "order-1", "order-1") })
+		if refused == 0 {
+			t.Fatal("no publish refused after the kill: the scenario did not happen")
+		}
+		n := s.received(t, "order-1")
+		t.Logf("order-1 refused %d times, then accepted; the survivor's subscriber got it %d times", refused, n)
+		if n != 1 {
+			t.Errorf("order-1 delivered %d times to one subscriber, want once: a refusal that released its idempotency key had delivered it", n)
+		}
+	})
+}
+
+// TestIdempotentBatchRetryDeliversOnce: the same with a batch of two
+// events with their own keys, one to a channel no dead node holds: the
+// batch is refused for the other event, and its retry must not deliver
+// the first one again ("A batch that repeats some keys delivers only the
+// events whose keys are new", docs/idempotency.md).
+func TestIdempotentBatchRetryDeliversOnce(t *testing.T) {
+	bothWays(t, func(t *testing.T) {
+		s := newIdemScene(t)
+		body, _ := json.Marshal(map[string]any{"batch": []map[string]any{
+			{"name": "paid", "channel": "other", "data": "batch-other", "idempotency_key": "batch-other"},
+			{"name": "paid", "channel": "orders", "data": "batch-orders", "idempotency_key": "batch-orders"},
+		}})
+		refused := s.retry(t, "the batch", func() (int, string) {
+			return s.survivor.API("POST", "/apps/"+AppID+"/batch_events", nil, body)
+		})
+		if refused == 0 {
+			t.Fatal("no batch refused after the kill: the scenario did not happen")
+		}
+		n := s.received(t, "batch-other")
+		t.Logf("batch refused %d times, then accepted; its event on the healthy channel arrived %d times", refused, n)
+		if n != 1 {
+			t.Errorf("batch-other delivered %d times to one subscriber, want once: the batch's 503 released the key of an event it had published", n)
+		}
+	})
 }
