@@ -73,6 +73,22 @@ func (s idemScene) received(t *testing.T, data string) int {
 	return n
 }
 
+// deliveredOnce retries send (what) until it is accepted, after at
+// least one refusal, and checks that the watcher got the event with data
+// once.
+func (s idemScene) deliveredOnce(t *testing.T, what, data string, send func() (int, string)) {
+	t.Helper()
+	refused := s.retry(t, what, send)
+	if refused == 0 {
+		t.Fatalf("%s: not refused after the kill: the scenario did not happen", what)
+	}
+	n := s.received(t, data)
+	t.Logf("%s refused %d times, then accepted; the survivor's subscriber got %s %d times", what, refused, data, n)
+	if n != 1 {
+		t.Errorf("%s delivered %d times to one subscriber, want once: a 503 released the idempotency key of an event it had published", data, n)
+	}
+}
+
 // bothWays runs f by default and with redis.strict_refusals.
 func bothWays(t *testing.T, f func(t *testing.T)) {
 	t.Run("default", f)
@@ -92,15 +108,7 @@ func bothWays(t *testing.T, f func(t *testing.T)) {
 func TestIdempotentRetryAfterRefusalDeliversOnce(t *testing.T) {
 	bothWays(t, func(t *testing.T) {
 		s := newIdemScene(t)
-		refused := s.retry(t, "order-1", func() (int, string) { return s.publish("orders", "order-1", "order-1") })
-		if refused == 0 {
-			t.Fatal("no publish refused after the kill: the scenario did not happen")
-		}
-		n := s.received(t, "order-1")
-		t.Logf("order-1 refused %d times, then accepted; the survivor's subscriber got it %d times", refused, n)
-		if n != 1 {
-			t.Errorf("order-1 delivered %d times to one subscriber, want once: a refusal that released its idempotency key had delivered it", n)
-		}
+		s.deliveredOnce(t, "order-1", "order-1", func() (int, string) { return s.publish("orders", "order-1", "order-1") })
 	})
 }
 
@@ -116,16 +124,8 @@ func TestIdempotentBatchRetryDeliversOnce(t *testing.T) {
 			{"name": "paid", "channel": "other", "data": "batch-other", "idempotency_key": "batch-other"},
 			{"name": "paid", "channel": "orders", "data": "batch-orders", "idempotency_key": "batch-orders"},
 		}})
-		refused := s.retry(t, "the batch", func() (int, string) {
+		s.deliveredOnce(t, "the batch", "batch-other", func() (int, string) {
 			return s.survivor.API("POST", "/apps/"+AppID+"/batch_events", nil, body)
 		})
-		if refused == 0 {
-			t.Fatal("no batch refused after the kill: the scenario did not happen")
-		}
-		n := s.received(t, "batch-other")
-		t.Logf("batch refused %d times, then accepted; its event on the healthy channel arrived %d times", refused, n)
-		if n != 1 {
-			t.Errorf("batch-other delivered %d times to one subscriber, want once: the batch's 503 released the key of an event it had published", n)
-		}
 	})
 }
