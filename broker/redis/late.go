@@ -44,11 +44,16 @@ type wirePub struct {
 func (b *Broker) stamp(p *broker.Publication, dl time.Time) wirePub {
 	w := wirePub{Publication: *p}
 	if e := b.clockErr.Load(); e > 0 { // measured (at least 1 ms)
-		skew := b.clockSkew.Load()
-		w.Sent = time.Now().UnixMilli() + skew - e
-		w.Until = dl.UnixMilli() + 1 + skew + e
+		w.Sent, w.Until = stampBounds(time.Now(), dl, b.clockSkew.Load(), e)
 	}
 	return w
+}
+
+// stampBounds are the bounds Sent and Until of a publication sent at
+// now with deadline dl (this node's clock), for a clock offset skew
+// measured with error e (clockOffset).
+func stampBounds(now, dl time.Time, skew, e int64) (sent, until int64) {
+	return now.UnixMilli() + skew - e, dl.UnixMilli() + 1 + skew + e
 }
 
 // lateMargin is how long after its deadline a publication whose outcome
