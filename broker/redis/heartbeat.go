@@ -77,12 +77,9 @@ func (b *Broker) beat() (recovered bool) {
 	var added int64
 	if err == nil {
 		added = r[0]
-		// The reply stands for the middle of the round trip, give or
-		// take half of it.
-		rtt := time.Since(before)
-		mid := before.Add(rtt / 2)
-		b.clockSkew.Store(r[1]*1000 + r[2]/1000 - mid.UnixMilli())
-		b.clockErr.Store((rtt/2 + time.Millisecond - 1).Milliseconds())
+		skew, e := clockOffset(before, time.Since(before), r[1], r[2])
+		b.clockSkew.Store(skew)
+		b.clockErr.Store(e)
 	}
 	b.reportHealth(err == nil, time.Since(before))
 	was := b.healthy.Swap(err == nil)
@@ -101,6 +98,16 @@ func (b *Broker) beat() (recovered bool) {
 		b.resync()
 	}
 	return err == nil && !was
+}
+
+// clockOffset is Redis's clock minus this node's (ms) as measured by a
+// heartbeat sent at before (this node's clock) and answered rtt later
+// with Redis's TIME sec and usec, and the bound of its error (ms): the
+// reply stands for the middle of the round trip, give or take half of
+// it (late.go adds what the millisecond rounding costs).
+func clockOffset(before time.Time, rtt time.Duration, sec, usec int64) (skew, e int64) {
+	mid := before.Add(rtt / 2)
+	return sec*1000 + usec/1000 - mid.UnixMilli(), (rtt/2 + time.Millisecond - 1).Milliseconds()
 }
 
 // beatScript sets node ARGV[2]'s expiry in the nodes set KEYS[1] to

@@ -44,19 +44,27 @@ type wirePub struct {
 func (b *Broker) stamp(p *broker.Publication, dl time.Time) wirePub {
 	w := wirePub{Publication: *p}
 	if e := b.clockErr.Load(); e > 0 { // measured (at least 1 ms)
-		skew := b.clockSkew.Load()
-		w.Sent = time.Now().UnixMilli() + skew - e
-		w.Until = dl.UnixMilli() + 1 + skew + e
+		w.Sent, w.Until = stampBounds(time.Now(), dl, b.clockSkew.Load(), e)
 	}
 	return w
 }
 
+// stampBounds are the bounds Sent and Until of a publication sent at
+// now with deadline dl (this node's clock), for a clock offset skew
+// measured with error e (clockOffset). Beyond e, each takes 2 ms: 1 for
+// truncating now or dl to milliseconds, 1 for the truncations of both
+// clocks in the measurement, which put skew up to 1 ms off on either
+// side of half the round trip.
+func stampBounds(now, dl time.Time, skew, e int64) (sent, until int64) {
+	return now.UnixMilli() + skew - e - 1, dl.UnixMilli() + 2 + skew + e
+}
+
 // lateMargin is how long after its deadline a publication whose outcome
-// is unknown is answered: more than the bounds' rounding (2 ms) and
-// twice the clock errors of this node and of another (taken to be at
-// most this node's plus 3 ms).
+// is unknown is answered: more than the two bounds' roundings (3 ms
+// each, stampBounds) and twice the clock errors of this node and of
+// another (taken to be at most this node's plus 3 ms).
 func (b *Broker) lateMargin() time.Duration {
-	return time.Duration(10+4*b.clockErr.Load()) * time.Millisecond
+	return time.Duration(12+4*b.clockErr.Load()) * time.Millisecond
 }
 
 // lateFilter keeps, per Redis channel this node listens to, the latest

@@ -64,6 +64,15 @@ func (b *Broker) anyHeldUp(pubs []plainPub) bool {
 // then cost Redis one read and one reply for what queued meanwhile.
 func (b *Broker) publishPlain(ctx context.Context, pubs []plainPub) error {
 	err := b.plainCmdQ.run(ctx, pubs, 0, maxPlainCalls, maxPlainBatch, b.sendPlainCommands)
+	if dl, _ := ctx.Deadline(); err == nil && !time.Now().Before(dl) {
+		// Answered after the deadline (the call that sends runs in the
+		// first caller's goroutine, whose wait then sees its answer
+		// and its deadline at once): it may have run after it, and a
+		// receiver may then drop it (late.go), so it is refused. It
+		// ran already; nothing the caller sends next can overtake it.
+		b.refusals.add("redis publish answered after its deadline; refused", "", pubs[0].p.Channel, "")
+		return broker.ErrUnavailable
+	}
 	if err != nil && (ctx.Err() != nil || errors.Is(err, errOutcomeUnknown)) {
 		// Sent, and may still run: answer once its deadline passed, by
 		// a margin beyond the nodes' clock errors, so what the caller
