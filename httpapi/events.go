@@ -95,6 +95,9 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, req *request) {
 		h.duplicate(req.app)
 	} else {
 		ctx, cancel := publishContext(r)
+		if len(claims) > 0 { // a 503 releases the key: it must have delivered nothing
+			ctx = broker.WithExactRefusals(ctx)
+		}
 		err := h.b.Publish(ctx, ps...)
 		cancel()
 		h.settle(claims, err == nil)
@@ -161,6 +164,14 @@ func (h *Handler) batchEvents(w http.ResponseWriter, r *http.Request, req *reque
 		claimError(w, err)
 		return
 	}
+	if len(claims) > 0 {
+		if err := h.publishKeyed(r, req.app, all, keys, dup, claims); err != nil {
+			brokerError(w, "publish", err)
+			return
+		}
+		h.batchAnswer(w, r, req, b, all)
+		return
+	}
 	fresh := all
 	if len(claims) < len(keys) { // some keyless or duplicate: publish the rest
 		fresh = make([]broker.Publication, 0, len(all))
@@ -182,6 +193,42 @@ func (h *Handler) batchEvents(w http.ResponseWriter, r *http.Request, req *reque
 			return
 		}
 	}
+	h.batchAnswer(w, r, req, b, all)
+}
+
+// publishKeyed publishes a batch that holds idempotency keys one event at
+// a time, in order, each key settled by its own event's outcome: a batch
+// refused for one event must not release the key of another it already
+// delivered, or the caller's retry would deliver that one again. It
+// stops at the first refusal (its error), leaving the events after it
+// unpublished and their keys released; dup marks the events whose key
+// was already accepted (not published again; counted for app), claims
+// holds the keys claimed, in the order of keys.
+func (h *Handler) publishKeyed(r *http.Request, app string, all []broker.Publication, keys []string, dup []bool, claims []claim) error {
+	ctx, cancel := publishContext(r)
+	defer cancel()
+	ctx = broker.WithExactRefusals(ctx)
+	var err error
+	for i := range all {
+		if dup[i] {
+			h.duplicate(app)
+			continue
+		}
+		var mine []claim
+		if keys[i] != "" && h.o.IdempotencyWindow >= 0 {
+			mine, claims = claims[:1], claims[1:]
+		}
+		if err == nil {
+			err = h.b.Publish(ctx, all[i])
+		}
+		h.settle(mine, err == nil)
+	}
+	return err
+}
+
+// batchAnswer answers an accepted batch, with the channel info each event
+// asked for.
+func (h *Handler) batchAnswer(w http.ResponseWriter, r *http.Request, req *request, b batchBody, all []broker.Publication) {
 	results := make([]any, len(all))
 	for i, p := range all {
 		results[i] = struct{}{}

@@ -34,6 +34,13 @@ type Broker struct {
 	// clockErr bounds clockSkew's error, in ms: half the round trip it
 	// was measured in.
 	clockErr atomic.Int64
+	// peerClockErr is the largest clockErr a live node reported at this
+	// node's last heartbeat (ms; late.go).
+	peerClockErr atomic.Int64
+	// patternSubs: at the last heartbeat, a standalone Redis had a
+	// client subscribed by pattern, which PUBLISH's count includes
+	// (plainpub.go).
+	patternSubs atomic.Bool
 	// lost counts the interests whose confirmed subscription a lost
 	// connection or a moved slot took away and that are not confirmed
 	// again yet (interest.lost); Publish looks them up only while it is

@@ -18,3 +18,11 @@ func ShareKeptCalls(n int) func() {
 	maxKeptCalls = n
 	return func() { maxKeptCalls = old }
 }
+
+// PatternSubscribers reports what the last heartbeat found: a client
+// subscribed by pattern on a standalone Redis.
+func (b *Broker) PatternSubscribers() bool { return b.patternSubs.Load() }
+
+// PeerClockErr is the largest clock error (ms) a live node reported at
+// the last heartbeat.
+func (b *Broker) PeerClockErr() int64 { return b.peerClockErr.Load() }

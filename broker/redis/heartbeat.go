@@ -69,9 +69,14 @@ func (b *Broker) beat() (recovered bool) {
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	before := time.Now()
-	r, err := beatScript.Exec(ctx, b.client, []string{b.nodesKey()},
-		[]string{strconv.FormatInt(b.opts.NodeTTL.Milliseconds(), 10), b.opts.NodeID}).AsIntSlice()
-	if err == nil && len(r) != 3 {
+	patterns := "0"
+	if !b.opts.Cluster {
+		patterns = "1" // SPUBLISH reaches no pattern subscriber
+	}
+	r, err := beatScript.Exec(ctx, b.client, []string{b.nodesKey(), b.clockErrsKey()},
+		[]string{strconv.FormatInt(b.opts.NodeTTL.Milliseconds(), 10), b.opts.NodeID,
+			strconv.FormatInt(b.clockErr.Load(), 10), patterns}).AsIntSlice()
+	if err == nil && len(r) != 5 {
 		err = errMalformedBeat
 	}
 	var added int64
@@ -80,6 +85,8 @@ func (b *Broker) beat() (recovered bool) {
 		skew, e := clockOffset(before, time.Since(before), r[1], r[2])
 		b.clockSkew.Store(skew)
 		b.clockErr.Store(e)
+		b.peerClockErr.Store(r[3])
+		b.patternSubs.Store(r[4] > 0)
 	}
 	b.reportHealth(err == nil, time.Since(before))
 	was := b.healthy.Swap(err == nil)
@@ -112,14 +119,32 @@ func clockOffset(before time.Time, rtt time.Duration, sec, usec int64) (skew, e 
 
 // beatScript sets node ARGV[2]'s expiry in the nodes set KEYS[1] to
 // ARGV[1] ms after Redis's clock now (so nodes' clocks need not agree:
-// readers compare expiries with redisNow) and returns {added, Redis's
-// TIME seconds, microseconds}: the clock is read on the server that holds
-// the set, in the same round trip, for clockSkew (see redisDeadline).
+// readers compare expiries with redisNow) and its clock error ARGV[3]
+// (ms, as last measured) in the hash KEYS[2], dropping the entries of
+// nodes no longer in the set. It returns {added, Redis's TIME seconds,
+// microseconds, the largest clock error of a live node, PUBSUB NUMPAT
+// when ARGV[4] is "1" else 0}: the clock is read on the server that
+// holds the set, in the same round trip, for clockSkew (see
+// redisDeadline); the error and the pattern count are for plain
+// publishes (late.go, plainpub.go).
 var beatScript = rueidis.NewLuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
-return {added, tonumber(t[1]), tonumber(t[2])}
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+local errs = redis.call('HGETALL', KEYS[2])
+local maxe = 0
+for i = 1, #errs, 2 do
+  local exp = redis.call('ZSCORE', KEYS[1], errs[i])
+  if exp and tonumber(exp) >= now then
+    maxe = math.max(maxe, tonumber(errs[i + 1]))
+  else
+    redis.call('HDEL', KEYS[2], errs[i])
+  end
+end
+local pat = 0
+if ARGV[4] == '1' then pat = redis.call('PUBSUB', 'NUMPAT') end
+return {added, tonumber(t[1]), tonumber(t[2]), maxe, pat}
 `)
 
 var errMalformedBeat = errors.New("redis: malformed heartbeat reply")

@@ -24,6 +24,10 @@ func (b *Broker) presenceKeys(k chanKey) []string {
 // nodesKey is the sorted set of live nodes scored by expiry (unix ms).
 func (b *Broker) nodesKey() string { return b.opts.Prefix + ":nodes" }
 
+// clockErrsKey is the hash of node → its clock error (ms, heartbeat.go),
+// in nodesKey's slot (its hash tag is nodesKey's whole name).
+func (b *Broker) clockErrsKey() string { return "{" + b.nodesKey() + "}:clockerr" }
+
 // subsKey is a node's hash of channel → local subscription count.
 func (b *Broker) subsKey(node string) string { return b.opts.Prefix + ":ns:" + node }
 

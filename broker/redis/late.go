@@ -61,10 +61,12 @@ func stampBounds(now, dl time.Time, skew, e int64) (sent, until int64) {
 
 // lateMargin is how long after its deadline a publication whose outcome
 // is unknown is answered: more than the two bounds' roundings (3 ms
-// each, stampBounds) and twice the clock errors of this node and of
-// another (taken to be at most this node's plus 3 ms).
+// each, stampBounds) and twice the clock errors of this node and of the
+// node its caller publishes through next, taken as the largest a live
+// node reported at the last heartbeat (peerClockErr).
 func (b *Broker) lateMargin() time.Duration {
-	return time.Duration(12+4*b.clockErr.Load()) * time.Millisecond
+	own := b.clockErr.Load()
+	return time.Duration(12+2*own+2*max(own, b.peerClockErr.Load())) * time.Millisecond
 }
 
 // lateFilter keeps, per Redis channel this node listens to, the latest

@@ -91,7 +91,10 @@ func killNodePubSub(t *testing.T, srv *redisServer) {
 // strict script counts channel subscribers only (PUBSUB NUMSUB). One
 // client running PSUBSCRIBE on a pattern that matches fanout's channels
 // must not make a publication that a listed node misses look delivered:
-// it is refused, as it is without the pattern subscriber.
+// it is refused, as it is without the pattern subscriber. By default the
+// nodes learn of a pattern subscriber at their next heartbeat (PUBSUB
+// NUMPAT) and publish through the script while there is one; the test
+// waits for that heartbeat, the window plainpub.go accepts.
 func TestPatternSubscriberDoesNotMaskMissingListener(t *testing.T) {
 	for _, strict := range []bool{false, true} {
 		t.Run(fmt.Sprintf("strict=%v/crashed", strict), func(t *testing.T) {
@@ -99,6 +102,7 @@ func TestPatternSubscriberDoesNotMaskMissingListener(t *testing.T) {
 			o := redis.Options{URL: srv.URL(), NodeTTL: 30 * time.Second, StrictRefusals: strict}
 			dead, pub := listenerAndPublisher(t, srv, o, &countHandler{})
 			patternWatcher(t, srv, "fanout:*")
+			eventually(t, 3*time.Second, "the publisher's heartbeat saw the pattern subscriber", pub.PatternSubscribers)
 			dead.Crash()
 			if err := publishData(pub, "x", "after the crash"); err == nil {
 				t.Fatal("publish accepted while the only listed node is gone and not reaped; a pattern subscriber was counted as it")
@@ -113,9 +117,35 @@ func TestPatternSubscriberDoesNotMaskMissingListener(t *testing.T) {
 			sub.Subscribe("app", "x")
 			eventually(t, 5*time.Second, "listed", func() bool { return listenedBy(t, srv, "x") == ":1" })
 			patternWatcher(t, srv, "fanout:*")
+			eventually(t, 3*time.Second, "the publisher's heartbeat saw the pattern subscriber", pub.PatternSubscribers)
 			killNodePubSub(t, srv)
 			refused := publishUntilAccepted(t, pub, h) // fails when an accepted event is not delivered
 			t.Logf("%d refused while the subscriber was subscribing again", refused)
 		})
+	}
+}
+
+// TestHeartbeatSharesLargestClockError: every node reports its clock
+// error with its heartbeat and learns the largest of the live nodes'
+// (late.go's margin covers the node a caller publishes through next);
+// a node that left the nodes set no longer counts.
+func TestHeartbeatSharesLargestClockError(t *testing.T) {
+	srv := startRedis(t)
+	a := startBroker(t, redis.Options{URL: srv.URL(), NodeTTL: 3 * time.Second}, &countHandler{})
+	// Another node, as its heartbeat would have left it: alive for a
+	// minute, its last round trip 80 ms.
+	if r, err := srv.do("ZADD", "fanout:nodes", strconv.FormatInt(time.Now().Add(time.Minute).UnixMilli(), 10), "slow-node"); err != nil || r != ":1" {
+		t.Fatalf("ZADD: %q %v", r, err)
+	}
+	if _, err := srv.do("HSET", "{fanout:nodes}:clockerr", "slow-node", "40"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 3*time.Second, "the slow node's 40 ms seen", func() bool { return a.PeerClockErr() == 40 })
+	if _, err := srv.do("ZREM", "fanout:nodes", "slow-node"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 3*time.Second, "the gone node no longer counted", func() bool { return a.PeerClockErr() < 40 })
+	if r, _ := srv.do("HEXISTS", "{fanout:nodes}:clockerr", "slow-node"); r != ":0" {
+		t.Fatalf("the gone node's entry is still there: %s", r)
 	}
 }

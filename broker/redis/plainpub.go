@@ -44,6 +44,22 @@ import (
 // delivered nothing rather than a duplicate on every retry, and is
 // accepted as soon as the node is back.
 
+// plainAllowed reports whether a Publish call with ctx may go out as
+// plain commands when its channels keep no history. It may not with
+// Options.StrictRefusals, for a caller that asked for exact refusals
+// (broker.WithExactRefusals: an idempotency key, which a refusal
+// releases for a retry), before this node measured the clocks (it could
+// not stamp the bounds of late.go), and while a standalone Redis has a
+// client subscribed by pattern (PUBSUB NUMPAT at the last heartbeat):
+// PUBLISH's count includes pattern subscribers, so one could stand in
+// for a listening node that missed the publication. A pattern
+// subscriber that appears between two heartbeats (at most NodeTTL/3,
+// 500 ms by default) is seen at the next one.
+func (b *Broker) plainAllowed(ctx context.Context) bool {
+	return !b.opts.StrictRefusals && !broker.ExactRefusals(ctx) && b.clockErr.Load() > 0 &&
+		(b.opts.Cluster || !b.patternSubs.Load())
+}
+
 // anyHeldUp reports whether a publication of pubs goes to a channel
 // recently refused by its listener check.
 func (b *Broker) anyHeldUp(pubs []plainPub) bool {

@@ -88,7 +88,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		}
 		groups[len(groups)-1] = append(groups[len(groups)-1], pp)
 	}
-	if len(ks) == 0 && !b.opts.StrictRefusals {
+	if len(ks) == 0 && b.plainAllowed(ctx) {
 		if all := slices.Concat(groups...); !b.anyHeldUp(all) {
 			return b.publishPlain(ctx, all) // plainpub.go
 		}
