@@ -34,6 +34,8 @@ type Broker struct {
 	// clockErr bounds clockSkew's error, in ms: half the round trip it
 	// was measured in.
 	clockErr atomic.Int64
+	// clock is the last measurement, for stamps (late.go).
+	clock atomic.Pointer[clockMeasure]
 	// peerClockErr is the largest clockErr a live node reported at this
 	// node's last heartbeat (ms; late.go).
 	peerClockErr atomic.Int64

@@ -73,18 +73,17 @@ func (b *Broker) beat() (recovered bool) {
 	if !b.opts.Cluster {
 		patterns = "1" // SPUBLISH reaches no pattern subscriber
 	}
-	r, err := beatScript.Exec(ctx, b.client, []string{b.nodesKey(), b.clockErrsKey()},
+	r0, err := beatScript.Exec(ctx, b.client, []string{b.nodesKey(), b.clockErrsKey()},
 		[]string{strconv.FormatInt(b.opts.NodeTTL.Milliseconds(), 10), b.opts.NodeID,
-			strconv.FormatInt(b.clockErr.Load(), 10), patterns}).AsIntSlice()
-	if err == nil && len(r) != 5 {
-		err = errMalformedBeat
-	}
+			strconv.FormatInt(b.clockErr.Load(), 10), patterns}).ToArray()
+	r, runID, err := beatAnswer(r0, err)
 	var added int64
 	if err == nil {
 		added = r[0]
 		skew, e := clockOffset(before, time.Since(before), r[1], r[2])
 		b.clockSkew.Store(skew)
 		b.clockErr.Store(e)
+		b.clock.Store(&clockMeasure{skew: skew, err: e, id: clockID(runID)})
 		b.peerClockErr.Store(r[3])
 		b.patternSubs.Store(r[4] > 0)
 	}
@@ -123,10 +122,11 @@ func clockOffset(before time.Time, rtt time.Duration, sec, usec int64) (skew, e 
 // (ms, as last measured) in the hash KEYS[2], dropping the entries of
 // nodes no longer in the set. It returns {added, Redis's TIME seconds,
 // microseconds, the largest clock error of a live node, PUBSUB NUMPAT
-// when ARGV[4] is "1" else 0}: the clock is read on the server that
-// holds the set, in the same round trip, for clockSkew (see
-// redisDeadline); the error and the pattern count are for plain
-// publishes (late.go, plainpub.go).
+// when ARGV[4] is "1" else 0, the server's run_id}: the clock is read on
+// the server that holds the set, in the same round trip, for clockSkew
+// (see redisDeadline), and the run_id names that clock (a failover or a
+// restart changes it); the error, the pattern count and the run_id are
+// for plain publishes (late.go, plainpub.go).
 var beatScript = rueidis.NewLuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -144,10 +144,32 @@ for i = 1, #errs, 2 do
 end
 local pat = 0
 if ARGV[4] == '1' then pat = redis.call('PUBSUB', 'NUMPAT') end
-return {added, tonumber(t[1]), tonumber(t[2]), maxe, pat}
+local id = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') or ''
+return {added, tonumber(t[1]), tonumber(t[2]), maxe, pat, id}
 `)
 
 var errMalformedBeat = errors.New("redis: malformed heartbeat reply")
+
+// beatAnswer reads beatScript's answer: its five numbers and the run_id.
+func beatAnswer(a []rueidis.RedisMessage, err error) ([]int64, string, error) {
+	if err != nil {
+		return nil, "", err
+	}
+	if len(a) != 6 {
+		return nil, "", errMalformedBeat
+	}
+	r := make([]int64, 5)
+	for i := range r {
+		if r[i], err = a[i].AsInt64(); err != nil {
+			return nil, "", errMalformedBeat
+		}
+	}
+	id, err := a[5].ToString()
+	if err != nil {
+		return nil, "", errMalformedBeat
+	}
+	return r, id, nil
+}
 
 // resync rewrites this node's subscription counts and presence entries
 // from the local mirror.

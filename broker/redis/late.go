@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -31,6 +32,14 @@ import (
 // the margin less both nodes' clock errors, each at most half a
 // heartbeat's round trip to Redis.
 
+// The bounds of two nodes are comparable only in one clock: each carries
+// the name of the Redis server whose clock its node measured (its
+// run_id, read by the heartbeat with the clock), and a receiver compares
+// only bounds of one clock; after a failover, or a restart, to a server
+// whose clock differs, the nodes move to the new clock over one
+// heartbeat, and until then the filter compares less rather than drop
+// an accepted publication stamped in the other clock.
+
 // wirePub is a publication as it travels through Redis: the Publication
 // and the bounds above (unix ms; 0 before this node first measured the
 // clocks, and then never dropped).
@@ -38,13 +47,33 @@ type wirePub struct {
 	broker.Publication
 	Sent  int64 `json:"rs,omitempty"`
 	Until int64 `json:"ru,omitempty"`
+	// Clock names the Redis server whose clock the bounds are in (a hash
+	// of its run_id): bounds of two clocks are not compared.
+	Clock uint64 `json:"rc,omitempty"`
+}
+
+// clockMeasure is one heartbeat's measurement of the Redis clock: the
+// offset to this node's (ms), its error bound (ms, clockOffset) and the
+// clock's name (clockID).
+type clockMeasure struct {
+	skew, err int64
+	id        uint64
+}
+
+// clockID names a Redis server's clock by its run_id, which a restart
+// or a failover to another server changes (FNV-1a, 64 bits).
+func clockID(runID string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(runID))
+	return h.Sum64()
 }
 
 // stamp returns p with its bounds for a caller's deadline dl.
 func (b *Broker) stamp(p *broker.Publication, dl time.Time) wirePub {
 	w := wirePub{Publication: *p}
-	if e := b.clockErr.Load(); e > 0 { // measured (at least 1 ms)
-		w.Sent, w.Until = stampBounds(time.Now(), dl, b.clockSkew.Load(), e)
+	if m := b.clock.Load(); m != nil && m.err > 0 { // measured (at least 1 ms)
+		w.Sent, w.Until = stampBounds(time.Now(), dl, m.skew, m.err)
+		w.Clock = m.id
 	}
 	return w
 }
@@ -70,26 +99,40 @@ func (b *Broker) lateMargin() time.Duration {
 }
 
 // lateFilter keeps, per Redis channel this node listens to, the latest
-// Sent it delivered.
+// Sent it delivered and the clock it is in.
 type lateFilter struct {
 	mu   sync.Mutex
-	sent map[string]int64
+	recs map[string]lateRec
 }
 
-// admit reports whether a publication with Sent sent and Until until,
-// arriving on channel ch, is to be delivered (see above), and records it.
-func (f *lateFilter) admit(ch string, sent, until int64) bool {
+type lateRec struct {
+	sent  int64
+	clock uint64
+}
+
+// admit reports whether a publication with Sent sent and Until until in
+// clock clock, arriving on channel ch, is to be delivered (see above),
+// and records it. One without bounds (sent 0: its node had not measured
+// the clocks, or predates them) is delivered and changes nothing; one
+// in another clock than the record's (Redis failed over or restarted,
+// and the nodes measure the new one from their next heartbeat on) is
+// delivered and starts the record afresh, so bounds of two clocks are
+// never compared.
+func (f *lateFilter) admit(ch string, sent, until int64, clock uint64) bool {
+	if sent == 0 {
+		return true
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	last := f.sent[ch]
-	if until != 0 && until < last {
+	r, ok := f.recs[ch]
+	if ok && r.clock == clock && until < r.sent {
 		return false
 	}
-	if sent > last {
-		if f.sent == nil {
-			f.sent = map[string]int64{}
+	if !ok || r.clock != clock || sent > r.sent {
+		if f.recs == nil {
+			f.recs = map[string]lateRec{}
 		}
-		f.sent[ch] = sent
+		f.recs[ch] = lateRec{sent: sent, clock: clock}
 	}
 	return true
 }
@@ -98,6 +141,6 @@ func (f *lateFilter) admit(ch string, sent, until int64) bool {
 // it: nothing arrives on it any more.
 func (f *lateFilter) forget(ch string) {
 	f.mu.Lock()
-	delete(f.sent, ch)
+	delete(f.recs, ch)
 	f.mu.Unlock()
 }

@@ -302,7 +302,7 @@ func (b *Broker) onMessage(m rueidis.PubSubMessage) {
 		b.opts.Logger.Warn("redis: undecodable publication", "channel", m.Channel)
 		return
 	}
-	if !b.late.admit(m.Channel, w.Sent, w.Until) {
+	if !b.late.admit(m.Channel, w.Sent, w.Until, w.Clock) {
 		b.refusals.add("redis publication ran after its caller was answered 503 and after a later one; not delivered", "", w.Channel, "")
 		b.reportLate()
 		return
