@@ -23,8 +23,9 @@ type control struct {
 // pipeline (one round trip for a burst), each to its channel's Redis
 // channel, in order. When none keeps history they are plain PUBLISH
 // commands, each checked against its listener set after it ran
-// (plainpub.go), unless Options.StrictRefusals; otherwise they run as
-// scripts, and on a standalone Redis those without history share one
+// (plainpub.go), unless plainAllowed or anyHeldUp says otherwise;
+// otherwise they run as scripts, and on a standalone Redis those
+// without history share one
 // script call (publishScript), also with concurrent Publish calls
 // (coalesce.go). Any failure returns broker.ErrUnavailable, and so
 // does a publication to a channel whose subscription this node lost (its
