@@ -80,10 +80,11 @@ func (b *Broker) beat() (recovered bool) {
 	var added int64
 	if err == nil {
 		added = r[0]
-		skew, e := clockOffset(before, time.Since(before), r[1], r[2])
+		rtt := time.Since(before)
+		skew, e := clockOffset(before, rtt, r[1], r[2])
 		b.clockSkew.Store(skew)
 		b.clockErr.Store(e)
-		b.clock.Store(&clockMeasure{skew: skew, err: e, id: clockID(runID)})
+		b.clock.Store(&clockMeasure{skew: skew, err: e, id: clockID(runID), mid: before.Add(rtt / 2)})
 		b.peerClockErr.Store(r[3])
 		b.patternSubs.Store(r[4] > 0)
 	}

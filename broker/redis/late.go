@@ -53,11 +53,13 @@ type wirePub struct {
 }
 
 // clockMeasure is one heartbeat's measurement of the Redis clock: the
-// offset to this node's (ms), its error bound (ms, clockOffset) and the
-// clock's name (clockID).
+// offset to this node's (ms), its error bound (ms, clockOffset), the
+// clock's name (clockID) and the moment skew is measured from (the
+// round trip's middle, with its monotonic reading).
 type clockMeasure struct {
 	skew, err int64
 	id        uint64
+	mid       time.Time
 }
 
 // clockID names a Redis server's clock by its run_id, which a restart
@@ -72,7 +74,12 @@ func clockID(runID string) uint64 {
 func (b *Broker) stamp(p *broker.Publication, dl time.Time) wirePub {
 	w := wirePub{Publication: *p}
 	if m := b.clock.Load(); m != nil && m.err > 0 { // measured (at least 1 ms)
-		w.Sent, w.Until = stampBounds(time.Now(), dl, m.skew, m.err)
+		// Times taken as the measurement's wall time plus monotonic time
+		// since: a step of this node's wall clock since the heartbeat
+		// (NTP) must not move the bounds, whose offset is the
+		// heartbeat's.
+		now, until := m.mid.Add(time.Since(m.mid)), m.mid.Add(dl.Sub(m.mid))
+		w.Sent, w.Until = stampBounds(now, until, m.skew, m.err)
 		w.Clock = m.id
 	}
 	return w

@@ -17,11 +17,11 @@ import (
 // this machine at load 5: 1-2 ms for an idle node.)
 func TestLateMarginCoversAnotherNodesClockError(t *testing.T) {
 	var a, b Broker
-	a.clockErr.Store(1)                          // half of a 2 ms round trip
-	b.clockErr.Store(15)                         // half of a 30 ms round trip
-	a.clock.Store(&clockMeasure{err: 1, id: 7})  // both measured the same Redis
-	b.clock.Store(&clockMeasure{err: 15, id: 7}) // (offset 0 to both nodes' clocks)
-	a.peerClockErr.Store(15)                     // b's, as the last heartbeat gave it to a
+	a.clockErr.Store(1)                                           // half of a 2 ms round trip
+	b.clockErr.Store(15)                                          // half of a 30 ms round trip
+	a.clock.Store(&clockMeasure{err: 1, id: 7, mid: time.Now()})  // both measured the same Redis
+	b.clock.Store(&clockMeasure{err: 15, id: 7, mid: time.Now()}) // (offset 0 to both nodes' clocks)
+	a.peerClockErr.Store(15)                                      // b's, as the last heartbeat gave it to a
 	pub := broker.Publication{App: "app", Channel: "x", Event: "e"}
 	dl := time.Now().Add(20 * time.Millisecond)
 	p := a.stamp(&pub, dl)
