@@ -82,9 +82,10 @@ func (b *Broker) beat() (recovered bool) {
 		added = r[0]
 		rtt := time.Since(before)
 		skew, e := clockOffset(before, rtt, r[1], r[2])
+		// The stamps' measurement first: plainAllowed reads clockErr.
+		b.clock.Store(&clockMeasure{skew: skew, err: e, id: clockID(runID), mid: before.Add(rtt / 2)})
 		b.clockSkew.Store(skew)
 		b.clockErr.Store(e)
-		b.clock.Store(&clockMeasure{skew: skew, err: e, id: clockID(runID), mid: before.Add(rtt / 2)})
 		b.peerClockErr.Store(r[3])
 		b.patternSubs.Store(r[4] > 0)
 	}
