@@ -75,3 +75,44 @@ build_tools() {
 		timeout 300 go build -o "$dir/$name" "$pkg"
 	done
 }
+
+# one_channel_run N OUTDIR [ARGS...]: one `fanout bench fanout` run of N
+# subscribers of one channel against $URL at $RATE events/s of $SIZE
+# bytes for $DURATION, results in OUTDIR, bounded by a timeout. A run
+# that failed (its self-check, or its own check: deliveries missing)
+# still writes its results, so the caller's table keeps the row: its
+# errors go to stderr and into OUTDIR/failed, which the tables mark. A
+# run that wrote no results stops the script.
+one_channel_run() {
+	local n=$1 out=$2 rc=0
+	shift 2
+	timeout 600 nice "$BIN/fanout-bench" fanout --url "$URL" --conns "$n" --channels 1 --rate "$RATE" \
+		--size "$SIZE" --duration "$DURATION" --quiet --out "$out" "$@" >/dev/null 2>"$out.err" || rc=$?
+	rm -f "$out/failed"
+	[ "$rc" = 0 ] && return 0
+	if [ ! -f "$out/results.json" ]; then
+		echo "bench: fanout bench wrote no results ($rc):" >&2
+		cat "$out.err" >&2
+		return 1
+	fi
+	grep 'fanout bench:' "$out.err" | tee "$out/failed" >&2
+}
+
+# start_probe N OUTFILE [ARGS...]: starts fanout-probe with N subscribers
+# of $URL in the background (PROBE_PID), bounded, and waits until it is
+# subscribed ("ready" on its stderr, OUTFILE.err).
+start_probe() {
+	local n=$1 out=$2
+	shift 2
+	timeout 600 "$BIN/fanout-probe" -url "$URL" -conns "$n" -out "$out" "$@" >/dev/null 2>"$out.err" &
+	PROBE_PID=$!
+	PIDS+=("$PROBE_PID")
+	for _ in $(seq 1200); do
+		grep -q ready "$out.err" 2>/dev/null && return 0
+		kill -0 "$PROBE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench: fanout-probe never got ready:" >&2
+	cat "$out.err" >&2
+	return 1
+}

@@ -41,49 +41,28 @@ PIDS+=("$SPID")
 wait_port "$PORT"
 URL=ws://127.0.0.1:$PORT
 
-# probe N OUTFILE [ARGS]: starts the probe in the background, waits for "ready".
-probe() {
-	local n=$1 out=$2
-	shift 2
-	timeout 600 "$BIN/fanout-probe" -url "$URL" -conns "$n" -out "$out" "$@" >/dev/null 2>"$out.err" &
-	PROBE_PID=$!
-	PIDS+=("$PROBE_PID")
-	for _ in $(seq 1200); do
-		grep -q ready "$out.err" 2>/dev/null && return 0
-		kill -0 "$PROBE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "probe-check: the probe never got ready:" >&2
-	cat "$out.err" >&2
-	exit 1
-}
-
-# harness N OUTDIR [ARGS]: one fan-out run publishing to bench-0.
-harness() {
-	local n=$1 out=$2
-	shift 2
-	timeout 600 nice "$BIN/fanout-bench" fanout --url "$URL" --conns "$n" --channels 1 --rate "$RATE" \
-		--size "$SIZE" --duration "$DURATION" --quiet --out "$out" "$@" >/dev/null || true
-}
-
 half=$((CONNS / 2))
 echo "probe-check: 1/3 split run, $half + $((CONNS - half)) subscribers (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-probe "$((CONNS - half))" "$OUT/split-probe.json"
-harness "$half" "$OUT/split-harness" --label "harness, split run"
+start_probe "$((CONNS - half))" "$OUT/split-probe.json"
+one_channel_run "$half" "$OUT/split-harness" --label "harness, split run"
 wait "$PROBE_PID" || true
 echo "probe-check: 2/3 the harness alone (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-harness "$CONNS" "$OUT/alone-harness" --server-pid "$SPID" --label "harness alone"
+one_channel_run "$CONNS" "$OUT/alone-harness" --server-pid "$SPID" --label "harness alone"
 echo "probe-check: 3/3 the probe alone (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-probe "$((CONNS - 1))" "$OUT/alone-probe.json" -server-pid "$SPID"
-harness 1 "$OUT/alone-publisher"
+start_probe "$((CONNS - 1))" "$OUT/alone-probe.json" -server-pid "$SPID"
+one_channel_run 1 "$OUT/alone-publisher"
 wait "$PROBE_PID" || true
 
 python3 - "$OUT" <<'PY'
 import json, sys
 out = sys.argv[1]
+import os
 def h(d):
     r = json.load(open(f"{out}/{d}/results.json"))
-    return r[0] if isinstance(r, list) else r
+    r = r[0] if isinstance(r, list) else r
+    f = f"{out}/{d}/failed"
+    r["failed"] = os.path.exists(f) and ("SELF-CHECK FAILED" if "SELF-CHECK" in open(f).read() else "failed")
+    return r
 def p(f):
     return json.load(open(f"{out}/{f}"))
 sh, sp, ah, ap = h("split-harness"), p("split-probe.json"), h("alone-harness"), p("alone-probe.json")
@@ -93,7 +72,8 @@ lat = lambda r, k: r["latency_ms"][k]
 wr = lambda r: "n/a (io_uring)" if r.get("server_io_uring") else f"{r.get('server_writes_per_delivery',0):.3f}"
 print("| client | split run p50 / p99 ms | alone: server writes per delivery | alone: server CPU µs per delivery | alone: p99 ms |")
 print("|---|---:|---:|---:|---:|")
-print(f"| fanout bench | {lat(sh,'p50'):.0f} / {lat(sh,'p99'):.0f} | {wr(ah)} | {ah.get('server_cpu_us_per_delivery',0):.2f} | {lat(ah,'p99'):.0f} |")
+sc = "".join(f" ({r['failed']}: {d})" for d, r in (("split run", sh), ("alone", ah)) if r["failed"])
+print(f"| fanout bench{sc} | {lat(sh,'p50'):.0f} / {lat(sh,'p99'):.0f} | {wr(ah)} | {ah.get('server_cpu_us_per_delivery',0):.2f} | {lat(ah,'p99'):.0f} |")
 print(f"| fanout-probe | {sp['p50_ms']:.0f} / {sp['p99_ms']:.0f} | {wr(ap)} | {ap.get('server_cpu_us_per_delivery',0):.2f} | {ap['p99_ms']:.0f} |")
 ratio = "n/a (io_uring)" if ah.get("server_io_uring") or ap.get("server_io_uring") else \
     f"{ah.get('server_writes_per_delivery',0)/max(ap.get('server_writes_per_delivery',1e-9),1e-9):.2f}"

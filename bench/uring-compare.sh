@@ -33,17 +33,12 @@ build_tools "$BIN" fanout nbiohub fanout-bench fanout-probe
 PORT=6113
 URL=ws://127.0.0.1:$PORT
 
-harness() {
-	local n=$1 out=$2
-	shift 2
-	timeout 300 nice "$BIN/fanout-bench" fanout --url "$URL" --conns "$n" --channels 1 --rate "$RATE" \
-		--size "$SIZE" --duration "$DURATION" --quiet --out "$out" "$@" >/dev/null || true
-}
-
 row() {
 	python3 - "$@" <<'PY'
-import json, sys
+import json, os, sys
 name, rnd, hdir, pfile = sys.argv[1:5]
+if os.path.exists(f"{hdir}/failed"):
+    name += " (SELF-CHECK FAILED)" if "SELF-CHECK" in open(f"{hdir}/failed").read() else " (failed)"
 h = json.load(open(f"{hdir}/results.json")); h = h[0] if isinstance(h, list) else h
 p = json.load(open(pfile))
 w = "n/a (io_uring)" if h.get('server_io_uring') else f"{h.get('server_writes_per_delivery', 0):.3f}"  # syscw misses io_uring_enter
@@ -66,18 +61,10 @@ for r in $(seq "$ROUNDS"); do
 		PIDS+=("$SPID")
 		wait_port "$PORT"
 		echo "uring-compare: round $r $s (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-		harness "$CONNS" "$OUT/$s-$r-harness" --server-pid "$SPID" --label "$s"
-		timeout 300 "$BIN/fanout-probe" -url "$URL" -conns "$((CONNS - 1))" -out "$OUT/$s-$r-probe.json" \
-			-server-pid "$SPID" >/dev/null 2>"$OUT/$s-$r-probe.err" &
-		PROBE=$!
-		PIDS+=("$PROBE")
-		for _ in $(seq 1200); do
-			grep -q ready "$OUT/$s-$r-probe.err" 2>/dev/null && break
-			kill -0 "$PROBE" 2>/dev/null || break
-			sleep 0.1
-		done
-		harness 1 "$OUT/$s-$r-publisher"
-		wait "$PROBE" || true
+		one_channel_run "$CONNS" "$OUT/$s-$r-harness" --server-pid "$SPID" --label "$s"
+		start_probe "$((CONNS - 1))" "$OUT/$s-$r-probe.json" -server-pid "$SPID"
+		one_channel_run 1 "$OUT/$s-$r-publisher"
+		wait "$PROBE_PID" || true
 		stop_pid "$SPID"
 		row "$s" "$r" "$OUT/$s-$r-harness" "$OUT/$s-$r-probe.json"
 	done
