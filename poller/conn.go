@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"bytes"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -243,12 +244,21 @@ func (c *Conn) writeLocked(b []byte, limit int) error {
 // not corked, else appends it. limit < 0 means unbounded (the final close
 // frame is always accepted).
 func (c *Conn) writeRawLocked(b []byte, limit int) error {
+	return c.putLocked(b, limit, false)
+}
+
+// putLocked is writeRawLocked for b that is the caller's scratch when
+// scratch is set: what of it the queue keeps is copied first.
+func (c *Conn) putLocked(b []byte, limit int, scratch bool) error {
 	if len(b) == 0 {
 		return nil
 	}
 	if c.queued > 0 || c.corked {
 		if limit >= 0 && c.queued+len(b) > limit {
 			return ErrQueueFull
+		}
+		if scratch {
+			b = bytes.Clone(b)
 		}
 		c.queue = append(c.queue, b)
 		c.queued += len(b)
@@ -261,6 +271,9 @@ func (c *Conn) writeRawLocked(b []byte, limit int) error {
 	}
 	if n == len(b) {
 		return nil
+	}
+	if scratch {
+		b, n = bytes.Clone(b[n:]), 0
 	}
 	c.queue = append(c.queue, b)
 	c.head, c.queued = n, len(b)-n

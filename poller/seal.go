@@ -77,24 +77,5 @@ func (c *Conn) sealWriteLocked(bufs [][]byte, b []byte, limit int) error {
 		c.failLocked()
 		return ErrClosed
 	}
-	if len(w) == 0 {
-		return nil
-	}
-	if c.queued > 0 || c.corked {
-		c.queue = append(c.queue, bytes.Clone(w))
-		c.queued += len(w)
-		return nil
-	}
-	n, err := writeNonBlocking(int(c.fd), w)
-	if err != nil {
-		c.failLocked()
-		return ErrClosed
-	}
-	if n == len(w) {
-		return nil
-	}
-	c.queue = append(c.queue, bytes.Clone(w[n:]))
-	c.queued = len(w) - n
-	c.armLocked(true)
-	return nil
+	return c.putLocked(w, -1, true) // the bound was checked before sealing
 }
