@@ -90,7 +90,11 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 		groups[len(groups)-1] = append(groups[len(groups)-1], pp)
 	}
 	if len(ks) == 0 && b.plainAllowed(ctx) {
-		if all := slices.Concat(groups...); !b.anyHeldUp(all) {
+		all := groups[0] // standalone: one group; a cluster's are one each
+		if len(groups) > 1 {
+			all = slices.Concat(groups...)
+		}
+		if !b.anyHeldUp(all) {
 			return b.publishPlain(ctx, all) // plainpub.go
 		}
 	}
