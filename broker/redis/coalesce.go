@@ -36,8 +36,9 @@ import (
 // round trip as one call, so Redis runs the script, its TIME and its
 // reply once for them; the listener check (SCARD, PUBSUB NUMSUB) still
 // runs per publication. A shared call's deadline is the earliest of its
-// callers'. TestConcurrentPublishesShareScriptCalls counts the calls
-// Redis ran.
+// callers'. Plain publishes (plainpub.go) share pipelines through a queue
+// of their own the same way. TestConcurrentPublishesShareScriptCalls
+// counts the calls Redis ran.
 
 // maxKeptCalls and maxKeptBatch bound the script calls in flight and the
 // publications in one call; a variable so a test can force sharing.
