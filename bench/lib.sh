@@ -33,6 +33,16 @@ wait_port() {
 	return 1
 }
 
+# seconds DURATION: a Go duration of whole seconds or minutes (10s, 2m)
+# in seconds; exits 1 on anything else.
+seconds() {
+	case $1 in
+	*[0-9]s) echo "${1%s}" ;;
+	*[0-9]m) echo $((${1%m} * 60)) ;;
+	*) echo "bench: $1: give a duration in whole seconds (10s) or minutes (2m)" >&2; return 1 ;;
+	esac
+}
+
 # joined_results FILE...: the existing ones of FILE..., comma-separated,
 # as `fanout-bench report --in` takes them ("" when none exists).
 joined_results() {

@@ -24,6 +24,11 @@
 #
 # BASELINE=path/to/fanout adds the peer "fanout-base", that binary run
 # as "fanout" is: two builds of fanout compared in one run.
+#
+# CPU_SPLIT=1 samples every CPU with perf(1) through the middle third of
+# each publish window (bench/cpu-split.sh) and prints, per run, the CPU
+# per publish of node A, node B, Redis and the harness, user and kernel
+# side apart: on a machine they all share, where the rate comes from.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,7 +62,8 @@ SOKETI_DIR=$ROOT/bench/peers/soketi
 
 REDIS_PORT=6390
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >"$OUT/redis.log" 2>&1 &
-PIDS+=("$!")
+REDIS_PID=$!
+PIDS+=("$REDIS_PID")
 wait_port "$REDIS_PORT"
 
 # node NAME PORT: starts one node of server NAME on PORT.
@@ -96,6 +102,11 @@ installed() {
 }
 
 RESULTS=()
+SPLITS=()
+if [ "${CPU_SPLIT:-0}" = 1 ] && ! command -v perf >/dev/null; then
+	echo "multinode: CPU_SPLIT=1 needs perf (Debian: linux-perf)" >&2
+	exit 1
+fi
 for round in $(seq "$ROUNDS"); do
 	for peer in $PEERS; do
 		if ! installed "$peer"; then
@@ -117,13 +128,32 @@ for round in $(seq "$ROUNDS"); do
 			fi
 			[ "$ROUNDS" -gt 1 ] && label="$label, round $round"
 			echo "multinode: $label, $CONNS subscribers on B (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+			run_out=$OUT/$peer-$rate-$round
+			mkdir -p "$run_out"
+			split_pid=
+			if [ "${CPU_SPLIT:-0}" = 1 ]; then
+				third=$(($(seconds "$DURATION") / 3))
+				# the subscribers connect first: the window starts when publishing has
+				(sleep "$((third + CONNS / 1000 + 2))" && exec bash bench/cpu-split.sh record "$third" "$run_out/perf.data") &
+				split_pid=$!
+			fi
 			timeout 600 "$BIN/fanout-bench" fanout --protocol "$proto" --url ws://127.0.0.1:6122 \
 				--api-url http://127.0.0.1:6121 --conns "$CONNS" --channels "$CHANNELS" "${pace[@]}" \
 				--publishers "$PUBLISHERS" --size "$SIZE" --duration "$DURATION" --server-pid "$A" --server-pid "$B" \
 				--redis-addr "127.0.0.1:$REDIS_PORT" --timeout 5m --quiet \
-				--label "$label" --out "$OUT/$peer-$rate-$round" >/dev/null ||
+				--label "$label" --out "$run_out" >/dev/null ||
 				echo "multinode: $label failed (see above)" >&2
-			RESULTS+=("$OUT/$peer-$rate-$round/results.json")
+			RESULTS+=("$run_out/results.json")
+			if [ -n "$split_pid" ] && wait "$split_pid" && [ -s "$run_out/results.json" ]; then
+				rate_s=$(python3 -c 'import json,sys; r = json.load(open(sys.argv[1])); print((r[0] if isinstance(r, list) else r)["published_per_s"])' "$run_out/results.json")
+				{
+					echo "#### $label: CPU per publish, by process"
+					echo
+					bash bench/cpu-split.sh report "$run_out/perf.data" "$rate_s" "node A=$A" "node B=$B" "redis=$REDIS_PID"
+					echo
+				} >"$run_out/cpu-split.md"
+				SPLITS+=("$run_out/cpu-split.md")
+			fi
 		done
 		stop_pid "$A"
 		stop_pid "$B"
@@ -135,3 +165,7 @@ IN=$(joined_results "${RESULTS[@]}")
 [ -n "$IN" ] || { echo "multinode: no results" >&2; exit 1; }
 "$BIN/fanout-bench" report --in "$IN" --out "$OUT"
 cat "$OUT/results.md"
+for f in "${SPLITS[@]}"; do
+	echo
+	cat "$f"
+done
