@@ -26,3 +26,37 @@ func TestZeroAllocs(t *testing.T) {
 		}
 	}
 }
+
+// Checking a Pusher signature (an HTTP API request, a private channel's
+// subscription, a sign-in) reuses a keyed HMAC and a buffer: what is
+// left is the digest itself.
+func TestSignatureChecksAllocateOnce(t *testing.T) {
+	body := []byte(`{"name":"e","channel":"c","data":"{}"}`)
+	q := SignRequest("POST", "/apps/1/events", nil, body, "k", testSecret, t0)
+	rc := RequestCheck{Method: "POST", Path: "/apps/1/events", Query: q, Body: body, Now: t0}
+	ch := SignChannel("k", testSecret, "1.2", "private-x", "")
+	user := SignUser("k", testSecret, "1.2", `{"id":"7"}`)
+	cases := map[string]func(){
+		"VerifyRequest": func() {
+			if VerifyRequest(rc, testSecret) != nil {
+				t.Fatal("request refused")
+			}
+		},
+		"VerifyChannel": func() {
+			if !VerifyChannel("k", testSecret, "1.2", "private-x", "", ch) {
+				t.Fatal("channel refused")
+			}
+		},
+		"VerifyUser": func() {
+			if !VerifyUser("k", testSecret, "1.2", `{"id":"7"}`, user) {
+				t.Fatal("user refused")
+			}
+		},
+	}
+	for name, f := range cases {
+		f() // the secret's pool is made on first use
+		if n := testing.AllocsPerRun(100, f); n > 1 {
+			t.Errorf("%s: %v allocs, want at most 1", name, n)
+		}
+	}
+}

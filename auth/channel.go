@@ -30,15 +30,14 @@ func VerifyChannel(key, secret, socketID, channel, channelData, auth string) boo
 }
 
 func channelMAC(secret, socketID, channel, channelData string) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(socketID))
-	m.Write([]byte{':'})
-	m.Write([]byte(channel))
+	bp := getSignBuf()
+	b := append(append(append(*bp, socketID...), ':'), channel...)
 	if channelData != "" {
-		m.Write([]byte{':'})
-		m.Write([]byte(channelData))
+		b = append(append(b, ':'), channelData...)
 	}
-	return m.Sum(nil)
+	sum := macOf(make([]byte, sha256.Size), secret, b)
+	putSignBuf(bp, b)
+	return sum
 }
 
 // SignUser returns the pusher:signin auth string "key:hexsig", the
@@ -54,11 +53,11 @@ func VerifyUser(key, secret, socketID, userData, auth string) bool {
 }
 
 func userMAC(secret, socketID, userData string) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(socketID))
-	m.Write([]byte("::user::"))
-	m.Write([]byte(userData))
-	return m.Sum(nil)
+	bp := getSignBuf()
+	b := append(append(append(*bp, socketID...), "::user::"...), userData...)
+	sum := macOf(make([]byte, sha256.Size), secret, b)
+	putSignBuf(bp, b)
+	return sum
 }
 
 // verifyKeyed checks auth == key + ":" + hex(mac) without leaking timing

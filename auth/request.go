@@ -66,8 +66,13 @@ func VerifyRequest(c RequestCheck, secret string) error {
 	if err := checkBodyMD5(c.Query, c.Body); err != nil {
 		return err
 	}
-	got, err := hex.DecodeString(c.Query.Get("auth_signature"))
-	if err != nil || !hmac.Equal(got, requestMAC(c.Method, c.Path, c.Query, secret)) {
+	var got, want [sha256.Size]byte
+	sig := c.Query.Get("auth_signature")
+	if len(sig) != hex.EncodedLen(sha256.Size) {
+		return RequestError{Reason: ReasonBadSignature}
+	}
+	if _, err := hex.Decode(got[:], []byte(sig)); err != nil ||
+		!hmac.Equal(got[:], appendRequestMAC(want[:0], c.Method, c.Path, c.Query, secret)) {
 		return RequestError{Reason: ReasonBadSignature}
 	}
 	return nil
@@ -106,7 +111,9 @@ func checkBodyMD5(q url.Values, body []byte) error {
 		return RequestError{Reason: ReasonDuplicateParam}
 	}
 	sum := md5.Sum(body)
-	if !strings.EqualFold(vs[0], hex.EncodeToString(sum[:])) {
+	var sumHex [2 * md5.Size]byte
+	hex.Encode(sumHex[:], sum[:])
+	if !strings.EqualFold(vs[0], string(sumHex[:])) {
 		return RequestError{Reason: ReasonBadBodyMD5}
 	}
 	return nil
@@ -114,21 +121,32 @@ func checkBodyMD5(q url.Values, body []byte) error {
 
 // requestMAC is HMAC-SHA256 over the Pusher string to sign.
 func requestMAC(method, path string, q url.Values, secret string) []byte {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(strings.ToUpper(method)))
-	m.Write([]byte{'\n'})
-	m.Write([]byte(path))
-	m.Write([]byte{'\n'})
-	m.Write([]byte(canonicalQuery(q)))
-	return m.Sum(nil)
+	return appendRequestMAC(make([]byte, 0, sha256.Size), method, path, q, secret)
+}
+
+// appendRequestMAC appends requestMAC's value to dst.
+func appendRequestMAC(dst []byte, method, path string, q url.Values, secret string) []byte {
+	bp := getSignBuf()
+	b := append(append(append(append(*bp, strings.ToUpper(method)...), '\n'), path...), '\n')
+	b = appendCanonicalQuery(b, q)
+	m := sha256MAC(secret)
+	m.Write(b)
+	dst = m.Sum(dst)
+	putMAC(secret, m)
+	putSignBuf(bp, b)
+	return dst
 }
 
 // canonicalQuery is the sorted "k=v&k=v" string Pusher signs: keys
 // lower-cased, auth_signature left out, values unescaped, repeated keys in
 // the order given.
-func canonicalQuery(q url.Values) string {
+func canonicalQuery(q url.Values) string { return string(appendCanonicalQuery(nil, q)) }
+
+// appendCanonicalQuery appends canonicalQuery's value to b.
+func appendCanonicalQuery(b []byte, q url.Values) []byte {
 	type kv struct{ lower, orig string }
-	keys := make([]kv, 0, len(q))
+	var small [12]kv // an SDK's request has 5 to 8 parameters
+	keys := small[:0]
 	for k := range q {
 		if lk := strings.ToLower(k); lk != "auth_signature" {
 			keys = append(keys, kv{lk, k})
@@ -140,18 +158,16 @@ func canonicalQuery(q url.Values) string {
 		}
 		return strings.Compare(a.orig, b.orig)
 	})
-	var b strings.Builder
+	start := len(b)
 	for _, k := range keys {
 		for _, v := range q[k.orig] {
-			if b.Len() > 0 {
-				b.WriteByte('&')
+			if len(b) > start {
+				b = append(b, '&')
 			}
-			b.WriteString(k.lower)
-			b.WriteByte('=')
-			b.WriteString(v)
+			b = append(append(append(b, k.lower...), '='), v...)
 		}
 	}
-	return b.String()
+	return b
 }
 
 // SignRequest is the client side of VerifyRequest: it returns a copy of
