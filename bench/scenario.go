@@ -154,8 +154,7 @@ func (r *run) fanout(ctx context.Context) error {
 	r.pub = newPublisher(r.o, subscribersPerChannel(r.o.Conns, r.o.Channels, r.o.Auth.presence))
 	done := make(chan struct{})
 	start := time.Now()
-	before, costOK := serverCost(r.o.ServerPIDs)
-	hbefore, hcostOK := serverCost(r.pool.pids())
+	costs := r.startCosts()
 	var rbefore redisSample
 	var rerr error = errNoRedis
 	if r.o.RedisAddr != "" {
@@ -198,16 +197,7 @@ func (r *run) fanout(ctx context.Context) error {
 		}
 	}
 	r.drain(ctx, r.pub.expect.Load)
-	if after, ok := serverCost(r.o.ServerPIDs); ok && costOK {
-		d := after.sub(before)
-		r.cost = &d
-	}
-	if after, ok := serverCost(r.pool.pids()); ok && hcostOK {
-		d := after.sub(hbefore)
-		r.hcost = &d
-	}
-	r.secs = time.Since(start).Seconds()
-	r.cores = readCoreScope(r.pool.pids(), r.o.ServerPIDs, r.o.Workers)
+	r.endCosts(costs)
 	elapsed := time.Since(start).Seconds()
 	r.res.DeliveredPerSec = float64(r.pool.totals().Delivered) / elapsed
 	return nil
@@ -313,6 +303,39 @@ func (r *run) finish(results []report) {
 	if r.hcost != nil {
 		r.res.setHarnessCost(*r.hcost, r.secs, r.cores)
 	}
+}
+
+// costWindow is the start of a measured window: the server's and the
+// workers' CPU then, when they could be read.
+type costWindow struct {
+	start               time.Time
+	server, workers     procCost
+	serverOK, workersOK bool
+}
+
+// startCosts opens the window over which a scenario measures what the
+// server and the harness's own workers spend.
+func (r *run) startCosts() costWindow {
+	w := costWindow{start: time.Now()}
+	w.server, w.serverOK = serverCost(r.o.ServerPIDs)
+	w.workers, w.workersOK = serverCost(r.pool.pids())
+	return w
+}
+
+// endCosts closes w: both deltas, the window's length and the cores
+// the workers and the server may run on, for the result and its
+// self-check (HarnessCheck).
+func (r *run) endCosts(w costWindow) {
+	if after, ok := serverCost(r.o.ServerPIDs); ok && w.serverOK {
+		d := after.sub(w.server)
+		r.cost = &d
+	}
+	if after, ok := serverCost(r.pool.pids()); ok && w.workersOK {
+		d := after.sub(w.workers)
+		r.hcost = &d
+	}
+	r.secs = time.Since(w.start).Seconds()
+	r.cores = readCoreScope(r.pool.pids(), r.o.ServerPIDs, r.o.Workers)
 }
 
 func addCounts(dst, src map[string]int) map[string]int {

@@ -25,8 +25,7 @@ func (r *run) storm(ctx context.Context) error {
 	defer wt.close()
 	defer func() { r.res.ConnectProbe, r.res.PublishProbe, r.res.ProbeFailures = wt.summaries() }()
 
-	before, costOK := serverCost(r.o.ServerPIDs)
-	costStart := time.Now()
+	costs := r.startCosts()
 	for w := range r.o.Workers {
 		r.pool.send(w, command{Cmd: "send", N: share(r.o.Senders, w, r.o.Workers),
 			Rate: r.o.Rate / float64(r.o.Workers), Secs: r.o.Duration.Seconds(), Size: r.o.Size})
@@ -64,10 +63,7 @@ func (r *run) storm(ctx context.Context) error {
 	// A client event reaches every subscriber of the channel but its sender.
 	r.expect = (r.sent - min(r.refused, r.sent)) * uint64(max(open-1, 0))
 	r.drain(ctx, func() uint64 { return r.expect })
-	if after, ok := serverCost(r.o.ServerPIDs); ok && costOK {
-		d := after.sub(before)
-		r.cost, r.secs = &d, time.Since(costStart).Seconds()
-	}
+	r.endCosts(costs) // the workers' cost too: the self-check judges a storm as a fan-out
 	r.res.DeliveredPerSec = float64(r.pool.totals().Delivered) / time.Since(start).Seconds()
 	wt.probe(ctx) // after the storm: has the server recovered?
 	return err

@@ -42,6 +42,12 @@ func TestStormAgainstFanout(t *testing.T) {
 	if err := res.Check(); err != nil {
 		t.Fatal(err)
 	}
+	// The self-check's inputs are measured in a storm as in a fan-out:
+	// the workers' own CPU and the cores they and the server may use.
+	if res.HarnessCPUSeconds <= 0 || res.HarnessCPUPerDeliveryUs <= 0 || res.HarnessCoresAvailable <= 0 || res.MachineCores <= 0 {
+		t.Fatalf("harness cost not measured: %.3f s, %.2f µs/delivery, %d cores available, machine %d",
+			res.HarnessCPUSeconds, res.HarnessCPUPerDeliveryUs, res.HarnessCoresAvailable, res.MachineCores)
+	}
 	md := markdownTable([]Result{*res})
 	for _, want := range []string{"scenario storm", "senders 4", "probe every 200ms", "new conn p50 / p99 / max ms", "refused"} {
 		if !strings.Contains(md, want) {
