@@ -103,21 +103,24 @@ func (b *Broker) explain(rs []refusal) {
 	}
 }
 
-// lookUpHoldUps finds the holdups of every ask of calls (items in all)
-// in one lookup and settles each call.
+// lookUpHoldUps finds the holdups of every ask of calls (items in all;
+// two explanations may ask about one set) in one lookup and settles each
+// call.
 func (b *Broker) lookUpHoldUps(calls []*queuedCall[*holdUpAsk], items int) {
 	lkeys := make([]string, 0, items)
+	at := make(map[string]int, items) // a set's index in lkeys
 	for _, c := range calls {
 		for _, a := range c.items {
-			lkeys = append(lkeys, a.lkey)
+			if _, ok := at[a.lkey]; !ok {
+				at[a.lkey] = len(lkeys)
+				lkeys = append(lkeys, a.lkey)
+			}
 		}
 	}
 	hs := b.findHoldUps(lkeys)
-	i := 0
 	for _, c := range calls {
 		for _, a := range c.items {
-			a.h = hs[i]
-			i++
+			a.h = hs[at[a.lkey]]
 		}
 		close(c.done)
 	}
