@@ -117,7 +117,7 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	for j := range ks {
 		err = cmp.Or(err, b.settleKept(ks[j:j+1], res[len(groups)+j], s))
 	}
-	b.explain(s.refused) // no shared call waits: this caller's own
+	b.explain(s.refused) // this caller's own calls: no other publish waits for it
 	return err
 }
 
