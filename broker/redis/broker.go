@@ -76,9 +76,10 @@ type Broker struct {
 	// plainCmdQ: the same, as plain commands (plainpub.go)
 	plainCmdQ callQueue[plainPub]
 
-	refusals refusalLog  // refused publications, summed up in the log
-	holdUps  holdUpCache // why each channel's publications were last refused
-	late     lateFilter  // publications that ran after their caller gave up (late.go)
+	refusals refusalLog            // refused publications, summed up in the log
+	holdUps  holdUpCache           // why each channel's publications were last refused
+	holdUpQ  callQueue[*holdUpAsk] // refused channels whose holdup is looked up (explain.go)
+	late     lateFilter            // publications that ran after their caller gave up (late.go)
 }
 
 // New connects to Redis. A standalone Redis that cannot be reached now is

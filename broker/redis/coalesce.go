@@ -38,7 +38,11 @@ import (
 // runs per publication. A shared call's deadline is the earliest of its
 // callers'. Plain publishes (plainpub.go) share pipelines through a queue
 // of their own the same way. TestConcurrentPublishesShareScriptCalls
-// counts the calls Redis ran.
+// counts the calls Redis ran. A call holds its in-flight place only
+// until its answer is read: explaining a refusal by the listener check
+// takes more round trips, made after the place is given up
+// (explain.go), so a crashed node's refusals do not hold up the node's
+// other publications (TestRefusalsDoNotStallOtherPublishes).
 
 // maxKeptCalls and maxKeptBatch bound the script calls in flight and the
 // publications in one call; a variable so a test can force sharing.
@@ -127,10 +131,14 @@ func (b *Broker) publishCoalesced(ctx context.Context, ks []kept) error {
 // sendShared runs one script call for calls: call makes it from all
 // their items (in order), with the earliest of their deadlines, and
 // answers the error of the whole call or settle, which settles items
-// from the answer of the items from at on, sent when b.confirms read
-// mark; each queued call is then given its outcome.
+// from the answer of the items from at on with s; each queued call is
+// then given its outcome. A call with publications refused by the
+// listener check gets it once they are explained (explain.go), which
+// happens after sendShared returned and gave up its in-flight place, so
+// the next call goes out meanwhile and callers with no refusal wait for
+// no explanation.
 func sendShared[T any](b *Broker, calls []*queuedCall[T], items int,
-	call func(ctx context.Context, all []T, dl int64) (settle func(items []T, at int, mark uint64) error, err error)) {
+	call func(ctx context.Context, all []T, dl int64) (settle func(items []T, at int, s *settling) error, err error)) {
 	all := make([]T, 0, items)
 	dl := calls[0].dl
 	for _, c := range calls {
@@ -138,17 +146,31 @@ func sendShared[T any](b *Broker, calls []*queuedCall[T], items int,
 		dl = min(dl, c.dl)
 	}
 	ctx, cancel := b.call(nil)
-	mark := b.confirms.Load() // before the call is sent (see held)
+	s := &settling{mark: b.confirms.Load()} // before the call is sent (see held)
 	settle, err := call(ctx, all, dl)
 	cancel()
 	at := 0
+	var refused []*queuedCall[T]
 	for _, c := range calls {
+		had := len(s.refused)
 		c.err = err
 		if err == nil {
-			c.err = settle(c.items, at, mark)
+			c.err = settle(c.items, at, s)
 		}
 		at += len(c.items)
+		if len(s.refused) > had {
+			refused = append(refused, c)
+			continue
+		}
 		close(c.done)
+	}
+	if len(refused) > 0 {
+		go func() {
+			b.explain(s.refused)
+			for _, c := range refused {
+				close(c.done)
+			}
+		}()
 	}
 }
 
@@ -156,10 +178,10 @@ func sendShared[T any](b *Broker, calls []*queuedCall[T], items int,
 // publications in all; each carries its own deadline) and settles each
 // call.
 func (b *Broker) sendKeptCalls(calls []*queuedCall[kept], items int) {
-	sendShared(b, calls, items, func(ctx context.Context, ks []kept, _ int64) (func([]kept, int, uint64) error, error) {
+	sendShared(b, calls, items, func(ctx context.Context, ks []kept, _ int64) (func([]kept, int, *settling) error, error) {
 		outs, err := b.keptAnswers(b.runScripts(ctx, b.publishKeptCall(ks))[0], len(ks))
-		return func(items []kept, at int, mark uint64) error {
-			return b.settle(items, outs[at:at+len(items)], mark)
+		return func(items []kept, at int, s *settling) error {
+			return b.settle(items, outs[at:at+len(items)], s)
 		}, err
 	})
 }
@@ -176,10 +198,10 @@ const maxPlainBatch = 64
 // theirs: a publication may then be refused a little early, never run
 // after its caller gave up.
 func (b *Broker) sendPlainCalls(calls []*queuedCall[plainPub], items int) {
-	sendShared(b, calls, items, func(ctx context.Context, pubs []plainPub, dl int64) (func([]plainPub, int, uint64) error, error) {
+	sendShared(b, calls, items, func(ctx context.Context, pubs []plainPub, dl int64) (func([]plainPub, int, *settling) error, error) {
 		outs, err := b.plainAnswers(b.runScripts(ctx, b.publishCall(strconv.FormatInt(dl, 10), pubs))[0], len(pubs))
-		return func(items []plainPub, at int, mark uint64) error {
-			return b.settlePlainOuts(items, outs[at:at+len(items)], mark)
+		return func(items []plainPub, at int, s *settling) error {
+			return b.settlePlainOuts(items, outs[at:at+len(items)], s)
 		}, err
 	})
 }

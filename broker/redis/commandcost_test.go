@@ -42,11 +42,7 @@ func commandCalls(t *testing.T, c rueidis.Client) map[string]int {
 func listenedChannel(t *testing.T, strict bool) (mon rueidis.Client, h *seenHandler, pub *redis.Broker) {
 	t.Helper()
 	srv := startRedis(t)
-	mon, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true, ForceSingleClient: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(mon.Close)
+	mon = clientOf(t, srv)
 	o := redis.Options{URL: srv.URL(), StrictRefusals: strict}
 	h = &seenHandler{}
 	sub := startBroker(t, o, h)

@@ -27,11 +27,7 @@ import (
 // publications, not calls.
 func BenchmarkRedisCPUPerPublish(b *testing.B) {
 	srv := startRedis(b)
-	mon, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true, ForceSingleClient: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer mon.Close()
+	mon := clientOf(b, srv)
 	sub, err := redis.New(redis.Options{URL: srv.URL(), Prefix: "bench"})
 	if err != nil {
 		b.Fatal(err)
@@ -59,11 +55,7 @@ func BenchmarkRedisCPUPerPublish(b *testing.B) {
 	}
 	defer pub.Close()
 	_ = pub.Start(&countHandler{})
-	plain, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true, ForceSingleClient: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer plain.Close()
+	plain := clientOf(b, srv)
 
 	for _, c := range []struct {
 		name              string

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/fanout/fanout/broker"
 	"github.com/redis/rueidis"
 )
 
@@ -168,69 +167,87 @@ type holdUp struct {
 // later refusals without asking Redis again.
 const holdUpFresh = 250 * time.Millisecond
 
-// explainRefusal turns a publication to channel of app refused by the
-// listener check into an error that names the node holding it up and
-// how long a retry should wait. It asks Redis (the listener set, those
-// nodes' expiries and connections) at most once per holdUpFresh per
-// channel; when Redis cannot tell, the holdup is of unknown kind.
-func (b *Broker) explainRefusal(app, channel string) *broker.UnavailableError {
-	lkey := b.listenersOf(app, channel)
-	h, ok := b.holdUps.get(lkey)
-	if !ok {
-		h = b.findHoldUp(lkey)
-		b.holdUps.put(lkey, h)
-	}
-	reason := h.reason(channel, b.crashGrace())
-	b.refusals.add("redis publish refused: a node that listens to the channel is not subscribed to it", h.node, channel, reason)
-	return &broker.UnavailableError{Reason: reason, RetryAfter: max(time.Until(h.until), 0)}
-}
-
-// findHoldUp looks up which node of the listener set lkey holds its
-// channel up.
-func (b *Broker) findHoldUp(lkey string) holdUp {
+// findHoldUps looks up, for each listener set of lkeys, which of its
+// nodes holds its channel up, in three round trips however many sets
+// there are: the sets' SMEMBERS in one pipeline, then the ZMSCORE of
+// the nodes they name, then whether Redis holds those nodes' pub/sub
+// connections. A set Redis cannot tell about gets a holdup of unknown
+// kind.
+func (b *Broker) findHoldUps(lkeys []string) []holdUp {
 	now := time.Now()
-	h := holdUp{kind: holdUnknown, at: now, until: now.Add(time.Second)}
+	out := make([]holdUp, len(lkeys))
+	for i := range out {
+		out[i] = holdUp{kind: holdUnknown, at: now, until: now.Add(time.Second)}
+	}
 	ctx, cancel := b.call(nil)
 	defer cancel()
-	nodes, err := b.client.Do(ctx, b.client.B().Smembers().Key(lkey).Build()).AsStrSlice()
-	if err != nil || len(nodes) == 0 {
-		return h
+	cmds := make(rueidis.Commands, len(lkeys))
+	for i, k := range lkeys {
+		cmds[i] = b.client.B().Smembers().Key(k).Build()
+	}
+	sets := make([][]string, len(lkeys))
+	var nodes []string     // every node the sets name, once
+	at := map[string]int{} // a node's index in nodes
+	for i, r := range b.client.DoMulti(ctx, cmds...) {
+		set, err := r.AsStrSlice()
+		if err != nil {
+			continue
+		}
+		sets[i] = set
+		for _, n := range set {
+			if _, ok := at[n]; !ok {
+				at[n] = len(nodes)
+				nodes = append(nodes, n)
+			}
+		}
+	}
+	if len(nodes) == 0 {
+		return out
 	}
 	scores, err := b.client.Do(ctx, b.client.B().Zmscore().Key(b.nodesKey()).Member(nodes...).Build()).ToArray()
 	if err != nil || len(scores) != len(nodes) {
-		return h
+		return out
 	}
 	live, err := b.connected(ctx, nodes)
 	if err != nil {
-		return h
+		return out
 	}
-	rnow := b.redisNow()
-	beat := 2 * b.tick() // a node this late has missed a heartbeat
-	for i, n := range nodes {
-		c := holdUp{node: n, at: now}
-		expiry, err := scores[i].AsFloat64()
-		switch {
-		case err != nil:
-			c.kind, c.until = holdLeaving, now.Add(b.tick())
-		default:
-			last := int64(expiry) - b.opts.NodeTTL.Milliseconds()
-			c.silent = time.Duration(rnow-last) * time.Millisecond
-			switch {
-			case !live[i]:
-				// Subscribing again, or crashed: a retry passes either
-				// way once it would be taken for crashed.
-				c.kind, c.until = holdDisconnected, now.Add(b.crashGrace()-c.silent+b.tick())
-			case c.silent >= beat:
-				c.kind, c.until = holdStalled, now.Add(time.Duration(int64(expiry)-rnow)*time.Millisecond+b.tick())
-			default:
-				continue
+	own := make([]holdUp, len(nodes))
+	for j, n := range nodes {
+		own[j] = b.nodeHoldUp(n, scores[j], live[j], now)
+	}
+	for i, set := range sets {
+		for _, n := range set {
+			if c := own[at[n]]; c.kind < out[i].kind {
+				out[i] = c
 			}
 		}
-		if c.kind < h.kind {
-			h = c
-		}
 	}
-	return h
+	return out
+}
+
+// nodeHoldUp is what node n, found at now with its expiry score in the
+// nodes set and its pub/sub connection held by Redis or not (live),
+// holds up; holdUnknown when it looks well.
+func (b *Broker) nodeHoldUp(n string, score rueidis.RedisMessage, live bool, now time.Time) holdUp {
+	c := holdUp{kind: holdUnknown, node: n, at: now}
+	expiry, err := score.AsFloat64()
+	if err != nil {
+		c.kind, c.until = holdLeaving, now.Add(b.tick())
+		return c
+	}
+	rnow := b.redisNow()
+	last := int64(expiry) - b.opts.NodeTTL.Milliseconds()
+	c.silent = time.Duration(rnow-last) * time.Millisecond
+	switch {
+	case !live:
+		// Subscribing again, or crashed: a retry passes either way once
+		// it would be taken for crashed.
+		c.kind, c.until = holdDisconnected, now.Add(b.crashGrace()-c.silent+b.tick())
+	case c.silent >= 2*b.tick(): // a node this late has missed a heartbeat
+		c.kind, c.until = holdStalled, now.Add(time.Duration(int64(expiry)-rnow)*time.Millisecond+b.tick())
+	}
+	return c
 }
 
 // reason is the refusal's message for channel.

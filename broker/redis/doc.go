@@ -150,8 +150,10 @@
 //     Options.NodeTTL after it when it only went silent (stalled, or its
 //     machine cut off: still subscribed as far as Redis knows). The
 //     refusal is a broker.UnavailableError that names the node and when
-//     a retry may pass; the log sums refusals up per node. A graceful
-//     stop leaves the sets at once.
+//     a retry may pass; the log sums refusals up per node. Finding that
+//     node costs Redis three round trips for all the channels refused
+//     while the previous lookup ran, off the path of other publications
+//     (explain.go). A graceful stop leaves the sets at once.
 //
 // Not covered: messages Redis had queued on a connection that was really
 // lost (a restarted Redis), entries a cluster master had not yet
@@ -191,4 +193,9 @@
 // short-lived goroutine sends the rest that queued meanwhile, until
 // nothing waits. A caller whose context ends stops waiting; its
 // publications are skipped by the script once their deadline passed.
+// The callers of a call whose publications the listener check refused
+// are answered by another short-lived goroutine, once their refusals are
+// explained (explain.go): it waits for the lookup of the holdups, of
+// which one is in flight at a time, each bounded by Options.Timeout,
+// while the queue's next call goes out.
 package redis

@@ -161,14 +161,14 @@ func (b *Broker) publishKeptCall(ks []kept) scriptCall {
 	return scriptCall{s: publishHistoryScript, keys: keys, args: args}
 }
 
-// settleKept reads the publish script's answer r for ks, sent at mark:
+// settleKept reads the publish script's answer r for ks, settled with s:
 // see settle.
-func (b *Broker) settleKept(ks []kept, r rueidis.RedisResult, mark uint64) error {
+func (b *Broker) settleKept(ks []kept, r rueidis.RedisResult, s *settling) error {
 	outs, err := b.keptAnswers(r, len(ks))
 	if err != nil {
 		return err
 	}
-	return b.settle(ks, outs, mark)
+	return b.settle(ks, outs, s)
 }
 
 // keptAnswers is the publish script's answer r as its n answers, one
@@ -189,8 +189,9 @@ func (b *Broker) keptAnswers(r rueidis.RedisResult, n int) ([]rueidis.RedisMessa
 // settle gives each publication of ks its position from its answer in
 // outs; the first that did not go out (past its deadline, reached no
 // subscriber while this node held the channel when b.confirms read
-// mark, before the script was sent; a malformed answer) makes the error.
-func (b *Broker) settle(ks []kept, outs []rueidis.RedisMessage, mark uint64) error {
+// s.mark, before the script was sent; a malformed answer) makes the
+// error; a refusal by the listener check is noted in s (explain.go).
+func (b *Broker) settle(ks []kept, outs []rueidis.RedisMessage, s *settling) error {
 	var first error
 	for i, m := range outs {
 		n, err := m.AsInt64() // -1: past the deadline
@@ -205,7 +206,7 @@ func (b *Broker) settle(ks []kept, outs []rueidis.RedisMessage, mark uint64) err
 			ks[i].p.Position = broker.Position{Epoch: epoch, Offset: uint64(off)}
 			n, _ = vals[2].AsInt64()
 		}
-		first = cmp.Or(first, b.sentTo(n, ks[i].p, mark))
+		first = cmp.Or(first, b.sentTo(n, ks[i].p, s))
 	}
 	return first
 }

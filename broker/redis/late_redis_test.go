@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/broker/redis"
-	"github.com/redis/rueidis"
 )
 
 // TestLatePublicationDropped: messages as Redis hands them to a
@@ -30,11 +29,7 @@ func TestLatePublicationDropped(t *testing.T) {
 	_ = sub.Start(h)
 	sub.Subscribe("app", "x")
 	eventually(t, 5*time.Second, "listening", func() bool { return sub.Listening("app", "x") })
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true, ForceSingleClient: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := clientOf(t, srv)
 	for _, m := range []string{
 		`{"a":"app","c":"x","e":"e","d":"first","rs":1000,"ru":3000,"rc":7}`,
 		`{"a":"app","c":"x","e":"e","d":"sent after the first's deadline","rs":3500,"ru":5500,"rc":7}`,

@@ -38,7 +38,8 @@ import (
 // after a publication sent after its deadline (late.go).
 
 // A channel refused that way stays suspect until the node holding it
-// up is estimated to be back (crashed.go): while it does, publications
+// up is estimated to be back (crashed.go; the estimate is cached before
+// the refused caller is answered, explain.go): while it does, publications
 // to it run as the script again (anyHeldUp), which refuses before it
 // publishes, so a client retrying during a node's crash gets 503s that
 // delivered nothing rather than a duplicate on every retry, and is
@@ -74,7 +75,9 @@ func (b *Broker) anyHeldUp(pubs []plainPub) bool {
 
 // publishPlain sends pubs as plain commands and settles each; the first
 // refusal or failure is the error (broker.ErrUnavailable or a
-// *broker.UnavailableError naming the node that held a channel up).
+// *broker.UnavailableError naming the node that held a channel up,
+// looked up after the pipeline's in-flight place is given up:
+// explain.go).
 // Concurrent calls share one pipeline, with one in flight, as the
 // scripts' calls do (coalesce.go): back-to-back publishers on a node
 // then cost Redis one read and one reply for what queued meanwhile.
@@ -106,7 +109,7 @@ var errOutcomeUnknown = fmt.Errorf("%w: redis may still run the publish", broker
 // sendPlainCommands sends the publications of calls (items in all) as
 // one pipeline, in order, and settles each call.
 func (b *Broker) sendPlainCommands(calls []*queuedCall[plainPub], items int) {
-	sendShared(b, calls, items, func(ctx context.Context, pubs []plainPub, _ int64) (func([]plainPub, int, uint64) error, error) {
+	sendShared(b, calls, items, func(ctx context.Context, pubs []plainPub, _ int64) (func([]plainPub, int, *settling) error, error) {
 		cmds := make(rueidis.Commands, 0, 2*len(pubs))
 		for _, pp := range pubs {
 			cmds = append(cmds, b.plainPublishCmd(channelOfListeners(pp.lkey), pp.msg),
@@ -114,11 +117,11 @@ func (b *Broker) sendPlainCommands(calls []*queuedCall[plainPub], items int) {
 		}
 		res := b.client.DoMulti(ctx, cmds...)
 		unknown := slices.ContainsFunc(res, func(r rueidis.RedisResult) bool { return mayStillRun(r.Error()) })
-		return func(items []plainPub, at int, mark uint64) error {
+		return func(items []plainPub, at int, s *settling) error {
 			var first error
 			for i := range items {
 				j := 2 * (at + i)
-				first = cmp.Or(first, b.settlePlainPair(res[j], res[j+1], items[i].p, mark))
+				first = cmp.Or(first, b.settlePlainPair(res[j], res[j+1], items[i].p, s))
 			}
 			if first != nil && unknown {
 				return errOutcomeUnknown
@@ -137,9 +140,9 @@ func (b *Broker) plainPublishCmd(ch, msg string) rueidis.Completed {
 }
 
 // settlePlainPair checks p's publish answer (its receivers n) against
-// its listener set's size w, read after it, sent when b.confirms read
-// mark.
-func (b *Broker) settlePlainPair(pub, card rueidis.RedisResult, p *broker.Publication, mark uint64) error {
+// its listener set's size w, read after it, with s (see sentTo); a
+// refusal's error is filled in by explain.
+func (b *Broker) settlePlainPair(pub, card rueidis.RedisResult, p *broker.Publication, s *settling) error {
 	n, err := pub.AsInt64()
 	if err != nil {
 		b.refusals.add("redis publish failed", "", p.Channel, err.Error())
@@ -152,7 +155,7 @@ func (b *Broker) settlePlainPair(pub, card rueidis.RedisResult, p *broker.Public
 		return broker.ErrUnavailable
 	}
 	if n < w {
-		return b.explainRefusal(p.App, p.Channel)
+		return s.refuse(b, p)
 	}
-	return b.sentTo(n, p, mark)
+	return b.sentTo(n, p, s)
 }

@@ -108,15 +108,16 @@ func (b *Broker) Publish(ctx context.Context, ps ...broker.Publication) error {
 	for j := range ks {
 		calls = append(calls, b.publishKeptCall(ks[j:j+1]))
 	}
-	mark := b.confirms.Load() // before anything is sent (see held)
+	s := &settling{mark: b.confirms.Load()} // before anything is sent (see held)
 	res := b.runScripts(ctx, calls...)
 	var err error
 	for j, g := range groups {
-		err = cmp.Or(err, b.settlePlain(res[j], g, mark))
+		err = cmp.Or(err, b.settlePlain(res[j], g, s))
 	}
 	for j := range ks {
-		err = cmp.Or(err, b.settleKept(ks[j:j+1], res[len(groups)+j], mark))
+		err = cmp.Or(err, b.settleKept(ks[j:j+1], res[len(groups)+j], s))
 	}
+	b.explain(s.refused) // this caller's own calls: no other publish waits for it
 	return err
 }
 
@@ -130,20 +131,20 @@ func (b *Broker) TerminateUser(ctx context.Context, app, userID string) error {
 	ctx, cancel := b.call(ctx)
 	defer cancel()
 	call := b.publishCall(b.redisDeadline(ctx), []plainPub{{lkey: listenersKey(b.controlName()), msg: string(msg)}})
-	return b.settlePlain(b.runScripts(ctx, call)[0], nil, 0)
+	return b.settlePlain(b.runScripts(ctx, call)[0], nil, &settling{})
 }
 
 // settlePlain reads the publish script's answer r for pubs (nil: one
-// publication on the control channel, no subscription check), sent when
-// b.confirms read mark (see sentTo), and turns into
+// publication on the control channel, no subscription check), settled
+// with s (see sentTo), and turns into
 // broker.ErrUnavailable a failed call and each publication sentTo
 // refuses; the first refusal is the error.
-func (b *Broker) settlePlain(r rueidis.RedisResult, pubs []plainPub, mark uint64) error {
+func (b *Broker) settlePlain(r rueidis.RedisResult, pubs []plainPub, s *settling) error {
 	outs, err := b.plainAnswers(r, max(len(pubs), 1))
 	if err != nil {
 		return err
 	}
-	return b.settlePlainOuts(pubs, outs, mark)
+	return b.settlePlainOuts(pubs, outs, s)
 }
 
 // plainAnswers is the publish script's answer r as its n counts, one per
@@ -164,39 +165,40 @@ func (b *Broker) plainAnswers(r rueidis.RedisResult, n int) ([]int64, error) {
 // settlePlainOuts checks each count of outs for its publication of pubs
 // (nil: the control channel's one, not checked); the first refusal is
 // the error.
-func (b *Broker) settlePlainOuts(pubs []plainPub, outs []int64, mark uint64) error {
+func (b *Broker) settlePlainOuts(pubs []plainPub, outs []int64, s *settling) error {
 	var first error
 	for i, n := range outs {
 		var p *broker.Publication
 		if pubs != nil {
 			p = pubs[i].p
 		}
-		first = cmp.Or(first, b.sentTo(n, p, mark))
+		first = cmp.Or(first, b.sentTo(n, p, s))
 	}
 	return first
 }
 
 // sentTo checks one publish script's count of receivers n for p (nil:
-// no subscription check), sent when b.confirms read mark: -1 is a
+// no subscription check), sent when b.confirms read s.mark: -1 is a
 // publish Redis ran past its deadline,
 // -2 one refused because a node of the channel's listener set is not
 // subscribed (see listeners.go; the error is a broker.UnavailableError
-// that names the node and when a retry may pass, crashed.go), and 0
-// while this node holds p's channel with a subscription confirmed before
-// mark means Redis dropped that subscription and this node has not
-// noticed yet. A subscription confirmed after mark is no such sign: the
+// that names the node and when a retry may pass, crashed.go, noted in s
+// for explain to fill in: the caller is answered once explain ran), and
+// 0 while this node holds p's channel with a subscription confirmed
+// before mark means Redis dropped that subscription and this node has
+// not noticed yet. A subscription confirmed after mark is no such sign: the
 // publication came first, and no subscriber was told it was subscribed
 // before it was sent. Each is logged through the refusal log, summed up
 // per kind.
-func (b *Broker) sentTo(n int64, p *broker.Publication, mark uint64) error {
+func (b *Broker) sentTo(n int64, p *broker.Publication, s *settling) error {
 	if n == -2 && p != nil {
-		return b.explainRefusal(p.App, p.Channel)
+		return s.refuse(b, p)
 	}
 	if n < 0 {
 		b.refusals.add("redis publish ran after its deadline; not sent", "", "", "")
 		return broker.ErrUnavailable
 	}
-	if n == 0 && p != nil && b.held(b.channelName(p.App, p.Channel), mark) {
+	if n == 0 && p != nil && b.held(b.channelName(p.App, p.Channel), s.mark) {
 		b.refusals.add("redis publish reached no subscriber while this node is subscribed; refused", "", p.Channel, "")
 		return broker.ErrUnavailable
 	}

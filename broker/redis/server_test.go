@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fanout/fanout/internal/fantest"
+	"github.com/redis/rueidis"
 )
 
 // redisServer is a redis-server process the test started on a free
@@ -36,6 +37,18 @@ func startRedis(t testing.TB, extra ...string) *redisServer {
 	s.start()
 	t.Cleanup(s.kill)
 	return s
+}
+
+// clientOf is a client of srv of the test's own (for INFO, CONFIG and
+// commands sent as another client would), closed when the test ends.
+func clientOf(t testing.TB, srv *redisServer) rueidis.Client {
+	t.Helper()
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true, ForceSingleClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }
 
 func (s *redisServer) URL() string  { return fmt.Sprintf("redis://127.0.0.1:%d", s.port) }
