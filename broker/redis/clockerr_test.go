@@ -94,9 +94,11 @@ func sharesLargestClockError(t *testing.T, url string, cluster bool) {
 	a := startBroker(t, o, &countHandler{})
 	c := rawClient(t, url)
 	ctx := context.Background()
-	// The reaper cannot remove the node seeded expired, so it is in the
-	// nodes set at every beat: its listener index is of the wrong type
-	// (a reap that keeps failing; the next round tries again).
+	// The reapers cannot remove the nodes whose expiry passes here, so
+	// they are in the nodes set at every beat: their listener index is
+	// of the wrong type (a reap that keeps failing; the next round tries
+	// again). The live node is seeded last, so a beat that counts it saw
+	// the dead ones too.
 	unreapable := func(node string) {
 		if err := c.Do(ctx, c.B().Set().Key("fanout:nl:"+node).Value("x").Build()).Error(); err != nil {
 			t.Fatal(err)
@@ -112,11 +114,11 @@ func sharesLargestClockError(t *testing.T, url string, cluster bool) {
 	unreapable("expired-node")
 	unreapable("slow-node")
 	now := redisMillis(t, c)
-	seedNode(t, c, "expired-node", now-1, 90, false)   // expiry passed
-	seedNode(t, c, "gone-node", 0, 70, false)          // reaped, its error left behind
-	seedNode(t, c, "leaked-node", 0, 0, false)         // the same, below every live error
-	seedNode(t, c, "slow-node", now+60_000, 40, false) // alive a minute, its last round trip 80 ms; seeded last
-	eventually(t, 3*time.Second, "the slow node's 40 ms seen, no dead node's", func() bool { return a.PeerClockErr() == 40 })
+	seedNode(t, c, "expired-node", now-1, 900, false)   // expiry passed
+	seedNode(t, c, "gone-node", 0, 700, false)          // reaped, its error left behind
+	seedNode(t, c, "leaked-node", 0, 0, false)          // the same, below every live error
+	seedNode(t, c, "slow-node", now+60_000, 400, false) // alive a minute, its last round trip 800 ms
+	eventually(t, 3*time.Second, "the slow node's 400 ms seen, no dead node's", func() bool { return a.PeerClockErr() == 400 })
 	if !inNodes("expired-node") {
 		t.Fatal("the expired node was reaped: the test no longer shows the heartbeat's own liveness check")
 	}
@@ -129,8 +131,8 @@ func sharesLargestClockError(t *testing.T, url string, cluster bool) {
 
 	// The slow node's expiry passes: it stops counting at the next beat,
 	// though it is still in the nodes set.
-	seedNode(t, c, "slow-node", redisMillis(t, c)-1, 40, false)
-	eventually(t, 3*time.Second, "the expired node no longer counted", func() bool { return a.PeerClockErr() < 40 })
+	seedNode(t, c, "slow-node", redisMillis(t, c)-1, 400, false)
+	eventually(t, 3*time.Second, "the expired node no longer counted", func() bool { return a.PeerClockErr() < 400 })
 	if !inNodes("slow-node") || hasClockErr(t, c, "slow-node") {
 		t.Errorf("after its expiry the slow node is in the nodes set: %v (want true), its clock error is: %v (want false)",
 			inNodes("slow-node"), hasClockErr(t, c, "slow-node"))
