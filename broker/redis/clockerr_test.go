@@ -82,8 +82,9 @@ func hasClockErr(t *testing.T, c rueidis.Client, node string) bool {
 // that no longer count go: those above the largest live error at the
 // next beat, the others in the step that reaps their node or, if nobody
 // removed them (a node of an earlier version reaped it), when a beat's
-// probe finds them. Standalone and in a cluster, where the script's
-// keys share one slot.
+// probe finds them. The hash an earlier version kept the errors in is
+// neither read nor written (a rolling upgrade runs both versions).
+// Standalone and in a cluster, where the script's keys share one slot.
 func TestHeartbeatSharesLargestClockError(t *testing.T) {
 	t.Run("standalone", func(t *testing.T) { sharesLargestClockError(t, startRedis(t).URL(), false) })
 	t.Run("cluster", func(t *testing.T) { sharesLargestClockError(t, startCluster(t)[0].URL(), true) })
@@ -114,9 +115,20 @@ func sharesLargestClockError(t *testing.T, url string, cluster bool) {
 	unreapable("expired-node")
 	unreapable("slow-node")
 	now := redisMillis(t, c)
-	seedNode(t, c, "expired-node", now-1, 900, false)   // expiry passed
-	seedNode(t, c, "gone-node", 0, 700, false)          // reaped, its error left behind
-	seedNode(t, c, "leaked-node", 0, 0, false)          // the same, below every live error
+	seedNode(t, c, "expired-node", now-1, 900, false) // expiry passed
+	seedNode(t, c, "gone-node", 0, 700, false)        // reaped, its error left behind
+	seedNode(t, c, "leaked-node", 0, 0, false)        // the same, below every live error
+	// A node of the earlier version, alive, its error only in the hash
+	// that version keeps: a rolling upgrade, where each version reads
+	// and writes only its own key.
+	for _, cmd := range []rueidis.Completed{
+		c.B().Zadd().Key(nodesKey).ScoreMember().ScoreMember(float64(now+60_000), "old-node").Build(),
+		c.B().Hset().Key(oldClockErrsKey).FieldValue().FieldValue("old-node", "900").Build(),
+	} {
+		if err := c.Do(ctx, cmd).Error(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	seedNode(t, c, "slow-node", now+60_000, 400, false) // alive a minute, its last round trip 800 ms
 	eventually(t, 3*time.Second, "the slow node's 400 ms seen, no dead node's", func() bool { return a.PeerClockErr() == 400 })
 	if !inNodes("expired-node") {
@@ -126,6 +138,9 @@ func sharesLargestClockError(t *testing.T, url string, cluster bool) {
 		if hasClockErr(t, c, n) {
 			t.Errorf("%s's clock error, above the largest live one, is still there", n)
 		}
+	}
+	if h, err := c.Do(ctx, c.B().Hgetall().Key(oldClockErrsKey).Build()).AsStrMap(); err != nil || len(h) != 1 || h["old-node"] != "900" {
+		t.Errorf("the earlier version's hash was touched: %v %v", h, err)
 	}
 	eventually(t, 10*time.Second, "the leaked entry found by the probe", func() bool { return !hasClockErr(t, c, "leaked-node") })
 
