@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,22 +13,12 @@ import (
 )
 
 // commandCalls reads the calls of each command from INFO commandstats
-// (commands a Lua script runs count too; redis.io/docs/latest/commands/info).
+// (commandStats).
 func commandCalls(t *testing.T, c rueidis.Client) map[string]int {
 	t.Helper()
-	info, err := c.Do(context.Background(), c.B().Info().Section("commandstats").Build()).ToString()
-	if err != nil {
-		t.Fatal(err)
-	}
 	calls := map[string]int{}
-	for line := range strings.SplitSeq(info, "\r\n") {
-		k, v, _ := strings.Cut(line, ":")
-		name, ok := strings.CutPrefix(k, "cmdstat_")
-		if !ok {
-			continue
-		}
-		n, _ := strings.CutPrefix(strings.Split(v, ",")[0], "calls=")
-		calls[name], _ = strconv.Atoi(n)
+	for name, s := range commandStats(t, c) {
+		calls[name] = s.calls
 	}
 	return calls
 }

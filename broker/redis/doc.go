@@ -37,7 +37,11 @@
 // Redis holds no pub/sub connection of it (each node's pub/sub connection
 // subscribes a channel of its own for that, "{prefix}:alive:<node>"; see
 // crashed.go), publishing member_removed for the members that were only
-// on it. Each presence channel also has a
+// on it. The heartbeat also writes the node's clock error (ms) as its
+// score in "{{prefix}:nodes}:clockerrs", in the nodes set's slot, and
+// reads the largest error of a live node from that set's top, in
+// O(log N) Redis work for N nodes, for the plain publishes' answer
+// margin (heartbeat.go, late.go). Each presence channel also has a
 // version, incremented by the join and leave scripts in the order Redis
 // runs them: a join answers with the members and the version they are
 // at, and member events carry the version of their change, so a node

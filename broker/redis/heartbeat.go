@@ -121,28 +121,52 @@ func clockOffset(before time.Time, rtt time.Duration, sec, usec int64) (skew, e 
 // beatScript sets node ARGV[2]'s expiry in the nodes set KEYS[1] to
 // ARGV[1] ms after Redis's clock now (so nodes' clocks need not agree:
 // readers compare expiries with redisNow) and its clock error ARGV[3]
-// (ms, as last measured) in the hash KEYS[2], dropping the entries of
-// nodes no longer in the set. It returns {added, Redis's TIME seconds,
-// microseconds, the largest clock error of a live node, PUBSUB NUMPAT
-// when ARGV[4] is "1" else 0, the server's run_id}: the clock is read on
-// the server that holds the set, in the same round trip, for clockSkew
-// (see redisDeadline), and the run_id names that clock (a failover or a
-// restart changes it); the error, the pattern count and the run_id are
-// for plain publishes (late.go, plainpub.go).
+// (ms, as last measured) as its score in the sorted set KEYS[2]. It
+// returns {added, Redis's TIME seconds, microseconds, the largest clock
+// error of a live node, PUBSUB NUMPAT when ARGV[4] is "1" else 0, the
+// server's run_id}: the clock is read on the server that holds the set,
+// in the same round trip, for clockSkew (see redisDeadline), and the
+// run_id names that clock (a failover or a restart changes it); the
+// error, the pattern count and the run_id are for plain publishes
+// (late.go, plainpub.go).
+//
+// A node is live while its expiry has not passed in Redis's clock, as
+// for every reader of the nodes set, reaped or not. The largest live
+// error is read from the top of KEYS[2] down: an entry whose node is not
+// live (expired, reaped, retired) is removed and the next one read, so
+// a dead node stops counting at the first beat after its expiry, and
+// this node's own entry, just written, ends the walk. Each dead entry
+// is removed once, so a beat costs O(log N) Redis work for N nodes (a
+// beat after many nodes died at once walks those above the live
+// largest, once) rather than a liveness lookup per node. Below the top,
+// a dead node's entry goes in the step that reaps it (removeNode); one
+// that nobody removed (a node of an earlier version, which knows nothing
+// of KEYS[2], reaped it) is found by one probe per beat, of the entry at
+// rank now mod the set's size, so the set does not keep growing.
 var beatScript = rueidis.NewLuaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-local errs = redis.call('HGETALL', KEYS[2])
-local maxe = 0
-for i = 1, #errs, 2 do
-  local exp = redis.call('ZSCORE', KEYS[1], errs[i])
-  if exp and tonumber(exp) >= now then
-    maxe = math.max(maxe, tonumber(errs[i + 1]))
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+local function live(node)
+  local exp = redis.call('ZSCORE', KEYS[1], node)
+  return exp and tonumber(exp) >= now
+end
+local maxe
+repeat
+  local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  if not top[1] then
+    maxe = 0
+  elseif live(top[1]) then
+    maxe = tonumber(top[2])
   else
-    redis.call('HDEL', KEYS[2], errs[i])
+    redis.call('ZREM', KEYS[2], top[1])
   end
+until maxe
+local n = redis.call('ZCARD', KEYS[2])
+if n > 0 then
+  local probe = redis.call('ZRANGE', KEYS[2], now % n, now % n)[1]
+  if probe and not live(probe) then redis.call('ZREM', KEYS[2], probe) end
 end
 local pat = 0
 if ARGV[4] == '1' then pat = redis.call('PUBSUB', 'NUMPAT') end
@@ -274,7 +298,7 @@ func (b *Broker) removeNode(node, why string) {
 	}
 	ctx, cancel := b.call(nil)
 	defer cancel()
-	won, err := b.client.Do(ctx, b.client.B().Zrem().Key(b.nodesKey()).Member(node).Build()).AsInt64()
+	won, err := leaveNodesScript.Exec(ctx, b.client, []string{b.nodesKey(), b.clockErrsKey()}, []string{node}).AsInt64()
 	if err != nil || won != 1 {
 		return
 	}
@@ -301,6 +325,17 @@ func (b *Broker) removeNode(node, why string) {
 	occupied := b.reapOccupancy(node)
 	b.opts.Logger.Info("redis: reaped a node", "node", node, "why", why, "presence_channels", len(chans), "channels", occupied)
 }
+
+// leaveNodesScript removes node ARGV[1] from the nodes set KEYS[1] and,
+// in the same step, its clock error from KEYS[2] (beatScript), so no
+// entry of a reaped node is left behind; it returns 1 when it removed
+// the node, 0 when another node had (ZREM's answer decides which one
+// reaps it).
+var leaveNodesScript = rueidis.NewLuaScript(`
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`)
 
 // reapHandler is the handler's broker.ReapHandler, if it has one.
 func (b *Broker) reapHandler() broker.ReapHandler {

@@ -24,9 +24,12 @@ func (b *Broker) presenceKeys(k chanKey) []string {
 // nodesKey is the sorted set of live nodes scored by expiry (unix ms).
 func (b *Broker) nodesKey() string { return b.opts.Prefix + ":nodes" }
 
-// clockErrsKey is the hash of node → its clock error (ms, heartbeat.go),
-// in nodesKey's slot (its hash tag is nodesKey's whole name).
-func (b *Broker) clockErrsKey() string { return "{" + b.nodesKey() + "}:clockerr" }
+// clockErrsKey is the sorted set of nodes scored by their clock error
+// (ms, heartbeat.go), in nodesKey's slot (its hash tag is nodesKey's
+// whole name). An earlier version kept the errors in a hash named
+// "...:clockerr"; the new name keeps the two versions from running
+// each other's commands on a key of the other type during an upgrade.
+func (b *Broker) clockErrsKey() string { return "{" + b.nodesKey() + "}:clockerrs" }
 
 // subsKey is a node's hash of channel → local subscription count.
 func (b *Broker) subsKey(node string) string { return b.opts.Prefix + ":ns:" + node }

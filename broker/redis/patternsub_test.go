@@ -124,28 +124,3 @@ func TestPatternSubscriberDoesNotMaskMissingListener(t *testing.T) {
 		})
 	}
 }
-
-// TestHeartbeatSharesLargestClockError: every node reports its clock
-// error with its heartbeat and learns the largest of the live nodes'
-// (late.go's margin covers the node a caller publishes through next);
-// a node that left the nodes set no longer counts.
-func TestHeartbeatSharesLargestClockError(t *testing.T) {
-	srv := startRedis(t)
-	a := startBroker(t, redis.Options{URL: srv.URL(), NodeTTL: 3 * time.Second}, &countHandler{})
-	// Another node, as its heartbeat would have left it: alive for a
-	// minute, its last round trip 80 ms.
-	if r, err := srv.do("ZADD", "fanout:nodes", strconv.FormatInt(time.Now().Add(time.Minute).UnixMilli(), 10), "slow-node"); err != nil || r != ":1" {
-		t.Fatalf("ZADD: %q %v", r, err)
-	}
-	if _, err := srv.do("HSET", "{fanout:nodes}:clockerr", "slow-node", "40"); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 3*time.Second, "the slow node's 40 ms seen", func() bool { return a.PeerClockErr() == 40 })
-	if _, err := srv.do("ZREM", "fanout:nodes", "slow-node"); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 3*time.Second, "the gone node no longer counted", func() bool { return a.PeerClockErr() < 40 })
-	if r, _ := srv.do("HEXISTS", "{fanout:nodes}:clockerr", "slow-node"); r != ":0" {
-		t.Fatalf("the gone node's entry is still there: %s", r)
-	}
-}
