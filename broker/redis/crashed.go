@@ -161,6 +161,8 @@ type holdUp struct {
 	silent time.Duration // since its last heartbeat
 	until  time.Time     // when a retry may pass, as estimated
 	at     time.Time     // when it was looked up
+	// suspect: not looked up yet, only refused (holdUpCache.suspect).
+	suspect bool
 }
 
 // holdUpFresh bounds how long a holdUp found for a channel answers its

@@ -52,9 +52,16 @@ type holdUpAsk struct {
 
 // refuse notes p's refusal by the listener check and returns its error,
 // whose reason explain fills in; its caller must not be answered before.
+// The channel turns suspect at once (holdUpCache.suspect), before the
+// pipeline gives up its in-flight place: publications to it sent while
+// the refusal is explained run as the script, which refuses before it
+// publishes, as they do once its holdup is found.
 func (s *settling) refuse(b *Broker, p *broker.Publication) error {
 	e := &broker.UnavailableError{}
-	s.refused = append(s.refused, refusal{err: e, channel: p.Channel, lkey: b.listenersOf(p.App, p.Channel)})
+	lkey := b.listenersOf(p.App, p.Channel)
+	now := time.Now()
+	b.holdUps.suspect(lkey, now, now.Add(2*b.opts.Timeout+time.Second)) // explain's bound, and its fallback's
+	s.refused = append(s.refused, refusal{err: e, channel: p.Channel, lkey: lkey})
 	return e
 }
 

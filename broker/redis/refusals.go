@@ -106,14 +106,33 @@ type holdUpCache struct {
 
 const holdUpCacheMax = 1024
 
+// get returns the holdUp found for key within holdUpFresh; a suspect
+// one (see suspect) is not found yet.
 func (c *holdUpCache) get(key string) (holdUp, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	h, ok := c.m[key]
-	if !ok || time.Since(h.at) > holdUpFresh {
+	if !ok || h.suspect || time.Since(h.at) > holdUpFresh {
 		return holdUp{}, false
 	}
 	return h, true
+}
+
+// suspect marks key's channel as held up from now until its holdUp is
+// found (put) or until, whichever comes first, unless a holdUp found
+// for it is fresh: publications to it then run as the script while the
+// refusal that made it suspect is explained (anyHeldUp), rather than as
+// plain commands a listening node may miss again.
+func (c *holdUpCache) suspect(key string, now, until time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if h, ok := c.m[key]; ok && !h.suspect && now.Sub(h.at) <= holdUpFresh {
+		return
+	}
+	if c.m == nil || len(c.m) >= holdUpCacheMax {
+		c.m = map[string]holdUp{}
+	}
+	c.m[key] = holdUp{kind: holdUnknown, at: now, until: until, suspect: true}
 }
 
 // holding reports whether a holdUp found for key may still hold its
