@@ -1,19 +1,18 @@
 package pusher
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fanout/fanout/internal/syncbuf"
 	"github.com/fanout/fanout/poller"
 )
 
@@ -48,7 +47,7 @@ func TestIOUringFailureFallsBackToWritev(t *testing.T) {
 		b.Close()
 	}
 	rec := uringFailRecorder{rings: new(atomic.Int32), conns: new(atomic.Int32)}
-	var logs lockedLog
+	var logs syncbuf.Buffer
 	s := newTestServer(t, Options{IOUring: true, Metrics: rec, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, true)
 	rings := int32(3 * runtime.GOMAXPROCS(0)) // delivery workers and fan-out helpers
 	waitFor(t, "every delivery worker and helper holding a ring", func() bool { return s.ioUringWorkers.Load() == rings })
@@ -81,24 +80,6 @@ func TestIOUringFailureFallsBackToWritev(t *testing.T) {
 	if n := strings.Count(text, `level=ERROR msg="io_uring failed`); n != int(failed) || strings.Count(text, errno) != n {
 		t.Errorf("%d log lines for %d failed rings, want one each with %s:\n%s", n, failed, errno, text)
 	}
-}
-
-// lockedLog is a log sink the test reads while the server writes.
-type lockedLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // breakIOUrings puts /dev/null on each io_uring descriptor of the

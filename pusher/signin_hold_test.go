@@ -12,6 +12,7 @@ import (
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
+	"github.com/fanout/fanout/internal/syncbuf"
 	"github.com/fanout/fanout/server"
 )
 
@@ -65,7 +66,7 @@ func TestHeldChannelsRefusedWhenGraceEnds(t *testing.T) {
 	app.Auth.SigninTimeout = 500 * time.Millisecond
 	cfg := fantest.Config()
 	cfg.Apps = []config.App{app}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	node, err := server.New(cfg, slog.New(slog.NewTextHandler(&logs, nil)), broker.NewMemory())
 	if err != nil {
 		t.Fatal(err)
