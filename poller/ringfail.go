@@ -23,7 +23,9 @@ import (
 //     reader of RFC 6455 frames (section 5.2) has nothing to resynchronise
 //     on after one, so the connection is shut down as after a write
 //     error and its client reconnects; Flush reports it with
-//     ErrSendInDoubt;
+//     ErrSendInDoubt, and so does Handler.OnClose once the loop closes
+//     it, so that the handler counts it as ended by the server, not as
+//     the client's end-of-file;
 //   - the ring's descriptor is closed, which makes the kernel cancel what
 //     it still holds (unless EBADF or EOPNOTSUPP said the descriptor is
 //     no longer the ring's), and every later Flush writes as
@@ -38,7 +40,8 @@ const ErrRingFailed = Error("poller: io_uring failed")
 
 // ErrSendInDoubt is Flush's error for a connection whose send the kernel
 // held when the ring failed: its bytes may have gone out whole, in part
-// or not at all, so the connection was shut down.
+// or not at all, so the connection was shut down. Handler.OnClose gets
+// it too, for that connection.
 const ErrSendInDoubt = Error("poller: io_uring failed with this send in flight; connection shut down")
 
 // Err is nil while the batch's ring serves. Once io_uring_enter(2) failed
@@ -73,6 +76,7 @@ func (b *SendBatch) retire(cause error) {
 			continue
 		}
 		e.inRing = false
+		e.c.doubt = true
 		e.c.failLocked()
 		e.err = ErrSendInDoubt
 		e.c.mu.Unlock()

@@ -3,6 +3,7 @@ package poller
 import (
 	"errors"
 	"io"
+	"maps"
 	"net"
 	"sync"
 	"testing"
@@ -18,16 +19,22 @@ type ringPeer struct {
 }
 
 // acceptPeers runs one poller and n clients; each client says its index
-// in one byte, so that its accepted Conn is known. closed counts OnClose.
-func acceptPeers(t *testing.T, n int) (peers []ringPeer, closed func() int64) {
+// in one byte, so that its accepted Conn is known. ended returns the
+// error OnClose got for each connection closed so far.
+func acceptPeers(t *testing.T, n int) (peers []ringPeer, ended func() map[*Conn]error) {
 	t.Helper()
 	var mu sync.Mutex
 	conns := make([]*Conn, n)
+	ends := make(map[*Conn]error)
 	h := &lineEcho{onData: func(c *Conn, data []byte) int {
 		mu.Lock()
 		conns[data[0]] = c
 		mu.Unlock()
 		return len(data)
+	}, onClose: func(c *Conn, err error) {
+		mu.Lock()
+		ends[c] = err
+		mu.Unlock()
 	}}
 	p := start(t, h, Options{Loops: 1})
 	peers = make([]ringPeer, n)
@@ -46,7 +53,11 @@ func acceptPeers(t *testing.T, n int) (peers []ringPeer, closed func() int64) {
 		}
 		mu.Unlock()
 		if all {
-			return peers, h.closed.Load
+			return peers, func() map[*Conn]error {
+				mu.Lock()
+				defer mu.Unlock()
+				return maps.Clone(ends)
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("not every client was accepted")
@@ -120,7 +131,7 @@ func flushErrs(b *SendBatch) []error {
 // connections through writev(2).
 func TestSendBatchRingFailureShutsInFlightConnections(t *testing.T) {
 	b := newSendBatch(t)
-	peers, closed := acceptPeers(t, 6)
+	peers, ended := acceptPeers(t, 6)
 	const size = 200
 	for _, p := range peers {
 		b.Add(p.c, tagged("A", 0, 1, size), -1)
@@ -189,10 +200,17 @@ func TestSendBatchRingFailureShutsInFlightConnections(t *testing.T) {
 		wantLive(t, "connection outside the failed batch", p, size, next)
 	}
 	// The loop closed the shut connections' descriptors (the live ones
-	// wait for their clients to close).
-	for deadline := time.Now().Add(10 * time.Second); closed() < 4; time.Sleep(time.Millisecond) {
+	// wait for their clients to close) and told the handler why: the
+	// server shut them, it was not their clients' end-of-file.
+	for deadline := time.Now().Add(10 * time.Second); len(ended()) < 4; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("OnClose ran for %d connections, want the 4 shut ones", closed())
+			t.Fatalf("OnClose ran for %d connections, want the 4 shut ones", len(ended()))
+		}
+	}
+	ends := ended()
+	for i, p := range peers[:4] {
+		if err, ok := ends[p.c]; !ok || err != ErrSendInDoubt {
+			t.Errorf("shut connection %d: OnClose got %v (called: %v), want ErrSendInDoubt", i, err, ok)
 		}
 	}
 }

@@ -11,7 +11,10 @@ import (
 // the connections whose sends the ring held, since whether their frames
 // went out is unknown and a torn frame would corrupt the stream (pusher-js
 // reconnects on the close), and writes with writev(2) from then on. The
-// gather logs that once, with the errno, and tells the Observer.
+// gather logs that once, with the errno, and tells the Observer. The
+// loop's OnClose then gets poller.ErrSendInDoubt for each of those
+// connections, which ends them on the server's side (session.SendInDoubt,
+// handler.go), not as their clients' end-of-file.
 
 // IOUringFailureObserver is an optional extension of Observer, found with
 // a type assertion: a delivery worker's io_uring failed after it had

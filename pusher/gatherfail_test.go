@@ -1,7 +1,6 @@
 package pusher
 
 import (
-	"errors"
 	"log/slog"
 	"os"
 	"runtime"
@@ -13,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/fanout/fanout/internal/syncbuf"
-	"github.com/fanout/fanout/poller"
 )
 
 // uringFailRecorder counts IOUringFailed calls and the connections they
@@ -41,11 +39,7 @@ func TestIOUringFailureFallsBackToWritev(t *testing.T) {
 	if !inChild(t, "FANOUT_TEST_BREAK_IO_URING") {
 		return
 	}
-	if b, err := poller.NewSendBatch(8); errors.Is(err, poller.ErrNoIOUring) {
-		t.Skipf("no io_uring here: %v", err)
-	} else if err == nil {
-		b.Close()
-	}
+	skipWithoutIOUring(t)
 	rec := uringFailRecorder{rings: new(atomic.Int32), conns: new(atomic.Int32)}
 	var logs syncbuf.Buffer
 	s := newTestServer(t, Options{IOUring: true, Metrics: rec, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, true)
