@@ -95,7 +95,7 @@ func TestHeldChannelsRefusedWhenGraceEnds(t *testing.T) {
 		expectClose(t, c, 4009, 10*time.Second)
 	}
 	want := `connections=3`
-	if _, ok := waitFor(10*time.Second, func() bool { return strings.Contains(logs.String(), want) }); !ok {
+	if !logs.WaitCount(want, 1, 10*time.Second) {
 		t.Fatalf("no summary with %s in the log:\n%s", want, logs.String())
 	}
 	out := logs.String()
@@ -153,16 +153,4 @@ func TestSigninHoldKeepsChannelOrder(t *testing.T) {
 	if ev := other.Next(); ev.Event != "client-typing" || ev.Channel != "private-room" {
 		t.Fatalf("the held client event: %+v", ev)
 	}
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(d time.Duration, cond func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for time.Since(start) < d {
-		if cond() {
-			return time.Since(start), true
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return time.Since(start), cond()
 }
