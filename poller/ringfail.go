@@ -32,7 +32,13 @@ import (
 //     Conn.WriteBatch does;
 //   - a ring whose wait the kernel keeps refusing for now (EAGAIN,
 //     EBUSY) while no completion arrives is stuck, and retired the same
-//     way (reapTaken).
+//     way (reapTaken);
+//   - a ring whose kernel dropped a submission (its index array, which
+//     the batch sets once, points past the queue: the ring's memory is
+//     not what the batch wrote) is retired the same way before any wait:
+//     the kernel counts a dropped SQE as taken and never completes it, so
+//     a wait for it would hold its connection's lock for ever
+//     (ErrSubmissionDropped).
 
 // ErrRingFailed is what SendBatch.Err wraps, with the errno, once the
 // batch's ring failed.
@@ -91,3 +97,10 @@ func (b *SendBatch) retire(cause error) {
 	b.ring = nil
 	b.err = fmt.Errorf("%w: io_uring_enter: %w", ErrRingFailed, cause)
 }
+
+// ErrSubmissionDropped is the cause in SendBatch.Err when the kernel
+// dropped a submission: it found the ring's index array pointing past
+// the submission queue (io_uring_setup(2), sq_off.dropped), which the
+// batch never writes, so the ring's memory is no longer what the batch
+// set up. The dropped send never completes.
+const ErrSubmissionDropped = Error("poller: io_uring dropped a submission")

@@ -2,9 +2,11 @@ package poller
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -309,5 +311,59 @@ func TestSendBatchSubmitFailureWritesTheRest(t *testing.T) {
 	}
 	for _, p := range peers {
 		wantLive(t, "connection", p, size, 4)
+	}
+}
+
+// The kernel drops a submission whose index array entry is out of range
+// (the ring's memory no longer holds what the batch wrote there): it
+// takes the SQE without running it, counts it as dropped, posts no
+// completion and submits nothing more in that call. The batch must not
+// wait for that completion for ever: it retires the ring, shuts the
+// connection whose send was dropped (the batch cannot tell a dropped
+// send from one whose completion is lost) and writes the rest with
+// writev(2).
+func TestSendBatchDroppedSubmissionRetiresRing(t *testing.T) {
+	b := newSendBatch(t)
+	peers, ended := acceptPeers(t, 3)
+	for i := range b.ring.sqArray {
+		b.ring.sqArray[i] = ^uint32(0)
+	}
+	const size = 100
+	for _, p := range peers {
+		b.Add(p.c, tagged("A", 0, 1, size), -1)
+	}
+	flushed := make(chan []error)
+	go func() { flushed <- flushErrs(b) }()
+	var errs []error
+	select {
+	case errs = <-flushed:
+	case <-time.After(30 * time.Second): // a hang guard, not a timing
+		// The stuck Flush holds its connections' locks, which the
+		// cleanups (run after t.Fatal, or a panic) would wait on until
+		// the binary's -timeout: report and end the binary now.
+		fmt.Fprintf(os.Stderr, "--- FAIL: %s: Flush still waits for the completion of a submission the kernel dropped\n", t.Name())
+		os.Exit(1)
+	}
+	for i, err := range errs {
+		want := error(nil)
+		if i == 0 {
+			want = ErrSendInDoubt
+		}
+		if err != want {
+			t.Fatalf("connection %d: %v, want %v", i, err, want)
+		}
+	}
+	if err := b.Err(); !errors.Is(err, ErrRingFailed) || !errors.Is(err, ErrSubmissionDropped) {
+		t.Fatalf("Err() = %v, want ErrRingFailed wrapping ErrSubmissionDropped", err)
+	}
+	wantUnlocked(t, peers)
+	wantEnded(t, "connection whose send was dropped", peers[0].client, size)
+	for _, p := range peers[1:] {
+		wantLive(t, "connection after the dropped send", p, size, 1)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ended()[peers[0].c] != ErrSendInDoubt; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("OnClose for the shut connection: %v", ended())
+		}
 	}
 }

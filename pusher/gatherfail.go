@@ -32,10 +32,12 @@ func (g *gather) ringFailed() {
 	g.failed = true
 	g.s.ioUringWorkers.Add(-1)
 	err := g.b.Err()
-	var errno unix.Errno
-	errors.As(err, &errno)
+	errno := "none" // the kernel dropped a submission: poller.ErrSubmissionDropped
+	if e := unix.Errno(0); errors.As(err, &e) {
+		errno = errnoName(e)
+	}
 	g.s.opts.Logger.Error("io_uring failed: this delivery worker's fan-out writes use writev(2) from now on",
-		"err", err, "errno", errnoName(errno), "connections_shut", g.lost)
+		"err", err, "errno", errno, "connections_shut", g.lost)
 	if o, ok := g.s.opts.Metrics.(IOUringFailureObserver); ok {
 		o.IOUringFailed(g.lost)
 	}
