@@ -6,9 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/fanout/fanout/internal/syncbuf"
 )
 
 // Each result file carries the run's settings and only the columns of
@@ -119,34 +120,14 @@ func TestChartSaysWhatItShows(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Progress keeps printing while a phase waits on nothing but time.
 func TestProgressKeepsPrinting(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	p := newProgress(&buf, false)
 	p.set(func() status { return status{"settle", 5, 10, "waiting"} })
-	deadline := time.Now().Add(10 * time.Second)
-	for strings.Count(buf.String(), "settle 5/10") < 3 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	printed := buf.WaitCount("settle 5/10", 3, 10*time.Second)
 	p.close()
-	if n := strings.Count(buf.String(), "settle 5/10"); n < 3 {
+	if n := strings.Count(buf.String(), "settle 5/10"); !printed {
 		t.Fatalf("%d lines while waiting:\n%s", n, buf.String())
 	}
 }

@@ -52,6 +52,9 @@ type Conn struct {
 	state  uint8
 	armed  bool // EPOLLOUT is registered
 	corked bool // writes are held in the queue until Uncork (cork.go)
+	// doubt: a failing io_uring held a send of this connection, which
+	// was shut down for it (ringfail.go); OnClose reports ErrSendInDoubt.
+	doubt  bool
 	loop   *Loop
 	queue  [][]byte // pending writes; queue[0][head:] goes first
 	head   int

@@ -241,6 +241,9 @@ func (l *Loop) closeConn(c *Conn, err error) {
 	c.mu.Lock()
 	c.state = stateClosed
 	c.queue, c.head, c.queued = nil, 0, 0
+	if c.doubt {
+		err = ErrSendInDoubt
+	}
 	c.mu.Unlock()
 	unix.Close(int(c.fd))
 	l.freed = true

@@ -59,6 +59,9 @@ type Handler interface {
 	// again, in front of the next read. data is only valid during the call.
 	OnData(c *Conn, data []byte) int
 	// OnClose is called exactly once, after the descriptor is closed. err
-	// is nil when the peer closed cleanly or the close was asked for.
+	// is nil when the peer closed cleanly or the close was asked for;
+	// ErrSendInDoubt when the poller shut the connection down because a
+	// failing io_uring held its send (SendBatch, ringfail.go), which ends
+	// it on the server's side; else the error that ended the read.
 	OnClose(c *Conn, err error)
 }

@@ -20,6 +20,7 @@ type lineEcho struct {
 	opened, closed atomic.Int64
 	onData         func(c *Conn, data []byte) int
 	onOpen         func(c *Conn)
+	onClose        func(c *Conn, err error)
 	closeErrs      chan error
 }
 
@@ -43,6 +44,9 @@ func (h *lineEcho) OnData(c *Conn, data []byte) int {
 }
 func (h *lineEcho) OnClose(c *Conn, err error) {
 	h.closed.Add(1)
+	if h.onClose != nil {
+		h.onClose(c, err)
+	}
 	if h.closeErrs != nil {
 		h.closeErrs <- err
 	}

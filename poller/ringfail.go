@@ -23,14 +23,22 @@ import (
 //     reader of RFC 6455 frames (section 5.2) has nothing to resynchronise
 //     on after one, so the connection is shut down as after a write
 //     error and its client reconnects; Flush reports it with
-//     ErrSendInDoubt;
+//     ErrSendInDoubt, and so does Handler.OnClose once the loop closes
+//     it, so that the handler counts it as ended by the server, not as
+//     the client's end-of-file;
 //   - the ring's descriptor is closed, which makes the kernel cancel what
 //     it still holds (unless EBADF or EOPNOTSUPP said the descriptor is
 //     no longer the ring's), and every later Flush writes as
 //     Conn.WriteBatch does;
 //   - a ring whose wait the kernel keeps refusing for now (EAGAIN,
 //     EBUSY) while no completion arrives is stuck, and retired the same
-//     way (reapTaken).
+//     way (reapTaken);
+//   - a ring whose kernel dropped a submission (its index array, which
+//     the batch sets once, points past the queue: the ring's memory is
+//     not what the batch wrote) is retired the same way before any wait:
+//     the kernel counts a dropped SQE as taken and never completes it, so
+//     a wait for it would hold its connection's lock for ever
+//     (ErrSubmissionDropped).
 
 // ErrRingFailed is what SendBatch.Err wraps, with the errno, once the
 // batch's ring failed.
@@ -38,7 +46,8 @@ const ErrRingFailed = Error("poller: io_uring failed")
 
 // ErrSendInDoubt is Flush's error for a connection whose send the kernel
 // held when the ring failed: its bytes may have gone out whole, in part
-// or not at all, so the connection was shut down.
+// or not at all, so the connection was shut down. Handler.OnClose gets
+// it too, for that connection.
 const ErrSendInDoubt = Error("poller: io_uring failed with this send in flight; connection shut down")
 
 // Err is nil while the batch's ring serves. Once io_uring_enter(2) failed
@@ -73,6 +82,7 @@ func (b *SendBatch) retire(cause error) {
 			continue
 		}
 		e.inRing = false
+		e.c.doubt = true
 		e.c.failLocked()
 		e.err = ErrSendInDoubt
 		e.c.mu.Unlock()
@@ -87,3 +97,10 @@ func (b *SendBatch) retire(cause error) {
 	b.ring = nil
 	b.err = fmt.Errorf("%w: io_uring_enter: %w", ErrRingFailed, cause)
 }
+
+// ErrSubmissionDropped is the cause in SendBatch.Err when the kernel
+// dropped a submission: it found the ring's index array pointing past
+// the submission queue (io_uring_setup(2), sq_off.dropped), which the
+// batch never writes, so the ring's memory is no longer what the batch
+// set up. The dropped send never completes.
+const ErrSubmissionDropped = Error("poller: io_uring dropped a submission")

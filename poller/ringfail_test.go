@@ -2,8 +2,11 @@ package poller
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -18,16 +21,22 @@ type ringPeer struct {
 }
 
 // acceptPeers runs one poller and n clients; each client says its index
-// in one byte, so that its accepted Conn is known. closed counts OnClose.
-func acceptPeers(t *testing.T, n int) (peers []ringPeer, closed func() int64) {
+// in one byte, so that its accepted Conn is known. ended returns the
+// error OnClose got for each connection closed so far.
+func acceptPeers(t *testing.T, n int) (peers []ringPeer, ended func() map[*Conn]error) {
 	t.Helper()
 	var mu sync.Mutex
 	conns := make([]*Conn, n)
+	ends := make(map[*Conn]error)
 	h := &lineEcho{onData: func(c *Conn, data []byte) int {
 		mu.Lock()
 		conns[data[0]] = c
 		mu.Unlock()
 		return len(data)
+	}, onClose: func(c *Conn, err error) {
+		mu.Lock()
+		ends[c] = err
+		mu.Unlock()
 	}}
 	p := start(t, h, Options{Loops: 1})
 	peers = make([]ringPeer, n)
@@ -46,7 +55,11 @@ func acceptPeers(t *testing.T, n int) (peers []ringPeer, closed func() int64) {
 		}
 		mu.Unlock()
 		if all {
-			return peers, h.closed.Load
+			return peers, func() map[*Conn]error {
+				mu.Lock()
+				defer mu.Unlock()
+				return maps.Clone(ends)
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("not every client was accepted")
@@ -120,7 +133,7 @@ func flushErrs(b *SendBatch) []error {
 // connections through writev(2).
 func TestSendBatchRingFailureShutsInFlightConnections(t *testing.T) {
 	b := newSendBatch(t)
-	peers, closed := acceptPeers(t, 6)
+	peers, ended := acceptPeers(t, 6)
 	const size = 200
 	for _, p := range peers {
 		b.Add(p.c, tagged("A", 0, 1, size), -1)
@@ -189,10 +202,17 @@ func TestSendBatchRingFailureShutsInFlightConnections(t *testing.T) {
 		wantLive(t, "connection outside the failed batch", p, size, next)
 	}
 	// The loop closed the shut connections' descriptors (the live ones
-	// wait for their clients to close).
-	for deadline := time.Now().Add(10 * time.Second); closed() < 4; time.Sleep(time.Millisecond) {
+	// wait for their clients to close) and told the handler why: the
+	// server shut them, it was not their clients' end-of-file.
+	for deadline := time.Now().Add(10 * time.Second); len(ended()) < 4; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("OnClose ran for %d connections, want the 4 shut ones", closed())
+			t.Fatalf("OnClose ran for %d connections, want the 4 shut ones", len(ended()))
+		}
+	}
+	ends := ended()
+	for i, p := range peers[:4] {
+		if err, ok := ends[p.c]; !ok || err != ErrSendInDoubt {
+			t.Errorf("shut connection %d: OnClose got %v (called: %v), want ErrSendInDoubt", i, err, ok)
 		}
 	}
 }
@@ -291,5 +311,59 @@ func TestSendBatchSubmitFailureWritesTheRest(t *testing.T) {
 	}
 	for _, p := range peers {
 		wantLive(t, "connection", p, size, 4)
+	}
+}
+
+// The kernel drops a submission whose index array entry is out of range
+// (the ring's memory no longer holds what the batch wrote there): it
+// takes the SQE without running it, counts it as dropped, posts no
+// completion and submits nothing more in that call. The batch must not
+// wait for that completion for ever: it retires the ring, shuts the
+// connection whose send was dropped (the batch cannot tell a dropped
+// send from one whose completion is lost) and writes the rest with
+// writev(2).
+func TestSendBatchDroppedSubmissionRetiresRing(t *testing.T) {
+	b := newSendBatch(t)
+	peers, ended := acceptPeers(t, 3)
+	for i := range b.ring.sqArray {
+		b.ring.sqArray[i] = ^uint32(0)
+	}
+	const size = 100
+	for _, p := range peers {
+		b.Add(p.c, tagged("A", 0, 1, size), -1)
+	}
+	flushed := make(chan []error)
+	go func() { flushed <- flushErrs(b) }()
+	var errs []error
+	select {
+	case errs = <-flushed:
+	case <-time.After(30 * time.Second): // a hang guard, not a timing
+		// The stuck Flush holds its connections' locks, which the
+		// cleanups (run after t.Fatal, or a panic) would wait on until
+		// the binary's -timeout: report and end the binary now.
+		fmt.Fprintf(os.Stderr, "--- FAIL: %s: Flush still waits for the completion of a submission the kernel dropped\n", t.Name())
+		os.Exit(1)
+	}
+	for i, err := range errs {
+		want := error(nil)
+		if i == 0 {
+			want = ErrSendInDoubt
+		}
+		if err != want {
+			t.Fatalf("connection %d: %v, want %v", i, err, want)
+		}
+	}
+	if err := b.Err(); !errors.Is(err, ErrRingFailed) || !errors.Is(err, ErrSubmissionDropped) {
+		t.Fatalf("Err() = %v, want ErrRingFailed wrapping ErrSubmissionDropped", err)
+	}
+	wantUnlocked(t, peers)
+	wantEnded(t, "connection whose send was dropped", peers[0].client, size)
+	for _, p := range peers[1:] {
+		wantLive(t, "connection after the dropped send", p, size, 1)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ended()[peers[0].c] != ErrSendInDoubt; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("OnClose for the shut connection: %v", ended())
+		}
 	}
 }

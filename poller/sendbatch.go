@@ -197,6 +197,11 @@ func (b *SendBatch) submit() {
 	settle := func(ud uint64, res int32) { b.settle(int(ud), res) }
 	taken, err := r.submitAndWait(n)
 	failed := enterFailed(err, true)
+	if failed == nil && r.droppedMore() {
+		// The kernel counts the dropped SQE as taken but will never
+		// complete it: waiting for it would hold its lock for ever.
+		failed = ErrSubmissionDropped
+	}
 	if failed == nil {
 		failed = b.reapTaken(taken, settle)
 	}

@@ -82,6 +82,7 @@ type ring struct {
 	sqHead  *uint32
 	sqTail  *uint32
 	sqMask  uint32
+	sqArray []uint32 // the index array: the identity, set once
 	sqes    []iouringSQE
 	cqHead  *uint32
 	cqTail  *uint32
@@ -90,6 +91,11 @@ type ring struct {
 	tail    uint32 // next SQ tail, published at submit
 	entries int
 	fault   *ringFault // nil but in tests
+
+	// sqDropped is the kernel's count of the submissions it dropped;
+	// dropped, its value when last read.
+	sqDropped *uint32
+	dropped   uint32
 }
 
 // ringFault makes a ring fail the way a kernel can but will not on demand
@@ -147,15 +153,17 @@ func newRing(entries int) (*ring, error) {
 	r.sqHead = (*uint32)(at(p.SQOff.Head))
 	r.sqTail = (*uint32)(at(p.SQOff.Tail))
 	r.sqMask = *(*uint32)(at(p.SQOff.RingMask))
+	r.sqDropped = (*uint32)(at(p.SQOff.Dropped))
+	r.dropped = atomic.LoadUint32(r.sqDropped)
 	r.cqHead = (*uint32)(at(p.CQOff.Head))
 	r.cqTail = (*uint32)(at(p.CQOff.Tail))
 	r.cqMask = *(*uint32)(at(p.CQOff.RingMask))
 	r.sqes = unsafe.Slice((*iouringSQE)(unsafe.Pointer(&sqeMem[0])), p.SQEntries)
 	r.cqes = unsafe.Slice((*iouringCQE)(at(p.CQOff.CQEs)), p.CQEntries)
 	// SQE i always sits in slot i: the index array is the identity, set once.
-	array := unsafe.Slice((*uint32)(at(p.SQOff.Array)), p.SQEntries)
-	for i := range array {
-		array[i] = uint32(i)
+	r.sqArray = unsafe.Slice((*uint32)(at(p.SQOff.Array)), p.SQEntries)
+	for i := range r.sqArray {
+		r.sqArray[i] = uint32(i)
 	}
 	r.tail = atomic.LoadUint32(r.sqTail)
 	return r, nil
@@ -234,6 +242,18 @@ func (r *ring) reap(f func(userData uint64, res int32)) int {
 	}
 	atomic.StoreUint32(r.cqHead, head)
 	return n
+}
+
+// droppedMore reports whether the kernel dropped submissions since the
+// last call: it took SQEs whose index array entry was out of range, ran
+// none of them and will post no completion for them.
+func (r *ring) droppedMore() bool {
+	d := atomic.LoadUint32(r.sqDropped)
+	if d == r.dropped {
+		return false
+	}
+	r.dropped = d
+	return true
 }
 
 // unsubmit takes back the SQEs the kernel did not take (after an error).

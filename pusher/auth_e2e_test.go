@@ -1,11 +1,9 @@
 package pusher_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
+	"github.com/fanout/fanout/internal/syncbuf"
 	"github.com/fanout/fanout/server"
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -289,7 +288,7 @@ func TestLogsNeverHoldTokens(t *testing.T) {
 	app := e2eApp("logs")
 	cfg := fantest.Config()
 	cfg.Apps = []config.App{app}
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	node, err := server.New(cfg, log, broker.NewMemory())
 	if err != nil {
@@ -322,24 +321,6 @@ func TestLogsNeverHoldTokens(t *testing.T) {
 			t.Fatalf("log holds a credential %q:\n%s", secret, out)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // auth.jwt.algorithms limits the algorithms an app accepts: an app that

@@ -25,11 +25,7 @@ import (
 // stops reading fills its app's queue bound and is closed with 4100, as
 // on the writev(2) path.
 func TestIOUringFanOutInOrderAndSlowConsumerClosed(t *testing.T) {
-	if b, err := poller.NewSendBatch(8); errors.Is(err, poller.ErrNoIOUring) {
-		t.Skipf("no io_uring here: %v", err)
-	} else if err == nil {
-		b.Close()
-	}
+	skipWithoutIOUring(t)
 	rec := closeRecorder{codes: make(chan int, 8)}
 	s := startRealServer(t, Options{IOUring: true, Metrics: rec, CloseTimeout: 500 * time.Millisecond,
 		Apps: []*App{{ID: "app-id", Key: "app-key", Secret: "app-secret", Auth: AuthOff, MaxQueuedBytes: 64 << 10}}})
@@ -48,6 +44,17 @@ func TestIOUringFanOutInOrderAndSlowConsumerClosed(t *testing.T) {
 	}
 	check()
 	rec.expect(t, 4100, 20*time.Second, "slow consumer over its app's 64 KiB queue limit")
+}
+
+// skipWithoutIOUring skips the test where the kernel lacks io_uring or
+// forbids it.
+func skipWithoutIOUring(t *testing.T) {
+	t.Helper()
+	if b, err := poller.NewSendBatch(8); errors.Is(err, poller.ErrNoIOUring) {
+		t.Skipf("no io_uring here: %v", err)
+	} else if err == nil {
+		b.Close()
+	}
 }
 
 // readTicks subscribes readers clients to "feed" and has each read tick

@@ -11,7 +11,10 @@ import (
 // the connections whose sends the ring held, since whether their frames
 // went out is unknown and a torn frame would corrupt the stream (pusher-js
 // reconnects on the close), and writes with writev(2) from then on. The
-// gather logs that once, with the errno, and tells the Observer.
+// gather logs that once, with the errno, and tells the Observer. The
+// loop's OnClose then gets poller.ErrSendInDoubt for each of those
+// connections, which ends them on the server's side (session.SendInDoubt,
+// handler.go), not as their clients' end-of-file.
 
 // IOUringFailureObserver is an optional extension of Observer, found with
 // a type assertion: a delivery worker's io_uring failed after it had
@@ -29,10 +32,12 @@ func (g *gather) ringFailed() {
 	g.failed = true
 	g.s.ioUringWorkers.Add(-1)
 	err := g.b.Err()
-	var errno unix.Errno
-	errors.As(err, &errno)
+	errno := "none" // the kernel dropped a submission: poller.ErrSubmissionDropped
+	if e := unix.Errno(0); errors.As(err, &e) {
+		errno = errnoName(e)
+	}
 	g.s.opts.Logger.Error("io_uring failed: this delivery worker's fan-out writes use writev(2) from now on",
-		"err", err, "errno", errnoName(errno), "connections_shut", g.lost)
+		"err", err, "errno", errno, "connections_shut", g.lost)
 	if o, ok := g.s.opts.Metrics.(IOUringFailureObserver); ok {
 		o.IOUringFailed(g.lost)
 	}

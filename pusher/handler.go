@@ -57,7 +57,13 @@ func (s *Server) OnClose(pc *poller.Conn, err error) {
 	if t := c.tlsSession(); t != nil {
 		t.Close()
 	}
-	if !c.state.Closed(session.EOF).Admitted() {
+	ifOpen := session.EOF // the client's FIN or reset, without a close frame
+	if err == poller.ErrSendInDoubt {
+		// The poller shut it: a failing io_uring held its send
+		// (gatherfail.go).
+		ifOpen = session.SendInDoubt
+	}
+	if !c.state.Closed(ifOpen).Admitted() {
 		return
 	}
 	c.dec.Release()

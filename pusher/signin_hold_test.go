@@ -12,6 +12,7 @@ import (
 	"github.com/fanout/fanout/broker"
 	"github.com/fanout/fanout/config"
 	"github.com/fanout/fanout/internal/fantest"
+	"github.com/fanout/fanout/internal/syncbuf"
 	"github.com/fanout/fanout/server"
 )
 
@@ -65,7 +66,7 @@ func TestHeldChannelsRefusedWhenGraceEnds(t *testing.T) {
 	app.Auth.SigninTimeout = 500 * time.Millisecond
 	cfg := fantest.Config()
 	cfg.Apps = []config.App{app}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	node, err := server.New(cfg, slog.New(slog.NewTextHandler(&logs, nil)), broker.NewMemory())
 	if err != nil {
 		t.Fatal(err)
@@ -94,7 +95,7 @@ func TestHeldChannelsRefusedWhenGraceEnds(t *testing.T) {
 		expectClose(t, c, 4009, 10*time.Second)
 	}
 	want := `connections=3`
-	if _, ok := waitFor(10*time.Second, func() bool { return strings.Contains(logs.String(), want) }); !ok {
+	if !logs.WaitCount(want, 1, 10*time.Second) {
 		t.Fatalf("no summary with %s in the log:\n%s", want, logs.String())
 	}
 	out := logs.String()
@@ -152,16 +153,4 @@ func TestSigninHoldKeepsChannelOrder(t *testing.T) {
 	if ev := other.Next(); ev.Event != "client-typing" || ev.Channel != "private-room" {
 		t.Fatalf("the held client event: %+v", ev)
 	}
-}
-
-// waitFor polls cond until it holds or d passes.
-func waitFor(d time.Duration, cond func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for time.Since(start) < d {
-		if cond() {
-			return time.Since(start), true
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return time.Since(start), cond()
 }

@@ -42,6 +42,7 @@ const (
 	Refusal          // answered with an HTTP error (the code is the status)
 	HandedOff        // a plain HTTP request, handed to net/http
 	RequestTooLarge  // sent more than a request's worth before its 101
+	SendInDoubt      // shut down: a failing io_uring held its send, which may have gone out torn (no close frame: 1006)
 
 	// The client closed it.
 	CloseFrame // its close frame (the code is the one it sent)
@@ -68,6 +69,7 @@ var causes = [...]struct {
 	Refusal:          {"refusal", Server},
 	HandedOff:        {"handed_off", Server},
 	RequestTooLarge:  {"request_too_large", Server},
+	SendInDoubt:      {"send_in_doubt", Server},
 	CloseFrame:       {"close_frame", Client},
 	EOF:              {"eof", Client},
 	PongTimeout:      {"pong_timeout", Deadline},

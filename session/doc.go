@@ -48,7 +48,9 @@
 //	Closed(ifOpen)     any → closed                     loop: the socket is gone (the peer's close
 //	                                                      frame or FIN, an error, or the wheel's abort
 //	                                                      at the close deadline); from open, no close
-//	                                                      was started: ifOpen (EOF, client)
+//	                                                      was started: ifOpen (EOF, client; SendInDoubt,
+//	                                                      server, when the poller shut it after a
+//	                                                      failing io_uring held its send)
 //
 // Every other transition is refused (the method returns false and changes
 // nothing): Open after Closed or Aborted, StartClose before Open or twice,

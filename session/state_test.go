@@ -104,6 +104,7 @@ func TestEndingRecordsWhoClosed(t *testing.T) {
 		{"close frame", func(s *State) bool { return s.Open() && s.StartClose(1000, CloseFrame) }, CloseFrame, Client, 1000},
 		{"pong timeout", func(s *State) bool { return s.Open() && s.StartClose(4201, PongTimeout) }, PongTimeout, Deadline, 4201},
 		{"eof", func(s *State) bool { return s.Open() && s.Closed(EOF) == Open }, EOF, Client, 0},
+		{"send in doubt", func(s *State) bool { return s.Open() && s.Closed(SendInDoubt) == Open }, SendInDoubt, Server, 0},
 		{"upgrade timeout", func(s *State) bool { return s.Verify() && s.Abort(Verifying, UpgradeTimeout) }, UpgradeTimeout, Deadline, 0},
 		{"refusal", func(s *State) bool { return s.Refuse(401) }, Refusal, Server, 401},
 		{"hand-off", (*State).HandOff, HandedOff, Server, 0},

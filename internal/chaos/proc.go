@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fanout/fanout/internal/syncbuf"
 )
 
 var (
@@ -63,37 +64,16 @@ func moduleRoot() (string, error) {
 type Proc struct {
 	Name string
 	cmd  *exec.Cmd
-	log  *syncBuffer
+	log  *syncbuf.Buffer // its output, the first MiB: enough to read what went wrong
 	done chan struct{}
 	err  error
-}
-
-// syncBuffer collects a process's output for the failure log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() > 1<<20 { // keep the start; enough to read what went wrong
-		return len(p), nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // start runs name with args; its output is kept and printed if the test
 // fails. The process is killed when the test ends.
 func start(t testing.TB, label, name string, args ...string) *Proc {
 	t.Helper()
-	p := &Proc{Name: label, cmd: exec.Command(name, args...), log: &syncBuffer{}, done: make(chan struct{})}
+	p := &Proc{Name: label, cmd: exec.Command(name, args...), log: &syncbuf.Buffer{Max: 1 << 20}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("%s: %v", label, err)

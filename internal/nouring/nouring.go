@@ -1,14 +1,3 @@
-// Package nouring makes io_uring_setup(2) fail with ENOSYS for a test,
-// through a seccomp filter (seccomp(2), as container runtimes' default
-// profiles do), so the fall-back of code that asks for io_uring runs
-// against a real refusal by the kernel.
-//
-// # Concurrency
-//
-// Thread installs the filter on the calling thread alone: lock it with
-// runtime.LockOSThread and never unlock it, so that Go ends the thread
-// with its goroutine. Process installs it on every thread of the process
-// for the rest of its life: call it in a child process.
 package nouring
 
 import (
@@ -18,18 +7,23 @@ import (
 )
 
 // Thread denies io_uring_setup on the calling thread.
-func Thread() error { return deny(0) }
+func Thread() error { return filter(denySetup(), 0) }
 
 // Process denies io_uring_setup on every thread of the process.
-func Process() error { return deny(unix.SECCOMP_FILTER_FLAG_TSYNC) }
+func Process() error { return filter(denySetup(), unix.SECCOMP_FILTER_FLAG_TSYNC) }
 
-func deny(flags uintptr) error {
-	prog := []unix.SockFilter{
+// denySetup answers io_uring_setup with ENOSYS.
+func denySetup() []unix.SockFilter {
+	return []unix.SockFilter{
 		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0}, // seccomp_data.nr
 		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: unix.SYS_IO_URING_SETUP, Jt: 0, Jf: 1},
 		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ERRNO | uint32(unix.ENOSYS)},
 		{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
 	}
+}
+
+// filter installs prog (seccomp(2), SECCOMP_SET_MODE_FILTER) with flags.
+func filter(prog []unix.SockFilter, flags uintptr) error {
 	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return err

@@ -1,15 +1,15 @@
 package interop
 
 import (
-	"bytes"
 	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fanout/fanout/internal/syncbuf"
 )
 
 // TestBinaryServe runs the clients against the real `fanout serve`
@@ -44,9 +44,9 @@ func buildFanout(t *testing.T) string {
 type serveProcess struct {
 	cmd    *exec.Cmd
 	addr   string
-	log    *syncBuffer
-	exited chan struct{} // closed when the process has exited
-	err    error         // its exit status, once exited is closed
+	log    *syncbuf.Buffer // its output
+	exited chan struct{}   // closed when the process has exited
+	err    error           // its exit status, once exited is closed
 }
 
 // startServe runs bin serve on a free loopback port with metrics off and
@@ -59,7 +59,7 @@ func startServe(t *testing.T, bin string, args ...string) *serveProcess {
 // startServeAt is startServe on addr (a node restarted where it was).
 func startServeAt(t *testing.T, bin, addr string, args ...string) *serveProcess {
 	t.Helper()
-	p := &serveProcess{addr: addr, log: new(syncBuffer), exited: make(chan struct{})}
+	p := &serveProcess{addr: addr, log: new(syncbuf.Buffer), exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", p.addr, "--metrics-addr", ""}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -119,25 +119,6 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// syncBuffer collects the server's output, written by exec's copying
-// goroutine and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startRedisServer runs a throwaway redis-server on a free loopback port
 // and returns its URL.
 func startRedisServer(t *testing.T) string {
@@ -146,7 +127,7 @@ func startRedisServer(t *testing.T) string {
 	_, port, _ := net.SplitHostPort(addr)
 	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no")
-	log := new(syncBuffer)
+	log := new(syncbuf.Buffer)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("redis-server: %v", err)

@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fanout/fanout/internal/syncbuf"
 )
 
 // proxyDrain is the nodes' shutdown.drain: long enough that the drained
@@ -211,7 +213,7 @@ func writeFile(t *testing.T, name, text string) {
 // output if the test failed.
 func startProxy(t *testing.T, name string, cmd *exec.Cmd, addr string, pki testPKI) {
 	t.Helper()
-	log := new(syncBuffer)
+	log := new(syncbuf.Buffer)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fanout/fanout/auth"
 	"github.com/fanout/fanout/internal/fantest"
+	"github.com/fanout/fanout/internal/syncbuf"
 )
 
 // tls13Suites are the TLS 1.3 cipher suites (RFC 8446 appendix B.4), by
@@ -30,13 +31,10 @@ func pingFrame() []byte {
 
 // waitFor waits until s has appeared n times in out; the deadline only
 // bounds a failure.
-func waitFor(t *testing.T, out *syncBuffer, what, s string, n int) {
+func waitFor(t *testing.T, out *syncbuf.Buffer, what, s string, n int) {
 	t.Helper()
-	for end := time.Now().Add(20 * time.Second); strings.Count(out.String(), s) < n; {
-		if time.Now().After(end) {
-			t.Fatalf("%s: %q not seen %d times in:\n%q", what, s, n, out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !out.WaitCount(s, n, 20*time.Second) {
+		t.Fatalf("%s: %q not seen %d times in:\n%q", what, s, n, out.String())
 	}
 }
 
@@ -66,7 +64,7 @@ func TestTLSMatrixOpenSSL(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "openssl", "s_client", "-connect", n.Addr(), "-tls1_3",
 				"-ciphersuites", suite, "-CAfile", pki.CAFile, "-verify_return_error", "-servername", "127.0.0.1", "-msg")
-			out := &syncBuffer{}
+			out := new(syncbuf.Buffer)
 			cmd.Stdout, cmd.Stderr = out, out
 			stdin, err := cmd.StdinPipe()
 			if err != nil {
