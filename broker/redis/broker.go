@@ -79,6 +79,7 @@ type Broker struct {
 	refusals refusalLog            // refused publications, summed up in the log
 	holdUps  holdUpCache           // why each channel's publications were last refused
 	holdUpQ  callQueue[*holdUpAsk] // refused channels whose holdup is looked up (explain.go)
+	reaped   reapedSets            // listener sets this node took reaped nodes out of (reaped.go)
 	late     lateFilter            // publications that ran after their caller gave up (late.go)
 }
 

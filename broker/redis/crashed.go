@@ -149,6 +149,7 @@ func (b *Broker) reap() {
 const (
 	holdDisconnected = iota // no connection: subscribing again, or reaped after crashGrace
 	holdLeaving             // no entry in the nodes set: being reaped
+	holdReaped              // taken out of the listener set by this node just now (reaped.go)
 	holdStalled             // silent, connection held (in a cluster, maybe not the channel's): reaped at its expiry
 	holdUnknown             // every listed node looks well (a cluster slot moved)
 )
@@ -159,6 +160,7 @@ type holdUp struct {
 	kind   int
 	node   string
 	silent time.Duration // since its last heartbeat
+	why    string        // holdReaped: why it was reaped ("crashed", "expired", "retired")
 	until  time.Time     // when a retry may pass, as estimated
 	at     time.Time     // when it was looked up
 	// suspect: not looked up yet, only refused (holdUpCache.suspect).
@@ -174,8 +176,23 @@ const holdUpFresh = 250 * time.Millisecond
 // there are: the sets' SMEMBERS in one pipeline, then the ZMSCORE of
 // the nodes they name, then whether Redis holds those nodes' pub/sub
 // connections. A set Redis cannot tell about gets a holdup of unknown
-// kind.
+// kind, unless this node has just reaped a node from it (reaped.go).
 func (b *Broker) findHoldUps(lkeys []string) []holdUp {
+	out := b.lookUpListeners(lkeys)
+	now := time.Now()
+	for i := range out {
+		if out[i].kind != holdUnknown || out[i].node != "" {
+			continue
+		}
+		if f, ok := b.reaped.of(lkeys[i], now); ok {
+			out[i] = holdUp{kind: holdReaped, node: f.node, why: f.why, at: now, until: now}
+		}
+	}
+	return out
+}
+
+// lookUpListeners is findHoldUps's three round trips.
+func (b *Broker) lookUpListeners(lkeys []string) []holdUp {
 	now := time.Now()
 	out := make([]holdUp, len(lkeys))
 	for i := range out {
@@ -268,6 +285,8 @@ func (h holdUp) reason(channel string, grace time.Duration) string {
 			channel, h.node, silent, retry)
 	case h.kind == holdLeaving:
 		return fmt.Sprintf("channel %s is held by node %s that is being removed from the cluster; %s", channel, h.node, retry)
+	case h.kind == holdReaped:
+		return fmt.Sprintf("channel %s was held by node %s, removed from the cluster just now (%s); %s", channel, h.node, h.why, retry)
 	}
 	return fmt.Sprintf("channel %s: a node that listens to it is not subscribed to it right now; %s", channel, retry)
 }

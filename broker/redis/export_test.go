@@ -26,3 +26,12 @@ func (b *Broker) PatternSubscribers() bool { return b.patternSubs.Load() }
 // PeerClockErr is the largest clock error (ms) a live node reported at
 // the last heartbeat.
 func (b *Broker) PeerClockErr() int64 { return b.peerClockErr.Load() }
+
+// Reap removes node from the directory as the heartbeat's reaper does.
+func (b *Broker) Reap(node, why string) { b.removeNode(node, why) }
+
+// HoldUpReason looks up, as explaining a refusal does, why channel of
+// app refuses publications.
+func (b *Broker) HoldUpReason(app, channel string) string {
+	return b.findHoldUps([]string{b.listenersOf(app, channel)})[0].reason(channel, b.crashGrace())
+}

@@ -293,7 +293,7 @@ func (b *Broker) replaceFromMirror(k chanKey) error {
 // of the members and channels that left with it (for a retiring node:
 // its own, which nobody else would report).
 func (b *Broker) removeNode(node, why string) {
-	if !b.reapListeners(node) {
+	if !b.reapListeners(node, why) {
 		return // its channels keep refusing publications; the next round tries again
 	}
 	ctx, cancel := b.call(nil)

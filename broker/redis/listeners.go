@@ -145,7 +145,7 @@ func (b *Broker) relist() {
 // publications to those channels stop waiting for it. It reports whether
 // Redis took all of it; it is idempotent, so the reaper calls it before
 // it claims the node and tries again on its next round after a failure.
-func (b *Broker) reapListeners(node string) bool {
+func (b *Broker) reapListeners(node, why string) bool {
 	ctx, cancel := b.call(nil)
 	defer cancel()
 	names, err := b.client.Do(ctx, b.client.B().Smembers().Key(b.listenerIndexKey(node)).Build()).AsStrSlice()
@@ -153,9 +153,12 @@ func (b *Broker) reapListeners(node string) bool {
 		return false
 	}
 	cmds := make(rueidis.Commands, 0, len(names)+1)
+	lkeys := make([]string, 0, len(names))
 	for _, name := range names {
-		cmds = append(cmds, b.client.B().Srem().Key(listenersKey(name)).Member(node).Build())
+		lkeys = append(lkeys, listenersKey(name))
+		cmds = append(cmds, b.client.B().Srem().Key(lkeys[len(lkeys)-1]).Member(node).Build())
 	}
+	b.reaped.record(node, why, lkeys, time.Now()) // before the sets change: a refusal explained after names it
 	if len(cmds) > 0 && !b.allDone(b.client.DoMulti(ctx, cmds...)) {
 		return false
 	}
