@@ -11,15 +11,20 @@ import (
 // pub/sub connection that carries it. Guarded by Broker.mu.
 type interest struct {
 	refs     int
-	ps       *psConn  // the connection that carries it; nil until routed
-	sent     bool     // the last command sent for it was SUBSCRIBE
-	inflight int      // commands sent whose confirmation has not come
-	active   bool     // Redis confirmed the subscription
-	lost     bool     // it was confirmed, then its connection or slot was lost, or a subscriber was answered before it was (gaveUp); Broker.lost counts these
-	listed   bool     // this node may be in the channel's listener set (set before SADD, cleared after SREM)
-	inSet    bool     // SADD to the listener set succeeded since the last SREM or relist
-	since    uint64   // Broker.confirms when Redis last confirmed it
-	waiters  []func() // AwaitListening callbacks until active
+	ps       *psConn // the connection that carries it; nil until routed
+	sent     bool    // the last command sent for it was SUBSCRIBE
+	inflight int     // commands sent whose confirmation has not come
+	active   bool    // Redis confirmed the subscription
+	lost     bool    // it was confirmed, then its connection or slot was lost, or a subscriber was answered before it was (gaveUp); Broker.lost counts these
+	listed   bool    // this node may be in the channel's listener set (set before SADD, cleared after SREM)
+	inSet    bool    // SADD to the listener set succeeded since the last SREM or relist
+	since    uint64  // Broker.confirms when Redis last confirmed it
+	// first is Broker.confirms when Redis first confirmed it since its
+	// local subscribers wanted it (refs rose above 0); 0 until then. A
+	// confirmation after a lost connection (a Redis restart, a failover)
+	// moves since, not first: those subscribers were told long before.
+	first   uint64
+	waiters []func() // AwaitListening callbacks until active
 }
 
 // idle reports whether nothing wants or tracks the channel any more (a
@@ -57,6 +62,7 @@ func (b *Broker) adjust(name string, delta int) {
 	in.refs += delta
 	if in.refs <= 0 {
 		b.setLostLocked(in, false) // no local subscriber left to miss anything
+		in.first = 0
 	}
 	if in.pending() {
 		b.markLocked(name, in)
@@ -90,6 +96,9 @@ func (b *Broker) setActive(p *psConn, name string, subscribed bool) {
 		in.active = subscribed && in.sent
 		if in.active && !was {
 			in.since = b.confirms.Add(1)
+			if in.first == 0 && in.refs > 0 {
+				in.first = in.since
+			}
 		}
 		if in.active {
 			b.setLostLocked(in, false)
@@ -147,16 +156,19 @@ func (b *Broker) restoring(name string) bool {
 }
 
 // held reports whether this node has, or is restoring, a subscription to
-// the Redis channel name that Redis had confirmed by the time
-// b.confirms read mark. One confirmed later may be younger than a
+// the Redis channel name that Redis had first confirmed by the time
+// b.confirms read mark. One first confirmed later may be younger than a
 // publication sent at mark: Redis may have run that PUBLISH before the
 // SUBSCRIBE (the two travel on different connections), and its answer
-// come back after the confirmation.
+// come back after the confirmation. One confirmed again later is not:
+// its subscribers were subscribed when the publication was sent, and a
+// PUBLISH that Redis ran between the lost connection and the new
+// SUBSCRIBE missed them, however quickly the subscription came back.
 func (b *Broker) held(name string, mark uint64) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	in := b.subs[name]
-	return in != nil && in.refs > 0 && (in.lost || in.active && in.since <= mark)
+	return in != nil && in.refs > 0 && (in.lost || in.active && in.first != 0 && in.first <= mark)
 }
 
 // listenWait bounds AwaitListening while Redis cannot confirm (it is
