@@ -73,9 +73,18 @@ func (b *Broker) beat() (recovered bool) {
 	if !b.opts.Cluster {
 		patterns = "1" // SPUBLISH reaches no pattern subscriber
 	}
+	// A beat lists this node: none may run once retire removed it, or
+	// the node would stay listed as live for NodeTTL after it left.
+	// Holding listMu shared makes retire wait for a beat in flight.
+	b.listMu.RLock()
+	if b.retired {
+		b.listMu.RUnlock()
+		return false
+	}
 	r0, err := beatScript.Exec(ctx, b.client, []string{b.nodesKey(), b.clockErrsKey()},
 		[]string{strconv.FormatInt(b.opts.NodeTTL.Milliseconds(), 10), b.opts.NodeID,
 			strconv.FormatInt(b.clockErr.Load(), 10), patterns}).ToArray()
+	b.listMu.RUnlock()
 	r, runID, err := beatAnswer(r0, err)
 	var added int64
 	if err == nil {
