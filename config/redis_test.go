@@ -51,3 +51,21 @@ func TestRedisStrictRefusals(t *testing.T) {
 		t.Fatal("flag --redis-strict-refusals not read")
 	}
 }
+
+// TestRedisClusterPrefixBraces: in a Redis Cluster, redis.prefix must not
+// hold braces (part of it would become a hash tag and split the keys one
+// script needs over slots); on a standalone Redis it may.
+func TestRedisClusterPrefixBraces(t *testing.T) {
+	url := []string{"--redis-url", "redis://127.0.0.1:7000"}
+	_, err := Load("", nil, append(url, "--redis-cluster", "--redis-prefix", "app{1}"))
+	var ce ConfigError
+	if !errors.As(err, &ce) || ce.Key != "redis.prefix" {
+		t.Fatalf("cluster with prefix app{1}: %v, want a redis.prefix error", err)
+	}
+	if _, err := Load("", nil, append(url, "--redis-cluster", "--redis-prefix", "app-1")); err != nil {
+		t.Fatalf("cluster with prefix app-1: %v", err)
+	}
+	if _, err := Load("", nil, append(url, "--redis-prefix", "app{1}")); err != nil {
+		t.Fatalf("standalone with prefix app{1}: %v", err)
+	}
+}

@@ -100,7 +100,7 @@ func (r Redis) validate() error {
 		return err
 	}
 	if r.Sentinel.Enabled() {
-		return nonEmpty("redis.prefix", r.Prefix) // redis.url checked with the sentinel settings
+		return r.prefix() // redis.url checked with the sentinel settings
 	}
 	if r.URL == "" {
 		if r.Password != "" {
@@ -112,7 +112,21 @@ func (r Redis) validate() error {
 	if err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
 		return ConfigError{Key: "redis.url", Problem: fmt.Sprintf("%q is not a redis://, rediss:// or unix:// URL", maskURL(r.URL))}
 	}
-	return nonEmpty("redis.prefix", r.Prefix)
+	return r.prefix()
+}
+
+// prefix checks redis.prefix: not empty, and in a Redis Cluster without
+// braces, which would make part of it a hash tag and put the keys one
+// script needs in different slots (Redis Cluster specification, "Hash
+// tags").
+func (r Redis) prefix() error {
+	if err := nonEmpty("redis.prefix", r.Prefix); err != nil {
+		return err
+	}
+	if r.Cluster && strings.ContainsAny(r.Prefix, "{}") {
+		return ConfigError{Key: "redis.prefix", Problem: fmt.Sprintf("%q holds { or }: in a Redis Cluster part of it would become a hash tag and the keys one script needs would fall in different slots", r.Prefix)}
+	}
+	return nil
 }
 
 func (c Config) console() error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -116,12 +117,23 @@ func (s Sentinel) enabled() bool { return s.MasterName != "" }
 
 var errSentinelCluster = errors.New("redis: Sentinel and Cluster exclude each other (a Redis Cluster fails over by itself)")
 
+// errClusterPrefix refuses a Prefix with braces in a Redis Cluster: the
+// keys one script needs share a hash tag built from the prefix
+// ({<prefix>:nodes}, keys.go), and braces inside it would make part of
+// it the tag of the others, spreading them over slots (CROSSSLOT; Redis
+// Cluster specification, "Hash tags",
+// https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#hash-tags).
+var errClusterPrefix = errors.New("redis: in a Redis Cluster the prefix must not hold { or }: they would make part of it a hash tag and split the keys one script needs over slots")
+
 // clientOption turns o into the options of the command client: the URL's,
 // or with Sentinel the URL's data-node settings and the sentinels as the
 // addresses to start from. A URL in the Redis client's own Sentinel form
 // (redis://sentinel:26379?addr=other:26379&master_set=name: its hosts are
 // the sentinels) is Sentinel too.
 func (o Options) clientOption() (rueidis.ClientOption, error) {
+	if o.Cluster && strings.ContainsAny(o.Prefix, "{}") {
+		return rueidis.ClientOption{}, errClusterPrefix
+	}
 	u := o.URL
 	if u == "" && o.Sentinel.enabled() {
 		u = "redis://"
