@@ -35,7 +35,7 @@ func channelMAC(secret, socketID, channel, channelData string) []byte {
 	if channelData != "" {
 		b = append(append(b, ':'), channelData...)
 	}
-	sum := macOf(make([]byte, sha256.Size), secret, b)
+	sum := macOf(make([]byte, 0, sha256.Size), secret, b)
 	putSignBuf(bp, b)
 	return sum
 }
@@ -55,7 +55,7 @@ func VerifyUser(key, secret, socketID, userData, auth string) bool {
 func userMAC(secret, socketID, userData string) []byte {
 	bp := getSignBuf()
 	b := append(append(append(*bp, socketID...), "::user::"...), userData...)
-	sum := macOf(make([]byte, sha256.Size), secret, b)
+	sum := macOf(make([]byte, 0, sha256.Size), secret, b)
 	putSignBuf(bp, b)
 	return sum
 }
@@ -78,9 +78,7 @@ func verifyKeyed(key, auth string, mac []byte) bool {
 // SignWebhook returns the X-Pusher-Signature header value for a webhook
 // body: hex(HMAC-SHA256(secret, body)).
 func SignWebhook(secret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
+	return hex.EncodeToString(macOf(make([]byte, 0, sha256.Size), secret, body))
 }
 
 // VerifyWebhook reports, in constant time, whether signature is the
@@ -90,9 +88,8 @@ func VerifyWebhook(secret string, body []byte, signature string) bool {
 	if err != nil {
 		return false
 	}
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return hmac.Equal(got, m.Sum(nil))
+	var sum [sha256.Size]byte
+	return hmac.Equal(got, macOf(sum[:0], secret, body))
 }
 
 // MaxSocketIDLen bounds the length of a socket id ValidSocketID accepts.

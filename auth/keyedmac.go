@@ -9,10 +9,11 @@ import (
 )
 
 // The Pusher signatures (HTTP API requests, private and presence
-// channel subscriptions, user sign-in) are all HMAC-SHA256 under an app
-// secret. Keying an HMAC hashes the key into two SHA-256 states and
-// costs five allocations; an HMAC's Reset returns it to that keyed state
-// (crypto/hmac), so instances are pooled per secret and reused. Secrets
+// channel subscriptions, user sign-in, webhooks) are all HMAC-SHA256
+// under an app secret. Keying an HMAC hashes the key into two SHA-256
+// states and costs five allocations; an HMAC's Reset returns it to that
+// keyed state (crypto/hmac), so instances are pooled per secret with the
+// pools the JWT verifier keeps per key (hmacPools, hmac_fast.go). Secrets
 // come from the configuration, never from a request, so the pools are
 // few; past maxKeyedSecrets (a configuration reloaded with fresh secrets
 // over and over) new secrets get an unpooled HMAC each time.
@@ -21,33 +22,42 @@ import (
 const maxKeyedSecrets = 4096
 
 var keyedMACs struct {
-	pools sync.Map // secret → *sync.Pool of hash.Hash
+	pools sync.Map // secret → *hmacPools
 	n     atomic.Int32
 }
 
-// sha256MAC returns an HMAC-SHA256 keyed with secret, in its keyed state;
-// hand it back with putMAC once its Sum is taken.
-func sha256MAC(secret string) hash.Hash {
+// sha256Pool returns secret's pool of keyed HMAC-SHA256s, or nil past
+// maxKeyedSecrets.
+func sha256Pool(secret string) *sync.Pool {
 	if p, ok := keyedMACs.pools.Load(secret); ok {
-		return p.(*sync.Pool).Get().(hash.Hash)
+		return &p.(*hmacPools).hs256
 	}
 	if keyedMACs.n.Load() >= maxKeyedSecrets {
-		return hmac.New(sha256.New, []byte(secret))
+		return nil
 	}
-	key := []byte(secret)
-	p, loaded := keyedMACs.pools.LoadOrStore(secret, &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }})
+	p, loaded := keyedMACs.pools.LoadOrStore(secret, newHMACPools([]byte(secret)))
 	if !loaded {
 		keyedMACs.n.Add(1)
 	}
-	return p.(*sync.Pool).Get().(hash.Hash)
+	return &p.(*hmacPools).hs256
 }
 
-// putMAC resets m and returns it to secret's pool, if it has one.
-func putMAC(secret string, m hash.Hash) {
-	if p, ok := keyedMACs.pools.Load(secret); ok {
-		m.Reset()
-		p.(*sync.Pool).Put(m)
+// macOf appends HMAC-SHA256(secret, msg) to dst.
+func macOf(dst []byte, secret string, msg []byte) []byte {
+	pool := sha256Pool(secret)
+	var m hash.Hash
+	if pool != nil {
+		m = pool.Get().(hash.Hash)
+	} else {
+		m = hmac.New(sha256.New, []byte(secret))
 	}
+	m.Write(msg)
+	dst = m.Sum(dst)
+	if pool != nil {
+		m.Reset()
+		pool.Put(m)
+	}
+	return dst
 }
 
 // signBufs holds the buffers a string to sign is assembled in.
@@ -71,14 +81,4 @@ func putSignBuf(bp *[]byte, b []byte) {
 	}
 	*bp = b
 	signBufs.Put(bp)
-}
-
-// macOf is HMAC-SHA256(secret, msg) in dst, which must have room for
-// sha256.Size bytes; it returns dst[:sha256.Size].
-func macOf(dst []byte, secret string, msg []byte) []byte {
-	m := sha256MAC(secret)
-	m.Write(msg)
-	sum := m.Sum(dst[:0])
-	putMAC(secret, m)
-	return sum
 }

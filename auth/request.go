@@ -129,10 +129,7 @@ func appendRequestMAC(dst []byte, method, path string, q url.Values, secret stri
 	bp := getSignBuf()
 	b := append(append(append(append(*bp, strings.ToUpper(method)...), '\n'), path...), '\n')
 	b = appendCanonicalQuery(b, q)
-	m := sha256MAC(secret)
-	m.Write(b)
-	dst = m.Sum(dst)
-	putMAC(secret, m)
+	dst = macOf(dst, secret, b)
 	putSignBuf(bp, b)
 	return dst
 }
