@@ -48,7 +48,7 @@ type Broker struct {
 	// again yet (interest.lost); Publish looks them up only while it is
 	// not zero. Written under mu.
 	lost atomic.Int64
-	// confirms counts the subscriptions Redis confirmed (interest.since):
+	// confirms counts the subscriptions Redis confirmed (interest.first):
 	// a publish reads it before it is sent, to tell a publication from
 	// before a subscription from one the subscription missed.
 	confirms atomic.Uint64

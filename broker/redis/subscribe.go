@@ -18,11 +18,10 @@ type interest struct {
 	lost     bool    // it was confirmed, then its connection or slot was lost, or a subscriber was answered before it was (gaveUp); Broker.lost counts these
 	listed   bool    // this node may be in the channel's listener set (set before SADD, cleared after SREM)
 	inSet    bool    // SADD to the listener set succeeded since the last SREM or relist
-	since    uint64  // Broker.confirms when Redis last confirmed it
 	// first is Broker.confirms when Redis first confirmed it since its
 	// local subscribers wanted it (refs rose above 0); 0 until then. A
 	// confirmation after a lost connection (a Redis restart, a failover)
-	// moves since, not first: those subscribers were told long before.
+	// leaves it: those subscribers were told long before.
 	first   uint64
 	waiters []func() // AwaitListening callbacks until active
 }
@@ -95,9 +94,8 @@ func (b *Broker) setActive(p *psConn, name string, subscribed bool) {
 		was := in.active
 		in.active = subscribed && in.sent
 		if in.active && !was {
-			in.since = b.confirms.Add(1)
-			if in.first == 0 && in.refs > 0 {
-				in.first = in.since
+			if c := b.confirms.Add(1); in.first == 0 && in.refs > 0 {
+				in.first = c
 			}
 		}
 		if in.active {
