@@ -166,13 +166,6 @@ func readReason(err error) string {
 	return "closed by server"
 }
 
-func statusLine(b []byte) []byte {
-	if i := bytes.IndexByte(b, '\r'); i >= 0 && i < 80 {
-		return b[:i]
-	}
-	return b[:min(len(b), 40)]
-}
-
 func (c *client) frame(h frameHead, payload []byte) {
 	switch h.op {
 	case opPing:

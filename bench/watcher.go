@@ -36,11 +36,11 @@ type watcher struct {
 	got    chan uint64 // seqs of probe events the subscriber received
 	seq    uint64
 
-	mu                sync.Mutex
-	connH, pubH       Histogram
-	conn, pub         ProbeSummary
-	failures          map[string]int
-	readDone, stopped chan struct{}
+	mu          sync.Mutex
+	connH, pubH Histogram
+	conn, pub   ProbeSummary
+	failures    map[string]int
+	readDone    chan struct{}
 }
 
 func newWatcher(ctx context.Context, o *Options) (*watcher, error) {

@@ -42,15 +42,6 @@ func waitConns(t *testing.T, n *fantest.Node, want int) {
 	t.Fatalf("node holds %d connections, want %d", n.Pusher.Conns(), want)
 }
 
-// startIdleClients runs a child process holding count anonymous
-// connections subscribed to a public channel (idle-<i%100>, i from
-// first) and waits until they are all subscribed; the child exits when
-// the test ends.
-func startIdleClients(t *testing.T, addr string, count, first int) {
-	t.Helper()
-	idleClients{addr: addr}.start(t, count, first)
-}
-
 // idleClients describes the connections of a child client process.
 // With authed, connection i carries a JWT (HS256 with the development
 // app's secret, in the token query parameter) for user idleUser(i) with
